@@ -1,0 +1,170 @@
+"""The ``symattn`` command. Only this module writes to the terminal.
+
+Exit codes: 0 success, 1 a computation failed (solver, certificate), 2 bad input.
+
+>>> main(["analyze", "--example", "default", "--json"]) == 0  # doctest: +ELLIPSIS
+{...}
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from symattn.data import Dataset
+from symattn.errors import InvalidInput, SymAttnError
+from symattn.examples import EXAMPLES, load_example
+from symattn.formats import load_dataset
+from symattn.graphs import PriorityGraphs, priority_graphs
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _dataset_arg(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("data", nargs="?", help="dataset file (.json or text 'a b c -> b')")
+    source.add_argument("--example", choices=sorted(EXAMPLES), help="an embedded example instead")
+    parser.add_argument(
+        "--drop-unrealizable", action="store_true",
+        help="drop samples whose label is not in their sequence (and say how many)",
+    )
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    if args.example:
+        return load_example(args.example)
+    return load_dataset(args.data, drop_unrealizable=args.drop_unrealizable)
+
+
+# -- analyze ------------------------------------------------------------------------------
+def graphs_payload(graphs: PriorityGraphs) -> dict[str, Any]:
+    """The ``analyze --json`` object for the token-priority graphs."""
+    names = graphs.dataset.vocab.names
+    queries = {
+        names[k]: {
+            "sccs": [sorted(names[t] for t in scc) for scc in g.sccs],
+            "dag": [list(edge) for edge in g.dag],
+        }
+        for k, g in graphs.items()
+    }
+    samples = [
+        {"query": names[int(k)], "label": names[int(y)], "label_scc": int(c)}
+        for k, y, c in zip(
+            graphs.dataset.queries, graphs.dataset.labels, graphs.label_scc, strict=True
+        )
+    ]
+    return {"vocab": list(names), "queries": queries, "samples": samples}
+
+
+def _render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
+    names = dataset.vocab.names
+    lines = [
+        f"dataset: n={len(dataset)} samples, K={dataset.K} tokens, "
+        f"embeddings={dataset.embeddings.kind.value}, {len(graphs)} query token(s), "
+        f"{graphs.n_edges} edge(s)"
+        + (f", {dataset.n_dropped} unrealizable sample(s) dropped" if dataset.n_dropped else "")
+    ]
+    for k, g in graphs.items():
+        kind = "cyclic" if g.cyclic else "acyclic"
+        lines.append("")
+        lines.append(f"query {names[k]}: {len(g.nodes)} tokens, {len(g.edges)} edges, {kind}")
+        lines.append("  SCCs, highest priority first:")
+        for c, scc in enumerate(g.sccs):
+            lines.append(f"    [{c}] {{{', '.join(names[t] for t in scc)}}}")
+        dag = ", ".join(f"{a}->{b}" for a, b in g.dag) or "(none)"
+        lines.append(f"  condensation edges: {dag}")
+    lines.append("")
+    lines.append("label SCC of each sample:")
+    width = len(str(len(dataset) - 1))
+    for i in range(len(dataset)):
+        k = int(dataset.queries[i])
+        seq = " ".join(names[t] for t in dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]])
+        scc = graphs.sample_scc(i)
+        lines.append(
+            f"  {i:>{width}}: {seq} -> {names[int(dataset.labels[i])]}"
+            f"   SCC [{int(graphs.label_scc[i])}] of {names[k]} = {{{', '.join(names[t] for t in scc)}}}"
+        )
+    return lines
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    dataset = _load(args)
+    graphs = priority_graphs(dataset)
+    if args.json:
+        _out(json.dumps(graphs_payload(graphs), indent=1))
+    else:
+        _out("\n".join(_render_graphs(dataset, graphs)))
+    return EXIT_OK
+
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("analyze", help="token-priority graphs and SCCs of a dataset")
+    _dataset_arg(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(run=_cmd_analyze)
+
+
+# -- demo ---------------------------------------------------------------------------------
+def _cmd_demo(args: argparse.Namespace) -> int:
+    dataset = load_example(args.example)
+    _out(f"symattn demo: the embedded example {args.example!r}")
+    _out("")
+    _out("\n".join(_render_graphs(dataset, priority_graphs(dataset))))
+    return EXIT_OK
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("demo", help="run the main analysis on the embedded example")
+    parser.add_argument("--example", choices=sorted(EXAMPLES), default="default")
+    parser.set_defaults(run=_cmd_demo)
+
+
+# -- entry point --------------------------------------------------------------------------
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_demo, _add_analyze)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``symattn`` command."""
+    parser = argparse.ArgumentParser(
+        prog="symattn",
+        description="Token-priority graphs, the graph-SVM and the finite component of "
+        "single-layer self-attention, computed and certified.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) and EXIT_BAD_INPUT
+    if args.verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            format="symattn: %(message)s", stream=sys.stderr,
+        )
+    try:
+        return int(args.run(args))
+    except InvalidInput as exc:
+        sys.stderr.write(f"symattn: error: {exc}\n")
+        return EXIT_BAD_INPUT
+    except SymAttnError as exc:
+        sys.stderr.write(f"symattn: failed: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED

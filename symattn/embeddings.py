@@ -1,0 +1,356 @@
+r"""Token embeddings: the rows :math:`e_j` of :math:`E \in \mathbb{R}^{K \times d}`.
+
+One-hot embeddings (:math:`E = I_K`, the default) keep every quantity of the theory an
+integer or a rational, so exact certificates apply. The other kinds are built with an
+explicit seed where they are random.
+
+>>> E = Embeddings.onehot(3)
+>>> E.matrix()
+array([[1., 0., 0.],
+       [0., 1., 0.],
+       [0., 0., 1.]])
+>>> E.independent, E.orthonormal
+(True, True)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+
+from symattn.errors import InvalidInput
+
+__all__ = ["EmbeddingKind", "Embeddings", "SeedLike", "as_generator"]
+
+SeedLike = int | np.random.Generator | None
+
+_ORTHO_TOL = 1e-12
+
+
+def as_generator(seed: SeedLike) -> np.random.Generator:
+    """Return a NumPy generator for ``seed`` (an int, a generator, or ``None`` for fresh entropy).
+
+    >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
+
+
+class EmbeddingKind(enum.Enum):
+    """How the embedding rows were made; decides which exact shortcuts apply."""
+
+    ONEHOT = "onehot"
+    ORTHONORMAL = "orthonormal"
+    RANDOM_UNIT = "random_unit"
+    EQUICORRELATED = "equicorrelated"
+    GIVEN = "given"
+
+
+def _check_size(name: str, value: int, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InvalidInput(f"{name}={value!r} must be an integer")
+    if value < low:
+        raise InvalidInput(f"{name}={value} must be at least {low}")
+    return int(value)
+
+
+@dataclass(frozen=True, eq=False)
+class Embeddings:
+    r"""Embedding rows of ``size`` tokens in dimension ``dim``.
+
+    Parameters
+    ----------
+    kind : EmbeddingKind
+        How the rows were made.
+    size : int
+        Number of tokens :math:`K`.
+    dim : int
+        Embedding dimension :math:`d`.
+    rows : numpy.ndarray or None
+        The :math:`K \times d` float64 matrix, ``None`` for one-hot (built on demand by
+        :meth:`matrix`, so a one-hot vocabulary of any size costs nothing).
+    exact : tuple of tuple of Fraction or None
+        The same rows as exact rationals when they are known exactly (given as integers or
+        strings like ``"1/3"``); used by certificates.
+
+    Use the constructors :meth:`onehot`, :meth:`orthonormal`, :meth:`random_unit`,
+    :meth:`equicorrelated` and :meth:`given` rather than the fields.
+    """
+
+    kind: EmbeddingKind
+    size: int
+    dim: int
+    rows: np.ndarray | None = field(default=None, repr=False)
+    exact: tuple[tuple[Fraction, ...], ...] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        _check_size("size", self.size)
+        _check_size("dim", self.dim)
+        if self.kind is EmbeddingKind.ONEHOT:
+            if self.rows is not None or self.dim != self.size:
+                raise InvalidInput("one-hot embeddings have dim == size and no stored rows")
+            return
+        if self.rows is None:
+            raise InvalidInput(f"{self.kind.value} embeddings need their rows")
+        rows = np.array(self.rows, dtype=np.float64)
+        if rows.shape != (self.size, self.dim):
+            raise InvalidInput(
+                f"embedding rows have shape {rows.shape}, expected (K, d) = ({self.size}, {self.dim})"
+            )
+        bad = np.argwhere(~np.isfinite(rows))
+        if bad.size:
+            r, c = bad[0]
+            raise InvalidInput(
+                f"embedding row {r} column {c} is {rows[r, c]}: embeddings must be finite numbers"
+            )
+        rows.setflags(write=False)
+        object.__setattr__(self, "rows", rows)
+
+    # -- constructors -------------------------------------------------------------------
+    @classmethod
+    def onehot(cls, size: int) -> Embeddings:
+        """One-hot rows :math:`E = I_K` (exact)."""
+        size = _check_size("K", size)
+        return cls(EmbeddingKind.ONEHOT, size, size)
+
+    @classmethod
+    def orthonormal(cls, size: int, dim: int | None = None, *, seed: SeedLike = None) -> Embeddings:
+        r"""Random orthonormal rows (:math:`E E^\top = I_K`, needs :math:`K \le d`).
+
+        >>> E = Embeddings.orthonormal(3, 5, seed=0)
+        >>> bool(np.allclose(E.matrix() @ E.matrix().T, np.eye(3)))
+        True
+        """
+        size = _check_size("K", size)
+        dim = size if dim is None else _check_size("d", dim)
+        if size > dim:
+            raise InvalidInput(f"orthonormal embeddings need K <= d, got K={size}, d={dim}")
+        gauss = as_generator(seed).standard_normal((dim, size))
+        q, r = np.linalg.qr(gauss)
+        q = q * np.sign(np.diag(r))
+        return cls(EmbeddingKind.ORTHONORMAL, size, dim, rows=q.T)
+
+    @classmethod
+    def random_unit(cls, size: int, dim: int, *, seed: SeedLike = None) -> Embeddings:
+        """Independent Gaussian rows scaled to unit norm (the published experiment's kind).
+
+        >>> E = Embeddings.random_unit(6, 8, seed=1)
+        >>> bool(np.allclose(np.linalg.norm(E.matrix(), axis=1), 1.0))
+        True
+        """
+        size = _check_size("K", size)
+        dim = _check_size("d", dim)
+        gauss = as_generator(seed).standard_normal((size, dim))
+        return cls(EmbeddingKind.RANDOM_UNIT, size, dim, rows=gauss / np.linalg.norm(gauss, axis=1)[:, None])
+
+    @classmethod
+    def equicorrelated(cls, size: int, rho: float) -> Embeddings:
+        r"""Unit rows with :math:`e_i^\top e_j = \rho` for :math:`i \ne j`, in dimension :math:`K`.
+
+        Needs :math:`-1/(K-1) < \rho < 1` for independent rows.
+
+        >>> E = Embeddings.equicorrelated(3, 0.5)
+        >>> bool(np.allclose(E.gram(), [[1, .5, .5], [.5, 1, .5], [.5, .5, 1]]))
+        True
+        """
+        size = _check_size("K", size)
+        rho = float(rho)
+        low = -1.0 / (size - 1) if size > 1 else -np.inf
+        if not (low < rho < 1.0):
+            raise InvalidInput(f"rho={rho} must lie in ({low}, 1) for K={size}")
+        gram = (1.0 - rho) * np.eye(size) + rho * np.ones((size, size))
+        return cls(EmbeddingKind.EQUICORRELATED, size, size, rows=np.linalg.cholesky(gram))
+
+    @classmethod
+    def given(cls, rows: Sequence[Sequence[object]] | np.ndarray) -> Embeddings:
+        """Rows given by the caller: floats, or exact entries (ints, Fractions, strings ``"1/3"``).
+
+        >>> E = Embeddings.given([["1", "0"], ["1/2", "1/2"]])
+        >>> E.exact[1][0]
+        Fraction(1, 2)
+        >>> E.independent
+        True
+        """
+        if isinstance(rows, np.ndarray):
+            array = np.array(rows, dtype=np.float64)
+            if array.ndim != 2:
+                raise InvalidInput(f"embedding rows must be a 2-D array, got shape {array.shape}")
+            exact = None
+            if np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+                exact = tuple(tuple(Fraction(int(v)) for v in row) for row in array)
+            return cls(EmbeddingKind.GIVEN, array.shape[0], array.shape[1], rows=array, exact=exact)
+        table = [list(row) for row in rows]
+        if not table or not table[0]:
+            raise InvalidInput("embedding rows must be a non-empty list of non-empty lists")
+        width = len(table[0])
+        exact_rows: list[tuple[Fraction, ...]] = []
+        all_exact = True
+        floats = np.empty((len(table), width))
+        for r, row in enumerate(table):
+            if len(row) != width:
+                raise InvalidInput(f"embedding row {r} has {len(row)} entries, row 0 has {width}")
+            exact_row = []
+            for c, value in enumerate(row):
+                number = parse_number(value, where=f"embedding row {r} column {c}")
+                if isinstance(number, Fraction):
+                    exact_row.append(number)
+                    floats[r, c] = float(number)
+                else:
+                    all_exact = False
+                    floats[r, c] = number
+            exact_rows.append(tuple(exact_row))
+        return cls(
+            EmbeddingKind.GIVEN, len(table), width, rows=floats,
+            exact=tuple(exact_rows) if all_exact else None,
+        )
+
+    # -- views --------------------------------------------------------------------------
+    @property
+    def is_onehot(self) -> bool:
+        """True for :math:`E = I_K`, where token and embedding coordinates coincide."""
+        return self.kind is EmbeddingKind.ONEHOT
+
+    @property
+    def is_exact(self) -> bool:
+        """True when every row is known as exact rationals (one-hot, or exact given rows)."""
+        return self.is_onehot or self.exact is not None
+
+    def matrix(self) -> np.ndarray:
+        """The :math:`K \\times d` float64 matrix (a fresh identity for one-hot)."""
+        if self.rows is None:
+            return np.eye(self.size)
+        return self.rows
+
+    def gram(self) -> np.ndarray:
+        r"""The Gram matrix :math:`G = E E^\top` (:math:`K \times K`)."""
+        matrix = self.matrix()
+        return matrix @ matrix.T
+
+    def exact_matrix(self) -> tuple[tuple[Fraction, ...], ...]:
+        """The rows as exact rationals; raises :class:`InvalidInput` when they are not exact."""
+        if self.is_onehot:
+            return tuple(
+                tuple(Fraction(int(i == j)) for j in range(self.size)) for i in range(self.size)
+            )
+        if self.exact is None:
+            raise InvalidInput(
+                f"{self.kind.value} embeddings are floating point; exact results need one-hot "
+                "embeddings or rows given as integers or strings like '1/3'"
+            )
+        return self.exact
+
+    @cached_property
+    def rank(self) -> int:
+        """Rank of :math:`E` (exact when the rows are exact, else numpy's SVD rank)."""
+        if self.is_onehot:
+            return self.size
+        if self.exact is not None:
+            return _exact_rank(self.exact)
+        return int(np.linalg.matrix_rank(self.matrix()))
+
+    @property
+    def independent(self) -> bool:
+        """True when the rows are linearly independent (rank K): the graph-SVM is then feasible."""
+        return self.rank == self.size
+
+    @cached_property
+    def orthonormal(self) -> bool:
+        r"""True when :math:`E E^\top = I_K` (to 1e-12; exactly for exact rows)."""
+        if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
+            return True
+        if self.size > self.dim:
+            return False
+        if self.exact is not None:
+            return all(
+                sum((a * b for a, b in zip(ri, rj, strict=True)), Fraction(0)) == int(i == j)
+                for i, ri in enumerate(self.exact)
+                for j, rj in enumerate(self.exact)
+            )
+        return bool(np.max(np.abs(self.gram() - np.eye(self.size))) <= _ORTHO_TOL)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Embeddings):
+            return NotImplemented
+        if (self.size, self.dim) != (other.size, other.dim) or self.is_onehot != other.is_onehot:
+            return False
+        return self.is_onehot or bool(np.array_equal(self.matrix(), other.matrix()))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _exact_rank(rows: tuple[tuple[Fraction, ...], ...]) -> int:
+    """Rank by fraction-exact Gaussian elimination."""
+    matrix = [list(row) for row in rows]
+    rank = 0
+    width = len(matrix[0]) if matrix else 0
+    for col in range(width):
+        pivot = next((r for r in range(rank, len(matrix)) if matrix[r][col] != 0), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        for r in range(len(matrix)):
+            if r != rank and matrix[r][col] != 0:
+                factor = matrix[r][col] / matrix[rank][col]
+                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+_MAX_DIGITS = 60
+
+
+def parse_number(value: object, *, where: str) -> Fraction | float:
+    """Parse one numeric entry from a file: ints and rational strings exactly, floats as floats.
+
+    Strings are parsed by :class:`fractions.Fraction` after a shape check (digits, an
+    optional ``/`` or ``.``, at most 60 digits a part, no exponent), so a hostile entry like
+    ``"1e999999999"`` is refused at once instead of computed. Nothing is evaluated.
+
+    >>> parse_number("-2/3", where="x"), parse_number(0.5, where="x"), parse_number(4, where="x")
+    (Fraction(-2, 3), 0.5, Fraction(4, 1))
+    """
+    if isinstance(value, bool):
+        raise InvalidInput(f"{where}: {value!r} is a boolean, expected a number")
+    if isinstance(value, int | np.integer):
+        if abs(int(value)).bit_length() > 200:
+            raise InvalidInput(f"{where}: integer {value} is too large (more than 200 bits)")
+        return Fraction(int(value))
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            raise InvalidInput(f"{where}: {value!r} is not finite; entries must be finite numbers")
+        return float(value)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _is_rational_text(text):
+            return Fraction(text)
+        raise InvalidInput(
+            f"{where}: {value!r} is not a number; write an integer, a decimal like '0.25' or a "
+            "fraction like '-2/3' (no exponents)"
+        )
+    raise InvalidInput(f"{where}: {value!r} of type {type(value).__name__} is not a number")
+
+
+def _is_rational_text(text: str) -> bool:
+    body = text[1:] if text[:1] in "+-" else text
+    if "/" in body:
+        num, _, den = body.partition("/")
+        return _digits(num) and _digits(den) and int(den) != 0
+    if "." in body:
+        whole, _, frac = body.partition(".")
+        return (whole == "" or _digits(whole)) and _digits(frac)
+    return _digits(body)
+
+
+def _digits(part: str) -> bool:
+    return 0 < len(part) <= _MAX_DIGITS and part.isascii() and part.isdigit()

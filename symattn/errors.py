@@ -1,0 +1,49 @@
+"""The exception tree of symattn.
+
+Every error the library raises on purpose is a :class:`SymAttnError`. Errors caused by the
+caller's input are also :class:`ValueError` (``InvalidInput`` and its subclasses), so code
+that already catches ``ValueError`` keeps working.
+
+>>> from symattn.errors import InvalidInput, SymAttnError
+>>> issubclass(InvalidInput, SymAttnError) and issubclass(InvalidInput, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CertificateError",
+    "FileFormatError",
+    "Infeasible",
+    "InvalidInput",
+    "SolverError",
+    "SymAttnError",
+]
+
+
+class SymAttnError(Exception):
+    """Base class of every error raised by symattn on purpose."""
+
+
+class InvalidInput(SymAttnError, ValueError):
+    """The caller's input is malformed: the message names the bad value and the fix."""
+
+
+class FileFormatError(InvalidInput):
+    """A dataset, weight or report file cannot be read: the message names the file and the place."""
+
+
+class Infeasible(SymAttnError):
+    """An optimisation problem has no feasible point; ``certificate`` proves it when available."""
+
+    def __init__(self, message: str, certificate: object | None = None) -> None:
+        super().__init__(message)
+        self.certificate = certificate
+
+
+class SolverError(SymAttnError, RuntimeError):
+    """A numerical solver failed to reach the accuracy it promises."""
+
+
+class CertificateError(SymAttnError):
+    """A claimed certificate does not verify: the message names the violated condition."""

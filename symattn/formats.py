@@ -1,0 +1,267 @@
+r"""Reading and writing datasets: JSON (``symattn.dataset/1``) and a plain text form.
+
+JSON::
+
+    {"format": "symattn.dataset/1", "vocab": ["a", "b", "c"] or 3,
+     "embeddings": "onehot" or {"rows": [[1, 0], ["1/2", "1/2"], ...]},
+     "samples": [{"tokens": ["a", "b", "c"], "label": "b"}, ...]}
+
+Tokens and labels are names when ``vocab`` is a list of names, ids when it is an integer.
+Embedding entries are numbers or exact strings like ``"1/3"``. Optional keys
+``"description"`` (a string) and ``"meta"`` (any JSON object) are kept out of the way.
+
+Text, one sample a line, ``#`` starts a comment, the vocabulary is the order of first
+appearance unless a ``vocab:`` line declares it first::
+
+    vocab: a b c
+    a b c -> b     # tokens -> label
+
+Every write is atomic. Every malformed file raises :class:`~symattn.errors.FileFormatError`
+naming the file and the place.
+
+>>> import tempfile, pathlib
+>>> from symattn.data import Dataset
+>>> ds = Dataset.from_samples([(["a", "b"], "a")], vocab=["a", "b"])
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
+>>> _ = save_dataset(ds, path)
+>>> print(path.read_text().strip())
+vocab: a b
+a b -> a
+>>> load_dataset(path) == ds
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from symattn._io import atomic_write_text
+from symattn.data import MAX_VOCAB, Dataset, Vocabulary
+from symattn.embeddings import Embeddings, parse_number
+from symattn.errors import FileFormatError, InvalidInput
+
+__all__ = ["DATASET_FORMAT", "dataset_from_json", "dataset_to_json", "load_dataset", "save_dataset"]
+
+DATASET_FORMAT = "symattn.dataset/1"
+_KEYS = {"format", "vocab", "embeddings", "samples", "description", "meta"}
+_MAX_FILE_BYTES = 2**31
+
+
+def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = False) -> Dataset:
+    """Read a dataset file: JSON when it ends in ``.json`` or starts with ``{``, text otherwise.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+    drop_unrealizable : bool
+        Drop (and count in ``n_dropped``) samples whose label is absent from their sequence
+        instead of raising.
+    """
+    file = Path(path)
+    try:
+        if file.stat().st_size > _MAX_FILE_BYTES:
+            raise FileFormatError(f"{file}: larger than 2 GiB; split the dataset")
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{file}: not UTF-8 text (byte {exc.start})") from None
+    is_json = file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+    try:
+        if is_json:
+            return dataset_from_json(_parse_json(text, file), drop_unrealizable=drop_unrealizable)
+        return _from_text(text, drop_unrealizable=drop_unrealizable)
+    except FileFormatError as exc:
+        raise FileFormatError(f"{file}: {exc}") from None
+    except InvalidInput as exc:
+        raise FileFormatError(f"{file}: {exc}") from None
+
+
+def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write ``dataset`` atomically: JSON for ``.json`` paths, text otherwise.
+
+    The text form holds one-hot datasets only (it has no place for embedding rows).
+    """
+    file = Path(path)
+    if file.suffix.lower() == ".json":
+        text = json.dumps(dataset_to_json(dataset), indent=1, allow_nan=False) + "\n"
+    else:
+        text = _to_text(dataset)
+    return atomic_write_text(file, text)
+
+
+def dataset_to_json(dataset: Dataset) -> dict[str, Any]:
+    """The JSON object of ``dataset`` (see the module docstring)."""
+    names = dataset.vocab.names
+    by_name = not dataset.vocab.is_default
+    samples = []
+    for i in range(len(dataset)):
+        seq = dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]].tolist()
+        label = int(dataset.labels[i])
+        samples.append({
+            "tokens": [names[t] for t in seq] if by_name else seq,
+            "label": names[label] if by_name else label,
+        })
+    emb = dataset.embeddings
+    embeddings: Any = "onehot"
+    if not emb.is_onehot:
+        if emb.exact is not None:
+            embeddings = {"rows": [[_exact_entry(v) for v in row] for row in emb.exact]}
+        else:
+            embeddings = {"rows": emb.matrix().tolist()}
+    return {
+        "format": DATASET_FORMAT,
+        "vocab": list(names) if by_name else dataset.K,
+        "embeddings": embeddings,
+        "samples": samples,
+    }
+
+
+def _exact_entry(value: Fraction) -> int | str:
+    return int(value) if value.denominator == 1 else str(value)
+
+
+def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
+    """Build a dataset from a parsed JSON object, validating every field."""
+    if not isinstance(obj, dict):
+        raise FileFormatError(f"the top level must be a JSON object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - _KEYS)
+    if unknown:
+        raise FileFormatError(f"unknown key(s) {unknown}; allowed keys are {sorted(_KEYS)}")
+    for key in ("format", "vocab", "samples"):
+        if key not in obj:
+            raise FileFormatError(f"missing key {key!r}")
+    if obj["format"] != DATASET_FORMAT:
+        raise FileFormatError(
+            f"format {obj['format']!r} is not supported; this version reads {DATASET_FORMAT!r}"
+        )
+    vocab = _json_vocab(obj["vocab"])
+    embeddings = _json_embeddings(obj.get("embeddings", "onehot"), vocab.size)
+    samples = obj["samples"]
+    if not isinstance(samples, list) or not samples:
+        raise FileFormatError("'samples' must be a non-empty list")
+    by_name = not isinstance(obj["vocab"], int)
+    pairs = []
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict) or set(sample) != {"tokens", "label"}:
+            raise FileFormatError(f"sample {i} must be an object with exactly 'tokens' and 'label'")
+        tokens, label = sample["tokens"], sample["label"]
+        if not isinstance(tokens, list) or not tokens:
+            raise FileFormatError(f"sample {i}: 'tokens' must be a non-empty list")
+        for value in [*tokens, label]:
+            _check_token_value(value, by_name, i)
+        pairs.append((tokens, label))
+    return Dataset.from_samples(
+        pairs, vocab=vocab, embeddings=embeddings, drop_unrealizable=drop_unrealizable
+    )
+
+
+def _check_token_value(value: Any, by_name: bool, i: int) -> None:
+    if by_name and not isinstance(value, str):
+        raise FileFormatError(f"sample {i}: token {value!r} must be a name (the vocab is a list of names)")
+    if not by_name and (isinstance(value, bool) or not isinstance(value, int)):
+        raise FileFormatError(f"sample {i}: token {value!r} must be an integer id (the vocab is a count)")
+
+
+def _json_vocab(value: Any) -> Vocabulary:
+    if isinstance(value, bool):
+        raise FileFormatError("'vocab' must be a positive integer or a list of names, got a boolean")
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_VOCAB:
+            raise FileFormatError(f"'vocab' = {value} must be between 1 and {MAX_VOCAB:,}")
+        return Vocabulary(value)
+    if isinstance(value, list):
+        if not all(isinstance(v, str) for v in value):
+            bad = next(v for v in value if not isinstance(v, str))
+            raise FileFormatError(f"'vocab' names must be strings, found {bad!r}")
+        return Vocabulary.from_names(value)
+    raise FileFormatError(f"'vocab' must be a positive integer or a list of names, got {value!r}")
+
+
+def _json_embeddings(value: Any, size: int) -> Embeddings:
+    if value == "onehot":
+        return Embeddings.onehot(size)
+    if not isinstance(value, dict) or set(value) != {"rows"} or not isinstance(value["rows"], list):
+        raise FileFormatError(
+            f"'embeddings' must be \"onehot\" or {{\"rows\": [[...], ...]}}, got {str(value)[:80]!r}"
+        )
+    rows = value["rows"]
+    if len(rows) != size:
+        raise FileFormatError(f"'embeddings' has {len(rows)} rows but the vocabulary has {size} tokens")
+    if not all(isinstance(row, list) for row in rows):
+        raise FileFormatError("every embedding row must be a list of numbers")
+    for r, row in enumerate(rows):
+        for c, entry in enumerate(row):
+            parse_number(entry, where=f"embedding row {r} column {c}")
+    return Embeddings.given(rows)
+
+
+def _reject_constant(name: str) -> None:
+    raise FileFormatError(f"the JSON constant {name} is not allowed; numbers must be finite")
+
+
+def _parse_json(text: str, file: Path) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise FileFormatError(f"JSON cannot be read: {str(exc)[:120]}") from None
+
+
+def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
+    declared: list[str] | None = None
+    order: dict[str, int] = {}
+    pairs: list[tuple[list[str], str]] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("vocab:"):
+            if declared is not None or pairs:
+                raise FileFormatError(f"line {lineno}: 'vocab:' must come once, before any sample")
+            declared = line[len("vocab:") :].split()
+            if not declared:
+                raise FileFormatError(f"line {lineno}: 'vocab:' names no token")
+            continue
+        left, arrow, right = line.partition("->")
+        tokens, label = left.split(), right.split()
+        if not arrow or not tokens or len(label) != 1 or "->" in right:
+            raise FileFormatError(
+                f"line {lineno}: {raw.strip()!r} is not of the form 'tok tok ... -> label'"
+            )
+        for name in [*tokens, *label]:
+            if declared is None:
+                order.setdefault(name, len(order))
+            elif name not in declared:
+                raise FileFormatError(f"line {lineno}: token {name!r} is not in the declared vocab")
+        pairs.append((tokens, label[0]))
+    if not pairs:
+        raise FileFormatError("no sample found; write one sample a line as 'a b c -> b'")
+    names = declared if declared is not None else list(order)
+    try:
+        vocab = Vocabulary.from_names(names)
+    except InvalidInput as exc:
+        raise FileFormatError(f"vocab: {exc}") from None
+    return Dataset.from_samples(pairs, vocab=vocab, drop_unrealizable=drop_unrealizable)
+
+
+def _to_text(dataset: Dataset) -> str:
+    if not dataset.embeddings.is_onehot:
+        raise InvalidInput(
+            f"the text format holds one-hot datasets only; these embeddings are "
+            f"{dataset.embeddings.kind.value}: save to a .json path instead"
+        )
+    names = dataset.vocab.names
+    lines = ["vocab: " + " ".join(names)]
+    for i in range(len(dataset)):
+        seq = dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]]
+        lines.append(" ".join(names[t] for t in seq) + " -> " + names[int(dataset.labels[i])])
+    return "\n".join(lines) + "\n"

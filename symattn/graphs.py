@@ -1,0 +1,413 @@
+r"""Token-priority graphs (TPGs), their strongly connected components and priority queries.
+
+For each query token :math:`k`, :math:`G_k` has the tokens seen in :math:`D_k` as nodes and an
+edge :math:`y_i \to j` for every sample of :math:`D_k` and every distinct token
+:math:`j \ne y_i` of its sequence (THEORY §3): "``y_i`` was preferred over ``j``". Components
+are computed with :func:`scipy.sparse.csgraph.connected_components` (iterative, linear time);
+the graphs themselves are exposed as :class:`networkx.DiGraph` for inspection.
+
+>>> from symattn.data import Dataset
+>>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+>>> G = priority_graphs(ds)[2]
+>>> G.sccs
+((0, 1), (2,))
+>>> G.compare(0, 2), G.compare(0, 1)
+(<Priority.HIGHER: 'higher'>, <Priority.SAME: 'same'>)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from symattn.data import Dataset, Vocabulary
+from symattn.embeddings import Embeddings
+from symattn.errors import InvalidInput
+
+__all__ = [
+    "PriorityGraphs",
+    "Priority",
+    "TokenGraph",
+    "TopSCCs",
+    "priority_graphs",
+    "realisable_graph",
+    "realise",
+]
+
+
+class Priority(enum.Enum):
+    """How two tokens compare in :math:`G_k`."""
+
+    SAME = "same"
+    """Same SCC: paths both ways (:math:`i \\asymp_k j`)."""
+    HIGHER = "higher"
+    """Strictly higher: a path :math:`i \\rightsquigarrow j` and none back (:math:`i \\succ_k j`)."""
+    LOWER = "lower"
+    """Strictly lower: the reverse of ``HIGHER``."""
+    INCOMPARABLE = "incomparable"
+    """No path either way."""
+
+
+@dataclass(frozen=True)
+class TopSCCs:
+    """The highest-priority SCCs among the tokens of a sequence, under one :math:`G_k`.
+
+    Attributes
+    ----------
+    query : int
+        The query token :math:`k`.
+    sccs : tuple of int
+        Indices (into ``TokenGraph.sccs``) of the maximal SCCs among the tokens present.
+    tokens : tuple of int
+        The present tokens that lie in those SCCs, ascending.
+    unseen : tuple of int
+        Present tokens that are not nodes of :math:`G_k` (the graph says nothing about them).
+    """
+
+    query: int
+    sccs: tuple[int, ...]
+    tokens: tuple[int, ...]
+    unseen: tuple[int, ...] = ()
+
+    @property
+    def unique(self) -> bool:
+        """True when exactly one SCC is maximal and no present token is unseen."""
+        return len(self.sccs) == 1 and not self.unseen
+
+
+@dataclass(frozen=True, eq=False)
+class TokenGraph:
+    r"""The token-priority graph :math:`G_k` of one query token, with its SCCs.
+
+    Attributes
+    ----------
+    query : int
+        The query token :math:`k`.
+    nodes : numpy.ndarray
+        Tokens seen in :math:`D_k`, ascending.
+    edges : numpy.ndarray, shape (m, 2)
+        Distinct edges ``(i, j)`` in token ids, sorted.
+    sccs : tuple of tuple of int
+        The SCCs in a topological order of the condensation, highest priority first (ties
+        broken by smallest token), each SCC's tokens ascending.
+    dag : tuple of (int, int)
+        Condensation edges between indices of ``sccs``, sorted.
+    component : numpy.ndarray
+        SCC index of each entry of ``nodes``.
+    """
+
+    query: int
+    nodes: np.ndarray = field(repr=False)
+    edges: np.ndarray = field(repr=False)
+    sccs: tuple[tuple[int, ...], ...]
+    dag: tuple[tuple[int, int], ...]
+    component: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_edges(cls, query: int, nodes: np.ndarray, edges: np.ndarray) -> TokenGraph:
+        """Build from sorted unique ``nodes`` and distinct ``edges`` (token ids)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        m = nodes.size
+        src = np.searchsorted(nodes, edges[:, 0])
+        dst = np.searchsorted(nodes, edges[:, 1])
+        adjacency = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(m, m))
+        _, raw = connected_components(adjacency, directed=True, connection="strong")
+        cross = raw[src] != raw[dst]
+        raw_edges = np.unique(np.stack([raw[src][cross], raw[dst][cross]], axis=1), axis=0)
+        first_token = np.full(raw.max(initial=-1) + 1, np.iinfo(np.int64).max)
+        np.minimum.at(first_token, raw, nodes)
+        condensation = nx.DiGraph()
+        condensation.add_nodes_from(range(first_token.size))
+        condensation.add_edges_from(map(tuple, raw_edges.tolist()))
+        order = list(nx.lexicographical_topological_sort(condensation, key=lambda c: first_token[c]))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        component = rank[raw]
+        members = np.argsort(component, kind="stable")
+        bounds = np.searchsorted(component[members], np.arange(len(order) + 1))
+        sccs = tuple(
+            tuple(int(t) for t in nodes[members[bounds[c] : bounds[c + 1]]]) for c in range(len(order))
+        )
+        dag = tuple(sorted((int(rank[a]), int(rank[b])) for a, b in raw_edges.tolist()))
+        edges = edges[np.lexsort((edges[:, 1], edges[:, 0]))]
+        for array in (nodes, edges, component):
+            array.setflags(write=False)
+        return cls(int(query), nodes, edges, sccs, dag, component)
+
+    # -- views --------------------------------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """:math:`G_k` as a networkx graph on token ids (node attribute ``scc``)."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(
+            (int(t), {"scc": int(c)}) for t, c in zip(self.nodes, self.component, strict=True)
+        )
+        graph.add_edges_from(map(tuple, self.edges.tolist()))
+        return graph
+
+    @cached_property
+    def condensation(self) -> nx.DiGraph:
+        """The condensation DAG on SCC indices (node attribute ``members``)."""
+        dag = nx.DiGraph()
+        dag.add_nodes_from((c, {"members": members}) for c, members in enumerate(self.sccs))
+        dag.add_edges_from(self.dag)
+        return dag
+
+    @cached_property
+    def _below(self) -> tuple[frozenset[int], ...]:
+        """For each SCC, the SCCs reachable from it (excluding itself)."""
+        below: list[frozenset[int]] = [frozenset()] * len(self.sccs)
+        children: list[list[int]] = [[] for _ in self.sccs]
+        for a, b in self.dag:
+            children[a].append(b)
+        for c in reversed(range(len(self.sccs))):
+            reach: set[int] = set()
+            for child in children[c]:
+                reach.add(child)
+                reach |= below[child]
+            below[c] = frozenset(reach)
+        return tuple(below)
+
+    @property
+    def cyclic(self) -> bool:
+        """True when some SCC has more than one token."""
+        return any(len(scc) > 1 for scc in self.sccs)
+
+    def __contains__(self, token: object) -> bool:
+        if isinstance(token, bool) or not isinstance(token, int | np.integer):
+            return False
+        pos = int(np.searchsorted(self.nodes, token))
+        return pos < self.nodes.size and int(self.nodes[pos]) == int(token)
+
+    def scc_of(self, token: int) -> int:
+        """Index into :attr:`sccs` of the SCC holding ``token``."""
+        if token not in self:
+            raise InvalidInput(
+                f"token {token} is not a node of G_{self.query}; its nodes are {self.nodes.tolist()[:20]}"
+            )
+        return int(self.component[np.searchsorted(self.nodes, token)])
+
+    def reaches(self, i: int, j: int) -> bool:
+        """True when :math:`G_k` has a path :math:`i \\rightsquigarrow j` (``i`` ⪰ ``j``)."""
+        a, b = self.scc_of(i), self.scc_of(j)
+        return a == b or b in self._below[a]
+
+    def compare(self, i: int, j: int) -> Priority:
+        """The priority relation of ``i`` to ``j`` under :math:`G_k`."""
+        forward, backward = self.reaches(i, j), self.reaches(j, i)
+        if forward and backward:
+            return Priority.SAME
+        if forward:
+            return Priority.HIGHER
+        return Priority.LOWER if backward else Priority.INCOMPARABLE
+
+    def same_scc(self, i: int, j: int) -> bool:
+        """:math:`i \\asymp_k j`."""
+        return self.scc_of(i) == self.scc_of(j)
+
+    def higher(self, i: int, j: int) -> bool:
+        """:math:`i \\succ_k j` (strictly)."""
+        return self.compare(i, j) is Priority.HIGHER
+
+    def top_sccs(self, tokens: Iterable[int]) -> TopSCCs:
+        """The maximal SCCs among the tokens of a sequence (THEORY P5's graph-level answer).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+        >>> priority_graphs(ds)[2].top_sccs([2, 1])
+        TopSCCs(query=2, sccs=(0,), tokens=(1,), unseen=())
+        """
+        present = sorted({int(t) for t in tokens})
+        seen = [t for t in present if t in self]
+        unseen = tuple(t for t in present if t not in self)
+        comps = {self.scc_of(t) for t in seen}
+        top = tuple(sorted(c for c in comps if not any(c in self._below[o] for o in comps if o != c)))
+        chosen = tuple(t for t in seen if self.scc_of(t) in top)
+        return TopSCCs(self.query, top, chosen, unseen)
+
+
+@dataclass(frozen=True, eq=False)
+class PriorityGraphs(Mapping[int, TokenGraph]):
+    """Every :math:`G_k` of a dataset, keyed by query token, plus per-sample SCC facts.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The dataset the graphs were built from.
+    graphs : dict of int to TokenGraph
+        :math:`G_k` for every query token :math:`k` that occurs, ascending.
+    label_scc : numpy.ndarray, shape (n,)
+        Index (into ``graphs[k].sccs``) of each sample's label SCC.
+    in_label_scc : numpy.ndarray of bool, shape (nnz,)
+        Aligned with ``dataset.counts``: whether each (sample, token) entry lies in the label's SCC.
+    """
+
+    dataset: Dataset = field(repr=False)
+    graphs: dict[int, TokenGraph]
+    label_scc: np.ndarray = field(repr=False)
+    in_label_scc: np.ndarray = field(repr=False)
+
+    def __getitem__(self, query: int) -> TokenGraph:
+        try:
+            return self.graphs[int(query)]
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(
+                f"no sample has query token {query!r}; queries are {sorted(self.graphs)[:20]}"
+            ) from None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.graphs)
+
+    def __len__(self) -> int:
+        return len(self.graphs)
+
+    @property
+    def n_edges(self) -> int:
+        """Total number of edges over all :math:`G_k`."""
+        return sum(g.edges.shape[0] for g in self.graphs.values())
+
+    @property
+    def cyclic(self) -> bool:
+        """True when some :math:`G_k` has an SCC of more than one token."""
+        return any(g.cyclic for g in self.graphs.values())
+
+    def sample_scc(self, i: int) -> tuple[int, ...]:
+        """The tokens of the label's SCC for sample ``i``."""
+        k = int(self.dataset.queries[i])
+        return self.graphs[k].sccs[int(self.label_scc[i])]
+
+    def top_sccs(self, tokens: Sequence[int]) -> TopSCCs:
+        """:meth:`TokenGraph.top_sccs` under the graph of the sequence's own query (last token)."""
+        if len(tokens) == 0:
+            raise InvalidInput("a sequence needs at least one token (its query)")
+        return self[int(tokens[-1])].top_sccs(tokens)
+
+
+def priority_graphs(dataset: Dataset) -> PriorityGraphs:
+    """Build every token-priority graph :math:`G_k` of ``dataset`` (THEORY §3).
+
+    Vectorised over samples; linear in the number of (sample, distinct token) entries plus
+    the sort of the edges, with no recursion, so a million edges are fine.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0), ([1, 1], 1)], vocab=2)
+    >>> pg = priority_graphs(ds)
+    >>> sorted(pg), pg[1].edges.tolist(), pg.label_scc.tolist()
+    ([1], [[0, 1]], [0, 1])
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(f"priority_graphs needs a Dataset, got {type(dataset).__name__}")
+    c = dataset.counts
+    K = dataset.K
+    k_of = c.query[c.sample]
+    y_of = c.label[c.sample]
+    node_keys = np.unique(k_of * K + c.token)
+    off = c.token != y_of
+    edge_keys = np.unique((k_of[off] * K + y_of[off]) * K + c.token[off])
+    edge_k, rest = np.divmod(edge_keys, K * K)
+    edge_i, edge_j = np.divmod(rest, K)
+    node_k, node_t = np.divmod(node_keys, K)
+    queries = np.unique(node_k)
+    node_bounds = np.searchsorted(node_k, np.append(queries, K))
+    edge_bounds = np.searchsorted(edge_k, np.append(queries, K))
+    graphs: dict[int, TokenGraph] = {}
+    global_scc = np.empty(node_keys.size, dtype=np.int64)
+    for q, k in enumerate(queries.tolist()):
+        ns, ne = node_bounds[q], node_bounds[q + 1]
+        es, ee = edge_bounds[q], edge_bounds[q + 1]
+        graph = TokenGraph.from_edges(
+            k, node_t[ns:ne], np.stack([edge_i[es:ee], edge_j[es:ee]], axis=1)
+        )
+        graphs[k] = graph
+        global_scc[ns:ne] = graph.component
+    entry_scc = global_scc[np.searchsorted(node_keys, k_of * K + c.token)]
+    label_scc = entry_scc[c.label_entry]
+    in_label = entry_scc == label_scc[c.sample]
+    for array in (label_scc, in_label):
+        array.setflags(write=False)
+    return PriorityGraphs(dataset, graphs, label_scc, in_label)
+
+
+def realisable_graph(graph: nx.DiGraph, query: int) -> nx.DiGraph:
+    """The smallest supergraph of ``graph`` that some dataset with query ``query`` has as its TPG.
+
+    Every sample of :math:`D_k` contains its query :math:`k`, so every label :math:`y \\ne k`
+    is preferred over :math:`k`: the TPG has :math:`y \\to k` for each node with an out-edge,
+    and every node other than :math:`k` needs an edge. This adds ``k``, the missing
+    :math:`y \\to k` edges, and :math:`j \\to k` for any edgeless node :math:`j \\ne k`.
+
+    >>> g = realisable_graph(nx.DiGraph([(0, 1)]), 2)
+    >>> sorted(g.edges)
+    [(0, 1), (0, 2)]
+    """
+    closed = nx.DiGraph(graph)
+    closed.add_node(query)
+    for node in list(closed.nodes):
+        if node != query and (closed.out_degree(node) > 0 or closed.in_degree(node) == 0):
+            closed.add_edge(node, query)
+    return closed
+
+
+def realise(
+    graphs: Mapping[int, nx.DiGraph | Iterable[tuple[int, int]]],
+    *,
+    vocab: Vocabulary | int | Sequence[str] | None = None,
+    embeddings: Embeddings | None = None,
+) -> Dataset:
+    """A dataset whose token-priority graphs are exactly ``graphs`` (one per query token).
+
+    Each label ``y`` of :math:`G_k` gets one sample: its out-neighbours, then ``y``, then
+    ``k``. Graphs must be realisable (see :func:`realisable_graph`); otherwise the error names
+    the missing edge. Self-loops are refused.
+
+    >>> ds = realise({2: [(0, 1), (1, 0), (0, 2), (1, 2)]})
+    >>> [(list(s.tokens), s.label) for s in ds]
+    [([1, 0, 2], 0), ([0, 1, 2], 1)]
+    >>> sorted(priority_graphs(ds)[2].graph.edges) == sorted([(0, 1), (1, 0), (0, 2), (1, 2)])
+    True
+    """
+    samples: list[tuple[list[int], int]] = []
+    for k, spec in sorted(graphs.items()):
+        graph = spec if isinstance(spec, nx.DiGraph) else nx.DiGraph(list(spec))
+        _check_realisable(graph, int(k))
+        nodes = set(graph.nodes) | {k}
+        for y in sorted(nodes):
+            out = sorted(j for j in graph.successors(y) if j != k) if y in graph else []
+            if y == k and out:
+                samples.append(([*out, k], k))
+            elif graph.out_degree(y) > 0:
+                samples.append(([*out, y, k], y))
+        if graph.number_of_edges() == 0:
+            samples.append(([k], k))
+    return Dataset.from_samples(samples, vocab=vocab, embeddings=embeddings)
+
+
+def _check_realisable(graph: nx.DiGraph, k: int) -> None:
+    for node in graph.nodes:
+        if isinstance(node, bool) or not isinstance(node, int | np.integer) or node < 0:
+            raise InvalidInput(f"G_{k}: node {node!r} is not a token id (a non-negative integer)")
+    loops = list(nx.selfloop_edges(graph))
+    if loops:
+        raise InvalidInput(f"G_{k}: self-loop {loops[0]}; a token is never preferred over itself")
+    for node in sorted(graph.nodes):
+        if node == k:
+            continue
+        if graph.out_degree(node) > 0 and not graph.has_edge(node, k):
+            raise InvalidInput(
+                f"G_{k}: node {node} has out-edges but no edge ({node}, {k}); every label of a sample "
+                f"with query {k} is preferred over the query itself. Add the edge, or pass the graph "
+                "through realisable_graph()"
+            )
+        if graph.degree(node) == 0:
+            raise InvalidInput(
+                f"G_{k}: node {node} has no edge, but a token other than the query can only be seen "
+                f"in D_{k} next to a label. Add an edge or remove the node (see realisable_graph())"
+            )
