@@ -340,7 +340,7 @@ class Dataset:
         return len(self)
 
     @property
-    def K(self) -> int:  # noqa: N802 - the theory's name
+    def K(self) -> int:
         """Vocabulary size."""
         return self.vocab.size
 
@@ -507,6 +507,8 @@ def _pair(item: object, i: int) -> tuple[Sequence[int | str], int | str]:
 def _resolve(token: int | str, vocab: Vocabulary | None) -> int:
     if isinstance(token, str):
         if vocab is None:
-            raise InvalidInput(f"token name {token!r} given but the vocabulary has no names; pass vocab=[names]")
+            raise InvalidInput(
+                f"token name {token!r} given but the vocabulary has no names; pass vocab=[names]"
+            )
         return vocab.index(token)
     return _as_int(token, "token")

@@ -9,7 +9,7 @@ explicit seed where they are random.
 array([[1., 0., 0.],
        [0., 1., 0.],
        [0., 0., 1.]])
->>> E.independent, E.orthonormal
+>>> E.is_independent, E.is_orthonormal
 (True, True)
 """
 
@@ -177,7 +177,7 @@ class Embeddings:
         >>> E = Embeddings.given([["1", "0"], ["1/2", "1/2"]])
         >>> E.exact[1][0]
         Fraction(1, 2)
-        >>> E.independent
+        >>> E.is_independent
         True
         """
         if isinstance(rows, np.ndarray):
@@ -258,12 +258,12 @@ class Embeddings:
         return int(np.linalg.matrix_rank(self.matrix()))
 
     @property
-    def independent(self) -> bool:
+    def is_independent(self) -> bool:
         """True when the rows are linearly independent (rank K): the graph-SVM is then feasible."""
         return self.rank == self.size
 
     @cached_property
-    def orthonormal(self) -> bool:
+    def is_orthonormal(self) -> bool:
         r"""True when :math:`E E^\top = I_K` (to 1e-12; exactly for exact rows)."""
         if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
             return True

@@ -32,8 +32,8 @@ from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
 __all__ = [
-    "PriorityGraphs",
     "Priority",
+    "PriorityGraphs",
     "TokenGraph",
     "TopSCCs",
     "priority_graphs",
