@@ -142,18 +142,19 @@ def _pivots(reduced: flint.fmpq_mat, rank: int) -> list[int]:
     return pivots
 
 
-def exact_kkt(rows: list[list[Fraction]], rhs: list[Fraction]) -> tuple[list[Fraction], list[Fraction]]:
+def exact_kkt(
+    rows: list[list[Fraction]], rhs: list[Fraction], n: int
+) -> tuple[list[Fraction], list[Fraction]]:
     r"""Exact minimum-norm solve of ``rows x = rhs``: ``x = rowsᵀ mu`` with ``(rows rowsᵀ) mu = rhs``.
 
     Dependent rows get a zero multiplier (an independent subset is chosen by exact row reduction
-    of the Gram matrix). Returns ``(x, mu)`` as Fractions.
+    of the Gram matrix). ``n`` is the number of unknowns. Returns ``(x, mu)`` as Fractions.
 
-    >>> x, mu = exact_kkt([[Fraction(1), Fraction(1)]], [Fraction(1)])
+    >>> x, mu = exact_kkt([[Fraction(1), Fraction(1)]], [Fraction(1)], 2)
     >>> x, mu
     ([Fraction(1, 2), Fraction(1, 2)], [Fraction(1, 2)])
     """
     m = len(rows)
-    n = len(rows[0]) if rows else 0
     if m == 0:
         return [Fraction(0)] * n, []
     A = _fmpq_matrix(rows, n)

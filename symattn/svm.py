@@ -699,7 +699,8 @@ def _to_edges(
 
 def _row_matrix(red: _Reduced, E: np.ndarray) -> np.ndarray:
     diff = E[red.high] - E[red.low]
-    return np.einsum("ri,rj->rij", diff, E[red.query]).reshape(red.query.size, -1)
+    d = E.shape[1]
+    return np.einsum("ri,rj->rij", diff, E[red.query]).reshape(red.query.size, d * d)
 
 
 def _exact_row(rows: list[list[Fraction]], i: int, j: int, k: int) -> list[Fraction]:
@@ -743,7 +744,8 @@ def _certify_gram(
     corrections = 0
     for _ in range(4 * len(exact_rows) + 10):
         chosen = list(range(n_eq)) + sorted(active)
-        x, mu_s = exact_kkt([exact_rows[r] for r in chosen], [Fraction(int(r >= n_eq)) for r in chosen])
+        rhs = [Fraction(int(r >= n_eq)) for r in chosen]
+        x, mu_s = exact_kkt([exact_rows[r] for r in chosen], rhs, d * d)
         mu = np.array([Fraction(0)] * (len(exact_rows) + 1), dtype=object)[:-1]
         mu[chosen] = np.array([*mu_s, Fraction(0)], dtype=object)[:-1]
         slack = {r: sum((a * b for a, b in zip(exact_rows[r], x, strict=True)), Fraction(0)) - 1
