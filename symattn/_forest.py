@@ -248,6 +248,9 @@ def min_norm_potentials(
     tails = np.asarray(tails, dtype=np.int64)
     heads = np.asarray(heads, dtype=np.int64)
     n, m = weights.size, tails.size
+    if n == 0:
+        empty = np.zeros(0, dtype=object if exact else np.float64)
+        return empty, np.zeros(0, dtype=bool), empty.copy()
     start = heights(n, tails, heads)
     if exact:
         total = int(weights.sum())

@@ -155,70 +155,69 @@ def svm_constraints(data: Dataset | PriorityGraphs, *, all_pairs: bool = False) 
 
 
 @dataclass(frozen=True, eq=False)
-class _QueryProblem:
-    """One query's constraints collapsed: equality groups (SCCs) and the DAG between them."""
+class _Collapsed:
+    """All queries' constraints collapsed at once: nodes are (query, token) pairs, equality
+    groups are the SCCs, and the DAG joins groups (one disjoint problem per query)."""
 
-    query: int
-    index: np.ndarray  # constraint indices of this query
-    nodes: np.ndarray  # tokens, ascending
-    hi: np.ndarray  # local node index of each constraint's high token
+    node_token: np.ndarray  # token of each node
+    node_query: np.ndarray  # query of each node
+    hi: np.ndarray  # node of each constraint's high token
     lo: np.ndarray
     equality: np.ndarray
-    group: np.ndarray  # group of each local node
+    group: np.ndarray  # group of each node
     weights: np.ndarray  # group sizes
     dag_tail: np.ndarray
     dag_head: np.ndarray
-    dag_rep: np.ndarray  # position (within index) of a constraint realising each DAG edge
-    reps: np.ndarray  # representative local node of each group
+    dag_rep: np.ndarray  # a constraint realising each DAG edge
+    reps: np.ndarray  # representative node of each group
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.node_token.size)
 
 
-def _collapse(cons: SVMConstraints) -> list[_QueryProblem]:
-    problems = []
-    bounds = np.flatnonzero(np.diff(cons.query)) + 1
-    for index in np.split(np.arange(len(cons)), bounds) if len(cons) else []:
-        hi_t, lo_t, eq = cons.high[index], cons.low[index], cons.equality[index]
-        nodes = np.unique(np.concatenate([hi_t, lo_t]))
-        hi, lo = np.searchsorted(nodes, hi_t), np.searchsorted(nodes, lo_t)
-        n = nodes.size
-        adjacency = csr_matrix((np.ones(int(eq.sum())), (hi[eq], lo[eq])), shape=(n, n))
-        n_groups, group = connected_components(adjacency, directed=False)
-        ga, gb = group[hi[~eq]], group[lo[~eq]]
-        if np.any(ga == gb):
-            c = int(index[~eq][np.argmax(ga == gb)])
-            raise InvalidInput(
-                f"constraint {c} asks ({cons.high[c]} - {cons.low[c]})ᵀ W e_{cons.query[c]} >= 1 between "
-                "tokens that equality constraints tie together; no W satisfies it"
-            )
-        keys = ga.astype(np.int64) * n_groups + gb
-        _, first = np.unique(keys, return_index=True)
-        ineq_pos = np.flatnonzero(~eq)
-        _, reps = np.unique(group, return_index=True)
-        problems.append(_QueryProblem(
-            int(cons.query[index[0]]), index, nodes, hi, lo, eq, group,
-            np.bincount(group, minlength=n_groups).astype(np.int64),
-            ga[first].astype(np.int64), gb[first].astype(np.int64), ineq_pos[first], reps,
-        ))
-    return problems
+def _collapse(cons: SVMConstraints, K: int) -> _Collapsed:
+    keys_hi = cons.query * K + cons.high
+    keys_lo = cons.query * K + cons.low
+    keys = np.unique(np.concatenate([keys_hi, keys_lo]))
+    hi, lo = np.searchsorted(keys, keys_hi), np.searchsorted(keys, keys_lo)
+    n = keys.size
+    eq = cons.equality
+    adjacency = csr_matrix((np.ones(int(eq.sum())), (hi[eq], lo[eq])), shape=(n, n))
+    n_groups, group = connected_components(adjacency, directed=False)
+    ga, gb = group[hi[~eq]], group[lo[~eq]]
+    if np.any(ga == gb):
+        c = int(np.flatnonzero(~eq)[np.argmax(ga == gb)])
+        raise InvalidInput(
+            f"constraint {c} asks ({cons.high[c]} - {cons.low[c]})ᵀ W e_{cons.query[c]} >= 1 between "
+            "tokens that equality constraints tie together; no W satisfies it"
+        )
+    _, first = np.unique(ga.astype(np.int64) * n_groups + gb, return_index=True)
+    _, reps = np.unique(group, return_index=True)
+    return _Collapsed(
+        keys % K, keys // K, hi, lo, eq, group, np.bincount(group, minlength=n_groups).astype(np.int64),
+        ga[first].astype(np.int64), gb[first].astype(np.int64), np.flatnonzero(~eq)[first], reps,
+    )
 
 
-def _edge_multipliers(prob: _QueryProblem, demand: np.ndarray, dag_lam: np.ndarray) -> np.ndarray:
-    """Multipliers on the original constraints of one query.
+def _edge_multipliers(prob: _Collapsed, demand: np.ndarray, dag_lam: np.ndarray) -> np.ndarray:
+    """Multipliers on the original constraints.
 
     ``demand`` is the net flow each token needs (:math:`\\Lambda_{tk}`), ``dag_lam`` the
     multipliers of the condensation edges; each goes on one realising constraint and the
     within-SCC equality multipliers balance every token along a spanning tree of the SCC.
     """
-    lam = np.zeros(prob.index.size, dtype=demand.dtype)
+    lam = np.zeros(prob.hi.size, dtype=demand.dtype)
     if demand.dtype == object:
         lam[:] = Fraction(0)
     lam[prob.dag_rep] = dag_lam
-    net = np.zeros(prob.nodes.size, dtype=demand.dtype)
+    net = np.zeros(prob.n_nodes, dtype=demand.dtype)
     if demand.dtype == object:
         net[:] = Fraction(0)
     np.add.at(net, prob.hi, lam)
     np.subtract.at(net, prob.lo, lam)
     eq = np.flatnonzero(prob.equality)
-    forest = forest_order(prob.nodes.size, prob.hi[eq], prob.lo[eq])
+    forest = forest_order(prob.n_nodes, prob.hi[eq], prob.lo[eq])
     lam[eq] = forest_flows(forest, prob.hi[eq], prob.lo[eq], demand - net)
     return lam
 
@@ -576,31 +575,25 @@ def solve_graph_svm(
             f"certify=True needs exact embeddings; these are {embeddings.kind.value} floats "
             "(use one-hot embeddings or rows given as integers or fractions)"
         )
-    problems = _collapse(cons)
+    prob = _collapse(cons, embeddings.size)
     if embeddings.is_orthonormal:
-        return _solve_potentials(cons, problems, embeddings, certify)
-    return _solve_gram(cons, problems, embeddings, certify)
+        return _solve_potentials(cons, prob, embeddings, certify)
+    return _solve_gram(cons, prob, embeddings, certify)
 
 
 def _solve_potentials(
-    cons: SVMConstraints, problems: list[_QueryProblem], embeddings: Embeddings, certify: bool
+    cons: SVMConstraints, prob: _Collapsed, embeddings: Embeddings, certify: bool
 ) -> SVMResult:
     K = embeddings.size
+    v, working, dag_lam = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head)
+    u = v[prob.group]
     U = np.zeros((K, K))
-    lam = np.zeros(len(cons))
-    solutions = []
-    for prob in problems:
-        v, working, dag_lam = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head)
-        solutions.append(working)
-        u = v[prob.group]
-        U[prob.nodes, prob.query] = u
-        lam[prob.index] = _edge_multipliers(prob, u, dag_lam)
+    U[prob.node_token, prob.node_query] = u
+    lam = _edge_multipliers(prob, u, dag_lam)
     E = embeddings.matrix()
     W = U if embeddings.is_onehot else E.T @ U @ E
     margins, residuals = _residuals(cons, W, lam, embeddings)
-    certificate = None
-    if certify:
-        certificate = _certify_potentials(cons, problems, solutions, embeddings)
+    certificate = _certify_potentials(cons, prob, working, embeddings) if certify else None
     status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
     if status is not SVMStatus.OPTIMAL:
         logger.warning("graph-SVM residuals %s exceed %g", residuals, TOLERANCE)
@@ -610,24 +603,19 @@ def _solve_potentials(
 
 
 def _certify_potentials(
-    cons: SVMConstraints, problems: list[_QueryProblem], guesses: list[np.ndarray], embeddings: Embeddings
+    cons: SVMConstraints, prob: _Collapsed, guess: np.ndarray, embeddings: Embeddings
 ) -> SVMCertificate:
-    """Re-solve each query exactly, warm-started from the numeric working set, and verify."""
-    pot: dict[tuple[int, int], Fraction] = {}
-    lam = np.array([Fraction(0)] * (len(cons) + 1), dtype=object)[:-1]
-    corrections = 0
-    for prob, guess in zip(problems, guesses, strict=True):
-        v, working, dag_lam = min_norm_potentials(
-            prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess
-        )
-        corrections += int(np.count_nonzero(working != guess))
-        u = v[prob.group]
-        for t, value in zip(prob.nodes.tolist(), u, strict=True):
-            if value != 0:
-                pot[(t, prob.query)] = value
-        lam[prob.index] = _edge_multipliers(prob, u, dag_lam)
+    """Re-solve exactly, warm-started from the numeric working set, and verify."""
+    v, working, dag_lam = min_norm_potentials(
+        prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess
+    )
+    corrections = int(np.count_nonzero(working != guess))
     if corrections:
         logger.info("exact certificate corrected %d active-set entries of the numeric solution", corrections)
+    u = v[prob.group]
+    pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
+                                                 strict=True) if value != 0}
+    lam = _edge_multipliers(prob, u, dag_lam)
     if embeddings.is_onehot:
         entries = pot
     else:
@@ -642,59 +630,40 @@ def _certify_potentials(
     return SVMCertificate(entries, embeddings.dim, lam, _verify(cons, entries, lam, embeddings), corrections)
 
 
-
 # -- general embeddings: one QP in the Gram metric ------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _Reduced:
-    """Independent stars for the equalities and one row per condensation edge, in token ids."""
+    """Independent stars for the equalities and one row per condensation edge (equalities first)."""
 
+    hi_node: np.ndarray
+    lo_node: np.ndarray
+    equality: np.ndarray
+    dag: np.ndarray  # DAG edge of each inequality row (-1 for equalities)
     query: np.ndarray
     high: np.ndarray
     low: np.ndarray
-    equality: np.ndarray
-    problem: np.ndarray  # which _QueryProblem each row belongs to
-    dag: np.ndarray  # DAG edge index within its problem (-1 for equalities)
 
 
-def _reduce(problems: list[_QueryProblem]) -> _Reduced:
-    parts: list[tuple[np.ndarray, ...]] = []
-    for p, prob in enumerate(problems):
-        members = np.flatnonzero(prob.reps[prob.group] != np.arange(prob.nodes.size))
-        star_hi, star_lo = prob.nodes[prob.reps[prob.group[members]]], prob.nodes[members]
-        dag_hi, dag_lo = prob.nodes[prob.reps[prob.dag_tail]], prob.nodes[prob.reps[prob.dag_head]]
-        n_star, n_dag = star_hi.size, dag_hi.size
-        parts.append((
-            np.full(n_star + n_dag, prob.query), np.concatenate([star_hi, dag_hi]),
-            np.concatenate([star_lo, dag_lo]), np.arange(n_star + n_dag) < n_star,
-            np.full(n_star + n_dag, p), np.concatenate([np.full(n_star, -1), np.arange(n_dag)]),
-        ))
-    cols = [np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, dtype=np.int64)
-            for i in range(6)]
-    order = np.argsort(~cols[3], kind="stable")  # equalities first
-    q, hi, lo, eq, prob, dag = (c[order] for c in cols)
-    return _Reduced(q.astype(np.int64), hi.astype(np.int64), lo.astype(np.int64), eq.astype(bool),
-                    prob.astype(np.int64), dag.astype(np.int64))
+def _reduce(prob: _Collapsed) -> _Reduced:
+    members = np.flatnonzero(prob.reps[prob.group] != np.arange(prob.n_nodes))
+    hi = np.concatenate([prob.reps[prob.group[members]], prob.reps[prob.dag_tail]]).astype(np.int64)
+    lo = np.concatenate([members, prob.reps[prob.dag_head]]).astype(np.int64)
+    eq = np.arange(hi.size) < members.size
+    dag = np.concatenate([np.full(members.size, -1), np.arange(prob.dag_tail.size)]).astype(np.int64)
+    return _Reduced(hi, lo, eq, dag, prob.node_query[hi], prob.node_token[hi], prob.node_token[lo])
 
 
-def _to_edges(
-    problems: list[_QueryProblem], red: _Reduced, mu: np.ndarray, n_cons: int, K: int
-) -> np.ndarray:
-    """Spread reduced-row multipliers over the original constraints (same combination of rows)."""
+def _to_edges(prob: _Collapsed, red: _Reduced, mu: np.ndarray) -> np.ndarray:
+    """Spread reduced-row multipliers over the original constraints (the same combination of rows)."""
     exact = mu.dtype == object
     zero = Fraction(0) if exact else 0.0
-    lam = np.array([zero] * (n_cons + 1), dtype=object if exact else np.float64)[:-1]
-    for p, prob in enumerate(problems):
-        mine = np.flatnonzero(red.problem == p)
-        local_hi = np.searchsorted(prob.nodes, red.high[mine])
-        local_lo = np.searchsorted(prob.nodes, red.low[mine])
-        demand = np.array([zero] * (prob.nodes.size + 1), dtype=lam.dtype)[:-1]
-        np.add.at(demand, local_hi, mu[mine])
-        np.subtract.at(demand, local_lo, mu[mine])
-        dag_lam = np.array([zero] * (prob.dag_tail.size + 1), dtype=lam.dtype)[:-1]
-        ineq = mine[~red.equality[mine]]
-        dag_lam[red.dag[ineq]] = mu[ineq]
-        lam[prob.index] = _edge_multipliers(prob, demand, dag_lam)
-    return lam
+    demand = np.array([zero] * (prob.n_nodes + 1), dtype=object if exact else np.float64)[:-1]
+    np.add.at(demand, red.hi_node, mu)
+    np.subtract.at(demand, red.lo_node, mu)
+    dag_lam = np.array([zero] * (prob.dag_tail.size + 1), dtype=demand.dtype)[:-1]
+    ineq = ~red.equality
+    dag_lam[red.dag[ineq]] = mu[ineq]
+    return _edge_multipliers(prob, demand, dag_lam)
 
 
 def _row_matrix(red: _Reduced, E: np.ndarray) -> np.ndarray:
@@ -708,9 +677,9 @@ def _exact_row(rows: list[list[Fraction]], i: int, j: int, k: int) -> list[Fract
 
 
 def _solve_gram(
-    cons: SVMConstraints, problems: list[_QueryProblem], embeddings: Embeddings, certify: bool
+    cons: SVMConstraints, prob: _Collapsed, embeddings: Embeddings, certify: bool
 ) -> SVMResult:
-    red = _reduce(problems)
+    red = _reduce(prob)
     E = embeddings.matrix()
     d = embeddings.dim
     A = _row_matrix(red, E)
@@ -718,12 +687,12 @@ def _solve_gram(
     A_eq, A_in = A[:n_eq], A[n_eq:]
     x0 = feasible_point(A_eq, A_in) if A_in.shape[0] else np.zeros(d * d)
     if x0 is None:
-        return _infeasible(cons, problems, red, A_eq, A_in, embeddings)
+        return _infeasible(cons, prob, red, A_eq, A_in, embeddings)
     x, work, mu = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else (x0, np.zeros(0, bool), np.zeros(n_eq))
     W = x.reshape(d, d)
-    lam = _to_edges(problems, red, mu, len(cons), embeddings.size)
+    lam = _to_edges(prob, red, mu)
     margins, residuals = _residuals(cons, W, lam, embeddings)
-    certificate = _certify_gram(cons, problems, red, work, embeddings) if certify else None
+    certificate = _certify_gram(cons, prob, red, work, embeddings) if certify else None
     status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
     return SVMResult(
         status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "gram"
@@ -731,7 +700,7 @@ def _solve_gram(
 
 
 def _certify_gram(
-    cons: SVMConstraints, problems: list[_QueryProblem], red: _Reduced, work: np.ndarray,
+    cons: SVMConstraints, prob: _Collapsed, red: _Reduced, work: np.ndarray,
     embeddings: Embeddings,
 ) -> SVMCertificate:
     """Exact KKT on the numeric active set; corrected (add violated / drop negative) until it holds."""
@@ -760,12 +729,12 @@ def _certify_gram(
             break
         corrections += 1
     entries = {(r, c): x[r * d + c] for r in range(d) for c in range(d) if x[r * d + c] != 0}
-    lam = _to_edges(problems, red, mu, len(cons), embeddings.size)
+    lam = _to_edges(prob, red, mu)
     return SVMCertificate(entries, d, lam, _verify(cons, entries, lam, embeddings), corrections)
 
 
 def _infeasible(
-    cons: SVMConstraints, problems: list[_QueryProblem], red: _Reduced, A_eq: np.ndarray,
+    cons: SVMConstraints, prob: _Collapsed, red: _Reduced, A_eq: np.ndarray,
     A_in: np.ndarray, embeddings: Embeddings,
 ) -> SVMResult:
     mu = farkas_lp(A_eq, A_in)
@@ -778,13 +747,13 @@ def _infeasible(
         if solved is not None:
             mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
             mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
-            lam = _to_edges(problems, red, mu_exact, len(cons), embeddings.size)
+            lam = _to_edges(prob, red, mu_exact)
             ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
                   and check_stationarity(cons, lam, {}, embeddings))
             if ok:
                 farkas = FarkasCertificate(lam, True, 0.0, 0.0, True)
     if farkas is None:
-        lam = _to_edges(problems, red, mu, len(cons), embeddings.size)
+        lam = _to_edges(prob, red, mu)
         residual = float(np.linalg.norm(_combination(cons, lam, embeddings)))
         scale = max(1.0, float(np.abs(lam).max()))
         signs = float(lam[~cons.equality].min(initial=0.0)) >= -_FARKAS_TOL * scale
