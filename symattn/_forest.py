@@ -212,6 +212,7 @@ def min_norm_potentials(
     *,
     exact: bool = False,
     working: np.ndarray | None = None,
+    block: np.ndarray | None = None,
     max_iter: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Solve :math:`\min \frac12 \sum_c w_c v_c^2` s.t. :math:`v_{t_e} - v_{h_e} \ge 1` for all edges.
@@ -230,6 +231,11 @@ def min_norm_potentials(
         DAG edges :math:`t_e \to h_e`.
     exact : bool
         Run in ``Fraction`` arithmetic (object arrays) with zero tolerances.
+    working : numpy.ndarray of bool, optional
+        A guess of the active edges (a forest) to start from.
+    block : numpy.ndarray of int, shape (n,), optional
+        Labels of independent sub-problems (no edge joins two blocks); each block drops its own
+        most negative multiplier in the same iteration.
 
     Returns
     -------
@@ -261,6 +267,7 @@ def min_norm_potentials(
     tol = 0.0 if exact else 1e-12 * scale
     factor = weights.astype(np.int64).astype(object) if exact else weights
     tails_l, heads_l = tails.tolist(), heads.tolist()
+    edge_block = np.zeros(m, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)[tails]
     forest = _WorkingForest(weights)
     work = np.zeros(m, dtype=bool)
     if working is not None and working.any():
@@ -282,32 +289,46 @@ def min_norm_potentials(
             lam = forest_flows(spanning, tails, heads, factor * v)
             if active.size == 0 or lam[active].min() >= -tol:
                 return v, work, lam
-            drop = int(active[np.argmin(lam[active])])
-            work[drop] = False
-            forest.remove(tails_l[drop], heads_l[drop])
+            for drop in _most_negative(lam, active, edge_block, tol):
+                work[drop] = False
+                forest.remove(tails_l[drop], heads_l[drop])
             continue
         rate = step[tails] - step[heads]
         label = forest.label
         blocking = (~work) & (rate < -tol) & (label[tails] != label[heads])
         alpha = 1 if exact else 1.0
-        chosen = -1
+        chosen: list[int] = []
         if blocking.any():
             cand = np.flatnonzero(blocking)
             slack = v[tails[cand]] - v[heads[cand]] - 1
             if not exact:
                 slack = np.maximum(slack, 0.0)
             ratios = slack / (-rate[cand])
-            best = int(np.argmin(ratios))
-            if ratios[best] < alpha:
-                alpha, chosen = ratios[best], int(cand[best])
+            best = ratios.min()
+            if best < alpha:
+                alpha = best
+                # every constraint that blocks at the same step joins the working set at once
+                ties = ratios <= best + (0 if exact else 1e-12)
+                chosen = cand[ties][np.argsort(ratios[ties], kind="stable")].tolist()
         v = v + alpha * step
-        if chosen >= 0:
-            work[chosen] = True
-            forest.add(chosen, tails_l[chosen], heads_l[chosen])
+        for e in chosen:
+            if forest.label[tails_l[e]] != forest.label[heads_l[e]]:
+                work[e] = True
+                forest.add(e, tails_l[e], heads_l[e])
     raise SolverError(
         f"the potential active-set method did not converge in {limit} iterations "
         f"({n} SCCs, {m} condensation edges)"
     )
+
+
+def _most_negative(lam: np.ndarray, active: np.ndarray, edge_block: np.ndarray, tol: float) -> list[int]:
+    """The most negative multiplier of every block that has one below ``-tol``."""
+    neg = active[lam[active] < -tol]
+    if neg.size == 0:
+        return []
+    order = neg[np.lexsort((lam[neg].astype(np.float64), edge_block[neg]))]
+    first = np.flatnonzero(np.diff(edge_block[order], prepend=-1) != 0)
+    return order[first].tolist()
 
 
 def _edge_forest(forest: Forest, work: np.ndarray) -> Forest:

@@ -585,7 +585,9 @@ def _solve_potentials(
     cons: SVMConstraints, prob: _Collapsed, embeddings: Embeddings, certify: bool
 ) -> SVMResult:
     K = embeddings.size
-    v, working, dag_lam = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head)
+    v, working, dag_lam = min_norm_potentials(
+        prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps]
+    )
     u = v[prob.group]
     U = np.zeros((K, K))
     U[prob.node_token, prob.node_query] = u
@@ -607,7 +609,8 @@ def _certify_potentials(
 ) -> SVMCertificate:
     """Re-solve exactly, warm-started from the numeric working set, and verify."""
     v, working, dag_lam = min_norm_potentials(
-        prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess
+        prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
+        block=prob.node_query[prob.reps],
     )
     corrections = int(np.count_nonzero(working != guess))
     if corrections:
