@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from symattn._arrays import unique_sorted
 from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
@@ -279,9 +280,9 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     k_of = c.query[c.sample]
     y_of = c.label[c.sample]
     # Nodes are (query, token) pairs, so all the G_k are one disjoint graph, handled at once.
-    node_keys = np.unique(k_of * K + c.token)
+    node_keys = unique_sorted(k_of * K + c.token)
     off = c.token != y_of
-    edge_keys = np.unique((k_of[off] * K + y_of[off]) * K + c.token[off])
+    edge_keys = unique_sorted((k_of[off] * K + y_of[off]) * K + c.token[off])
     edge_k, rest = np.divmod(edge_keys, K * K)
     edge_i, edge_j = np.divmod(rest, K)
     src = np.searchsorted(node_keys, edge_k * K + edge_i)
@@ -292,7 +293,7 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     n_raw, raw32 = connected_components(adjacency, directed=True, connection="strong")
     raw = raw32.astype(np.int64)  # int32 labels would overflow in the pair keys below
     cross = raw[src] != raw[dst]
-    raw_edges = np.unique(raw[src][cross] * n_raw + raw[dst][cross])
+    raw_edges = unique_sorted(raw[src][cross] * n_raw + raw[dst][cross])
     raw_src, raw_dst = np.divmod(raw_edges, n_raw)
     first_token = np.full(n_raw, np.iinfo(np.int64).max)
     np.minimum.at(first_token, raw, node_t)

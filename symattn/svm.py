@@ -36,6 +36,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from symattn._arrays import unique_sorted
 from symattn._forest import forest_flows, forest_order, min_norm_potentials
 from symattn._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, feasible_point
 from symattn.data import Dataset
@@ -179,7 +180,7 @@ class _Collapsed:
 def _collapse(cons: SVMConstraints, K: int) -> _Collapsed:
     keys_hi = cons.query * K + cons.high
     keys_lo = cons.query * K + cons.low
-    keys = np.unique(np.concatenate([keys_hi, keys_lo]))
+    keys = unique_sorted(np.concatenate([keys_hi, keys_lo]))
     hi, lo = np.searchsorted(keys, keys_hi), np.searchsorted(keys, keys_lo)
     n = keys.size
     eq = cons.equality
