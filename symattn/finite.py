@@ -95,12 +95,25 @@ class FinBasis:
         return np.einsum("pd,pd->p", E[self.pair_token], (W @ E[self.pair_query].T).T)
 
     def coordinates(self, W: np.ndarray) -> np.ndarray:
-        r"""Coordinates :math:`\langle B_r, W\rangle_F` of ``W`` (shape (m,))."""
+        r"""Coordinates :math:`\langle B_r, W\rangle_F` of ``W`` (shape (m,)).
+
+        >>> from symattn.data import Dataset
+        >>> b = fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> W = np.zeros((3, 3)); W[0, 2] = 1.0
+        >>> b.coordinates(W).round(6).tolist()
+        [0.707107]
+        """
         W = check_weights(W, self.embeddings.dim)
         return self.coef @ self._pair_potentials(W)
 
     def expand(self, theta: np.ndarray) -> np.ndarray:
-        r""":math:`\sum_r \theta_r B_r` as a :math:`d \times d` matrix."""
+        r""":math:`\sum_r \theta_r B_r` as a :math:`d \times d` matrix.
+
+        >>> from symattn.data import Dataset
+        >>> b = fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> b.expand([np.sqrt(2)])[:, 2].round(12).tolist()
+        [1.0, -1.0, 0.0]
+        """
         K = self.embeddings.size
         T = np.zeros((K, K))
         np.add.at(T, (self.pair_token, self.pair_query), self.coef.T @ np.asarray(theta, dtype=np.float64))
@@ -110,11 +123,25 @@ class FinBasis:
         return E.T @ T @ E
 
     def project(self, W: np.ndarray) -> np.ndarray:
-        r""":math:`\Pi_{S_{fin}} W`."""
+        r""":math:`\Pi_{S_{fin}} W = \sum_r \langle B_r, W\rangle B_r`.
+
+        >>> from symattn.data import Dataset
+        >>> b = fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> b.project(np.eye(3))[:, 2].round(12).tolist()
+        [0.0, 0.0, 0.0]
+        >>> W = np.zeros((3, 3)); W[0, 2] = 1.0
+        >>> b.project(W)[:, 2].round(12).tolist()
+        [0.5, -0.5, 0.0]
+        """
         return self.expand(self.coordinates(W))
 
     def matrices(self) -> np.ndarray:
-        """The basis as an array of shape (m, d, d)."""
+        """The basis as an array of shape (m, d, d).
+
+        >>> from symattn.data import Dataset
+        >>> fin_basis(Dataset.from_samples([([0, 1], 0)], vocab=2)).matrices().shape
+        (0, 2, 2)
+        """
         eye = np.eye(self.dim)
         return np.stack([self.expand(row) for row in eye]) if self.dim else np.zeros(
             (0, self.embeddings.dim, self.embeddings.dim)

@@ -170,7 +170,13 @@ class Prediction:
         return np.exp(self._log_within(self.W_fin))
 
     def within_distribution(self, i: int, digits: int = 4) -> dict[int, float]:
-        """The predicted within-SCC distribution of training sample ``i`` (token -> probability)."""
+        """The predicted within-SCC distribution of training sample ``i`` (token -> probability).
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1], 0), ([0, 1], 1), ([0, 1], 1)], vocab=2))
+        >>> pred.within_distribution(0)
+        {0: 0.3333, 1: 0.6667}
+        """
         red = self.reduced
         if not 0 <= i < red.n:
             raise InvalidInput(f"sample index {i} out of range for n={red.n}")
@@ -184,11 +190,24 @@ class Prediction:
         return log_pi - np.repeat(segment_logsumexp(log_pi, red.indptr), np.diff(red.indptr))
 
     def project_fin(self, W: np.ndarray) -> np.ndarray:
-        r""":math:`\Pi_{S_{fin}} W` (shape (d, d))."""
+        r""":math:`\Pi_{S_{fin}} W` (shape (d, d)).
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2))
+        >>> pred.project_fin(np.array([[0.0, 2.0], [0.0, 0.0]])).round(12).tolist()
+        [[0.0, 1.0], [0.0, -1.0]]
+        """
         return self.finite.basis.project(check_weights(W, self.dataset.embeddings.dim))
 
     def distances(self, W: np.ndarray) -> Distances:
-        """Measure ``W`` against the prediction (see :class:`Distances`)."""
+        """Measure ``W`` against the prediction (see :class:`Distances`).
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
+        >>> d = pred.distances(10 * pred.W_svm)
+        >>> round(d.corr_svm, 12), round(d.log_outside_mass_max, 6)
+        (1.0, -10.000045)
+        """
         W = check_weights(W, self.dataset.embeddings.dim)
         proj = self.project_fin(W)
         c = self.dataset.counts
