@@ -104,15 +104,30 @@ def forest_flows(
     flows = np.zeros(tails.size, dtype=demand.dtype)
     if demand.dtype == object:
         flows[:] = Fraction(0)
-    parent, parent_edge = forest.parent.tolist(), forest.parent_edge.tolist()
-    for x in reversed(forest.order.tolist()):
-        p = parent[x]
-        if p < 0:
+    depth = _depths(forest.parent)
+    by_depth = np.argsort(-depth, kind="stable")
+    bounds = np.flatnonzero(np.diff(depth[by_depth])) + 1
+    for level in np.split(by_depth, bounds):
+        level = level[forest.parent[level] >= 0]
+        if level.size == 0:
             continue
-        subtotal[p] += subtotal[x]
-        e = parent_edge[x]
-        flows[e] = subtotal[x] if tails[e] == x else -subtotal[x]
+        np.add.at(subtotal, forest.parent[level], subtotal[level])
+        e = forest.parent_edge[level]
+        flows[e] = np.where(tails[e] == level, subtotal[level], -subtotal[level])
     return flows
+
+
+def _depths(parent: np.ndarray) -> np.ndarray:
+    """Depth of every node of a forest given by parent pointers (pointer jumping, log rounds).
+
+    Invariant: ``depth[x]`` is the distance from ``x`` to ``jump[x]``; roots jump to themselves.
+    """
+    jump = np.where(parent >= 0, parent, np.arange(parent.size))
+    depth = (parent >= 0).astype(np.int64)
+    while np.any(jump[jump] != jump):
+        depth = depth + depth[jump]
+        jump = jump[jump]
+    return depth
 
 
 def heights(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
@@ -207,7 +222,8 @@ class _WorkingForest:
 
 
 def min_norm_potentials(
-    weights: np.ndarray,    tails: np.ndarray,
+    weights: np.ndarray,
+    tails: np.ndarray,
     heads: np.ndarray,
     *,
     exact: bool = False,
@@ -219,9 +235,10 @@ def min_norm_potentials(
 
     Primal active set: start from the longest-path heights (shifted to weighted mean 0), which
     are feasible; on the working set (a forest) take the closed-form minimiser, step towards it
-    until a constraint blocks (it joins two trees), and drop the most negative multiplier when
-    the minimiser is reached. ``working`` warm-starts the set (used only when its solution is
-    feasible).
+    until constraints block (each joins two trees; all tied ones are added), and when the
+    minimiser is reached drop the most negative multiplier. Independent sub-problems
+    (``block``) take their own step lengths and drops, so they progress in parallel.
+    ``working`` warm-starts the set (used only when its solution is feasible).
 
     Parameters
     ----------
@@ -234,8 +251,7 @@ def min_norm_potentials(
     working : numpy.ndarray of bool, optional
         A guess of the active edges (a forest) to start from.
     block : numpy.ndarray of int, shape (n,), optional
-        Labels of independent sub-problems (no edge joins two blocks); each block drops its own
-        most negative multiplier in the same iteration.
+        Labels of independent sub-problems (no edge joins two blocks).
 
     Returns
     -------
@@ -258,16 +274,25 @@ def min_norm_potentials(
         empty = np.zeros(0, dtype=object if exact else np.float64)
         return empty, np.zeros(0, dtype=bool), empty.copy()
     start = heights(n, tails, heads)
+    node_block = np.zeros(n, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)
+    n_blocks = int(node_block.max()) + 1
+    edge_block = node_block[tails]
+    total = np.bincount(node_block, weights=weights, minlength=n_blocks)
+    moment = np.bincount(node_block, weights=weights * start, minlength=n_blocks)
     if exact:
-        total = int(weights.sum())
-        v = start.astype(object) - Fraction(int((weights.astype(np.int64) * start).sum()), total)
+        w_int = weights.astype(np.int64)
+        shift = [Fraction(0)] * n_blocks
+        for b, (mo, to) in enumerate(zip(np.bincount(node_block, weights=w_int * start, minlength=n_blocks)
+                                         .astype(np.int64).tolist(),
+                                         total.astype(np.int64).tolist(), strict=True)):
+            shift[b] = Fraction(mo, to) if to else Fraction(0)
+        v = start.astype(object) - np.array([*shift, 0], dtype=object)[:-1][node_block]
     else:
-        v = start - float(np.dot(weights, start) / weights.sum())
+        v = start - (moment / np.maximum(total, 1.0))[node_block]
     scale = 1.0 + float(start.max(initial=0))
     tol = 0.0 if exact else 1e-12 * scale
     factor = weights.astype(np.int64).astype(object) if exact else weights
     tails_l, heads_l = tails.tolist(), heads.tolist()
-    edge_block = np.zeros(m, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)[tails]
     forest = _WorkingForest(weights)
     work = np.zeros(m, dtype=bool)
     if working is not None and working.any():
@@ -278,39 +303,49 @@ def min_norm_potentials(
             v, work = guess, working.copy()
         else:
             forest = _WorkingForest(weights)
+    checked = np.zeros(n_blocks, dtype=bool)
+    lam = np.zeros(m, dtype=object if exact else np.float64)
     limit = max_iter if max_iter is not None else 20 * (n + m) + 100
     for _ in range(limit):
         target = forest.target(exact)
         step = target - v
-        if np.max(np.abs(step), initial=0) <= tol:
-            v = target
+        size = np.zeros(n_blocks, dtype=object if exact else np.float64)
+        np.maximum.at(size, node_block, np.abs(step))
+        settled = size <= tol
+        v = np.where(settled[node_block], target, v)
+        if np.any(settled & ~checked):
             active = np.flatnonzero(work)
             spanning = _edge_forest(forest_order(n, tails[active], heads[active]), work)
             lam = forest_flows(spanning, tails, heads, factor * v)
-            if active.size == 0 or lam[active].min() >= -tol:
-                return v, work, lam
-            for drop in _most_negative(lam, active, edge_block, tol):
+            fresh = settled & ~checked
+            drops = _most_negative(lam, active[fresh[edge_block[active]]], edge_block, tol)
+            checked |= fresh
+            for drop in drops:
+                checked[edge_block[drop]] = False
                 work[drop] = False
                 forest.remove(tails_l[drop], heads_l[drop])
-            continue
+            if checked.all():
+                return v, work, lam
+            if drops:
+                continue
         rate = step[tails] - step[heads]
         label = forest.label
-        blocking = (~work) & (rate < -tol) & (label[tails] != label[heads])
-        alpha = 1 if exact else 1.0
-        chosen: list[int] = []
-        if blocking.any():
-            cand = np.flatnonzero(blocking)
+        blocking = (~work) & (rate < -tol) & (label[tails] != label[heads]) & ~settled[edge_block]
+        alpha = np.ones(n_blocks, dtype=object if exact else np.float64)
+        cand = np.flatnonzero(blocking)
+        if cand.size:
             slack = v[tails[cand]] - v[heads[cand]] - 1
             if not exact:
                 slack = np.maximum(slack, 0.0)
             ratios = slack / (-rate[cand])
-            best = ratios.min()
-            if best < alpha:
-                alpha = best
-                # every constraint that blocks at the same step joins the working set at once
-                ties = ratios <= best + (0 if exact else 1e-12)
-                chosen = cand[ties][np.argsort(ratios[ties], kind="stable")].tolist()
-        v = v + alpha * step
+            np.minimum.at(alpha, edge_block[cand], ratios)
+            # every constraint that blocks at its block's step length joins the working set at once
+            best = alpha[edge_block[cand]]
+            ties = (ratios <= best + (0 if exact else 1e-12)) & (best < 1)
+            chosen = cand[ties][np.argsort(ratios[ties].astype(np.float64), kind="stable")].tolist()
+        else:
+            chosen = []
+        v = v + alpha[node_block] * step
         for e in chosen:
             if forest.label[tails_l[e]] != forest.label[heads_l[e]]:
                 work[e] = True
@@ -322,7 +357,9 @@ def min_norm_potentials(
 
 
 def _most_negative(lam: np.ndarray, active: np.ndarray, edge_block: np.ndarray, tol: float) -> list[int]:
-    """The most negative multiplier of every block that has one below ``-tol``."""
+    """The most negative multiplier (among ``active``) of every block that has one below ``-tol``."""
+    if active.size == 0:
+        return []
     neg = active[lam[active] < -tol]
     if neg.size == 0:
         return []

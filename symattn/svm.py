@@ -528,7 +528,7 @@ def _residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings:
     eq = cons.equality
     primal = max(float(np.abs(margins[eq]).max(initial=0.0)), float(np.max(1.0 - margins[~eq], initial=0.0)))
     lam_scale = max(1.0, float(np.abs(lam).max(initial=0.0)))
-    dual = float(np.max(-lam[~eq], initial=0.0)) / lam_scale
+    dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale
     comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale
     stat = float(np.linalg.norm(W - _combination(cons, lam, embeddings))) / max(1.0, float(np.linalg.norm(W)))
     return margins, KKTResiduals(max(primal, 0.0), dual, comp, stat)
