@@ -173,13 +173,14 @@ class _WorkingForest:
 
     def __init__(self, weights: np.ndarray) -> None:
         n = weights.size
-        self.w = weights.astype(np.int64).tolist()
+        self.w = weights.astype(np.int64)
         self.adj: list[dict[int, int]] = [{} for _ in range(n)]
         self.label = np.arange(n, dtype=np.int64)
-        self.members: dict[int, list[int]] = {x: [x] for x in range(n)}
+        self.members: dict[int, set[int]] = {x: {x} for x in range(n)}
         self.h = np.zeros(n, dtype=np.int64)
-        self.total = np.array(self.w, dtype=np.int64)
+        self.total = self.w.copy()
         self.moment = np.zeros(n, dtype=np.int64)
+        self.fresh = n  # the next unused tree label
 
     def add(self, e: int, a: int, b: int) -> None:
         ta, tb = int(self.label[a]), int(self.label[b])
@@ -187,31 +188,49 @@ class _WorkingForest:
         if len(self.members[tb]) > len(self.members[ta]):
             ta, tb, delta = tb, ta, -delta
         moved = self.members.pop(tb)
-        self.h[moved] += delta
-        self.label[moved] = ta
-        self.members[ta].extend(moved)
+        idx = np.fromiter(moved, dtype=np.int64, count=len(moved))
+        self.h[idx] += delta
+        self.label[idx] = ta
+        self.members[ta] |= moved
         self.moment[ta] += self.moment[tb] + delta * self.total[tb]
         self.total[ta] += self.total[tb]
         self.adj[a][b] = e
         self.adj[b][a] = e
 
+    def _smaller_side(self, a: int, b: int) -> list[int]:
+        """The nodes of the smaller of the two trees left after cutting ``a - b`` (searches alternate)."""
+        sides = ([a], [b])
+        seen = ({a}, {b})
+        pos = [0, 0]
+        while True:
+            for s in (0, 1):
+                if pos[s] == len(sides[s]):
+                    return sides[s]
+                x = sides[s][pos[s]]
+                pos[s] += 1
+                for y in self.adj[x]:
+                    if y not in seen[s]:
+                        seen[s].add(y)
+                        sides[s].append(y)
+
     def remove(self, a: int, b: int) -> None:
         del self.adj[a][b]
         del self.adj[b][a]
         old = int(self.label[a])
-        side = [b]
-        seen = {b}
-        for x in side:
-            for y in self.adj[x]:
-                if y not in seen:
-                    seen.add(y)
-                    side.append(y)
-        rest = [x for x in self.members.pop(old) if x not in seen]
-        for label, part in ((b, side), (a, rest)):  # each tree is labelled by one of its members
-            self.members[label] = part
-            self.label[part] = label
-            self.total[label] = sum(self.w[x] for x in part)
-            self.moment[label] = sum(self.w[x] * int(self.h[x]) for x in part)
+        side = self._smaller_side(a, b)
+        new = self.fresh
+        self.fresh += 1
+        if new >= self.total.size:  # grow the per-label arrays
+            self.total = np.concatenate([self.total, np.zeros_like(self.total)])
+            self.moment = np.concatenate([self.moment, np.zeros_like(self.moment)])
+        idx = np.array(side, dtype=np.int64)
+        self.members[old] -= set(side)
+        self.members[new] = set(side)
+        self.label[idx] = new
+        self.total[new] = self.w[idx].sum()
+        self.moment[new] = (self.w[idx] * self.h[idx]).sum()
+        self.total[old] -= self.total[new]
+        self.moment[old] -= self.moment[new]
 
     def target(self, exact: bool) -> np.ndarray:
         if exact:
@@ -304,7 +323,7 @@ def min_norm_potentials(
         else:
             forest = _WorkingForest(weights)
     checked = np.zeros(n_blocks, dtype=bool)
-    lam = np.zeros(m, dtype=object if exact else np.float64)
+    lam = np.zeros(m, dtype=np.float64) if not exact else np.array([Fraction(0)] * (m + 1), dtype=object)[:-1]
     limit = max_iter if max_iter is not None else 20 * (n + m) + 100
     for _ in range(limit):
         target = forest.target(exact)
@@ -313,12 +332,18 @@ def min_norm_potentials(
         np.maximum.at(size, node_block, np.abs(step))
         settled = size <= tol
         v = np.where(settled[node_block], target, v)
-        if np.any(settled & ~checked):
-            active = np.flatnonzero(work)
-            spanning = _edge_forest(forest_order(n, tails[active], heads[active]), work)
-            lam = forest_flows(spanning, tails, heads, factor * v)
-            fresh = settled & ~checked
-            drops = _most_negative(lam, active[fresh[edge_block[active]]], edge_block, tol)
+        fresh = settled & ~checked
+        if fresh.any():
+            # multipliers of the newly settled blocks only, on their own sub-forest
+            nodes = np.flatnonzero(fresh[node_block])
+            local = np.full(n, -1, dtype=np.int64)
+            local[nodes] = np.arange(nodes.size)
+            active = np.flatnonzero(work & fresh[edge_block])
+            sub_t, sub_h = local[tails[active]], local[heads[active]]
+            lam[fresh[edge_block]] = Fraction(0) if exact else 0.0
+            lam[active] = forest_flows(forest_order(nodes.size, sub_t, sub_h), sub_t, sub_h,
+                                       (factor * v)[nodes])
+            drops = _most_negative(lam, active, edge_block, tol)
             checked |= fresh
             for drop in drops:
                 checked[edge_block[drop]] = False
@@ -366,12 +391,3 @@ def _most_negative(lam: np.ndarray, active: np.ndarray, edge_block: np.ndarray, 
     order = neg[np.lexsort((lam[neg].astype(np.float64), edge_block[neg]))]
     first = np.flatnonzero(np.diff(edge_block[order], prepend=-1) != 0)
     return order[first].tolist()
-
-
-def _edge_forest(forest: Forest, work: np.ndarray) -> Forest:
-    """Re-index a forest built on the working edges so that ``parent_edge`` indexes all edges."""
-    idx = np.flatnonzero(work)
-    parent_edge = forest.parent_edge.copy()
-    has = parent_edge >= 0
-    parent_edge[has] = idx[parent_edge[has]]
-    return Forest(forest.order, forest.parent, parent_edge, forest.root)
