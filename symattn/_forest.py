@@ -199,6 +199,9 @@ class _WorkingForest:
 
     def _smaller_side(self, a: int, b: int) -> list[int]:
         """The nodes of the smaller of the two trees left after cutting ``a - b`` (searches alternate)."""
+        for end in (a, b):
+            if not self.adj[end]:
+                return [end]
         sides = ([a], [b])
         seen = ({a}, {b})
         pos = [0, 0]
