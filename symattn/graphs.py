@@ -95,8 +95,9 @@ class TokenGraph:
     edges : numpy.ndarray, shape (m, 2)
         Distinct edges ``(i, j)`` in token ids, sorted.
     sccs : tuple of tuple of int
-        The SCCs in a topological order of the condensation, highest priority first (ties
-        broken by smallest token), each SCC's tokens ascending.
+        The SCCs in a topological order of the condensation, highest priority first: sorted by
+        level (the longest path reaching the SCC from a source of the condensation), then by
+        smallest token; each SCC's tokens ascending.
     dag : tuple of (int, int)
         Condensation edges between indices of ``sccs``, sorted.
     component : numpy.ndarray
@@ -122,21 +123,21 @@ class TokenGraph:
         _, raw = connected_components(adjacency, directed=True, connection="strong")
         cross = raw[src] != raw[dst]
         raw_edges = np.unique(np.stack([raw[src][cross], raw[dst][cross]], axis=1), axis=0)
-        first_token = np.full(raw.max(initial=-1) + 1, np.iinfo(np.int64).max)
+        n_raw = int(raw.max(initial=-1)) + 1
+        first_token = np.full(n_raw, np.iinfo(np.int64).max)
         np.minimum.at(first_token, raw, nodes)
-        condensation = nx.DiGraph()
-        condensation.add_nodes_from(range(first_token.size))
-        condensation.add_edges_from(map(tuple, raw_edges.tolist()))
-        order = list(nx.lexicographical_topological_sort(condensation, key=lambda c: first_token[c]))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
+        level = _longest_path_levels(n_raw, raw_edges[:, 0], raw_edges[:, 1])
+        order = np.lexsort((first_token, level))
+        rank = np.empty(n_raw, dtype=np.int64)
+        rank[order] = np.arange(n_raw)
         component = rank[raw]
         members = np.argsort(component, kind="stable")
-        bounds = np.searchsorted(component[members], np.arange(len(order) + 1))
-        sccs = tuple(
-            tuple(int(t) for t in nodes[members[bounds[c] : bounds[c + 1]]]) for c in range(len(order))
-        )
-        dag = tuple(sorted((int(rank[a]), int(rank[b])) for a, b in raw_edges.tolist()))
+        bounds = np.searchsorted(component[members], np.arange(n_raw + 1))
+        split = np.split(nodes[members], bounds[1:-1])
+        sccs = tuple(tuple(part.tolist()) for part in split)
+        ranked = rank[raw_edges].reshape(-1, 2)
+        ranked = ranked[np.lexsort((ranked[:, 1], ranked[:, 0]))]
+        dag = tuple(map(tuple, ranked.tolist()))
         edges = edges[np.lexsort((edges[:, 1], edges[:, 0]))]
         for array in (nodes, edges, component):
             array.setflags(write=False)
@@ -334,6 +335,34 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     for array in (label_scc, in_label):
         array.setflags(write=False)
     return PriorityGraphs(dataset, graphs, label_scc, in_label)
+
+
+def _longest_path_levels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Level of each node of a DAG: the length of the longest path reaching it from a source.
+
+    Kahn's algorithm one frontier at a time, vectorised: linear in nodes plus edges, with one
+    NumPy round per level and no recursion.
+    """
+    indegree = np.bincount(dst, minlength=n)
+    by_src = np.argsort(src, kind="stable")
+    targets = dst[by_src]
+    indptr = np.searchsorted(src[by_src], np.arange(n + 1))
+    level = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(indegree == 0)
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        starts = indptr[frontier]
+        counts = indptr[frontier + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            break
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        reached, hits = np.unique(targets[offsets], return_counts=True)
+        indegree[reached] -= hits
+        frontier = reached[indegree[reached] == 0]
+        depth += 1
+    return level
 
 
 def realisable_graph(graph: nx.DiGraph, query: int) -> nx.DiGraph:
