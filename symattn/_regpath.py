@@ -250,6 +250,35 @@ class PathProblem:
     def _slope(self, v: np.ndarray, step: np.ndarray, mu: float) -> float:
         return float(self.gradient(v) @ step + mu * (v @ self.metric @ step))
 
+    def _line_search(self, v: np.ndarray, step: np.ndarray, mu: float) -> float:
+        r"""A step :math:`t \in (0, 1]` with :math:`\tfrac12 \varphi'(0) \le \varphi'(t) \le 0`, from derivatives only.
+
+        :math:`\varphi(t) = F(v + t\,\Delta)` is convex, so :math:`\varphi'(t) \le 0` means the step
+        decreases :math:`F` without comparing loss values (which lose the outside part).
+        """
+        slope0 = self._slope(v, step, mu)
+        if slope0 >= 0.0:
+            return 0.0
+        f_hi = self._slope(v + step, step, mu)
+        if f_hi <= 0.0:
+            return 1.0
+        lo, hi, f_lo = 0.0, 1.0, slope0
+        t = lo
+        for _ in range(100):
+            t = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            if not lo < t < hi:
+                t = 0.5 * (lo + hi)
+            f_t = self._slope(v + t * step, step, mu)
+            if 0.5 * slope0 <= f_t <= 0.0:
+                return t
+            if f_t > 0.0:
+                hi, f_hi = t, f_t
+                f_lo *= 0.5
+            else:
+                lo, f_lo = t, f_t
+                f_hi *= 0.5
+        return max(lo, t) if lo > 0.0 else t
+
     def minimise(self, mu: float, v: np.ndarray, *, tol: float = 1e-12, max_iter: int = 500) -> tuple[np.ndarray, bool]:
         r"""Newton's method for :math:`\min_v (A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``."""
         for _ in range(max_iter):
@@ -257,16 +286,7 @@ class PathProblem:
             hess = self.hessian(v) + mu * self.metric
             scale = 1.0 / np.sqrt(np.maximum(np.diag(hess), np.finfo(float).tiny))
             step = -scale * np.linalg.lstsq(hess * scale[:, None] * scale[None, :], scale * grad, rcond=None)[0]
-            t = 1.0
-            if self._slope(v + step, step, mu) > 0.0:
-                low, high = 0.0, 1.0
-                for _ in range(60):
-                    t = 0.5 * (low + high)
-                    if self._slope(v + t * step, step, mu) > 0.0:
-                        high = t
-                    else:
-                        low = t
-                t = low if low > 0.0 else t
+            t = self._line_search(v, step, mu)
             v = v + t * step
             if np.linalg.norm(t * step) <= tol * (1.0 + np.linalg.norm(v)):
                 return v, True
