@@ -38,7 +38,7 @@ from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
 from symattn.scores import segment_logsumexp
 
-__all__ = ["PathProblem", "PathStatus", "PathPoint"]
+__all__ = ["PathPoint", "PathProblem", "PathStatus"]
 
 _MAX_NODES = 3000
 _MAX_METRIC_ENTRIES = 4096
@@ -125,12 +125,13 @@ class PathProblem:
         self.sample = c.sample
         lengths = np.diff(c.indptr)
         first = np.repeat(np.arange(c.nnz), lengths[c.sample])
-        offset = np.arange(first.size) - np.repeat(np.cumsum(lengths[c.sample]) - lengths[c.sample], lengths[c.sample])
+        span = lengths[c.sample]
+        offset = np.arange(first.size) - np.repeat(np.cumsum(span) - span, span)
         self.pair = (first, c.indptr[c.sample[first]] + offset)
 
     # -- geometry ----------------------------------------------------------------------
     def _metric(self) -> np.ndarray:
-        r"""The metric :math:`M` with :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = u^\top M u` (in v)."""
+        r"""The metric :math:`M`: :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v`."""
         emb = self.dataset.embeddings
         nvar = self.node_keys.size
         if emb.is_orthonormal:
@@ -251,7 +252,7 @@ class PathProblem:
         return float(self.gradient(v) @ step + mu * (v @ self.metric @ step))
 
     def _line_search(self, v: np.ndarray, step: np.ndarray, mu: float) -> float:
-        r"""A step :math:`t \in (0, 1]` with :math:`\tfrac12 \varphi'(0) \le \varphi'(t) \le 0`, from derivatives only.
+        r"""A step :math:`t \in (0, 1]` with :math:`\tfrac12 \varphi'(0) \le \varphi'(t) \le 0`, from slopes.
 
         :math:`\varphi(t) = F(v + t\,\Delta)` is convex, so :math:`\varphi'(t) \le 0` means the step
         decreases :math:`F` without comparing loss values (which lose the outside part).
@@ -279,13 +280,16 @@ class PathProblem:
                 f_hi *= 0.5
         return max(lo, t) if lo > 0.0 else t
 
-    def minimise(self, mu: float, v: np.ndarray, *, tol: float = 1e-12, max_iter: int = 500) -> tuple[np.ndarray, bool]:
+    def minimise(
+        self, mu: float, v: np.ndarray, *, tol: float = 1e-12, max_iter: int = 500
+    ) -> tuple[np.ndarray, bool]:
         r"""Newton's method for :math:`\min_v (A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``."""
         for _ in range(max_iter):
             grad = self.gradient(v) + mu * (self.metric @ v)
             hess = self.hessian(v) + mu * self.metric
             scale = 1.0 / np.sqrt(np.maximum(np.diag(hess), np.finfo(float).tiny))
-            step = -scale * np.linalg.lstsq(hess * scale[:, None] * scale[None, :], scale * grad, rcond=None)[0]
+            scaled = hess * scale[:, None] * scale[None, :]
+            step = -scale * np.linalg.lstsq(scaled, scale * grad, rcond=None)[0]
             t = self._line_search(v, step, mu)
             v = v + t * step
             if np.linalg.norm(t * step) <= tol * (1.0 + np.linalg.norm(v)):
@@ -293,7 +297,7 @@ class PathProblem:
         return v, False
 
     def solve_radius(self, radius: float, mu: float, v: np.ndarray) -> tuple[np.ndarray, float, PathStatus]:
-        r"""Find :math:`\mu` with :math:`\|W_\mu\| = R` (bracketed secant on :math:`\log\mu`), warm-started."""
+        r"""Find :math:`\mu` with :math:`\|W_\mu\| = R` (bracketed secant on :math:`\log\mu`)."""
         target = np.log(radius)
 
         def residual(log_mu: float, start: np.ndarray) -> tuple[float, np.ndarray, bool]:

@@ -102,7 +102,8 @@ def _enum(kind: type[enum.Enum], value: object, what: str) -> Any:
     try:
         return kind(value)
     except ValueError:
-        raise InvalidInput(f"{what}={value!r} is not known; choose one of {[m.value for m in kind]}") from None
+        choices = [m.value for m in kind]
+        raise InvalidInput(f"{what}={value!r} is not known; choose one of {choices}") from None
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,9 @@ class GradientDescent:
 
 @dataclass(frozen=True)
 class NormalizedGradientDescent:
-    r"""Normalised gradient descent :math:`W \leftarrow W - \eta \nabla L/\|\nabla L\|_F` (a zero gradient stays).
+    r"""Normalised gradient descent :math:`W \leftarrow W - \eta \nabla L/\|\nabla L\|_F`.
+
+    A zero gradient leaves :math:`W` where it is.
 
     >>> from symattn.data import Dataset
     >>> ngd = NormalizedGradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
@@ -380,7 +383,9 @@ def record_steps(steps: int, records: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], spaced, [steps]]))
 
 
-def initial_weights(dim: int, init: Init | str = Init.ZERO, *, scale: float = 1.0, seed: SeedLike = 0) -> np.ndarray:
+def initial_weights(
+    dim: int, init: Init | str = Init.ZERO, *, scale: float = 1.0, seed: SeedLike = 0
+) -> np.ndarray:
     r""":math:`W(0)`: zeros, or i.i.d. :math:`\mathcal N(0, \text{scale}^2)` entries from ``seed``.
 
     >>> initial_weights(2).tolist(), initial_weights(2, "gaussian", seed=1).shape
@@ -459,7 +464,9 @@ def _load_checkpoint(path: Path, config: TrainConfig, digest: str) -> tuple[Trai
     if str(arrays.get("format")) != CHECKPOINT_FORMAT:
         raise FileFormatError(f"{path}: not a {CHECKPOINT_FORMAT} file")
     if str(arrays["dataset"]) != digest:
-        raise InvalidInput(f"{path} was written for another dataset; delete it or pass another checkpoint path")
+        raise InvalidInput(
+            f"{path} was written for another dataset; delete it or pass another checkpoint path"
+        )
     saved = json.loads(str(arrays["config"]))
     if saved != config.to_json():
         changed = sorted(k for k in saved if saved[k] != config.to_json().get(k))
