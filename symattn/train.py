@@ -70,6 +70,8 @@ ProgressCallback = Callable[[int, int], None]
 CHECKPOINT_FORMAT = "symattn.checkpoint/1"
 TRAJECTORY_FORMAT = "symattn.trajectory/1"
 NGD_DEFAULT_LR = 0.01
+_RUN_ONLY = frozenset({"time_budget", "checkpoint_every"})
+"""Configuration fields that may change between a run and its resumption (they never change W(t))."""
 
 
 class Method(enum.Enum):
@@ -468,8 +470,9 @@ def _load_checkpoint(path: Path, config: TrainConfig, digest: str) -> tuple[Trai
             f"{path} was written for another dataset; delete it or pass another checkpoint path"
         )
     saved = json.loads(str(arrays["config"]))
-    if saved != config.to_json():
-        changed = sorted(k for k in saved if saved[k] != config.to_json().get(k))
+    current = config.to_json()
+    changed = sorted(k for k in current if k not in _RUN_ONLY and saved.get(k) != current[k])
+    if changed:
         raise InvalidInput(
             f"{path} was written with another configuration (differs in {changed}); "
             "resume with the same settings or pass another checkpoint path"
