@@ -219,11 +219,11 @@ def _plots(out: str, runs: list[Any], *, title: str, stem: str = "trajectory", *
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     from symattn.model import Loss
-    from symattn.train import Init, Method
+    from symattn.train import Init, TrainMethod
 
     parser = sub.add_parser("train", help="train W by gd, normalised gd or the regularisation path")
     _dataset_arg(parser)
-    parser.add_argument("--method", choices=[m.value for m in Method], default="gd")
+    parser.add_argument("--method", choices=[m.value for m in TrainMethod], default="gd")
     parser.add_argument("--steps", type=int, default=1000, help="number of steps (gd, ngd)")
     parser.add_argument("--lr", type=float, default=None,
                         help="step size (default: 1/smoothness for gd, 0.01 for ngd)")

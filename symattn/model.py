@@ -249,18 +249,38 @@ class Model:
         return z - np.repeat(lse, self._arrays["lengths"])
 
     # -- loss and derivatives ----------------------------------------------------------
+    def _identity_head(self, W: np.ndarray) -> tuple[float, np.ndarray]:
+        r"""Loss and entry gradient of the identity head, with one exponential per entry.
+
+        With :math:`m_i = \max_l z_l` and :math:`S_i = \sum_l e^{z_l - m_i} \ge 1`:
+        :math:`\pi_j = e^{z_j - m_i}/S_i` and :math:`\log\pi_y = z_y - m_i - \log S_i`, exact in
+        log-space for any finite :math:`W` (the numbers of :meth:`log_mass`, fused and computed in
+        place for speed). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] - \pi_j)` with
+        :math:`\phi' = d\phi/d\log p`.
+        """
+        c = self.dataset.counts
+        lengths = self._arrays["lengths"]
+        z = self.potentials(W)
+        z += self._arrays["log_count"]
+        top = np.maximum.reduceat(z, c.indptr[:-1])
+        log_p = z[c.label_entry] - top
+        z -= np.repeat(top, lengths)
+        np.exp(z, out=z)
+        total = np.add.reduceat(z, c.indptr[:-1])
+        log_p -= np.log(total)
+        outer = self.kind.outer
+        slope = outer.slope(log_p)
+        z *= np.repeat(-slope / total, lengths)
+        z[c.label_entry] += slope
+        return float(np.sum(outer.value(log_p))), z
+
     def _entry_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and its gradient in the entry potentials (before the 1/n and the pullback)."""
-        c = self.dataset.counts
-        log_pi = self.log_mass(W)
-        pi = np.exp(log_pi)
-        outer = self.kind.outer
         if self.kind.head is Head.IDENTITY:
-            log_p = log_pi[c.label_entry]
-            slope = outer.slope(log_p)
-            g = -np.repeat(slope, self._arrays["lengths"]) * pi
-            g[c.label_entry] += slope
-            return float(np.sum(outer.value(log_p))), g
+            return self._identity_head(W)
+        c = self.dataset.counts
+        outer = self.kind.outer
+        pi = np.exp(self.log_mass(W))
         ds = self.dataset
         E = ds.embeddings.matrix()
         P = csr_matrix((pi, (c.sample, c.token)), shape=(ds.n, ds.K))

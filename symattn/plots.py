@@ -32,7 +32,7 @@ import numpy as np
 
 from symattn._io import atomic_write_bytes
 from symattn.errors import InvalidInput
-from symattn.train import Method, Trajectory
+from symattn.train import TrainMethod, Trajectory
 
 __all__ = ["PANELS", "plot_trajectories"]
 
@@ -96,7 +96,7 @@ def plot_trajectories(
     Figure = _figure_class()
     fig = Figure(figsize=(4.2 * len(panels), 3.6), layout="constrained")
     axes = fig.subplots(1, len(panels))
-    on_path = runs[0].method is Method.REGPATH
+    on_path = runs[0].method is TrainMethod.REGPATH
     for ax, (name, label, log) in zip(np.atleast_1d(axes), panels, strict=True):
         for i, traj in enumerate(runs):
             x = traj.radii if on_path else np.maximum(traj.steps, 1)

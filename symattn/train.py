@@ -49,11 +49,11 @@ if TYPE_CHECKING:
 __all__ = [
     "GradientDescent",
     "Init",
-    "Method",
     "NormalizedGradientDescent",
-    "Status",
     "TrainConfig",
+    "TrainMethod",
     "TrainState",
+    "TrainStatus",
     "Trainer",
     "Trajectory",
     "initial_weights",
@@ -74,7 +74,7 @@ _RUN_ONLY = frozenset({"time_budget", "checkpoint_every"})
 """Configuration fields that may change between a run and its resumption (they never change W(t))."""
 
 
-class Method(enum.Enum):
+class TrainMethod(enum.Enum):
     """The training method."""
 
     GD = "gd"
@@ -89,7 +89,7 @@ class Init(enum.Enum):
     GAUSSIAN = "gaussian"
 
 
-class Status(enum.Enum):
+class TrainStatus(enum.Enum):
     """How a run ended; ``success`` only for ``COMPLETED``."""
 
     COMPLETED = "completed"
@@ -114,7 +114,7 @@ class TrainConfig:
 
     Parameters
     ----------
-    method : Method
+    method : TrainMethod
         ``gd``, ``ngd`` (:math:`W \leftarrow W - \eta \nabla L/\|\nabla L\|`) or ``regpath``.
     steps : int
         Number of steps (gradient methods).
@@ -134,7 +134,7 @@ class TrainConfig:
     records : int
         About how many log-spaced steps are recorded (step 0 and the last step always are).
     time_budget : float or None
-        Wall-clock seconds after which the run stops with ``Status.TIME_LIMIT``.
+        Wall-clock seconds after which the run stops with ``TrainStatus.TIME_LIMIT``.
     checkpoint_every : int
         Save a checkpoint every this many steps (0: only at the end or on interruption).
 
@@ -142,7 +142,7 @@ class TrainConfig:
     0.01
     """
 
-    method: Method = Method.GD
+    method: TrainMethod = TrainMethod.GD
     steps: int = 1000
     lr: float | None = None
     loss: Loss = Loss.LOG
@@ -155,7 +155,7 @@ class TrainConfig:
     checkpoint_every: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "method", _enum(Method, self.method, "method"))
+        object.__setattr__(self, "method", _enum(TrainMethod, self.method, "method"))
         object.__setattr__(self, "init", _enum(Init, self.init, "init"))
         object.__setattr__(self, "loss", _enum(Loss, self.loss, "loss"))
         for name in ("steps", "records", "checkpoint_every"):
@@ -170,7 +170,7 @@ class TrainConfig:
         if any(not (np.isfinite(r) and r > 0) for r in radii):
             raise InvalidInput(f"radii={list(radii)} must be positive finite numbers")
         object.__setattr__(self, "radii", tuple(sorted(radii)))
-        if self.method is Method.REGPATH:
+        if self.method is TrainMethod.REGPATH:
             if not radii:
                 raise InvalidInput("the regularisation path needs radii, e.g. radii=(1, 10, 100)")
             if self.loss is not Loss.LOG:
@@ -183,7 +183,7 @@ class TrainConfig:
         """The step size used: ``lr``, or the method's default (needs the dataset for ``gd``)."""
         if self.lr is not None:
             return float(self.lr)
-        if self.method is Method.NGD:
+        if self.method is TrainMethod.NGD:
             return NGD_DEFAULT_LR
         if self.loss is not Loss.LOG:
             raise InvalidInput(
@@ -278,9 +278,9 @@ class Trajectory:
 
     Attributes
     ----------
-    method : Method
+    method : TrainMethod
         How it was trained.
-    status : Status
+    status : TrainStatus
         How it ended.
     steps : numpy.ndarray, shape (r,)
         Recorded step numbers (the index of the radius for the path).
@@ -299,8 +299,8 @@ class Trajectory:
         The configuration.
     """
 
-    method: Method
-    status: Status
+    method: TrainMethod
+    status: TrainStatus
     steps: np.ndarray
     loss: np.ndarray
     norm: np.ndarray
@@ -313,7 +313,7 @@ class Trajectory:
     @property
     def success(self) -> bool:
         """True when the run completed."""
-        return self.status is Status.COMPLETED
+        return self.status is TrainStatus.COMPLETED
 
     def final(self) -> dict[str, float]:
         """The last recorded values: loss, norm and every metric."""
@@ -363,7 +363,7 @@ class Trajectory:
         try:
             config = TrainConfig(**json.loads(str(arrays["config"])))
             return cls(
-                method=config.method, status=Status(str(arrays["status"])), steps=arrays["steps"],
+                method=config.method, status=TrainStatus(str(arrays["status"])), steps=arrays["steps"],
                 loss=arrays["loss"], norm=arrays["norm"],
                 metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
                 W=arrays["W"], config=config, radii=arrays.get("radii"), weights=arrays.get("weights"),
@@ -519,12 +519,14 @@ def train(
     config = dataclasses.replace(config or TrainConfig(), **options)
     if not isinstance(dataset, Dataset):
         raise InvalidInput(f"train needs a Dataset, got {type(dataset).__name__}")
-    if config.method is Method.REGPATH:
+    if config.method is TrainMethod.REGPATH:
         return regularization_path(dataset, config.radii, prediction=prediction, callback=callback, W0=W0)
     model = Model(dataset, config.loss)
     lr = config.lr_value(dataset)
     trainer: GradientDescent | NormalizedGradientDescent = (
-        GradientDescent(model, lr) if config.method is Method.GD else NormalizedGradientDescent(model, lr)
+        GradientDescent(model, lr)
+        if config.method is TrainMethod.GD
+        else NormalizedGradientDescent(model, lr)
     )
     digest = _digest(dataset)
     path = Path(checkpoint) if checkpoint is not None else None
@@ -539,12 +541,12 @@ def train(
         rec.add(0, model.value(state.W), state.W, _metric_row(prediction, state.W))
     wanted = set(record_steps(config.steps, config.records).tolist())
     deadline = None if config.time_budget is None else time.monotonic() + config.time_budget
-    status = Status.COMPLETED
+    status = TrainStatus.COMPLETED
     last = state
     try:
         while state.step < config.steps:
             if deadline is not None and time.monotonic() >= deadline:
-                status = Status.TIME_LIMIT
+                status = TrainStatus.TIME_LIMIT
                 break
             new = trainer.step(state)
             if new.step in wanted:
@@ -555,7 +557,7 @@ def train(
             if callback is not None:
                 callback(state.step, config.steps)
     except KeyboardInterrupt:
-        status = Status.INTERRUPTED
+        status = TrainStatus.INTERRUPTED
         logger.info("interrupted at step %d", last.step)
     if path is not None:
         _save_checkpoint(path, last, rec, config, digest)
@@ -588,7 +590,7 @@ def regularization_path(
     >>> path.status.value, path.norm.round(6).tolist()
     ('completed', [1.0, 10.0])
     """
-    config = TrainConfig(method=Method.REGPATH, radii=tuple(radii), steps=0)
+    config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), steps=0)
     problem = PathProblem(dataset)
     model = Model(dataset)
     v = problem.start(check_weights(W0, dataset.embeddings.dim)) if W0 is not None else np.zeros(
@@ -598,7 +600,7 @@ def regularization_path(
     weights: list[np.ndarray] = []
     done: list[float] = []
     history: list[tuple[float, float]] = []
-    status = Status.COMPLETED
+    status = TrainStatus.COMPLETED
     mu = 1.0
     try:
         for i, radius in enumerate(config.radii):
@@ -607,7 +609,7 @@ def regularization_path(
                 mu = float(np.exp(m1 + (m1 - m0) / (r1 - r0) * (radius - r1))) if r1 > r0 else mu
             point, v = problem.point(radius, min(max(mu, 1e-300), 1e12), v)
             if point.status is PathStatus.NOT_CONVERGED:
-                status = Status.NOT_CONVERGED
+                status = TrainStatus.NOT_CONVERGED
                 logger.warning("the path solve did not converge at R=%g", radius)
                 break
             mu = point.mu
@@ -621,12 +623,12 @@ def regularization_path(
             if callback is not None:
                 callback(i + 1, len(config.radii))
     except KeyboardInterrupt:
-        status = Status.INTERRUPTED
+        status = TrainStatus.INTERRUPTED
     arrays = rec.arrays()
     d = dataset.embeddings.dim
     stacked = np.array(weights) if weights else np.zeros((0, d, d))
     return Trajectory(
-        method=Method.REGPATH, status=status, steps=arrays["steps"], loss=arrays["loss"],
+        method=TrainMethod.REGPATH, status=status, steps=arrays["steps"], loss=arrays["loss"],
         norm=arrays["norm"], metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
         W=stacked[-1] if weights else np.zeros((d, d)), config=config,
         radii=np.array(done), weights=stacked,

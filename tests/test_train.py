@@ -15,10 +15,10 @@ from symattn.examples import load_example
 from symattn.model import Model, gradient, loss, smoothness_bound
 from symattn.train import (
     GradientDescent,
-    Method,
     NormalizedGradientDescent,
-    Status,
     TrainConfig,
+    TrainMethod,
+    TrainStatus,
     Trajectory,
     initial_weights,
     record_steps,
@@ -157,7 +157,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(tmp_path, method):
     full = train(ds, config)
     path = tmp_path / "ck.npz"
     part = train(ds, config, checkpoint=path, callback=_interrupt_at(137))
-    assert part.status is Status.INTERRUPTED and not part.success
+    assert part.status is TrainStatus.INTERRUPTED and not part.success
     assert part.steps[-1] < 137 <= config.steps
     resumed = train(ds, config, checkpoint=path)
     assert resumed.success
@@ -171,7 +171,7 @@ def test_time_budget_stops_and_resume_completes(tmp_path):
     ds = load_example()
     path = tmp_path / "ck.npz"
     stopped = train(ds, steps=50, time_budget=0.0, checkpoint=path)
-    assert stopped.status is Status.TIME_LIMIT
+    assert stopped.status is TrainStatus.TIME_LIMIT
     assert stopped.steps.tolist() == [0]
     resumed = train(ds, steps=50, checkpoint=path)
     np.testing.assert_array_equal(resumed.W, train(ds, steps=50).W)
@@ -206,7 +206,7 @@ def test_trajectory_save_and_load(tmp_path):
     back = Trajectory.load(npz)
     np.testing.assert_array_equal(back.W, traj.W)
     np.testing.assert_array_equal(back.weights, traj.weights)
-    assert back.method is Method.REGPATH and back.config == traj.config
+    assert back.method is TrainMethod.REGPATH and back.config == traj.config
     data = json.loads(summary.read_text())
     assert data["final"]["norm"] == pytest.approx(3.0)
     assert np.array(data["W"]).shape == (6, 6)
