@@ -99,8 +99,9 @@ def plot_trajectories(
     on_path = runs[0].method is TrainMethod.REGPATH
     for ax, (name, label, log) in zip(np.atleast_1d(axes), panels, strict=True):
         for i, traj in enumerate(runs):
-            x = traj.radii if on_path else np.maximum(traj.steps, 1)
-            y = _series(traj, name)
+            keep = slice(None) if on_path else traj.steps > 0
+            x = traj.radii if on_path else traj.steps[keep]
+            y = _series(traj, name)[keep]
             if log:
                 y = np.maximum(y, np.finfo(float).tiny)
             ax.plot(x, y, lw=1.4, label=labels[i] if labels else None)
