@@ -281,3 +281,49 @@ def test_path_refuses_dependent_embeddings():
 def test_train_dispatches_to_the_path():
     traj = train(CYCLIC, method="regpath", radii=(2.0, 1.0))
     assert traj.radii.tolist() == [1.0, 2.0]
+
+
+# -- with the theory's prediction --------------------------------------------------------------
+def test_prediction_oracle_agrees_with_the_hand_derivation():
+    from symattn.predict import predict
+
+    pred = predict(CYCLIC)
+    np.testing.assert_allclose(pred.W_svm, W_SVM_CYCLIC, atol=1e-6)
+    np.testing.assert_allclose(pred.W_fin, W_FIN_CYCLIC, atol=1e-6)
+    np.testing.assert_allclose(predict(ACYCLIC).W_svm, W_SVM_ACYCLIC, atol=1e-6)
+
+
+@pytest.mark.parametrize("ds", [CYCLIC, ACYCLIC, load_example()], ids=["cyclic", "acyclic", "example"])
+def test_path_at_radius_100_meets_the_prediction(ds):
+    from symattn.predict import predict
+
+    pred = predict(ds)
+    path = regularization_path(ds, [1, 10, 100], prediction=pred)
+    assert path.success
+    assert path.metrics["corr_svm"][-1] >= 0.999
+    assert path.metrics["finite_error"][-1] <= 1e-2
+    assert np.all(np.diff(path.metrics["corr_svm"]) > 0)
+    assert path.metrics["outside_mass_max"][-1] < 1e-20
+    # the recorded distances are the prediction's own numbers
+    assert path.metrics["corr_svm"][-1] == pred.distances(path.W).corr_svm
+
+
+def test_gd_from_zero_finite_part_converges_with_the_prediction():
+    from symattn.predict import predict
+
+    pred = predict(CYCLIC)
+    traj = train(CYCLIC, method="gd", steps=4000, prediction=pred, records=12)
+    errors = traj.metrics["finite_error"]
+    assert errors[-1] <= 2e-2 and errors[-1] < errors[len(errors) // 2] < errors[1]
+    assert traj.metrics["corr_svm"][-1] > 0.95
+    assert np.all(np.diff(traj.norm[1:]) > 0)
+
+
+def test_trajectory_records_every_distance_field():
+    from symattn.predict import predict
+
+    pred = predict(load_example())
+    traj = train(load_example(), method="ngd", steps=30, prediction=pred)
+    expected = {f for f in ("corr_svm", "finite_error", "outside_mass_max", "outside_mass_mean")}
+    assert expected <= set(traj.metrics)
+    assert all(v.shape == traj.steps.shape for v in traj.metrics.values())
