@@ -69,6 +69,9 @@ __all__ = [
 _DENSE_LIMIT = 1 << 22
 """Largest :math:`K^2` for which token coordinates (a dense :math:`K \\times K` matrix) are used."""
 
+_TOKEN_COORDINATE_RATIO = 150
+"""Token coordinates are used when :math:`K (K + d) \\le` this times nnz (measured crossover)."""
+
 _HESSIAN_MAX_DIM = 64
 
 
@@ -217,8 +220,18 @@ class Model:
 
     @property
     def token_coordinates(self) -> bool:
-        """True when the model works with the dense :math:`K \\times K` matrix :math:`U = E W E^\\top`."""
-        return self.dataset.embeddings.is_onehot or self.dataset.K ** 2 <= _DENSE_LIMIT
+        r"""True when the model works with the dense :math:`K \times K` matrix :math:`U = E W E^\top`.
+
+        Always for one-hot embeddings (:math:`U = W`). Otherwise when :math:`K^2` is small and the
+        two products :math:`E W E^\top` and :math:`E^\top T E` (:math:`O(K d (K + d))`) cost less than
+        working entry by entry (:math:`O(\text{nnz}\, d)` for the potentials and the pullback).
+        """
+        emb = self.dataset.embeddings
+        K = self.dataset.K
+        if emb.is_onehot:
+            return True
+        dense_cost = K * (K + emb.dim)
+        return K * K <= _DENSE_LIMIT and dense_cost <= _TOKEN_COORDINATE_RATIO * self.dataset.counts.nnz
 
     def potentials(self, W: np.ndarray) -> np.ndarray:
         r"""Entry potentials :math:`u = e_j^\top W e_k`, shape (nnz,)."""
