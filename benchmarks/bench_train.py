@@ -14,9 +14,10 @@ from just before the data are built to the end of the steps: data, model and ste
 without the interpreter and the imported libraries. The NumPy side also reports the
 ``tracemalloc`` peak of one step. Accuracy: both sides' loss and gradient are compared on the
 instance (max absolute difference). The last column shows that the NumPy cost follows nnz, the
-number of (sample, distinct token) pairs, not n·T·d.
+number of (sample, distinct token) pairs (plus a fixed O(K d (K + d)) for the two products with E
+in token coordinates), not n·T·d. Both sides use the same number of threads (``--threads``).
 
-    python benchmarks/bench_train.py [--quick] [--reps 5]
+    python benchmarks/bench_train.py [--quick] [--reps 5] [--threads 1]
 
 torch is in the ``bench`` extra (``pip install 'symattn[bench]'``); without it only the NumPy side runs.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -97,7 +99,7 @@ def worker_numpy(n: int, T: int, K: int, reps: int) -> dict[str, float]:
 def worker_torch(n: int, T: int, K: int, reps: int) -> dict[str, float]:
     import torch
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     before = _current_rss_mb()
     ds = instance(n, T, K)
     E = torch.tensor(ds.embeddings.matrix(), dtype=torch.float64)
@@ -138,10 +140,13 @@ def worker_torch(n: int, T: int, K: int, reps: int) -> dict[str, float]:
     }
 
 
-def run_side(side: str, n: int, T: int, K: int, reps: int) -> dict[str, float]:
+def run_side(side: str, n: int, T: int, K: int, reps: int, threads: int) -> dict[str, float]:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
     out = subprocess.run(
         [sys.executable, __file__, "--worker", side, str(n), str(T), str(K), str(reps)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=env,
     )
     return json.loads(out.stdout)
 
@@ -150,6 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a subset of the grid")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS / torch threads, the same on both sides (default 1: stable timings)")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -167,10 +174,10 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for n, T, K in grid:
-        npy = run_side("numpy", n, T, K, args.reps)
+        npy = run_side("numpy", n, T, K, args.reps, args.threads)
         row = f"{n:>6} {T:>3} {K:>4} {npy['nnz']:>8} | {npy['time']:>12.2e} "
         if have_torch:
-            tch = run_side("torch", n, T, K, args.reps)
+            tch = run_side("torch", n, T, K, args.reps, args.threads)
             dloss = abs(npy["loss"] - tch["loss"])
             dgrad = np.abs(np.array(npy["grad"]) - np.array(tch["grad"])).max()
             row += (f"{tch['time']:>12.2e} {tch['time'] / npy['time']:>7.1f}x | {npy['rss_mb']:>8.1f} "
