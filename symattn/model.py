@@ -26,8 +26,8 @@ Two implementations are kept side by side and tested equal:
 
 >>> from symattn.data import Dataset
 >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
->>> round(loss(ds, np.zeros((3, 3))), 6) == round(np.log(3), 6)
-True
+>>> round(loss(ds, np.zeros((3, 3))), 6)  # log 3
+1.098612
 >>> gradient(ds, np.zeros((3, 3)))[:, 2].round(4).tolist()
 [-0.1667, -0.1667, 0.3333]
 """
