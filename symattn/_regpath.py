@@ -160,12 +160,12 @@ class PathProblem:
         r"""The smallest-norm :math:`W` (d, d) whose potentials are :math:`u = T v`."""
         emb = self.dataset.embeddings
         K = self.dataset.K
-        U = np.zeros(K * K)
+        flat = np.zeros(K * K)
         u = self.T @ v
-        U[self._u_index()] = u
+        flat[self._u_index()] = u
         if not emb.is_orthonormal:
-            U[self._free] = -self._free_map @ u
-        U = U.reshape(K, K)
+            flat[self._free] = -self._free_map @ u
+        U = flat.reshape(K, K)
         if emb.is_onehot:
             return U
         E = emb.matrix()

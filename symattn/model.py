@@ -93,10 +93,10 @@ class Outer(enum.Enum):
     LINEAR = "linear"
     SQUARED = "squared"
 
-    def value(self, log_p: np.ndarray) -> np.ndarray:
+    def evaluate(self, log_p: np.ndarray) -> np.ndarray:
         r""":math:`\phi(p)` from :math:`\log p`.
 
-        >>> Outer.SQUARED.value(np.log(np.array([0.5]))).tolist()
+        >>> Outer.SQUARED.evaluate(np.log(np.array([0.5]))).tolist()
         [0.25]
         """
         return _OUTER[self][0](log_p)
@@ -285,7 +285,7 @@ class Model:
         slope = outer.slope(log_p)
         z *= np.repeat(-slope / total, lengths)
         z[c.label_entry] += slope
-        return float(np.sum(outer.value(log_p))), z
+        return float(np.sum(outer.evaluate(log_p))), z
 
     def _entry_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and its gradient in the entry potentials (before the 1/n and the pullback)."""
@@ -307,7 +307,7 @@ class Model:
         H = dZ @ ds.embeddings.gram()
         h = H[c.sample, c.token]
         centred = h - np.repeat(segment_sum(pi * h, c.indptr), self._arrays["lengths"])
-        return float(np.sum(outer.value(log_p))), pi * centred
+        return float(np.sum(outer.evaluate(log_p))), pi * centred
 
     def value(self, W: np.ndarray) -> float:
         r"""The mean loss :math:`L(W) = \frac1n \sum_i \ell_i(W)`."""
@@ -525,7 +525,7 @@ def direct_loss_and_gradient(
             b = X @ (E.T @ dlogp_dz)
             dlogp_da = s * (b - s @ b)
         outer = kind.outer
-        total += float(outer.value(np.array([log_p]))[0])
+        total += float(outer.evaluate(np.array([log_p]))[0])
         da = float(outer.slope(np.array([log_p]))[0]) * dlogp_da
         grad += np.outer(X.T @ da, e_k)
     return total / dataset.n, grad / dataset.n
