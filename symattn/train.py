@@ -561,6 +561,9 @@ def train(
         logger.info("interrupted at step %d", last.step)
     if path is not None:
         _save_checkpoint(path, last, rec, config, digest)
+    if rec.steps[-1] != last.step:
+        # the stopped run ends with its last iterate; the checkpoint keeps the regular records only
+        rec.add(last.step, model.value(last.W), last.W, _metric_row(prediction, last.W))
     arrays = rec.arrays()
     return Trajectory(
         method=config.method, status=status, steps=arrays["steps"], loss=arrays["loss"],
