@@ -300,7 +300,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.out:
         npz, summary = traj.save(args.out)
         written = [str(npz), str(summary)]
-        if prediction is not None and not args.no_plot:
+        if not args.no_plot:
             title = f"{config.method.value} on {args.data or args.example}"
             written.extend(_plots(args.out, [traj], title=title))
         sys.stderr.write("symattn: wrote " + ", ".join(written) + "\n")
