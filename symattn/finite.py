@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
@@ -349,32 +349,57 @@ class FiniteResult:
 @dataclass(frozen=True, eq=False)
 class _Objective:
     red: ReducedData
-    J: csr_matrix  # entry potentials = J @ theta
+    J: csr_matrix  # entry potentials = J @ theta (general embeddings; empty otherwise)
     log_count: np.ndarray
+    coef: csr_matrix  # the basis in pair coordinates
+    select: csc_matrix  # entry -> pair (orthonormal embeddings; empty otherwise)
+    pairwise: bool  # orthonormal: potentials are select @ coefᵀ θ and each block is one SCC
 
     @cached_property
     def lengths(self) -> np.ndarray:
         return np.diff(self.red.indptr)
 
+    def potentials(self, theta: np.ndarray) -> np.ndarray:
+        if self.pairwise:
+            return self.select @ (self.coef.T @ theta)
+        return self.J @ theta
+
+    def pullback(self, resid: np.ndarray) -> np.ndarray:
+        if self.pairwise:
+            return self.coef @ (self.select.T @ resid)
+        return np.asarray(self.J.T @ resid)
+
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        z = self.J @ theta + self.log_count
+        z = self.potentials(theta) + self.log_count
         lse = segment_logsumexp(z, self.red.indptr)
         loss = float(np.sum(lse - z[self.red.label_entry]) / self.red.n)
         pi = np.exp(z - np.repeat(lse, self.lengths))
         resid = pi.copy()
         resid[self.red.label_entry] -= 1.0
-        return loss, np.asarray(self.J.T @ resid) / self.red.n, pi
+        return loss, self.pullback(resid) / self.red.n, pi
 
     def hessian_block(self, pi: np.ndarray, start: int, stop: int) -> np.ndarray:
-        Jb = self.J[:, start:stop]
-        first = (Jb.T @ Jb.multiply(pi[:, None]).tocsr()).toarray()
         nnz = pi.size
         spread = csr_matrix((pi, (self.red.sample, np.arange(nnz))), shape=(self.red.n, nnz))
+        if self.pairwise:
+            # one cyclic SCC: the Hessian in its token potentials, diag(Σπ) − Σ π πᵀ, then rotated
+            block = self.coef[start:stop]
+            lo, hi = int(block.indices.min()), int(block.indices.max()) + 1
+            C = block[:, lo:hi].toarray()
+            S = self.select[:, lo:hi]
+            P = (spread @ S).tocsr()
+            P = P[np.diff(P.indptr) > 0].toarray()  # only the samples of this SCC
+            pair = np.diag(np.asarray(S.T @ pi).ravel()) - P.T @ P
+            return C @ pair @ C.T / self.red.n
+        Jb = self.J[:, start:stop]
+        first = (Jb.T @ Jb.multiply(pi[:, None]).tocsr()).toarray()
         P = (spread @ Jb).toarray()
         return (first - P.T @ P) / self.red.n
 
 
-def _jacobian(basis: FinBasis, red: ReducedData) -> csr_matrix:
+def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[csr_matrix, csc_matrix]:
+    """Entry potentials as a function of the coordinates: ``select`` (entry -> pair) for
+    orthonormal embeddings, where they are ``select @ coefᵀ θ``; a dense Jacobian otherwise."""
     emb = basis.embeddings
     K = emb.size
     m = basis.dim
@@ -388,11 +413,12 @@ def _jacobian(basis: FinBasis, red: ReducedData) -> csr_matrix:
         select = csr_matrix(
             (np.ones(found.size), (found, order[pos[found]])), shape=(red.token.size, keys.size)
         )
-        return csr_matrix(select @ basis.coef.T)
+        return csr_matrix((0, 0)), select.tocsc()
     G = emb.gram()
     k_e = red.query[red.sample]
     cross = G[np.ix_(red.token, basis.pair_token)] * G[np.ix_(k_e, basis.pair_query)]
-    return csr_matrix(cross @ basis.coef.T.toarray() if m else np.zeros((red.token.size, 0)))
+    dense = cross @ basis.coef.T.toarray() if m else np.zeros((red.token.size, 0))
+    return csr_matrix(dense), csc_matrix((0, 0))
 
 
 def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> FiniteResult:
@@ -422,7 +448,8 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
             FiniteStatus.CONVERGED, np.zeros((d, d)), np.zeros(0), basis,
             reduced_loss(graphs.dataset, np.zeros((d, d)), red), 0.0, float("inf"), 0.0, 0,
         )
-    obj = _Objective(red, _jacobian(basis, red), np.log(red.count))
+    J, select = _jacobian(basis, red)
+    obj = _Objective(red, J, np.log(red.count), basis.coef, select, basis.embeddings.is_orthonormal)
     theta = np.zeros(m)
     loss, grad, pi = obj.evaluate(theta)
     status = FiniteStatus.STALLED
