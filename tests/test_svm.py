@@ -276,3 +276,13 @@ def test_cli_reports_infeasible_embeddings(capsys, tmp_path):
     assert main(["analyze", str(path), "--json"]) == 0
     svm = json.loads(capsys.readouterr().out)["svm"]
     assert svm["status"] == "infeasible" and svm["W"] is None and svm["farkas"] == {"verified": True, "exact": True}
+
+
+def test_cli_refuses_non_finite_embeddings(capsys, tmp_path):
+    from symattn.cli import main
+
+    path = tmp_path / "nan.json"
+    path.write_text('{"format": "symattn.dataset/1", "vocab": 2, "embeddings": {"rows": [[1, NaN], [0, 1]]},'
+                    ' "samples": [{"tokens": [0, 1], "label": 0}]}')
+    assert main(["analyze", str(path), "--json"]) == 2
+    assert "finite" in capsys.readouterr().err
