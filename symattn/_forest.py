@@ -235,12 +235,19 @@ class _WorkingForest:
         self.total[old] -= self.total[new]
         self.moment[old] -= self.moment[new]
 
-    def target(self, exact: bool) -> np.ndarray:
+    def target(self, exact: bool, nodes: np.ndarray | None = None) -> np.ndarray:
+        """The forest minimiser :math:`h - S_T / D_T` at ``nodes`` (default: all)."""
+        h = self.h if nodes is None else self.h[nodes]
+        label = self.label if nodes is None else self.label[nodes]
         if exact:
-            shift = {t: Fraction(int(self.moment[t]), int(self.total[t])) for t in self.members}
-            return np.array([int(h) - shift[t] for h, t in zip(self.h.tolist(), self.label.tolist(),
-                                                                 strict=True)] + [0], dtype=object)[:-1]
-        return self.h - self.moment[self.label] / self.total[self.label]
+            shift: dict[int, Fraction] = {}
+            out = []
+            for value, t in zip(h.tolist(), label.tolist(), strict=True):
+                if t not in shift:
+                    shift[t] = Fraction(int(self.moment[t]), int(self.total[t]))
+                out.append(value - shift[t])
+            return np.array([*out, 0], dtype=object)[:-1]
+        return h - self.moment[label] / self.total[label]
 
 
 def min_norm_potentials(
@@ -328,13 +335,15 @@ def min_norm_potentials(
     checked = np.zeros(n_blocks, dtype=bool)
     lam = np.zeros(m, dtype=np.float64) if not exact else np.array([Fraction(0)] * (m + 1), dtype=object)[:-1]
     limit = max_iter if max_iter is not None else 20 * (n + m) + 100
+    live_nodes, live_edges = np.arange(n), np.arange(m)  # nodes and edges of unfinished blocks
     for _ in range(limit):
-        target = forest.target(exact)
-        step = target - v
+        target = forest.target(exact, live_nodes)
+        step_live = target - v[live_nodes]
         size = np.zeros(n_blocks, dtype=object if exact else np.float64)
-        np.maximum.at(size, node_block, np.abs(step))
+        np.maximum.at(size, node_block[live_nodes], np.abs(step_live))
         settled = size <= tol
-        v = np.where(settled[node_block], target, v)
+        reached = settled[node_block[live_nodes]]
+        v[live_nodes[reached]] = target[reached]
         fresh = settled & ~checked
         if fresh.any():
             # multipliers of the newly settled blocks only, on their own sub-forest
@@ -354,18 +363,26 @@ def min_norm_potentials(
                 forest.remove(tails_l[drop], heads_l[drop])
             if checked.all():
                 return v, work, lam
+            live_nodes = np.flatnonzero(~checked[node_block])
+            live_edges = np.flatnonzero(~checked[edge_block])
             if drops:
                 continue
-        rate = step[tails] - step[heads]
+            target = forest.target(exact, live_nodes)
+            step_live = target - v[live_nodes]
+        step = np.zeros(n, dtype=object if exact else np.float64)
+        step[live_nodes] = step_live
+        lt, lh = tails[live_edges], heads[live_edges]
+        rate = step[lt] - step[lh]
         label = forest.label
-        blocking = (~work) & (rate < -tol) & (label[tails] != label[heads]) & ~settled[edge_block]
+        blocking = (~work[live_edges]) & (rate < -tol) & (label[lt] != label[lh])
+        blocking &= ~settled[edge_block[live_edges]]
         alpha = np.ones(n_blocks, dtype=object if exact else np.float64)
-        cand = np.flatnonzero(blocking)
+        cand = live_edges[blocking]
         if cand.size:
             slack = v[tails[cand]] - v[heads[cand]] - 1
             if not exact:
                 slack = np.maximum(slack, 0.0)
-            ratios = slack / (-rate[cand])
+            ratios = slack / (-rate[blocking])
             np.minimum.at(alpha, edge_block[cand], ratios)
             # every constraint that blocks at its block's step length joins the working set at once
             best = alpha[edge_block[cand]]
@@ -373,7 +390,7 @@ def min_norm_potentials(
             chosen = cand[ties][np.argsort(ratios[ties].astype(np.float64), kind="stable")].tolist()
         else:
             chosen = []
-        v = v + alpha[node_block] * step
+        v[live_nodes] = v[live_nodes] + alpha[node_block[live_nodes]] * step_live
         for e in chosen:
             if forest.label[tails_l[e]] != forest.label[heads_l[e]]:
                 work[e] = True
