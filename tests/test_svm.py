@@ -286,3 +286,13 @@ def test_cli_refuses_non_finite_embeddings(capsys, tmp_path):
                     ' "samples": [{"tokens": [0, 1], "label": 0}]}')
     assert main(["analyze", str(path), "--json"]) == 2
     assert "finite" in capsys.readouterr().err
+
+
+def test_exact_permutation_embeddings_use_the_potential_path_and_certify():
+    ds = chain_and_cycle()
+    perm = [[int(j == (i + 2) % 5) for j in range(5)] for i in range(5)]
+    res = solve_graph_svm(ds.with_embeddings(Embeddings.given(perm)))
+    assert res.method == "potentials" and res.certified
+    E = np.array(perm, dtype=float)
+    assert np.allclose(res.W, E.T @ solve_graph_svm(ds).W @ E, atol=1e-15)
+    assert res.certificate.norm_squared == solve_graph_svm(ds).certificate.norm_squared
