@@ -271,7 +271,7 @@ class ConstraintKind(enum.Enum):
 
 @dataclass(frozen=True)
 class SymbolicConstraint:
-    r"""The constraint :math:`g_c(W) = (e_i - e_j)^\top W e_k \;(= 0 \text{ or } \ge 1)` of an edge of :math:`G_k`.
+    r"""The constraint :math:`g_c(W) = (e_i - e_j)^\top W e_k` (:math:`= 0` or :math:`\ge 1`) of an edge.
 
     Attributes
     ----------
