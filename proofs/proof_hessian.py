@@ -1,8 +1,9 @@
 r"""The Hessian in the potentials, its positive semidefiniteness, and convexity of the loss in W.
 
 Claim (THEORY §2): in the potentials :math:`u_j`,
-:math:`\nabla_u^2 \ell = \operatorname{diag}(\pi) - \pi\pi^\top`, which is positive semidefinite with null direction the constant shift :math:`\mathbf 1`; since
-:math:`u` is linear in :math:`W`, :math:`L` is convex in :math:`W`.
+:math:`\nabla_u^2 \ell = \operatorname{diag}(\pi) - \pi\pi^\top`, which is positive semidefinite
+with null direction the constant shift :math:`\mathbf 1`; since :math:`u` is linear in :math:`W`,
+:math:`L` is convex in :math:`W`.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def check(*, hessian_formula: HessianFormula = potential_hessian, size: int = _S
         f"($m = {size - 1}$), the quadratic form is a weighted sum of squares, exactly:"
     )
     proof.show(
-        r"v^\top (\mathrm{diag}(\pi) - \pi\pi^\top) v = \sum_j \pi_j \Big(v_j - \sum_l \pi_l v_l\Big)^2 \ge 0."
+        r"v^\top (\mathrm{diag}(\pi) - \pi\pi^\top) v"
+        r" = \sum_j \pi_j \Big(v_j - \sum_l \pi_l v_l\Big)^2 \ge 0."
     )
     ones = sp.ones(size, 1)
     proof.require_zero(H * ones, "(diag(pi) - pi pi^T) 1 = 0")
