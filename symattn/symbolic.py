@@ -19,6 +19,7 @@ Lagrangian and the KKT conditions; :func:`solve_kkt` solves it exactly for a giv
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,7 +30,7 @@ from sympy.solvers.simplex import InfeasibleLPError, lpmin
 
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
-from symattn.errors import InvalidInput
+from symattn.errors import Infeasible, InvalidInput
 from symattn.graphs import priority_graphs
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "dataset_loss",
     "dual_residuals",
     "exact_embeddings",
+    "exact_graph_svm",
     "finite_basis",
     "graph_svm_problem",
     "kkt_residuals",
@@ -586,6 +588,36 @@ def _nonnegative_multipliers(
         point = {}
     chosen = {p: point.get(p, sp.S.Zero) for p in free}
     return [sp.expand(v.xreplace(chosen)) for v in values]
+
+
+def exact_graph_svm(problem: GraphSVMProblem, *, max_inequalities: int = 12) -> KKTSolution:
+    r"""The exact :math:`W^{svm}` of a small problem, by trying active sets until the KKT conditions hold.
+
+    Active sets are tried by increasing size (at most :math:`2^m` for :math:`m` inequalities).
+    The problem is strictly convex, so the first set whose solution passes all four
+    conditions gives the unique :math:`W^{svm}`. Refuses problems with more than
+    ``max_inequalities`` inequalities; raises :class:`~symattn.errors.Infeasible` when no active
+    set works (the constraints then have no common point).
+
+    >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+    >>> list(exact_graph_svm(graph_svm_problem(ds)).W.col(2))
+    [1/3, 1/3, -2/3]
+    """
+    inequalities = problem.inequalities
+    if len(inequalities) > max_inequalities:
+        raise InvalidInput(
+            f"the problem has {len(inequalities)} inequalities; enumerating active sets is limited to "
+            f"max_inequalities={max_inequalities} (raise it, or use a numeric solver)"
+        )
+    for size in range(len(inequalities) + 1):
+        for active in itertools.combinations(inequalities, size):
+            solution = solve_kkt(problem, active)
+            if solution.success:
+                return solution
+    raise Infeasible(
+        f"no active set among the {len(inequalities)} inequalities satisfies the KKT conditions: "
+        "the graph-SVM is infeasible (dependent embeddings?)"
+    )
 
 
 # -- numeric oracles ------------------------------------------------------------------------
