@@ -41,7 +41,7 @@ def check(*, compressed: Compressed = compressed_log_loss, cases: Sequence = CAS
     """Compare the positional log-loss with the compressed form on every case, exactly."""
     proof = Derivation(
         TITLE,
-        r"for a sequence with distinct tokens $j$ occurring $c_j$ times and potentials "
+        r"For a sequence with distinct tokens $j$ occurring $c_j$ times and potentials "
         r"$u_j = e_j^\top W e_k$, $-\log \pi_y = \log\sum_j e^{u_j + \log c_j} - u_y - \log c_y$. "
         "So a sample depends only on (query, label, counts), and the loss is convex in $W$ "
         "(a log-sum-exp of linear functions minus a linear function).",

@@ -80,7 +80,7 @@ def check(
     """Derive the gradient of every case by differentiation and compare it with both formulas."""
     proof = Derivation(
         TITLE,
-        r"for $\ell(W) = -\log \pi_y$ with $\pi_j = \sum_{t: x_t = j} s_t$, $s = \mathrm{softmax}(a)$, "
+        r"For $\ell(W) = -\log \pi_y$ with $\pi_j = \sum_{t: x_t = j} s_t$, $s = \mathrm{softmax}(a)$, "
         r"$a_t = e_{x_t}^\top W e_k$: $\nabla_W \ell = X^\top (s - q)\,\bar x^\top$ with "
         r"$q_t = s_t 1[x_t = y]/\pi_y$, $\bar x = e_k$; equivalently "
         r"$\nabla_W \ell = \sum_j (\pi_j - 1[j = y])\, e_j e_k^\top$.",
