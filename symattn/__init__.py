@@ -21,6 +21,16 @@ from symattn.errors import (
     SymAttnError,
 )
 from symattn.examples import load_example
+from symattn.finite import (
+    FinBasis,
+    FiniteResult,
+    FiniteStatus,
+    ReducedData,
+    fin_basis,
+    finite_component,
+    reduced_data,
+    reduced_loss,
+)
 from symattn.formats import load_dataset, save_dataset
 from symattn.graphs import (
     Priority,
@@ -31,6 +41,18 @@ from symattn.graphs import (
     realisable_graph,
     realise,
 )
+from symattn.predict import Distances, Prediction, Retrieval, predict
+from symattn.svm import (
+    FarkasCertificate,
+    KKTChecks,
+    KKTResiduals,
+    SVMCertificate,
+    SVMConstraints,
+    SVMResult,
+    SVMStatus,
+    solve_graph_svm,
+    svm_constraints,
+)
 
 __version__ = "0.1.0"
 
@@ -38,23 +60,44 @@ __all__ = [
     "CertificateError",
     "CountsView",
     "Dataset",
+    "Distances",
     "EmbeddingKind",
     "Embeddings",
+    "FarkasCertificate",
     "FileFormatError",
+    "FinBasis",
+    "FiniteResult",
+    "FiniteStatus",
     "Infeasible",
     "InvalidInput",
+    "KKTChecks",
+    "KKTResiduals",
+    "Prediction",
     "Priority",
     "PriorityGraphs",
+    "ReducedData",
+    "Retrieval",
+    "SVMCertificate",
+    "SVMConstraints",
+    "SVMResult",
+    "SVMStatus",
     "Sample",
     "SolverError",
     "SymAttnError",
     "TokenGraph",
     "TopSCCs",
     "Vocabulary",
+    "fin_basis",
+    "finite_component",
     "load_dataset",
     "load_example",
+    "predict",
     "priority_graphs",
     "realisable_graph",
     "realise",
+    "reduced_data",
+    "reduced_loss",
     "save_dataset",
+    "solve_graph_svm",
+    "svm_constraints",
 ]

@@ -19,15 +19,21 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from symattn.data import Dataset
 from symattn.errors import InvalidInput, SymAttnError
 from symattn.examples import EXAMPLES, load_example
+from symattn.finite import FiniteResult, finite_component
 from symattn.formats import load_dataset
 from symattn.graphs import PriorityGraphs, priority_graphs
+from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+_FARKAS_NOTE = "a relative tolerance of 1e-9 (floating-point embeddings)"
 
 
 def _out(text: str = "") -> None:
@@ -101,18 +107,117 @@ def _render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
     return lines
 
 
+def _matrix(W: Any, result: SVMResult | None = None) -> list[list[Any]]:
+    """Rows of ``W``: exact strings like ``"-2/3"`` when ``result`` is certified, floats otherwise."""
+    if result is not None and result.certified and result.certificate is not None:
+        return [[str(v) for v in row] for row in result.certificate.matrix()]
+    return [[float(v) for v in row] for row in W]
+
+
+def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
+    """The ``svm`` and ``finite`` parts of the ``analyze --json`` object.
+
+    Matrices are lists of rows, in token coordinates for one-hot embeddings
+    (``W[j][k]`` = :math:`e_j^\\top W e_k`) and embedding coordinates otherwise.
+    """
+    feasible = svm.status is not SVMStatus.INFEASIBLE
+    svm_part: dict[str, Any] = {
+        "status": svm.status.value,
+        "certified": svm.certified,
+        "W": _matrix(svm.W, svm) if feasible else None,
+        "norm": svm.norm if feasible else None,
+    }
+    if svm.certified and svm.certificate is not None:
+        svm_part["norm_squared"] = str(svm.certificate.norm_squared)
+    if svm.residuals is not None:
+        svm_part["max_kkt_residual"] = svm.residuals.max
+    if svm.farkas is not None:
+        svm_part["farkas"] = {"verified": svm.farkas.verified, "exact": svm.farkas.exact}
+    fin_part = {
+        "dim": fin.dim,
+        "W": _matrix(fin.W),
+        "certified": fin.certified,
+        "grad_norm": fin.grad_norm,
+        "status": fin.status.value,
+        "hessian_min_eig": fin.hessian_min_eig if np.isfinite(fin.hessian_min_eig) else None,
+        "error_bound": fin.error_bound,
+    }
+    return {"svm": svm_part, "finite": fin_part}
+
+
+def _columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SVMResult | None) -> list[str]:
+    names = dataset.vocab.names
+    if not dataset.embeddings.is_onehot:
+        return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in W]
+    certified = result is not None and result.certified and result.certificate is not None
+    exact = result.certificate.matrix() if certified and result and result.certificate else None
+    lines = []
+    for k, g in graphs.items():
+        cells = [
+            f"{names[t]}={exact[t][k] if exact is not None else f'{W[t, k]:.6g}'}" for t in g.nodes.tolist()
+        ]
+        lines.append(f"    query {names[k]}: " + ", ".join(cells))
+    return lines
+
+
+def _render_analysis(
+    dataset: Dataset, graphs: PriorityGraphs, svm: SVMResult, fin: FiniteResult
+) -> list[str]:
+    lines = ["", f"graph-SVM W^svm ({svm.method} solver): status {svm.status.value}"]
+    if svm.status is SVMStatus.INFEASIBLE:
+        farkas = svm.farkas
+        lines.append(
+            "  infeasible: Farkas multipliers "
+            + ("verified exactly" if farkas and farkas.exact else f"verified to {_FARKAS_NOTE}")
+        )
+    else:
+        certificate = svm.certificate
+        cert = "not certified (floating-point embeddings)"
+        if certificate is not None:
+            checks = certificate.checks
+            cert = (
+                f"certified exactly: ||W||^2 = {certificate.norm_squared}"
+                if checks.holds else f"certificate FAILED: {checks}"
+            )
+        residual = svm.residuals.max if svm.residuals is not None else float("nan")
+        lines.append(f"  ||W^svm|| = {svm.norm:.6g}, max KKT residual {residual:.1e}, {cert}")
+        lines.append("  W^svm e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^svm:")
+        lines.extend(_columns(dataset, graphs, svm.W, svm))
+    lines.append("")
+    lines.append(
+        f"finite component W^fin: status {fin.status.value}, dim S_fin = {fin.dim}, "
+        f"gradient norm {fin.grad_norm:.1e}, smallest Hessian eigenvalue {fin.hessian_min_eig:.3g}, "
+        f"error bound {fin.error_bound:.1e}, " + ("certified" if fin.certified else "NOT certified")
+    )
+    if fin.dim:
+        lines.append("  W^fin e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^fin:")
+        lines.extend(_columns(dataset, graphs, fin.W, None))
+    return lines
+
+
+def _analyse(dataset: Dataset) -> tuple[PriorityGraphs, SVMResult, FiniteResult, int]:
+    graphs = priority_graphs(dataset)
+    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
+    fin = finite_component(graphs)
+    ok = fin.certified and (
+        (svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified)
+        or (svm.success and (svm.certified or not dataset.embeddings.is_exact))
+    )
+    return graphs, svm, fin, EXIT_OK if ok else EXIT_FAILED
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     dataset = _load(args)
-    graphs = priority_graphs(dataset)
+    graphs, svm, fin, code = _analyse(dataset)
     if args.json:
-        _out(json.dumps(graphs_payload(graphs), indent=1))
+        _out(json.dumps({**graphs_payload(graphs), **analysis_payload(svm, fin)}, indent=1))
     else:
-        _out("\n".join(_render_graphs(dataset, graphs)))
-    return EXIT_OK
+        _out("\n".join(_render_graphs(dataset, graphs) + _render_analysis(dataset, graphs, svm, fin)))
+    return code
 
 
 def _add_analyze(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("analyze", help="token-priority graphs and SCCs of a dataset")
+    parser = sub.add_parser("analyze", help="token-priority graphs, SCCs, W^svm and W^fin of a dataset")
     _dataset_arg(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(run=_cmd_analyze)
@@ -121,10 +226,11 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
 # -- demo ---------------------------------------------------------------------------------
 def _cmd_demo(args: argparse.Namespace) -> int:
     dataset = load_example(args.example)
+    graphs, svm, fin, code = _analyse(dataset)
     _out(f"symattn demo: the embedded example {args.example!r}")
     _out("")
-    _out("\n".join(_render_graphs(dataset, priority_graphs(dataset))))
-    return EXIT_OK
+    _out("\n".join(_render_graphs(dataset, graphs) + _render_analysis(dataset, graphs, svm, fin)))
+    return code
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:

@@ -95,8 +95,9 @@ class TokenGraph:
     edges : numpy.ndarray, shape (m, 2)
         Distinct edges ``(i, j)`` in token ids, sorted.
     sccs : tuple of tuple of int
-        The SCCs in a topological order of the condensation, highest priority first (ties
-        broken by smallest token), each SCC's tokens ascending.
+        The SCCs in a topological order of the condensation, highest priority first: sorted by
+        level (the longest path reaching the SCC from a source of the condensation), then by
+        smallest token; each SCC's tokens ascending.
     dag : tuple of (int, int)
         Condensation edges between indices of ``sccs``, sorted.
     component : numpy.ndarray
@@ -109,38 +110,6 @@ class TokenGraph:
     sccs: tuple[tuple[int, ...], ...]
     dag: tuple[tuple[int, int], ...]
     component: np.ndarray = field(repr=False)
-
-    @classmethod
-    def from_edges(cls, query: int, nodes: np.ndarray, edges: np.ndarray) -> TokenGraph:
-        """Build from sorted unique ``nodes`` and distinct ``edges`` (token ids)."""
-        nodes = np.asarray(nodes, dtype=np.int64)
-        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-        m = nodes.size
-        src = np.searchsorted(nodes, edges[:, 0])
-        dst = np.searchsorted(nodes, edges[:, 1])
-        adjacency = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(m, m))
-        _, raw = connected_components(adjacency, directed=True, connection="strong")
-        cross = raw[src] != raw[dst]
-        raw_edges = np.unique(np.stack([raw[src][cross], raw[dst][cross]], axis=1), axis=0)
-        first_token = np.full(raw.max(initial=-1) + 1, np.iinfo(np.int64).max)
-        np.minimum.at(first_token, raw, nodes)
-        condensation = nx.DiGraph()
-        condensation.add_nodes_from(range(first_token.size))
-        condensation.add_edges_from(map(tuple, raw_edges.tolist()))
-        order = list(nx.lexicographical_topological_sort(condensation, key=lambda c: first_token[c]))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        component = rank[raw]
-        members = np.argsort(component, kind="stable")
-        bounds = np.searchsorted(component[members], np.arange(len(order) + 1))
-        sccs = tuple(
-            tuple(int(t) for t in nodes[members[bounds[c] : bounds[c + 1]]]) for c in range(len(order))
-        )
-        dag = tuple(sorted((int(rank[a]), int(rank[b])) for a, b in raw_edges.tolist()))
-        edges = edges[np.lexsort((edges[:, 1], edges[:, 0]))]
-        for array in (nodes, edges, component):
-            array.setflags(write=False)
-        return cls(int(query), nodes, edges, sccs, dag, component)
 
     # -- views --------------------------------------------------------------------------
     @cached_property
@@ -309,31 +278,90 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     K = dataset.K
     k_of = c.query[c.sample]
     y_of = c.label[c.sample]
+    # Nodes are (query, token) pairs, so all the G_k are one disjoint graph, handled at once.
     node_keys = np.unique(k_of * K + c.token)
     off = c.token != y_of
     edge_keys = np.unique((k_of[off] * K + y_of[off]) * K + c.token[off])
     edge_k, rest = np.divmod(edge_keys, K * K)
     edge_i, edge_j = np.divmod(rest, K)
+    src = np.searchsorted(node_keys, edge_k * K + edge_i)
+    dst = np.searchsorted(node_keys, edge_k * K + edge_j)
     node_k, node_t = np.divmod(node_keys, K)
+    N = node_keys.size
+    adjacency = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(N, N))
+    n_raw, raw32 = connected_components(adjacency, directed=True, connection="strong")
+    raw = raw32.astype(np.int64)  # int32 labels would overflow in the pair keys below
+    cross = raw[src] != raw[dst]
+    raw_edges = np.unique(raw[src][cross] * n_raw + raw[dst][cross])
+    raw_src, raw_dst = np.divmod(raw_edges, n_raw)
+    first_token = np.full(n_raw, np.iinfo(np.int64).max)
+    np.minimum.at(first_token, raw, node_t)
+    raw_query = np.empty(n_raw, dtype=np.int64)
+    raw_query[raw] = node_k
+    level = _longest_path_levels(n_raw, raw_src, raw_dst)
+    order = np.lexsort((first_token, level, raw_query))
+    rank = np.empty(n_raw, dtype=np.int64)
+    rank[order] = np.arange(n_raw)
     queries = np.unique(node_k)
-    node_bounds = np.searchsorted(node_k, np.append(queries, K))
-    edge_bounds = np.searchsorted(edge_k, np.append(queries, K))
+    node_lo, node_hi = _bounds(node_k, queries)
+    edge_lo, edge_hi = _bounds(edge_k, queries)
+    scc_lo, scc_hi = _bounds(raw_query[order], queries)
+    dag = np.stack([rank[raw_src], rank[raw_dst]], axis=1)
+    dag = dag[np.lexsort((dag[:, 1], dag[:, 0]))]
+    dag_lo, dag_hi = _bounds(raw_query[order][dag[:, 0]], queries)
+    members = np.argsort(rank[raw], kind="stable")
+    scc_bounds = np.searchsorted(rank[raw][members], np.arange(n_raw + 1))
+    all_sccs = [tuple(part.tolist()) for part in np.split(node_t[members], scc_bounds[1:-1])]
     graphs: dict[int, TokenGraph] = {}
-    global_scc = np.empty(node_keys.size, dtype=np.int64)
     for q, k in enumerate(queries.tolist()):
-        ns, ne = node_bounds[q], node_bounds[q + 1]
-        es, ee = edge_bounds[q], edge_bounds[q + 1]
-        graph = TokenGraph.from_edges(
-            k, node_t[ns:ne], np.stack([edge_i[es:ee], edge_j[es:ee]], axis=1)
-        )
-        graphs[k] = graph
-        global_scc[ns:ne] = graph.component
-    entry_scc = global_scc[np.searchsorted(node_keys, k_of * K + c.token)]
-    label_scc = entry_scc[c.label_entry]
-    in_label = entry_scc == label_scc[c.sample]
+        base = scc_lo[q]
+        nodes = node_t[node_lo[q] : node_hi[q]]
+        edges = np.stack([edge_i[edge_lo[q] : edge_hi[q]], edge_j[edge_lo[q] : edge_hi[q]]], axis=1)
+        component = rank[raw[node_lo[q] : node_hi[q]]] - base
+        local_dag = dag[dag_lo[q] : dag_hi[q]] - base
+        for array in (nodes, edges, component):
+            array.setflags(write=False)
+        sccs = tuple(all_sccs[base : scc_hi[q]])
+        graphs[k] = TokenGraph(k, nodes, edges, sccs, tuple(map(tuple, local_dag.tolist())), component)
+    entry_rank = rank[raw[np.searchsorted(node_keys, k_of * K + c.token)]]
+    label_scc = entry_rank[c.label_entry] - scc_lo[np.searchsorted(queries, c.query)]
+    in_label = entry_rank == entry_rank[c.label_entry][c.sample]
     for array in (label_scc, in_label):
         array.setflags(write=False)
     return PriorityGraphs(dataset, graphs, label_scc, in_label)
+
+
+def _bounds(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each query's block in an array sorted by query."""
+    return np.searchsorted(sorted_keys, queries), np.searchsorted(sorted_keys, queries, side="right")
+
+
+def _longest_path_levels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Level of each node of a DAG: the length of the longest path reaching it from a source.
+
+    Kahn's algorithm one frontier at a time, vectorised: linear in nodes plus edges, with one
+    NumPy round per level and no recursion.
+    """
+    indegree = np.bincount(dst, minlength=n)
+    by_src = np.argsort(src, kind="stable")
+    targets = dst[by_src]
+    indptr = np.searchsorted(src[by_src], np.arange(n + 1))
+    level = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(indegree == 0)
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        starts = indptr[frontier]
+        counts = indptr[frontier + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            break
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        reached, hits = np.unique(targets[offsets], return_counts=True)
+        indegree[reached] -= hits
+        frontier = reached[indegree[reached] == 0]
+        depth += 1
+    return level
 
 
 def realisable_graph(graph: nx.DiGraph, query: int) -> nx.DiGraph:

@@ -1,0 +1,195 @@
+r"""Private: the QP :math:`\min \frac12\|x\|^2` s.t. :math:`A_{eq} x = 0`, :math:`A_{in} x \ge 1`.
+
+Used by the graph-SVM with general (non-orthonormal) embeddings, after the redundant
+within-SCC equalities were reduced to independent stars. A feasible point comes from HiGHS
+(:func:`scipy.optimize.linprog`), which also decides feasibility; a primal active-set method
+then finds the optimum, each step an equality-constrained minimum-norm solve (SVD
+least squares). Exact versions of the KKT solve and of the Farkas system use python-flint.
+
+>>> x, work, mu = active_set_qp(np.zeros((0, 2)), np.array([[1.0, 1.0]]))
+>>> x.round(12).tolist(), work.tolist(), mu.round(12).tolist()
+([0.5, 0.5], [True], [0.5])
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import flint
+import numpy as np
+from scipy.optimize import linprog
+
+from symattn.errors import SolverError
+
+__all__ = ["active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point", "to_fraction"]
+
+
+def to_fraction(value: flint.fmpq) -> Fraction:
+    """A python-flint rational as a :class:`fractions.Fraction`.
+
+    >>> to_fraction(flint.fmpq(-2, 3))
+    Fraction(-2, 3)
+    """
+    return Fraction(int(value.p), int(value.q))
+
+
+def feasible_point(A_eq: np.ndarray, A_in: np.ndarray) -> np.ndarray | None:
+    """Some ``x`` with ``A_eq x = 0`` and ``A_in x >= 1`` (HiGHS), or ``None`` when none exists.
+
+    >>> feasible_point(np.array([[1.0, -1.0]]), np.array([[1.0, 1.0]])).round(9).tolist()
+    [0.5, 0.5]
+    >>> feasible_point(np.zeros((0, 1)), np.array([[1.0], [-1.0]])) is None
+    True
+    """
+    n = A_in.shape[1]
+    res = linprog(
+        np.zeros(n), A_ub=-A_in, b_ub=-np.ones(A_in.shape[0]),
+        A_eq=A_eq if A_eq.shape[0] else None, b_eq=np.zeros(A_eq.shape[0]) if A_eq.shape[0] else None,
+        bounds=(None, None), method="highs",
+    )
+    if res.status == 2:
+        return None
+    if res.status != 0:
+        raise SolverError(f"HiGHS could not decide feasibility of the graph-SVM: {res.message}")
+    return np.asarray(res.x, dtype=np.float64)
+
+
+def farkas_lp(A_eq: np.ndarray, A_in: np.ndarray) -> np.ndarray:
+    r"""Multipliers :math:`(\mu_{eq}, \mu_{in})` with :math:`A^\top\mu = 0`, :math:`\mu_{in} \ge 0`,
+    :math:`\sum\mu_{in} = 1`: a proof that ``A_eq x = 0, A_in x >= 1`` has no solution.
+
+    >>> farkas_lp(np.zeros((0, 1)), np.array([[1.0], [-1.0]])).round(9).tolist()
+    [0.5, 0.5]
+    """
+    A = np.vstack([A_eq, A_in])
+    n_eq, n_in = A_eq.shape[0], A_in.shape[0]
+    A_eq_lp = np.vstack([A.T, np.concatenate([np.zeros(n_eq), np.ones(n_in)])[None, :]])
+    b = np.zeros(A_eq_lp.shape[0])
+    b[-1] = 1.0
+    bounds = [(None, None)] * n_eq + [(0, None)] * n_in
+    res = linprog(np.zeros(n_eq + n_in), A_eq=A_eq_lp, b_eq=b, bounds=bounds, method="highs")
+    if res.status != 0:
+        raise SolverError(f"the graph-SVM is infeasible but HiGHS found no Farkas multipliers: {res.message}")
+    return np.asarray(res.x, dtype=np.float64)
+
+
+def _min_norm(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if A.shape[0] == 0:
+        return np.zeros(A.shape[1])
+    return np.linalg.lstsq(A, b, rcond=None)[0]
+
+
+def active_set_qp(
+    A_eq: np.ndarray, A_in: np.ndarray, x0: np.ndarray | None = None, *, max_iter: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Primal active set for :math:`\min\frac12\|x\|^2` s.t. :math:`A_{eq}x = 0`, :math:`A_{in}x \ge 1`.
+
+    Returns the optimum ``x``, the working set (bool over the inequalities) and all multipliers
+    ``mu`` (equalities first) with :math:`x = A^\top \mu`. The problem must be feasible.
+    """
+    n_eq, n_in = A_eq.shape[0], A_in.shape[0]
+    x = feasible_point(A_eq, A_in) if x0 is None else x0
+    if x is None:
+        raise SolverError("active_set_qp needs a feasible problem; check feasible_point() first")
+    work = np.zeros(n_in, dtype=bool)
+    norms = np.linalg.norm(A_in, axis=1)
+    limit = max_iter if max_iter is not None else 20 * (n_in + x.size) + 100
+    for _ in range(limit):
+        A_S = np.vstack([A_eq, A_in[work]])
+        b_S = np.concatenate([np.zeros(n_eq), np.ones(int(work.sum()))])
+        target = _min_norm(A_S, b_S)
+        step = target - x
+        size = float(np.linalg.norm(step))
+        if size <= 1e-13 * (1.0 + float(np.linalg.norm(x))):
+            mu = _min_norm(A_S.T, target)
+            active = np.flatnonzero(work)
+            mu_in = mu[n_eq:]
+            if active.size == 0 or mu_in.min() >= -1e-12 * (1.0 + float(np.abs(mu).max())):
+                full = np.zeros(n_eq + n_in)
+                full[:n_eq] = mu[:n_eq]
+                full[n_eq + active] = mu_in
+                return target, work, full
+            work[active[np.argmin(mu_in)]] = False
+            x = target
+            continue
+        rate = A_in @ step
+        blocking = (~work) & (rate < -1e-12 * size * norms)
+        alpha, chosen = 1.0, -1
+        if blocking.any():
+            cand = np.flatnonzero(blocking)
+            ratios = np.maximum(A_in[cand] @ x - 1.0, 0.0) / (-rate[cand])
+            best = int(np.argmin(ratios))
+            if ratios[best] < 1.0:
+                alpha, chosen = float(ratios[best]), int(cand[best])
+        x = x + alpha * step
+        if chosen >= 0:
+            work[chosen] = True
+    raise SolverError(f"the Gram-metric active-set method did not converge in {limit} iterations")
+
+
+def _fmpq_matrix(rows: list[list[Fraction]], ncols: int) -> flint.fmpq_mat:
+    flat = [flint.fmpq(v.numerator, v.denominator) for row in rows for v in row]
+    return flint.fmpq_mat(len(rows), ncols, flat)
+
+
+def _pivots(reduced: flint.fmpq_mat, rank: int) -> list[int]:
+    pivots = []
+    for r in range(rank):
+        for c in range(reduced.ncols()):
+            if reduced[r, c] != 0:
+                pivots.append(c)
+                break
+    return pivots
+
+
+def exact_kkt(
+    rows: list[list[Fraction]], rhs: list[Fraction], n: int
+) -> tuple[list[Fraction], list[Fraction]]:
+    r"""Exact minimum-norm solve of ``rows x = rhs``: ``x = rowsᵀ mu`` with ``(rows rowsᵀ) mu = rhs``.
+
+    Dependent rows get a zero multiplier (an independent subset is chosen by exact row reduction
+    of the Gram matrix). ``n`` is the number of unknowns. Returns ``(x, mu)`` as Fractions.
+
+    >>> x, mu = exact_kkt([[Fraction(1), Fraction(1)]], [Fraction(1)], 2)
+    >>> x, mu
+    ([Fraction(1, 2), Fraction(1, 2)], [Fraction(1, 2)])
+    """
+    m = len(rows)
+    if m == 0:
+        return [Fraction(0)] * n, []
+    A = _fmpq_matrix(rows, n)
+    gram = A * A.transpose()
+    reduced, rank = gram.rref()
+    keep = _pivots(reduced, rank)
+    sub = flint.fmpq_mat(len(keep), len(keep), [gram[i, j] for i in keep for j in keep])
+    b = flint.fmpq_mat(len(keep), 1, [flint.fmpq(rhs[i].numerator, rhs[i].denominator) for i in keep])
+    solved = sub.solve(b)
+    mu = [Fraction(0)] * m
+    for pos, i in enumerate(keep):
+        mu[i] = to_fraction(solved[pos, 0])
+    x = [sum((mu[i] * rows[i][c] for i in keep), Fraction(0)) for c in range(n)]
+    return x, mu
+
+
+def exact_farkas(columns: list[list[Fraction]], inequality: list[bool]) -> list[Fraction] | None:
+    r"""Exact :math:`\mu` with :math:`\sum_r \mu_r a_r = 0` and :math:`\sum_{r\ \text{ineq}} \mu_r = 1`.
+
+    ``columns[r]`` is the row :math:`a_r`. A particular solution (free variables zero) of the
+    consistent system is returned, or ``None`` when the system is inconsistent. Signs are
+    checked by the caller.
+
+    >>> exact_farkas([[Fraction(1)], [Fraction(-1)]], [True, True])
+    [Fraction(1, 2), Fraction(1, 2)]
+    """
+    r = len(columns)
+    n = len(columns[0])
+    aug_rows = [[columns[j][i] for j in range(r)] + [Fraction(0)] for i in range(n)]
+    aug_rows.append([Fraction(int(flag)) for flag in inequality] + [Fraction(1)])
+    reduced, rank = _fmpq_matrix(aug_rows, r + 1).rref()
+    pivots = _pivots(reduced, rank)
+    if r in pivots:
+        return None
+    mu = [Fraction(0)] * r
+    for row, col in enumerate(pivots):
+        mu[col] = to_fraction(reduced[row, r])
+    return mu

@@ -1,0 +1,273 @@
+r"""What the theory predicts training does, in one bundle, and how far any ``W`` is from it.
+
+:func:`predict` solves the graph-SVM (:math:`W^{svm}`, THEORY §4) and the finite component
+(:math:`W^{fin}`, §5) and derives the predictions of §6: on every training sample the retrieved
+set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC distribution
+(softmax under :math:`W^{fin}`, P4); on new sequences :meth:`Prediction.predict_retrieval`
+(P5). :meth:`Prediction.distances` measures a trained ``W`` against all of it.
+
+>>> from symattn.data import Dataset
+>>> ds = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 1, 2, 2, 2)], vocab=3)
+>>> pred = predict(ds)
+>>> pred.retrieved[0], pred.within_distribution(0)
+((0, 1, 2), {0: 0.1667, 1: 0.3333, 2: 0.5})
+>>> d = pred.distances(pred.W_fin + 5 * pred.W_svm)
+>>> d.finite_error < 1e-12, d.within_error < 1e-12
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+
+from symattn.data import Dataset
+from symattn.errors import Infeasible, InvalidInput
+from symattn.finite import FiniteResult, ReducedData, finite_component, reduced_data
+from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
+from symattn.scores import check_weights, entry_potentials, log_token_mass, segment_logsumexp
+from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
+
+__all__ = ["Distances", "Prediction", "Retrieval", "predict"]
+
+_TIE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Distances:
+    r"""How far a weight matrix ``W`` is from the prediction (all floats).
+
+    Attributes
+    ----------
+    norm : float
+        :math:`\|W\|_F`.
+    corr_svm : float
+        :math:`\langle W, W^{svm}\rangle / (\|W\|\|W^{svm}\|)`; NaN when either norm is 0.
+    corr_svm_perp : float
+        The same for :math:`\Pi_{S_{fin}^\perp} W`.
+    finite_error : float
+        :math:`\|\Pi_{S_{fin}} W - W^{fin}\|_F`.
+    outside_mass_max, outside_mass_mean : float
+        Attention mass outside each training sample's label SCC, max and mean over samples.
+    log_outside_mass_max : float
+        Natural log of the max, computed in log-space (finite when the mass underflows;
+        ``-inf`` when no sample has a token outside its label's SCC).
+    within_error : float
+        :math:`\max_{i, j} |\pi_W(j \mid C_{y_i}) - \pi_{W^{fin}}(j \mid C_{y_i})|`.
+    """
+
+    norm: float
+    corr_svm: float
+    corr_svm_perp: float
+    finite_error: float
+    outside_mass_max: float
+    outside_mass_mean: float
+    log_outside_mass_max: float
+    within_error: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The predicted retrieval for one sequence (THEORY P5).
+
+    Attributes
+    ----------
+    query : int
+        The query (last token).
+    tokens : tuple of int
+        Present tokens with the maximal score :math:`e_j^\\top W^{svm} e_k`, ascending.
+    scores : tuple of (int, float)
+        Each present distinct token with its score.
+    exact : bool
+        Ties were decided in exact arithmetic (certified one-hot :math:`W^{svm}`).
+    graph : TopSCCs or None
+        The graph-level answer from :meth:`TokenGraph.top_sccs` when it is unique, else ``None``.
+    """
+
+    query: int
+    tokens: tuple[int, ...]
+    scores: tuple[tuple[int, float], ...]
+    exact: bool
+    graph: TopSCCs | None
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether the score answer equals the graph answer (``None`` without a unique graph answer)."""
+        return None if self.graph is None else self.tokens == self.graph.tokens
+
+
+def _corr(A: np.ndarray, B: np.ndarray) -> float:
+    na, nb = float(np.linalg.norm(A)), float(np.linalg.norm(B))
+    if na == 0.0 or nb == 0.0:
+        return float("nan")
+    return float(np.sum(A * B) / (na * nb))
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    r"""The theory's prediction for a dataset.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The training data.
+    graphs : PriorityGraphs
+        Its token-priority graphs.
+    svm : SVMResult
+        The graph-SVM result (:attr:`W_svm`).
+    finite : FiniteResult
+        The finite component (:attr:`W_fin`) and :math:`S_{fin}`.
+    reduced : ReducedData
+        The reduced dataset; :attr:`within` is aligned with its entries.
+    """
+
+    dataset: Dataset = field(repr=False)
+    graphs: PriorityGraphs = field(repr=False)
+    svm: SVMResult
+    finite: FiniteResult
+    reduced: ReducedData = field(repr=False)
+
+    @property
+    def W_svm(self) -> np.ndarray:
+        """:math:`W^{svm}`, shape (d, d)."""
+        return self.svm.W
+
+    @property
+    def W_fin(self) -> np.ndarray:
+        """:math:`W^{fin}`, shape (d, d)."""
+        return self.finite.W
+
+    @cached_property
+    def fin_basis(self) -> np.ndarray:
+        """An orthonormal basis of :math:`S_{fin}`, shape (m, d, d) (built on first use)."""
+        return self.finite.basis.matrices()
+
+    @cached_property
+    def _svm_scores(self) -> np.ndarray:
+        return entry_potentials(self.dataset, self.W_svm)
+
+    @cached_property
+    def retrieved(self) -> tuple[tuple[int, ...], ...]:
+        """For each training sample, the present tokens of maximal :math:`W^{svm}` score (P3)."""
+        c = self.dataset.counts
+        scores = self._svm_scores
+        top = np.maximum.reduceat(scores, c.indptr[:-1])
+        lengths = np.diff(c.indptr)
+        best = np.repeat(top, lengths)
+        hit = scores >= best - _TIE_TOL * np.maximum(1.0, np.abs(best))
+        return tuple(
+            tuple(int(t) for t in c.token[a:b][hit[a:b]])
+            for a, b in zip(c.indptr[:-1].tolist(), c.indptr[1:].tolist(), strict=True)
+        )
+
+    @cached_property
+    def within(self) -> np.ndarray:
+        r""":math:`\pi_{W^{fin}}(j \mid C_{y_i})` for every reduced entry, shape (nnz_red,)."""
+        return np.exp(self._log_within(self.W_fin))
+
+    def within_distribution(self, i: int, digits: int = 4) -> dict[int, float]:
+        """The predicted within-SCC distribution of training sample ``i`` (token -> probability)."""
+        red = self.reduced
+        if not 0 <= i < red.n:
+            raise InvalidInput(f"sample index {i} out of range for n={red.n}")
+        a, b = int(red.indptr[i]), int(red.indptr[i + 1])
+        pairs = zip(red.token[a:b].tolist(), self.within[a:b].tolist(), strict=True)
+        return {t: round(p, digits) for t, p in pairs}
+
+    def _log_within(self, W: np.ndarray) -> np.ndarray:
+        red = self.reduced
+        log_pi = log_token_mass(self.dataset, W)[red.entry]
+        return log_pi - np.repeat(segment_logsumexp(log_pi, red.indptr), np.diff(red.indptr))
+
+    def project_fin(self, W: np.ndarray) -> np.ndarray:
+        r""":math:`\Pi_{S_{fin}} W` (shape (d, d))."""
+        return self.finite.basis.project(check_weights(W, self.dataset.embeddings.dim))
+
+    def distances(self, W: np.ndarray) -> Distances:
+        """Measure ``W`` against the prediction (see :class:`Distances`)."""
+        W = check_weights(W, self.dataset.embeddings.dim)
+        proj = self.project_fin(W)
+        c = self.dataset.counts
+        log_pi = log_token_mass(self.dataset, W)
+        outside = np.flatnonzero(~self.graphs.in_label_scc)
+        log_out = np.full(c.n, -np.inf)
+        if outside.size:
+            samples, starts = np.unique(c.sample[outside], return_index=True)
+            log_out[samples] = segment_logsumexp(log_pi[outside], np.append(starts, outside.size))
+        within = float(np.max(np.abs(np.exp(self._log_within(W)) - self.within)))
+        log_max = float(log_out.max())
+        return Distances(
+            norm=float(np.linalg.norm(W)),
+            corr_svm=_corr(W, self.W_svm),
+            corr_svm_perp=_corr(W - proj, self.W_svm),
+            finite_error=float(np.linalg.norm(proj - self.W_fin)),
+            outside_mass_max=float(np.exp(log_max)),
+            outside_mass_mean=float(np.mean(np.exp(log_out))),
+            log_outside_mass_max=log_max,
+            within_error=within,
+        )
+
+    def predict_retrieval(self, sequence: Sequence[int]) -> Retrieval:
+        """The retrieved tokens of a new sequence (THEORY P5), with the graph-level answer.
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
+        >>> r = pred.predict_retrieval([1, 0, 2])
+        >>> r.tokens, r.agrees
+        ((0,), True)
+        """
+        tokens = [int(t) for t in sequence]
+        K = self.dataset.K
+        if not tokens:
+            raise InvalidInput("a sequence needs at least one token (its query)")
+        bad = [t for t in tokens if not 0 <= t < K]
+        if bad:
+            raise InvalidInput(f"token {bad[0]} is out of range for K={K} (ids 0..{K - 1})")
+        k = tokens[-1]
+        present = sorted(set(tokens))
+        cert = self.svm.certificate
+        exact = cert is not None and self.svm.certified and self.dataset.embeddings.is_onehot
+        if cert is not None and exact:
+            values = [cert.entries.get((j, k), Fraction(0)) for j in present]
+            top = max(values)
+            chosen = tuple(j for j, v in zip(present, values, strict=True) if v == top)
+            floats = [float(v) for v in values]
+        else:
+            E = self.dataset.embeddings.matrix()
+            floats = (E[present] @ (self.W_svm @ E[k])).tolist()
+            best = max(floats)
+            chosen = tuple(j for j, v in zip(present, floats, strict=True)
+                           if v >= best - _TIE_TOL * max(1.0, abs(best)))
+        graph = None
+        if k in self.graphs.graphs:
+            answer = self.graphs[k].top_sccs(present)
+            graph = answer if answer.unique else None
+        scores = tuple((j, v) for j, v in zip(present, floats, strict=True))
+        return Retrieval(k, chosen, scores, exact, graph)
+
+
+def predict(dataset: Dataset) -> Prediction:
+    """Solve for :math:`W^{svm}` and :math:`W^{fin}` and bundle the theory's predictions.
+
+    Raises :class:`~symattn.errors.Infeasible` (with the Farkas certificate) when the
+    graph-SVM has no solution (dependent embeddings).
+
+    >>> from symattn.data import Dataset
+    >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
+    >>> pred.W_svm.tolist(), pred.fin_basis.shape
+    ([[0.0, 0.5], [0.0, -0.5]], (0, 2, 2))
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(f"predict needs a Dataset, got {type(dataset).__name__}")
+    graphs = priority_graphs(dataset)
+    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
+    if svm.status is SVMStatus.INFEASIBLE:
+        raise Infeasible(
+            "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
+            "use independent embeddings (K <= d), e.g. one-hot", svm.farkas,
+        )
+    return Prediction(dataset, graphs, svm, finite_component(graphs), reduced_data(graphs))

@@ -1,0 +1,229 @@
+r"""Hypothesis strategies for property tests about attention's implicit bias (public API).
+
+Every strategy takes keyword-only bounds; a bound may be a value, and ``embeddings`` may be
+a value or a strategy. Impossible bounds raise :class:`hypothesis.errors.InvalidArgument`
+when the strategy is drawn from.
+
+>>> from hypothesis import given, settings
+>>> from symattn.graphs import priority_graphs
+>>> @settings(max_examples=5, derandomize=True, database=None)
+... @given(realised_datasets(cyclic=True))
+... def test_some_graph_is_cyclic(ds):
+...     assert priority_graphs(ds).cyclic
+>>> test_some_graph_is_cyclic()
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.strategies import SearchStrategy
+
+from symattn.data import Dataset, Vocabulary
+from symattn.embeddings import EmbeddingKind, Embeddings
+from symattn.graphs import realisable_graph, realise
+
+__all__ = [
+    "datasets",
+    "embeddings_for",
+    "graph_families",
+    "realised_datasets",
+    "token_graphs",
+]
+
+
+def _check_bounds(name: str, low: int, high: int, floor: int = 0) -> None:
+    for label, value in ((f"min_{name}", low), (f"max_{name}", high)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidArgument(f"{label}={value!r} must be an integer")
+    if low < floor:
+        raise InvalidArgument(f"min_{name}={low} must be at least {floor}")
+    if high < low:
+        raise InvalidArgument(f"max_{name}={high} is below min_{name}={low}")
+
+
+def _draw_graph(draw: st.DrawFn, tokens: list[int], query: int, cyclic: bool | None) -> nx.DiGraph:
+    """A realisable TPG on ``tokens`` (which include ``query``)."""
+    others = [t for t in tokens if t != query]
+    graph = nx.DiGraph()
+    graph.add_node(query)
+    if cyclic is False:
+        order = [*draw(st.permutations(others)), query]
+        pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
+    else:
+        pairs = [(a, b) for a in tokens for b in tokens if a != b]
+    if pairs:
+        chosen = draw(st.lists(st.sampled_from(pairs), max_size=2 * len(tokens), unique=True))
+        graph.add_edges_from(chosen)
+    if cyclic:
+        a, b = draw(st.lists(st.sampled_from(tokens), min_size=2, max_size=2, unique=True))
+        graph.add_edges_from([(a, b), (b, a)])
+    for node in others:
+        graph.add_node(node)
+    return realisable_graph(graph, query)
+
+
+@st.composite
+def token_graphs(
+    draw: st.DrawFn, *, min_tokens: int = 1, max_tokens: int = 6, cyclic: bool | None = None
+) -> tuple[int, nx.DiGraph]:
+    """A query token and a realisable token-priority graph on tokens ``0..m-1``.
+
+    ``cyclic=True`` guarantees a cycle (needs ``min_tokens >= 2``), ``cyclic=False`` a DAG,
+    ``None`` either. The graph is closed under :func:`~symattn.graphs.realisable_graph`, so
+    :func:`~symattn.graphs.realise` accepts it.
+    """
+    _check_bounds("tokens", min_tokens, max_tokens, floor=1)
+    if cyclic and max_tokens < 2:
+        raise InvalidArgument("cyclic=True needs max_tokens >= 2")
+    m = draw(st.integers(max(min_tokens, 2 if cyclic else 1), max_tokens))
+    query = draw(st.integers(0, m - 1))
+    return query, _draw_graph(draw, list(range(m)), query, cyclic)
+
+
+@st.composite
+def graph_families(
+    draw: st.DrawFn,
+    *,
+    max_queries: int = 3,
+    min_tokens: int = 1,
+    max_tokens: int = 6,
+    vocab_size: int | None = None,
+    cyclic: bool | None = None,
+) -> dict[int, nx.DiGraph]:
+    """One realisable graph per query token, over a shared vocabulary of ``vocab_size`` tokens.
+
+    ``cyclic=True``: at least one graph has a cycle; ``False``: all are acyclic.
+    """
+    _check_bounds("tokens", min_tokens, max_tokens, floor=1)
+    _check_bounds("queries", 1, max_queries, floor=1)
+    K = vocab_size if vocab_size is not None else max(max_tokens, max_queries)
+    if max(max_tokens, max_queries) > K:
+        raise InvalidArgument(f"vocab_size={K} is below max_tokens={max_tokens} or max_queries={max_queries}")
+    n_queries = draw(st.integers(1, max_queries))
+    queries = draw(st.lists(st.integers(0, K - 1), min_size=n_queries, max_size=n_queries, unique=True))
+    family: dict[int, nx.DiGraph] = {}
+    for position, k in enumerate(queries):
+        want_cycle = cyclic if cyclic is not True else (position == 0 or None)
+        low = max(min_tokens, 2 if want_cycle else 1)
+        m = draw(st.integers(low, max(low, max_tokens)))
+        others = draw(
+            st.lists(st.integers(0, K - 1).filter(lambda t, k=k: t != k), min_size=m - 1, max_size=m - 1,
+                     unique=True)
+        )
+        family[k] = _draw_graph(draw, [k, *others], k, want_cycle)
+    return family
+
+
+def _resolve_embeddings(
+    draw: st.DrawFn, spec: Embeddings | EmbeddingKind | str | SearchStrategy | None, K: int
+) -> Embeddings | None:
+    if isinstance(spec, SearchStrategy):
+        spec = draw(spec)
+    if spec is None or isinstance(spec, Embeddings):
+        return spec
+    return draw(embeddings_for(K, kind=spec))
+
+
+@st.composite
+def realised_datasets(
+    draw: st.DrawFn,
+    *,
+    max_queries: int = 3,
+    min_tokens: int = 1,
+    max_tokens: int = 6,
+    cyclic: bool | None = None,
+    max_repeats: int = 3,
+    embeddings: Embeddings | EmbeddingKind | str | SearchStrategy | None = None,
+) -> Dataset:
+    """A dataset whose token-priority graphs are exactly a drawn :func:`graph_families` family.
+
+    On top of :func:`~symattn.graphs.realise`'s one sample per label, each label gets up to
+    ``max_repeats - 1`` more samples with a random subset of its out-neighbours, repeated
+    tokens and shuffled positions (the query stays last), so counts and lengths vary while the
+    graphs stay the same. ``embeddings``: ``None`` for one-hot, or a kind, value or strategy.
+    """
+    _check_bounds("repeats", 1, max_repeats, floor=1)
+    family = draw(graph_families(max_queries=max_queries, min_tokens=min_tokens, max_tokens=max_tokens,
+                                 cyclic=cyclic))
+    K = max(max(max_tokens, max_queries), 1 + max(max(g.nodes) for g in family.values()))
+    base = realise(family, vocab=K)
+    samples: list[tuple[list[int], int]] = [(list(s.tokens), s.label) for s in base]
+    for tokens, label in list(samples):
+        k = tokens[-1]
+        body = [t for t in tokens[:-1] if t != label]
+        for _ in range(draw(st.integers(0, max_repeats - 1))):
+            keep = draw(st.lists(st.sampled_from(body), unique=True)) if body else []
+            copies = draw(st.lists(st.sampled_from(keep), max_size=2)) if keep else []
+            bag = draw(st.permutations(keep + copies + [label] * draw(st.integers(1, 2))))
+            samples.append(([*bag, k], label))
+    order = draw(st.permutations(range(len(samples))))
+    return Dataset.from_samples(
+        [samples[i] for i in order], vocab=Vocabulary(K), embeddings=_resolve_embeddings(draw, embeddings, K)
+    )
+
+
+@st.composite
+def datasets(
+    draw: st.DrawFn,
+    *,
+    min_vocab: int = 2,
+    max_vocab: int = 6,
+    min_samples: int = 1,
+    max_samples: int = 12,
+    min_length: int = 1,
+    max_length: int = 6,
+    max_queries: int | None = None,
+    embeddings: Embeddings | EmbeddingKind | str | SearchStrategy | None = None,
+) -> Dataset:
+    """A uniformly random realizable dataset: random tokens, the label drawn from the sequence.
+
+    ``max_queries`` caps the number of distinct query tokens (few queries make rich graphs).
+    """
+    _check_bounds("vocab", min_vocab, max_vocab, floor=1)
+    _check_bounds("samples", min_samples, max_samples, floor=1)
+    _check_bounds("length", min_length, max_length, floor=1)
+    K = draw(st.integers(min_vocab, max_vocab))
+    pool_size = K if max_queries is None else max(1, min(K, max_queries))
+    pool = draw(st.lists(st.integers(0, K - 1), min_size=pool_size, max_size=pool_size, unique=True))
+    n = draw(st.integers(min_samples, max_samples))
+    samples = []
+    for _ in range(n):
+        T = draw(st.integers(min_length, max_length))
+        body = draw(st.lists(st.integers(0, K - 1), min_size=T - 1, max_size=T - 1))
+        tokens = [*body, draw(st.sampled_from(pool))]
+        samples.append((tokens, draw(st.sampled_from(tokens))))
+    return Dataset.from_samples(samples, vocab=K, embeddings=_resolve_embeddings(draw, embeddings, K))
+
+
+@st.composite
+def embeddings_for(
+    draw: st.DrawFn, K: int, *, kind: EmbeddingKind | str = EmbeddingKind.ONEHOT, dim: int | None = None
+) -> Embeddings:
+    """Embeddings of ``K`` tokens of the given ``kind`` (random kinds get a drawn seed).
+
+    ``given`` draws exact small-integer rows that are linearly independent (``dim >= K``).
+    """
+    try:
+        kind = EmbeddingKind(kind) if isinstance(kind, str) else kind
+    except ValueError:
+        raise InvalidArgument(f"kind={kind!r}; choose one of {[k.value for k in EmbeddingKind]}") from None
+    d = K if dim is None else dim
+    if kind in (EmbeddingKind.ORTHONORMAL, EmbeddingKind.GIVEN) and d < K:
+        raise InvalidArgument(f"{kind.value} embeddings need dim >= K, got dim={d}, K={K}")
+    seed = draw(st.integers(0, 2**32 - 1))
+    if kind is EmbeddingKind.ONEHOT:
+        return Embeddings.onehot(K)
+    if kind is EmbeddingKind.ORTHONORMAL:
+        return Embeddings.orthonormal(K, d, seed=seed)
+    if kind is EmbeddingKind.RANDOM_UNIT:
+        return Embeddings.random_unit(K, d, seed=seed)
+    if kind is EmbeddingKind.EQUICORRELATED:
+        return Embeddings.equicorrelated(K, draw(st.floats(-0.5 / max(K - 1, 1), 0.9)))
+    rng = np.random.default_rng(seed)
+    while True:
+        rows = rng.integers(-2, 3, size=(K, d))
+        if np.linalg.matrix_rank(rows) == K:
+            return Embeddings.given(rows.tolist())

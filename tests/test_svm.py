@@ -1,0 +1,224 @@
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from svm_oracles import constraint_rows, exact_stationarity_holds, svm_by_trust_constr
+
+from symattn import Dataset, Embeddings, load_example, realise
+from symattn.errors import InvalidInput
+from symattn.svm import (
+    SVMStatus,
+    check_complementarity,
+    check_dual_signs,
+    check_primal_feasibility,
+    check_stationarity,
+    exact_margins,
+    solve_graph_svm,
+    svm_constraints,
+)
+
+
+def chain_and_cycle() -> Dataset:
+    # query 3: {0, 1} cycle above 2 above 3; query 4: chain 2 > 0 > 4
+    return realise({
+        3: [(0, 1), (1, 0), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)],
+        4: [(2, 0), (2, 4), (0, 4)],
+    }, vocab=5)
+
+
+def random_dataset(K: int, n: int, T: int, L: int, seed: int, embeddings: Embeddings | None = None) -> Dataset:
+    rng = np.random.default_rng(seed)
+    queries = rng.choice(K, size=L, replace=False)
+    tokens = rng.integers(0, K, size=(n, T))
+    tokens[:, -1] = queries[rng.integers(0, L, size=n)]
+    labels = tokens[np.arange(n), rng.integers(0, T, size=n)]
+    return Dataset.from_arrays(tokens.ravel(), np.arange(n + 1) * T, labels, vocab=K, embeddings=embeddings)
+
+
+# -- constraints -------------------------------------------------------------------------------------------
+def test_constraints_match_the_brute_force_edges():
+    ds = chain_and_cycle()
+    cons = svm_constraints(ds)
+    _, _, listing = constraint_rows(ds)
+    ours = sorted(zip(cons.query.tolist(), cons.high.tolist(), cons.low.tolist(), cons.equality.tolist(),
+                      strict=True))
+    assert ours == sorted(listing)
+    assert cons.n_equalities == 2 and cons.n_inequalities == 8
+
+
+def test_all_pairs_adds_the_transitive_pairs():
+    ds = realise({3: [(0, 1), (1, 2), (0, 3), (1, 3), (2, 3)]}, vocab=4)
+    assert len(svm_constraints(ds)) == 5
+    assert len(svm_constraints(ds, all_pairs=True)) == 6  # plus 0 -> 2
+
+
+# -- known solutions ---------------------------------------------------------------------------------------
+def test_example_is_certified_with_the_hand_solution():
+    res = solve_graph_svm(load_example("default"))
+    assert res.status is SVMStatus.OPTIMAL and res.certified
+    W = res.certificate.matrix()
+    # query e (4): d > a > e gives (1, 0, -1); query f (5): {b, d} > a, f gives 1/2, -1/2
+    assert (W[3][4], W[0][4], W[4][4]) == (1, 0, -1)
+    assert (W[1][5], W[3][5], W[0][5], W[5][5]) == (Fraction(1, 2), Fraction(1, 2), Fraction(-1, 2),
+                                                      Fraction(-1, 2))
+    assert res.certificate.norm_squared == 3
+    assert np.allclose(res.W, np.array(W, dtype=float), atol=1e-15)
+
+
+def test_two_token_solution():
+    res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
+    assert res.certificate.matrix() == [[0, Fraction(1, 2)], [0, Fraction(-1, 2)]]
+
+
+def test_zero_iff_no_cross_scc_edge():
+    cyclic = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 2)], vocab=3)
+    res = solve_graph_svm(cyclic)
+    assert res.norm == 0 and res.certified and svm_constraints(cyclic).n_inequalities == 0
+    one = Dataset.from_samples([([2], 2)], vocab=3)  # no edge at all
+    assert solve_graph_svm(one).norm == 0 and len(svm_constraints(one)) == 0
+
+
+# -- against independent solvers ---------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_agrees_with_trust_constr(seed):
+    ds = random_dataset(5, 8, 4, 2, seed)
+    ours = solve_graph_svm(ds)
+    assert ours.certified
+    assert np.max(np.abs(ours.W - svm_by_trust_constr(ds))) < 1e-7
+
+
+def test_agrees_with_trust_constr_on_general_embeddings():
+    ds = random_dataset(5, 8, 4, 2, 7, embeddings=Embeddings.random_unit(5, 7, seed=3))
+    ours = solve_graph_svm(ds)
+    assert ours.method == "gram" and ours.status is SVMStatus.OPTIMAL and not ours.certified
+    assert np.max(np.abs(ours.W - svm_by_trust_constr(ds))) < 1e-7
+
+
+def test_exact_stationarity_by_substitution_with_oracle_listing():
+    ds = chain_and_cycle()
+    res = solve_graph_svm(ds)
+    _, _, listing = constraint_rows(ds)
+    key = {(k, i, j): c for c, (k, i, j) in enumerate(zip(res.constraints.query.tolist(),
+                                                          res.constraints.high.tolist(),
+                                                          res.constraints.low.tolist(), strict=True))}
+    lam = [res.certificate.multipliers[key[(k, i, j)]] for k, i, j, _ in listing]
+    assert exact_stationarity_holds(ds, dict(res.certificate.entries), lam, listing)
+    for value, (_, _, _, same) in zip(lam, listing, strict=True):
+        assert same or value >= 0
+
+
+def test_orthonormal_and_gram_paths_agree():
+    ds = random_dataset(6, 14, 4, 2, 11)
+    rows = Embeddings.orthonormal(6, 6, seed=2)
+    a = solve_graph_svm(ds.with_embeddings(rows))
+    # the same rows, tilted a little, leave the orthonormal path: then the Gram QP must run
+    tilted = Embeddings.given(rows.matrix() + 1e-3 * np.eye(6))
+    b = solve_graph_svm(ds.with_embeddings(tilted))
+    assert a.method == "potentials" and b.method == "gram"
+    assert a.success and b.success
+    assert abs(a.norm - solve_graph_svm(ds).norm) < 1e-12  # orthonormal rows keep the norm
+    assert abs(a.norm - b.norm) < 1e-2
+
+
+def test_exact_general_embeddings_are_certified_through_the_gram_path():
+    ds = random_dataset(4, 6, 3, 2, 5)
+    rows = [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 2]]
+    res = solve_graph_svm(ds.with_embeddings(Embeddings.given(rows)))
+    assert res.method == "gram" and res.certified
+    W_exact = np.array(res.certificate.matrix(), dtype=float)
+    assert np.max(np.abs(res.W - W_exact)) < 1e-9
+
+
+def test_residuals_are_reported_and_tiny():
+    res = solve_graph_svm(random_dataset(30, 300, 8, 3, 1), certify=False)
+    assert res.certificate is None
+    assert res.residuals.max <= 1e-10
+    assert np.all(res.margins[~res.constraints.equality] >= 1 - 1e-10)
+
+
+# -- infeasibility and bad input ---------------------------------------------------------------------------
+def test_dependent_exact_embeddings_give_an_exact_farkas_certificate():
+    # e_2 = e_0 + e_1: query 3 asks u_0 - u_2 >= 1 and u_1 - u_2 >= 1 ... with u_2 = u_0 + u_1
+    ds = realise({3: [(0, 2), (1, 2), (0, 3), (1, 3), (2, 3)]}, vocab=4)
+    emb = Embeddings.given([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+    res = solve_graph_svm(ds.with_embeddings(emb))
+    if res.status is SVMStatus.INFEASIBLE:
+        assert res.farkas.exact and res.farkas.verified
+        lam = res.farkas.multipliers
+        cons = res.constraints
+        assert check_dual_signs(cons, lam) and check_stationarity(cons, lam, {}, emb)
+        assert sum(lam[~cons.equality]) > 0
+    else:
+        assert res.certified
+
+
+# K = 5 tokens in d = 2: with e_2 = e_0 + e_1 and e_4 = 2 e_0 + e_1, the cycle {0, 1} forces
+# u_0 = u_1 = t, token 2 above it forces t >= 1, and every label above the query 4 forces t <= -1.
+INFEASIBLE = {4: [(0, 1), (1, 0), (2, 0), (2, 1), (0, 3), (1, 3), (0, 4), (1, 4), (2, 4)]}
+
+
+def test_more_tokens_than_dimensions_is_infeasible_with_a_verified_certificate():
+    emb = Embeddings.given([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]])
+    ds = realise(INFEASIBLE, vocab=5)
+    res = solve_graph_svm(ds.with_embeddings(emb))
+    assert res.status is SVMStatus.INFEASIBLE and not res.success
+    assert res.farkas.verified and res.farkas.exact
+    assert np.isnan(res.norm)
+
+
+def test_float_dependent_embeddings_are_verified_numerically():
+    rng = np.random.default_rng(0)
+    rows = np.array([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]]) + 1e-3 * rng.standard_normal((5, 2))
+    rows[2] = rows[0] + rows[1]
+    rows[4] = 2 * rows[0] + rows[1]
+    res = solve_graph_svm(realise(INFEASIBLE, vocab=5, embeddings=Embeddings.given(rows)))
+    assert res.status is SVMStatus.INFEASIBLE
+    assert res.farkas.verified and not res.farkas.exact and res.farkas.residual <= res.farkas.tolerance
+
+
+def test_non_finite_embeddings_are_refused():
+    with pytest.raises(InvalidInput, match="finite"):
+        Embeddings.given(np.array([[1.0, np.nan], [0.0, 1.0]]))
+    with pytest.raises(InvalidInput, match="finite"):
+        Embeddings.given([[1.0, float("inf")], [0.0, 1.0]])
+
+
+def test_certify_needs_exact_embeddings():
+    ds = random_dataset(4, 5, 3, 1, 0, embeddings=Embeddings.random_unit(4, 5, seed=0))
+    with pytest.raises(InvalidInput, match="exact"):
+        solve_graph_svm(ds, certify=True)
+
+
+def test_not_a_dataset():
+    with pytest.raises(InvalidInput, match="Dataset"):
+        solve_graph_svm([([0, 1], 0)])
+
+
+# -- the exact checks can fail -----------------------------------------------------------------------------
+def test_each_check_rejects_a_tampered_certificate():
+    ds = chain_and_cycle()
+    res = solve_graph_svm(ds)
+    cons, cert = res.constraints, res.certificate
+    entries = dict(cert.entries)
+    margins = exact_margins(cons, entries, ds.embeddings)
+    assert check_primal_feasibility(cons, margins)
+    bumped = dict(entries)
+    key = next(iter(bumped))
+    bumped[key] += Fraction(1, 10**9)
+    assert not check_stationarity(cons, cert.multipliers, bumped, ds.embeddings)
+    assert not check_primal_feasibility(cons, exact_margins(cons, {}, ds.embeddings))
+    lam = cert.multipliers.copy()
+    ineq = np.flatnonzero(~cons.equality & (lam != 0))[0]
+    lam[ineq] = -lam[ineq]
+    assert not check_dual_signs(cons, lam)
+    slack = np.flatnonzero(~cons.equality & (margins > 1))
+    lam2 = cert.multipliers.copy()
+    lam2[slack[0]] = Fraction(1)
+    assert not check_complementarity(cons, margins, lam2)
+
+
+def test_large_instance_is_certified_without_corrections():
+    ds = random_dataset(300, 2000, 16, 5, 3)
+    res = solve_graph_svm(ds)
+    assert res.certified and res.certificate.corrections == 0
+    assert abs(float(res.certificate.norm_squared) - res.norm**2) < 1e-9 * max(1.0, res.norm**2)
