@@ -53,6 +53,16 @@ from symattn.svm import (
     solve_graph_svm,
     svm_constraints,
 )
+from symattn.symbolic import (
+    GraphSVMProblem,
+    KKTSolution,
+    KKTStatus,
+    NumericModel,
+    exact_graph_svm,
+    graph_svm_problem,
+    numeric_model,
+    solve_kkt,
+)
 
 __version__ = "0.1.0"
 
@@ -68,10 +78,14 @@ __all__ = [
     "FinBasis",
     "FiniteResult",
     "FiniteStatus",
+    "GraphSVMProblem",
     "Infeasible",
     "InvalidInput",
     "KKTChecks",
     "KKTResiduals",
+    "KKTSolution",
+    "KKTStatus",
+    "NumericModel",
     "Prediction",
     "Priority",
     "PriorityGraphs",
@@ -87,10 +101,13 @@ __all__ = [
     "TokenGraph",
     "TopSCCs",
     "Vocabulary",
+    "exact_graph_svm",
     "fin_basis",
     "finite_component",
+    "graph_svm_problem",
     "load_dataset",
     "load_example",
+    "numeric_model",
     "predict",
     "priority_graphs",
     "realisable_graph",
@@ -99,5 +116,6 @@ __all__ = [
     "reduced_loss",
     "save_dataset",
     "solve_graph_svm",
+    "solve_kkt",
     "svm_constraints",
 ]

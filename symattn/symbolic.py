@@ -35,8 +35,8 @@ from symattn.graphs import priority_graphs
 
 __all__ = [
     "ConstraintKind",
+    "ExactKKTResiduals",
     "GraphSVMProblem",
-    "KKTResiduals",
     "KKTSolution",
     "KKTStatus",
     "NumericModel",
@@ -384,7 +384,7 @@ class KKTStatus(enum.Enum):
 
 
 @dataclass(frozen=True)
-class KKTResiduals:
+class ExactKKTResiduals:
     r"""Exact residuals of the four KKT conditions (positive = violated; all zero at the optimum).
 
     Attributes
@@ -468,7 +468,9 @@ def stationarity_residual(
     return problem.stationarity.xreplace(values).applyfunc(sp.expand)
 
 
-def kkt_residuals(problem: GraphSVMProblem, W: sp.Matrix, multipliers: Sequence[sp.Expr]) -> KKTResiduals:
+def kkt_residuals(
+    problem: GraphSVMProblem, W: sp.Matrix, multipliers: Sequence[sp.Expr]
+) -> ExactKKTResiduals:
     """All four KKT residuals at ``(W, multipliers)`` (each computed by its own function above).
 
     >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
@@ -481,7 +483,7 @@ def kkt_residuals(problem: GraphSVMProblem, W: sp.Matrix, multipliers: Sequence[
         raise InvalidInput(
             f"{len(multipliers)} multipliers given for {len(problem.constraints)} constraints"
         )
-    return KKTResiduals(
+    return ExactKKTResiduals(
         primal_residuals(problem, W),
         dual_residuals(problem, multipliers),
         complementarity_residuals(problem, W, multipliers),
@@ -503,7 +505,7 @@ class KKTSolution:
         The exact weights (``None`` when the active system is inconsistent).
     multipliers : tuple of sympy.Rational
         :math:`\\lambda_c` for every constraint (zero off the active set).
-    residuals : KKTResiduals or None
+    residuals : ExactKKTResiduals or None
         The four conditions, checked by substitution.
     """
 
@@ -511,7 +513,7 @@ class KKTSolution:
     active: tuple[int, ...]
     W: sp.Matrix | None
     multipliers: tuple[sp.Expr, ...]
-    residuals: KKTResiduals | None
+    residuals: ExactKKTResiduals | None
 
     @property
     def success(self) -> bool:
