@@ -345,6 +345,32 @@ class GraphSVMProblem:
         """Indices of the inequality constraints."""
         return tuple(i for i, c in enumerate(self.constraints) if c.kind is ConstraintKind.INEQUALITY)
 
+    def tight(self, active: Iterable[int]) -> list[int]:
+        """Indices of the constraints held tight: every equality and the ``active`` inequalities."""
+        chosen = set(active)
+        return [
+            c for c, con in enumerate(self.constraints)
+            if con.kind is ConstraintKind.EQUALITY or c in chosen
+        ]
+
+    def kkt_equations(self, active: Iterable[int]) -> list[sp.Expr]:
+        r"""The KKT system for an active set, as expressions equal to zero.
+
+        Stationarity :math:`W - \sum_{c \in T} \lambda_c A_c = 0` (one equation per entry of
+        :math:`W`) and :math:`g_c(W) - b_c = 0` for every tight constraint :math:`c \in T`;
+        multipliers off :math:`T` are zero (complementary slackness).
+
+        >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+        >>> graph_svm_problem(ds).kkt_equations([0])
+        [w_0_0, -lambda_0 + w_0_1, w_1_0, lambda_0 + w_1_1, w_0_1 - w_1_1 - 1]
+        """
+        tight = self.tight(active)
+        combination = sum(
+            (self.multipliers[c] * self.constraints[c].direction for c in tight), sp.zeros(*self.W.shape)
+        )
+        equations = [w - v for w, v in zip(self.W, combination, strict=True)]
+        return equations + [self.constraints[c].expr - self.constraints[c].bound for c in tight]
+
 
 def graph_svm_problem(dataset: Dataset, *, W: sp.Matrix | None = None) -> GraphSVMProblem:
     r"""The graph-SVM of ``dataset`` (exact embeddings) as a SymPy problem (THEORY §4).
@@ -544,16 +570,9 @@ def solve_kkt(problem: GraphSVMProblem, active: Iterable[int]) -> KKTSolution:
         raise InvalidInput(
             f"active set entries {bad} are not inequality constraints; choose among {problem.inequalities}"
         )
-    tight = [
-        c for c, con in enumerate(problem.constraints)
-        if con.kind is ConstraintKind.EQUALITY or c in active
-    ]
-    lams = [problem.multipliers[c] for c in tight]
-    combination = sum((lam * problem.constraints[c].direction for c, lam in zip(tight, lams, strict=True)),
-                      sp.zeros(*problem.W.shape))
-    equations = [w - v for w, v in zip(problem.W, combination, strict=True)]
-    equations += [problem.constraints[c].expr - problem.constraints[c].bound for c in tight]
-    unknowns = [*problem.W, *lams]
+    tight = problem.tight(active)
+    equations = problem.kkt_equations(active)
+    unknowns = [*problem.W, *(problem.multipliers[c] for c in tight)]
     solutions = sp.linsolve(equations, unknowns)
     if solutions == sp.S.EmptySet:
         return KKTSolution(KKTStatus.INCONSISTENT, active, None, (), None)
