@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import sympy as sp
 
-__all__ = ["Derivation", "ProofFailed", "is_zero", "latex"]
+__all__ = ["Derivation", "ProofFailed", "exponentials_as_symbols", "is_zero", "latex"]
+
+T = TypeVar("T")
 
 
 class ProofFailed(AssertionError):
@@ -71,6 +74,12 @@ class Derivation:
         self.checks += 1
         if not condition:
             raise ProofFailed(f"{self.title}: step failed: {step}")
+
+    def require_present(self, value: T | None, step: str) -> T:
+        """Assert that ``value`` exists (is not ``None``) and return it."""
+        self.require(value is not None, step)
+        assert value is not None
+        return value
 
     def require_zero(self, expr: sp.Expr | sp.Matrix, step: str) -> None:
         """Assert that ``expr`` is exactly zero."""

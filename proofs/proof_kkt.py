@@ -114,8 +114,8 @@ def check(*, solver: Solver = solve_kkt, instances: Sequence[Instance] = INSTANC
             problem.stationarity - (problem.W - combination), f"{inst.name}: stationarity form"
         )
         solution = solver(problem, _indices(problem, inst.active))
-        proof.require(solution.W is not None, f"{inst.name}: the active system is consistent")
-        Wsvm, lam = solution.W, solution.multipliers
+        Wsvm = proof.require_present(solution.W, f"{inst.name}: the active system is consistent")
+        lam = solution.multipliers
         for condition, residues in (
             ("primal feasibility", primal_residuals(problem, Wsvm)),
             ("dual feasibility", dual_residuals(problem, lam)),

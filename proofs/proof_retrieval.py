@@ -52,9 +52,9 @@ def check(*, bound: Bound = decay_bound, radii: Sequence[int] = RADII) -> Deriva
     graphs = priority_graphs(ds)
     problem = graph_svm_problem(ds)
     svm = exact_graph_svm(problem)
-    Wsvm = svm.W
-    norm = sp.sqrt(sum((v**2 for v in Wsvm), sp.S.Zero))
     proof.require(svm.success, "W^svm is certified by the four KKT conditions")
+    Wsvm = proof.require_present(svm.W, "W^svm exists")
+    norm = sp.sqrt(sum((v**2 for v in Wsvm), sp.S.Zero))
     half_log2 = sp.log(2) / 2
     Wfin = sp.zeros(5, 5)
     Wfin[0, 2], Wfin[1, 2] = -half_log2, half_log2

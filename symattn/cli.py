@@ -259,11 +259,12 @@ def load_proofs(root: Path | None = None) -> ModuleType:
             "with `pip install -e .`"
         )
     loaded = sys.modules.get("proofs")
-    if loaded is not None and getattr(loaded, "__file__", None):
-        if Path(loaded.__file__).resolve() == init.resolve():
+    where = getattr(loaded, "__file__", None)
+    if loaded is not None and where:
+        if Path(where).resolve() == init.resolve():
             return loaded
         raise SymAttnError(
-            f"a different module named 'proofs' is already imported from {loaded.__file__}; "
+            f"a different module named 'proofs' is already imported from {where}; "
             f"run `symattn prove` in a fresh process to use {init.parent}"
         )
     spec = importlib.util.spec_from_file_location(

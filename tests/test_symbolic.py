@@ -33,7 +33,7 @@ from symattn.symbolic import (
 )
 
 SAMPLES = [([0, 1, 1, 2], 1), ([2, 0, 2], 2), ([1, 2], 2), ([0, 1, 2], 0), ([3, 0, 3, 1], 0), ([3], 3)]
-GIVEN = [[1, 0, 0, 0], [1, 1, 0, 0], ["1/2", 0, 1, 0], [0, 2, 1, 1]]
+GIVEN: list[list[object]] = [[1, 0, 0, 0], [1, 1, 0, 0], ["1/2", 0, 1, 0], [0, 2, 1, 1]]
 
 
 def _datasets() -> list[Dataset]:
@@ -154,7 +154,7 @@ def test_constraints_follow_the_priority_graphs() -> None:
 def test_exact_svm_matches_the_numeric_solver_on_the_default_example() -> None:
     ds = load_example("default")
     exact = exact_graph_svm(graph_svm_problem(ds))
-    assert exact.success and exact.residuals.satisfied
+    assert exact.success and exact.residuals is not None and exact.residuals.satisfied
     numeric = solve_graph_svm(ds)
     np.testing.assert_allclose(np.array(exact.W, dtype=float), numeric.W, atol=1e-9)
 
