@@ -50,6 +50,7 @@ __all__ = [
     "finite_basis",
     "graph_svm_problem",
     "kkt_residuals",
+    "label_probability",
     "log_loss",
     "matrix_gradient",
     "matrix_hessian",
@@ -203,9 +204,51 @@ def matrix_hessian(expr: sp.Expr, W: sp.Matrix) -> sp.Matrix:
     return sp.hessian(expr, flat)
 
 
-def dataset_loss(dataset: Dataset, W: sp.Matrix, *, reduced: bool = False) -> sp.Expr:
-    r"""The empirical loss :math:`L(W) = \frac1n \sum_i \ell_i(W)`, or the reduced loss :math:`L_{red}`.
+def label_probability(
+    W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int], label: int, *, embedding_head: bool = False
+) -> sp.Expr:
+    r"""The probability :math:`p` the model gives the label: :math:`\pi_y`, or the embedding head's.
 
+    The embedding head (THEORY §2 variants) reads the output :math:`f = X^\top s` out through
+    logits :math:`z = E f` and returns :math:`\operatorname{softmax}(z)_y`.
+
+    >>> label_probability(sp.zeros(2, 2), sp.eye(2), [0, 1, 1], 1)
+    2/3
+    >>> label_probability(sp.zeros(2, 2), sp.eye(2), [1, 1], 1, embedding_head=True)
+    E/(1 + E)
+    """
+    tokens = _check_tokens(tokens, E.rows)
+    return _probability(W, E, tokens, tokens[-1], int(label), embedding_head)
+
+
+def _probability(
+    W: sp.Matrix, E: sp.Matrix, positions: Sequence[int], query: int, label: int, embedding_head: bool
+) -> sp.Expr:
+    s = softmax(_scores_with_query(W, E, positions, query))
+    if embedding_head:
+        output = sp.Matrix([list(E[t, :]) for t in positions]).T * s
+        return softmax(E * output)[label]
+    if label not in positions:
+        raise InvalidInput(f"label={label} is not in the sequence {list(positions)}; it must occur in it")
+    return sum((s[t] for t, tok in enumerate(positions) if tok == label), sp.S.Zero)
+
+
+def _log_outer(p: sp.Expr) -> sp.Expr:
+    return -sp.log(p)
+
+
+def dataset_loss(
+    dataset: Dataset,
+    W: sp.Matrix,
+    *,
+    reduced: bool = False,
+    outer: Callable[[sp.Expr], sp.Expr] | None = None,
+    embedding_head: bool = False,
+) -> sp.Expr:
+    r"""The empirical loss :math:`L(W) = \frac1n \sum_i \phi(p_i(W))`, or the reduced loss :math:`L_{red}`.
+
+    ``outer`` is :math:`\phi` (default :math:`-\log`, the log-loss; e.g. ``lambda p: (1 - p)**2``)
+    and ``embedding_head`` picks the read-out of :math:`p` (see :func:`label_probability`).
     With ``reduced=True`` each sample keeps only the positions whose token lies in its label's
     SCC (THEORY §5); the query vector stays :math:`e_k` and the normaliser stays :math:`1/n`.
     The embeddings must be exact.
@@ -215,18 +258,16 @@ def dataset_loss(dataset: Dataset, W: sp.Matrix, *, reduced: bool = False) -> sp
     log(2)
     >>> dataset_loss(ds, sp.zeros(2, 2), reduced=True)
     log(2)
+    >>> dataset_loss(ds, sp.zeros(2, 2), outer=lambda p: (1 - p) ** 2)
+    1/4
     """
     E = exact_embeddings(dataset.embeddings)
+    phi = _log_outer if outer is None else outer
     keep = _kept_positions(dataset) if reduced else None
     terms: list[sp.Expr] = []
     for i, sample in enumerate(dataset):
-        k = sample.query
         positions = [t for t in sample.tokens if keep is None or t in keep[i]]
-        if all(t == sample.label for t in positions):
-            continue
-        s = softmax(_scores_with_query(W, E, positions, k))
-        mass = sum((s[t] for t, tok in enumerate(positions) if tok == sample.label), sp.S.Zero)
-        terms.append(-sp.log(mass))
+        terms.append(phi(_probability(W, E, positions, sample.query, sample.label, embedding_head)))
     return sp.Add(*terms) / len(dataset)
 
 
@@ -668,11 +709,18 @@ class NumericModel:
     log_token_mass: Callable[[np.ndarray], np.ndarray]
 
 
-def numeric_model(dataset: Dataset, *, hessian: bool = True) -> NumericModel:
+def numeric_model(
+    dataset: Dataset,
+    *,
+    hessian: bool = True,
+    outer: Callable[[sp.Expr], sp.Expr] | None = None,
+    embedding_head: bool = False,
+) -> NumericModel:
     r"""Lambdify the symbolic loss, gradient, Hessian and token masses of a small exact dataset.
 
-    Sizes grow as :math:`d^4` for the Hessian: meant for :math:`d \le 6` or so. With
-    ``hessian=False`` the Hessian is not built and calling it raises.
+    ``outer`` and ``embedding_head`` choose the loss as in :func:`dataset_loss` (default: the
+    log-loss with the identity head). Sizes grow as :math:`d^4` for the Hessian: meant for
+    :math:`d \le 6` or so. With ``hessian=False`` the Hessian is not built and calling it raises.
 
     >>> ds = Dataset.from_samples([([0, 1, 1], 1)], vocab=2)
     >>> model = numeric_model(ds)
@@ -686,7 +734,7 @@ def numeric_model(dataset: Dataset, *, hessian: bool = True) -> NumericModel:
     _check_dim("d", d)
     W = weight_matrix(d)
     flat = list(W)
-    loss = dataset_loss(dataset, W)
+    loss = dataset_loss(dataset, W, outer=outer, embedding_head=embedding_head)
     grad = matrix_gradient(loss, W)
     loss_f = sp.lambdify([flat], loss, modules="numpy", cse=True)
     grad_f = sp.lambdify([flat], grad, modules="numpy", cse=True)
