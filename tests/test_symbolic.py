@@ -215,3 +215,38 @@ def test_cyclic_example_closed_form_matches_newton() -> None:
     ds = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 1, 2, 2, 2)], vocab=3)
     expected = np.array([np.log(1 / 6), np.log(4 / 3), np.log(9 / 2)]) / 3
     np.testing.assert_allclose(finite_component(ds).W[:, 2], expected, atol=1e-9)
+
+
+def _numpy_embedding_head_loss(ds: Dataset, W: np.ndarray, outer) -> float:
+    E = ds.embeddings.matrix()
+    total = 0.0
+    for sample in ds:
+        X = E[list(sample.tokens)]
+        a = X @ W @ E[sample.query]
+        s = np.exp(a - a.max())
+        s /= s.sum()
+        z = E @ (X.T @ s)
+        q = np.exp(z - z.max())
+        total += outer(q[sample.label] / q.sum())
+    return total / len(ds)
+
+
+@pytest.mark.parametrize(
+    ("sym_outer", "np_outer"),
+    [(lambda p: -sp.log(p), lambda p: -np.log(p)), (lambda p: (1 - p) ** 2, lambda p: (1 - p) ** 2)],
+)
+def test_embedding_head_variants_match_numpy_and_finite_differences(sym_outer, np_outer) -> None:
+    rng = np.random.default_rng(5)
+    ds = _datasets()[1]
+    model = numeric_model(ds, hessian=False, outer=sym_outer, embedding_head=True)
+    W = rng.standard_normal((4, 4))
+    assert model.loss(W) == pytest.approx(_numpy_embedding_head_loss(ds, W, np_outer), abs=1e-12)
+    np.testing.assert_allclose(model.gradient(W), _central_gradient(model.loss, W), atol=1e-7)
+
+
+def test_linear_outer_on_the_identity_head_is_minus_the_mean_mass() -> None:
+    ds = _datasets()[0]
+    W = np.random.default_rng(6).standard_normal((4, 4))
+    model = numeric_model(ds, hessian=False, outer=lambda p: -p)
+    masses = np.exp(log_token_mass(ds, W))[ds.counts.label_entry]
+    assert model.loss(W) == pytest.approx(-masses.mean(), abs=1e-12)
