@@ -13,6 +13,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -230,6 +231,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _out(f"symattn demo: the embedded example {args.example!r}")
     _out("")
     _out("\n".join(_render_graphs(dataset, graphs) + _render_analysis(dataset, graphs, svm, fin)))
+    _out("")
+    _out("\n".join(_render_demo_training(dataset)))
     return code
 
 
@@ -310,8 +313,213 @@ def _add_prove(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_cmd_prove)
 
 
+# -- train / reproduce ---------------------------------------------------------------------
+def _progress(total: int, desc: str, enabled: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+    """A tqdm bar on stderr and the callback that advances it (the library only calls back)."""
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False, mininterval=0.2)
+
+    def callback(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return bar, callback
+
+
+def _prediction_or_none(dataset: Dataset) -> Any:
+    from symattn.predict import predict
+
+    try:
+        return predict(dataset)
+    except SymAttnError as exc:
+        sys.stderr.write(f"symattn: note: no prediction to compare with ({type(exc).__name__}: {exc})\n")
+        return None
+
+
+def _json_number(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _render_final(traj: Any) -> list[str]:
+    final = traj.final()
+    lines = [f"status: {traj.status.value}", f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
+    for key in ("corr_svm", "finite_error", "outside_mass_max", "within_error"):
+        if key in final:
+            lines.append(f"{key} = {final[key]:.6g}")
+    return lines
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from symattn.train import TrainConfig, train
+
+    dataset = _load(args)
+    options: dict[str, Any] = {
+        "method": args.method, "steps": args.steps, "lr": args.lr, "loss": args.loss, "init": args.init,
+        "scale": args.scale, "seed": args.seed, "records": args.records, "time_budget": args.time_budget,
+    }
+    if args.radii:
+        options["radii"] = tuple(args.radii)
+    config = TrainConfig(**options)
+    prediction = _prediction_or_none(dataset) if config.loss.convex else None
+    total = len(config.radii) if config.method.value == "regpath" else config.steps
+    bar, callback = _progress(total, f"train {config.method.value}", not args.no_progress)
+    try:
+        traj = train(dataset, config, prediction=prediction, callback=callback, checkpoint=args.checkpoint)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.out:
+        npz, summary = traj.save(args.out)
+        written = [str(npz), str(summary)]
+        if not args.no_plot:
+            title = f"{config.method.value} on {args.data or args.example}"
+            written.extend(_plots(args.out, [traj], title=title))
+        sys.stderr.write("symattn: wrote " + ", ".join(written) + "\n")
+    if args.json:
+        final = traj.final()
+        metrics = {key: _json_number(final[key]) for key in final}
+        _out(json.dumps({"status": traj.status.value, "W": traj.W.tolist(), "metrics": metrics}, indent=1))
+    else:
+        _out("\n".join(_render_final(traj)))
+    return EXIT_OK if traj.success else EXIT_FAILED
+
+
+def _plots(out: str, runs: list[Any], *, title: str, stem: str = "trajectory", **kw: Any) -> list[str]:
+    from symattn.plots import plot_trajectories
+
+    try:
+        return [str(plot_trajectories(runs, Path(out) / f"{stem}.png", title=title, **kw))]
+    except ModuleNotFoundError as exc:
+        sys.stderr.write(f"symattn: note: no figures ({exc})\n")
+        return []
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from symattn.model import Loss
+    from symattn.train import Init, TrainMethod
+
+    parser = sub.add_parser("train", help="train W by gd, normalised gd or the regularisation path")
+    _dataset_arg(parser)
+    parser.add_argument("--method", choices=[m.value for m in TrainMethod], default="gd")
+    parser.add_argument("--steps", type=int, default=1000, help="number of steps (gd, ngd)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="step size (default: 1/smoothness for gd, 0.01 for ngd)")
+    parser.add_argument("--radii", type=float, nargs="+", help="radii of the regularisation path")
+    parser.add_argument("--loss", choices=[m.value for m in Loss], default="log")
+    parser.add_argument("--init", choices=[m.value for m in Init], default="zero")
+    parser.add_argument("--scale", type=float, default=1.0, help="std of the Gaussian initialisation")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the Gaussian initialisation")
+    parser.add_argument("--records", type=int, default=60, help="about how many log-spaced records")
+    parser.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--checkpoint", help="checkpoint .npz: resumed from when present, updated at the end")
+    parser.add_argument("--out", help="directory for trajectory.npz, trajectory.json and trajectory.png")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw figures")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the final W and metrics as JSON")
+    parser.set_defaults(run=_cmd_train)
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from symattn.reproduce import PUBLISHED, reproduce
+
+    bar, callback = _progress(args.trials, "trials", not args.no_progress)
+    try:
+        rep = reproduce(args.trials, steps=args.steps, lr=args.lr, radii=tuple(args.radii), seed=args.seed,
+                        callback=callback)
+    finally:
+        if bar is not None:
+            bar.close()
+    rows = rep.table()
+    if args.json:
+        _out(json.dumps({"published": PUBLISHED, "trials": rows}, indent=1))
+    else:
+        _out("\n".join(_render_reproduction(rep, rows)))
+    if args.out:
+        lo = PUBLISHED["corr_svm"][0]
+        written = _plots(args.out, [t.ngd for t in rep.trials], stem="reproduce_ngd",
+                         title=f"normalised GD, lr {rep.lr}, {rep.steps} steps ({len(rows)} trials)",
+                         reference={"corr_svm": lo, "finite_error": PUBLISHED["finite_error"]})
+        written += _plots(args.out, [t.path for t in rep.trials], stem="reproduce_path",
+                          title=f"regularisation path ({len(rows)} trials)")
+        if written:
+            sys.stderr.write("symattn: wrote " + ", ".join(written) + "\n")
+    return EXIT_OK
+
+
+def _render_reproduction(rep: Any, rows: list[dict[str, float]]) -> list[str]:
+    from symattn.reproduce import PUBLISHED
+
+    lo, hi = PUBLISHED["corr_svm"]
+    lines = [
+        f"published experiment: n=6, T=4, K=6, d=8, random unit embeddings, normalised GD lr={rep.lr}, "
+        f"{rep.steps} steps, {len(rows)} trials",
+        f"published: corr(W, W^svm) {lo}-{hi}, ||P_fin W - W^fin|| ~ {PUBLISHED['finite_error']}",
+        "",
+        f"{'trial':>5}  {'ngd corr':>10}  {'ngd fin err':>11}  {'path R':>7}  {'path corr':>10}  "
+        f"{'path fin err':>12}",
+    ]
+    for i, r in enumerate(rows):
+        lines.append(
+            f"{i:>5}  {r['ngd_corr_svm']:>10.5f}  {r['ngd_finite_error']:>11.2e}  {r['path_radius']:>7.0f}  "
+            f"{r['path_corr_svm']:>10.6f}  {r['path_finite_error']:>12.2e}"
+        )
+    ngd_c = [r["ngd_corr_svm"] for r in rows]
+    ngd_f = [r["ngd_finite_error"] for r in rows]
+    path_c = [r["path_corr_svm"] for r in rows]
+    path_f = [r["path_finite_error"] for r in rows]
+    lines += [
+        "",
+        f"normalised GD: corr {min(ngd_c):.4f}-{max(ngd_c):.4f}, finite error "
+        f"{min(ngd_f):.1e}-{max(ngd_f):.1e}",
+        f"regularisation path: corr {min(path_c):.6f}-{max(path_c):.6f}, finite error "
+        f"{min(path_f):.1e}-{max(path_f):.1e}",
+    ]
+    return lines
+
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("reproduce", help="the published experiment, then the regularisation path")
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--radii", type=float, nargs="+", default=[10.0, 40.0, 100.0, 300.0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="directory for the figures")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(run=_cmd_reproduce)
+
+
+def _render_demo_training(dataset: Dataset) -> list[str]:
+    from symattn.train import regularization_path, train
+
+    prediction = _prediction_or_none(dataset)
+    lines = ["training (log-loss, identity readout, from W = 0):"]
+    runs = [
+        ("gradient descent, 2000 steps", train(dataset, method="gd", steps=2000, prediction=prediction)),
+        ("normalised GD, lr 0.01, 4000 steps",
+         train(dataset, method="ngd", steps=4000, prediction=prediction)),
+        ("regularisation path, R = 100", regularization_path(dataset, [10.0, 100.0], prediction=prediction)),
+    ]
+    for name, traj in runs:
+        final = traj.final()
+        text = f"  {name}: ||W|| = {final['norm']:.4g}, loss = {final['loss']:.4g}"
+        if prediction is not None:
+            text += (
+                f", corr(W, W^svm) = {final['corr_svm']:.6f}, ||P_fin W - W^fin|| = "
+                f"{final['finite_error']:.2e}, max mass outside the label SCC = "
+                f"{final['outside_mass_max']:.1e}"
+            )
+        lines.append(text)
+    return lines
+
+
 # -- entry point --------------------------------------------------------------------------
-_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_demo, _add_analyze, _add_prove)
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_demo, _add_analyze, _add_train, _add_reproduce, _add_prove,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

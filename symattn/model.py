@@ -1,0 +1,531 @@
+r"""The single-layer attention model: attention, token mass, losses, gradients and the Hessian.
+
+For a weight matrix :math:`W` (:math:`d \times d`) a sample with tokens :math:`x_1..x_T`,
+query :math:`k = x_T` and label :math:`y` has scores :math:`a_t = e_{x_t}^\top W e_k`,
+attention :math:`s = \operatorname{softmax}(a)` and token mass
+:math:`\pi_j = \sum_{t: x_t = j} s_t` (THEORY §2). A loss is a *head* and an *outer function*:
+
+* identity head (the paper's): :math:`p = \pi_y`;
+* embedding head: logits :math:`z = E f_W(X)` with :math:`f_W(X) = X^\top s`, and
+  :math:`p = \operatorname{softmax}(z)_y`;
+
+and the outer function is :math:`-\log p` (log-loss / cross-entropy), :math:`-p` (linear) or
+:math:`(1 - p)^2` (squared). Only the identity head with :math:`-\log p` is convex in :math:`W`.
+
+Two implementations are kept side by side and tested equal:
+
+* :class:`Model` works on the compressed counts (one entry per (sample, distinct token)),
+  vectorised over samples, in log-space: with potentials :math:`u_j` and counts :math:`c_j`,
+  :math:`\log \pi_j = u_j + \log c_j - \operatorname{logsumexp}_l (u_l + \log c_l)`, exact for any
+  finite :math:`W` (no ``log(p + eps)``). With one-hot or orthonormal embeddings (and whenever
+  :math:`K^2` is small) it works in token coordinates :math:`U = E W E^\top`, and the gradient
+  is the :math:`K \times K` matrix accumulated from the entries and mapped back by
+  :math:`E^\top (\cdot) E`.
+* :func:`direct_loss_and_gradient` follows the formulas position by position with a softmax over
+  each sequence: slow and readable, the oracle.
+
+>>> from symattn.data import Dataset
+>>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+>>> round(loss(ds, np.zeros((3, 3))), 6)  # log 3
+1.098612
+>>> gradient(ds, np.zeros((3, 3)))[:, 2].round(4).tolist()
+[-0.1667, -0.1667, 0.3333]
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.special import log_softmax, logsumexp
+
+from symattn.data import Dataset
+from symattn.errors import InvalidInput
+from symattn.scores import (
+    check_weights,
+    entry_potentials,
+    segment_logsumexp,
+    segment_sum,
+    token_scores,
+)
+
+__all__ = [
+    "Head",
+    "Loss",
+    "Model",
+    "Outer",
+    "attention",
+    "direct_loss_and_gradient",
+    "gradient",
+    "hessian",
+    "hessian_vector_product",
+    "loss",
+    "smoothness_bound",
+    "token_mass",
+]
+
+_DENSE_LIMIT = 1 << 22
+"""Largest :math:`K^2` for which token coordinates (a dense :math:`K \\times K` matrix) are used."""
+
+_TOKEN_COORDINATE_RATIO = 150
+"""Token coordinates are used when :math:`K (K + d) \\le` this times nnz (measured crossover)."""
+
+_HESSIAN_MAX_DIM = 64
+
+
+class Head(enum.Enum):
+    """How the attention output is read out into the probability :math:`p` of the label."""
+
+    IDENTITY = "identity"
+    EMBEDDING = "embedding"
+
+
+class Outer(enum.Enum):
+    r"""The decreasing outer function :math:`\phi(p)` of the label probability.
+
+    Evaluated from :math:`\log p` so the log-loss never leaves log-space; ``slope`` is
+    :math:`d\phi / d\log p = p\,\phi'(p)`.
+    """
+
+    LOG = "log"
+    LINEAR = "linear"
+    SQUARED = "squared"
+
+    def evaluate(self, log_p: np.ndarray) -> np.ndarray:
+        r""":math:`\phi(p)` from :math:`\log p`.
+
+        >>> Outer.SQUARED.evaluate(np.log(np.array([0.5]))).tolist()
+        [0.25]
+        """
+        return _OUTER[self][0](log_p)
+
+    def slope(self, log_p: np.ndarray) -> np.ndarray:
+        r""":math:`d\phi/d\log p` from :math:`\log p`.
+
+        >>> Outer.LINEAR.slope(np.log(np.array([0.25]))).tolist()
+        [-0.25]
+        """
+        return _OUTER[self][1](log_p)
+
+
+_OUTER = {
+    Outer.LOG: (lambda lp: -lp, lambda lp: -np.ones_like(lp)),
+    Outer.LINEAR: (lambda lp: -np.exp(lp), lambda lp: -np.exp(lp)),
+    Outer.SQUARED: (
+        lambda lp: np.expm1(lp) ** 2,
+        lambda lp: 2.0 * np.expm1(lp) * np.exp(lp),
+    ),
+}
+
+
+class Loss(enum.Enum):
+    """The losses of THEORY §2: a :class:`Head` and an :class:`Outer` function.
+
+    ``LOG`` is the paper's convex log-loss; the others are for local-convergence studies.
+
+    >>> Loss("embed-ce").head, Loss.SQUARED.outer
+    (<Head.EMBEDDING: 'embedding'>, <Outer.SQUARED: 'squared'>)
+    """
+
+    LOG = "log"
+    LINEAR = "linear"
+    SQUARED = "squared"
+    EMBED_CE = "embed-ce"
+    EMBED_SQUARED = "embed-squared"
+
+    @property
+    def head(self) -> Head:
+        """The read-out head."""
+        return _LOSS_PARTS[self][0]
+
+    @property
+    def outer(self) -> Outer:
+        """The outer function of the label probability."""
+        return _LOSS_PARTS[self][1]
+
+    @property
+    def convex(self) -> bool:
+        """True only for the identity-head log-loss."""
+        return self is Loss.LOG
+
+
+_LOSS_PARTS = {
+    Loss.LOG: (Head.IDENTITY, Outer.LOG),
+    Loss.LINEAR: (Head.IDENTITY, Outer.LINEAR),
+    Loss.SQUARED: (Head.IDENTITY, Outer.SQUARED),
+    Loss.EMBED_CE: (Head.EMBEDDING, Outer.LOG),
+    Loss.EMBED_SQUARED: (Head.EMBEDDING, Outer.SQUARED),
+}
+
+
+def _as_loss(kind: Loss | str) -> Loss:
+    if isinstance(kind, Loss):
+        return kind
+    try:
+        return Loss(kind)
+    except ValueError:
+        raise InvalidInput(
+            f"loss={kind!r} is not known; choose one of {[m.value for m in Loss]}"
+        ) from None
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    r"""A dataset prepared for fast evaluation of one loss (vectorised over samples).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The training data.
+    kind : Loss
+        The loss (default: the log-loss with identity readout).
+
+    Build once, evaluate many times: the flat index arrays are computed on construction.
+    Every evaluation costs :math:`O(\text{nnz})` plus, in token coordinates, :math:`O(K^2 d + K d^2)`
+    for non-one-hot embeddings (nothing extra for one-hot ones).
+
+    >>> from symattn.data import Dataset
+    >>> m = Model(Dataset.from_samples([([0, 1], 1)], vocab=2))
+    >>> value, grad = m.value_and_gradient(np.zeros((2, 2)))
+    >>> round(value, 6), grad[:, 1].tolist()
+    (0.693147, [0.5, -0.5])
+    """
+
+    dataset: Dataset
+    kind: Loss = Loss.LOG
+    _arrays: dict[str, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dataset, Dataset):
+            raise InvalidInput(f"a Model needs a Dataset, got {type(self.dataset).__name__}")
+        object.__setattr__(self, "kind", _as_loss(self.kind))
+        c = self.dataset.counts
+        K = self.dataset.K
+        query = c.query[c.sample]
+        arrays = {
+            "query": query,
+            "log_count": np.log(c.count.astype(np.float64)),
+            "lengths": np.diff(c.indptr),
+            "flat": c.token * K + query,
+        }
+        object.__setattr__(self, "_arrays", arrays)
+
+    # -- geometry ----------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        """The embedding dimension :math:`d` (``W`` is :math:`d \\times d`)."""
+        return self.dataset.embeddings.dim
+
+    @property
+    def token_coordinates(self) -> bool:
+        r"""True when the model works with the dense :math:`K \times K` matrix :math:`U = E W E^\top`.
+
+        Always for one-hot embeddings (:math:`U = W`). Otherwise when :math:`K^2` is small and the
+        two products :math:`E W E^\top` and :math:`E^\top T E` (:math:`O(K d (K + d))`) cost less than
+        working entry by entry (:math:`O(\text{nnz}\, d)` for the potentials and the pullback).
+        """
+        emb = self.dataset.embeddings
+        K = self.dataset.K
+        if emb.is_onehot:
+            return True
+        dense_cost = K * (K + emb.dim)
+        return K * K <= _DENSE_LIMIT and dense_cost <= _TOKEN_COORDINATE_RATIO * self.dataset.counts.nnz
+
+    def potentials(self, W: np.ndarray) -> np.ndarray:
+        r"""Entry potentials :math:`u = e_j^\top W e_k`, shape (nnz,)."""
+        if self.token_coordinates:
+            return token_scores(self.dataset, W).ravel()[self._arrays["flat"]]
+        return entry_potentials(self.dataset, W)
+
+    def pullback(self, g: np.ndarray) -> np.ndarray:
+        r""":math:`\sum_e g_e\, e_{j(e)} e_{k(e)}^\top` for per-entry values ``g`` (nnz,), shape (d, d)."""
+        ds = self.dataset
+        K = ds.K
+        emb = ds.embeddings
+        if self.token_coordinates:
+            T = np.bincount(self._arrays["flat"], weights=g, minlength=K * K).reshape(K, K)
+            if emb.is_onehot:
+                return T
+            E = emb.matrix()
+            return E.T @ T @ E
+        c = ds.counts
+        E = emb.matrix()
+        S = csr_matrix((g, (c.token, self._arrays["query"])), shape=(K, K))
+        return np.asarray(E.T @ (S @ E))
+
+    def log_mass(self, W: np.ndarray) -> np.ndarray:
+        r""":math:`\log \pi` of every entry (nnz,), in log-space."""
+        z = self.potentials(W) + self._arrays["log_count"]
+        lse = segment_logsumexp(z, self.dataset.counts.indptr)
+        return z - np.repeat(lse, self._arrays["lengths"])
+
+    # -- loss and derivatives ----------------------------------------------------------
+    def _identity_head(self, W: np.ndarray) -> tuple[float, np.ndarray]:
+        r"""Loss and entry gradient of the identity head, with one exponential per entry.
+
+        With :math:`m_i = \max_l z_l` and :math:`S_i = \sum_l e^{z_l - m_i} \ge 1`:
+        :math:`\pi_j = e^{z_j - m_i}/S_i` and :math:`\log\pi_y = z_y - m_i - \log S_i`, exact in
+        log-space for any finite :math:`W` (the numbers of :meth:`log_mass`, fused and computed in
+        place for speed). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] - \pi_j)` with
+        :math:`\phi' = d\phi/d\log p`.
+        """
+        c = self.dataset.counts
+        lengths = self._arrays["lengths"]
+        z = self.potentials(W)
+        z += self._arrays["log_count"]
+        top = np.maximum.reduceat(z, c.indptr[:-1])
+        log_p = z[c.label_entry] - top
+        z -= np.repeat(top, lengths)
+        np.exp(z, out=z)
+        total = np.add.reduceat(z, c.indptr[:-1])
+        log_p -= np.log(total)
+        outer = self.kind.outer
+        slope = outer.slope(log_p)
+        z *= np.repeat(-slope / total, lengths)
+        z[c.label_entry] += slope
+        return float(np.sum(outer.evaluate(log_p))), z
+
+    def _entry_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss and its gradient in the entry potentials (before the 1/n and the pullback)."""
+        if self.kind.head is Head.IDENTITY:
+            return self._identity_head(W)
+        c = self.dataset.counts
+        outer = self.kind.outer
+        pi = np.exp(self.log_mass(W))
+        ds = self.dataset
+        E = ds.embeddings.matrix()
+        P = csr_matrix((pi, (c.sample, c.token)), shape=(ds.n, ds.K))
+        Z = np.asarray((P @ E) @ E.T)
+        log_q = log_softmax(Z, axis=1)
+        rows = np.arange(ds.n)
+        log_p = log_q[rows, c.label]
+        slope = outer.slope(log_p)
+        dZ = -slope[:, None] * np.exp(log_q)
+        dZ[rows, c.label] += slope
+        H = dZ @ ds.embeddings.gram()
+        h = H[c.sample, c.token]
+        centred = h - np.repeat(segment_sum(pi * h, c.indptr), self._arrays["lengths"])
+        return float(np.sum(outer.evaluate(log_p))), pi * centred
+
+    def value(self, W: np.ndarray) -> float:
+        r"""The mean loss :math:`L(W) = \frac1n \sum_i \ell_i(W)`."""
+        return self.value_and_gradient(W)[0]
+
+    def value_and_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
+        r""":math:`L(W)` and :math:`\nabla L(W)` (:math:`d \times d`).
+
+        For the identity head :math:`\nabla \ell_i = \sum_j \phi'(\pi_y)\pi_y(\mathbb 1[j = y] - \pi_j)
+        \,e_j e_k^\top`; for the log-loss this is :math:`\sum_j (\pi_j - \mathbb 1[j=y])\, e_j e_k^\top`.
+        """
+        W = check_weights(W, self.dim)
+        total, g = self._entry_gradient(W)
+        n = self.dataset.n
+        return total / n, self.pullback(g) / n
+
+    def gradient(self, W: np.ndarray) -> np.ndarray:
+        r""":math:`\nabla L(W)`, shape (d, d)."""
+        return self.value_and_gradient(W)[1]
+
+    def _require_log(self, what: str) -> None:
+        if self.kind is not Loss.LOG:
+            raise InvalidInput(
+                f"the {what} is implemented for the log-loss with identity readout only, not "
+                f"loss={self.kind.value!r}; use finite differences of the gradient for the variants"
+            )
+
+    def hessian_vector_product(self, W: np.ndarray, V: np.ndarray) -> np.ndarray:
+        r""":math:`\nabla^2 L(W)[V]` for the log-loss, shape (d, d), in :math:`O(\text{nnz})`.
+
+        Per sample the Hessian in the potentials is :math:`\operatorname{diag}(\pi) - \pi\pi^\top`, so
+        with :math:`v_j = e_j^\top V e_k` the product is
+        :math:`\sum_j \pi_j (v_j - \langle \pi, v\rangle)\, e_j e_k^\top`.
+        """
+        self._require_log("Hessian")
+        W = check_weights(W, self.dim)
+        V = check_weights(V, self.dim, name="V")
+        c = self.dataset.counts
+        pi = np.exp(self.log_mass(W))
+        v = self.potentials(V)
+        centred = v - np.repeat(segment_sum(pi * v, c.indptr), self._arrays["lengths"])
+        return self.pullback(pi * centred) / self.dataset.n
+
+    def hessian(self, W: np.ndarray) -> np.ndarray:
+        r"""The Hessian of the log-loss as a :math:`d^2 \times d^2` matrix (row-major ``W.ravel()``).
+
+        :math:`\nabla^2 L = \frac1n \sum_i A_i^\top (\operatorname{diag}\pi - \pi\pi^\top) A_i` with
+        the rows of :math:`A_i` equal to :math:`e_j \otimes e_k` for the distinct tokens :math:`j`.
+        Dense, so refused above :math:`d = 64`; use :meth:`hessian_vector_product` there.
+        """
+        self._require_log("Hessian")
+        if self.dim > _HESSIAN_MAX_DIM:
+            raise InvalidInput(
+                f"the dense Hessian has d^2 x d^2 = {self.dim ** 2} x {self.dim ** 2} entries; it is "
+                f"built for d <= {_HESSIAN_MAX_DIM}. Use hessian_vector_product for d = {self.dim}"
+            )
+        W = check_weights(W, self.dim)
+        c = self.dataset.counts
+        E = self.dataset.embeddings.matrix()
+        d = self.dim
+        pi = np.exp(self.log_mass(W))
+        A = (E[c.token][:, :, None] * E[self._arrays["query"]][:, None, :]).reshape(-1, d * d)
+        B = segment_sum(pi[:, None] * A, c.indptr)
+        return ((A * pi[:, None]).T @ A - B.T @ B) / self.dataset.n
+
+
+def smoothness_bound(dataset: Dataset) -> float:
+    r"""An upper bound :math:`\beta` on the largest eigenvalue of the log-loss Hessian, for any :math:`W`.
+
+    Per sample :math:`\nabla^2 \ell_i = A_i^\top (\operatorname{diag}\pi - \pi\pi^\top) A_i` and
+    :math:`\lambda_{\max}(\operatorname{diag}\pi - \pi\pi^\top) \le \tfrac12` (it is the variance
+    of :math:`x` under :math:`\pi`, at most :math:`(\max x - \min x)^2/4 \le \tfrac12` for a unit
+    :math:`x`). The rows :math:`e_j \otimes e_k` of :math:`A_i` have Gram matrix
+    :math:`\|e_k\|^2 G_{S_i S_i}` over the distinct tokens :math:`S_i`, and by interlacing
+    :math:`\lambda_{\max}(G_{S_i S_i}) \le \min(\lambda_{\max}(G), \operatorname{tr} G_{S_i S_i})`.
+    Hence
+
+    .. math:: \beta = \tfrac12 \max_i \|e_{k_i}\|^2
+              \min\bigl(\lambda_{\max}(E E^\top), \max_i \textstyle\sum_{j \in S_i} \|e_j\|^2\bigr).
+
+    One-hot and orthonormal embeddings give :math:`\beta = 1/2`; gradient descent with step
+    :math:`1/\beta` decreases the loss monotonically.
+
+    >>> from symattn.data import Dataset
+    >>> smoothness_bound(Dataset.from_samples([([0, 1], 1)], vocab=2))
+    0.5
+    """
+    emb = dataset.embeddings
+    c = dataset.counts
+    if emb.is_orthonormal:
+        return 0.5
+    E = emb.matrix()
+    sq = np.einsum("ij,ij->i", E, E)
+    spectral = float(np.linalg.eigvalsh(E.T @ E)[-1])
+    trace = float(np.max(segment_sum(sq[c.token], c.indptr)))
+    return 0.5 * float(np.max(sq[c.query])) * min(spectral, trace)
+
+
+# -- functional forms -----------------------------------------------------------------------
+def loss(dataset: Dataset, W: np.ndarray, kind: Loss | str = Loss.LOG) -> float:
+    r"""The mean loss :math:`L(W)` (default: the log-loss :math:`-\frac1n\sum_i \log \pi_{y_i}`).
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> loss(ds, np.array([[0.0, -1e8], [0.0, 1e8]]))
+    0.0
+    """
+    return Model(dataset, _as_loss(kind)).value(W)
+
+
+def gradient(dataset: Dataset, W: np.ndarray, kind: Loss | str = Loss.LOG) -> np.ndarray:
+    r""":math:`\nabla L(W)`, shape (d, d) (see :meth:`Model.value_and_gradient`).
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> gradient(ds, np.zeros((2, 2)))[:, 1].tolist()
+    [0.5, -0.5]
+    """
+    return Model(dataset, _as_loss(kind)).gradient(W)
+
+
+def hessian(dataset: Dataset, W: np.ndarray) -> np.ndarray:
+    r"""The log-loss Hessian, :math:`d^2 \times d^2` (row-major ``W.ravel()``); see :meth:`Model.hessian`.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> hessian(ds, np.zeros((2, 2)))[1, 1]
+    np.float64(0.25)
+    """
+    return Model(dataset).hessian(W)
+
+
+def hessian_vector_product(dataset: Dataset, W: np.ndarray, V: np.ndarray) -> np.ndarray:
+    r""":math:`\nabla^2 L(W)[V]` for the log-loss (see :meth:`Model.hessian_vector_product`).
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> hessian_vector_product(ds, np.zeros((2, 2)), np.eye(2))[:, 1].tolist()
+    [-0.25, 0.25]
+    """
+    return Model(dataset).hessian_vector_product(W, V)
+
+
+def token_mass(dataset: Dataset, W: np.ndarray) -> np.ndarray:
+    r"""Token masses :math:`\pi_j` of every (sample, distinct token) entry, aligned with ``dataset.counts``.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1, 1], 1)], vocab=2)
+    >>> token_mass(ds, np.zeros((2, 2))).round(4).tolist()
+    [0.3333, 0.6667]
+    """
+    return np.exp(Model(dataset).log_mass(W))
+
+
+def attention(dataset: Dataset, W: np.ndarray) -> np.ndarray:
+    r"""Attention :math:`s_t` of every position, aligned with ``dataset.tokens`` (sums to 1 per sample).
+
+    All copies of a token share its mass: :math:`s_t = \pi_{x_t} / c_{x_t}`.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1, 1], 1)], vocab=2)
+    >>> attention(ds, np.zeros((2, 2))).round(4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    """
+    c = dataset.counts
+    per_entry = Model(dataset).log_mass(W) - np.log(c.count.astype(np.float64))
+    position_sample = np.repeat(np.arange(dataset.n), dataset.lengths)
+    entry = np.searchsorted(c.sample * dataset.K + c.token, position_sample * dataset.K + dataset.tokens)
+    return np.exp(per_entry[entry])
+
+
+def direct_loss_and_gradient(
+    dataset: Dataset, W: np.ndarray, kind: Loss | str = Loss.LOG
+) -> tuple[float, np.ndarray]:
+    r"""The loss and gradient computed position by position, straight from the formulas (the oracle).
+
+    For each sample: :math:`a = X W e_k`, :math:`s = \operatorname{softmax}(a)` over the :math:`T`
+    positions, :math:`\log p` from :math:`\log \pi_y = \operatorname{logsumexp}_{t: x_t = y} \log s_t`
+    (identity head) or from :math:`z = E X^\top s` (embedding head), and
+    :math:`\nabla_W \ell = X^\top (\partial \ell / \partial a)\, e_k^\top`. For the log-loss with the
+    identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`.
+    A Python loop over samples: use it to check, not to train.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> value, grad = direct_loss_and_gradient(ds, np.zeros((2, 2)))
+    >>> round(value, 6), grad[:, 1].tolist()
+    (0.693147, [0.5, -0.5])
+    """
+    kind = _as_loss(kind)
+    emb = dataset.embeddings
+    W = check_weights(W, emb.dim)
+    E = emb.matrix()
+    total = 0.0
+    grad = np.zeros_like(W)
+    for i in range(dataset.n):
+        toks = dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]]
+        y = int(dataset.labels[i])
+        e_k = E[toks[-1]]
+        X = E[toks]
+        log_s = log_softmax(X @ W @ e_k)
+        s = np.exp(log_s)
+        is_y = toks == y
+        log_py = logsumexp(log_s[is_y])
+        if kind.head is Head.IDENTITY:
+            log_p = log_py
+            q = np.zeros_like(s)
+            q[is_y] = np.exp(log_s[is_y] - log_py)
+            dlogp_da = q - s
+        else:
+            log_probs = log_softmax(E @ (X.T @ s))
+            log_p = log_probs[y]
+            dlogp_dz = -np.exp(log_probs)
+            dlogp_dz[y] += 1.0
+            b = X @ (E.T @ dlogp_dz)
+            dlogp_da = s * (b - s @ b)
+        outer = kind.outer
+        total += float(outer.evaluate(np.array([log_p]))[0])
+        da = float(outer.slope(np.array([log_p]))[0]) * dlogp_da
+        grad += np.outer(X.T @ da, e_k)
+    return total / dataset.n, grad / dataset.n

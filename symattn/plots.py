@@ -1,0 +1,122 @@
+r"""Figures of training runs (the published experiment's three panels), with matplotlib.
+
+matplotlib is the optional ``plot`` extra: it is imported only when a figure is drawn, and its
+absence raises :class:`ModuleNotFoundError` naming the extra to install. Figures are drawn on a
+private :class:`matplotlib.figure.Figure` (no pyplot state) and written atomically as PNG.
+
+Panels, against the step (or the radius of the regularisation path), one line per run:
+
+1. :math:`\operatorname{corr}(W, W^{svm}) = \langle W, W^{svm}\rangle / (\|W\|\|W^{svm}\|)`;
+2. :math:`\|\Pi_{S_{fin}} W - W^{fin}\|_F` on a log scale;
+3. the largest attention mass outside the label's SCC over the training samples, log scale.
+
+Runs recorded without a prediction show the loss and :math:`\|W\|_F` instead.
+
+>>> import tempfile, pathlib
+>>> from symattn.examples import load_example
+>>> from symattn.train import train
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "run.png"
+>>> plot_trajectories([train(load_example(), steps=20)], out).suffix
+'.png'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from symattn._io import atomic_write_bytes
+from symattn.errors import InvalidInput
+from symattn.train import TrainMethod, Trajectory
+
+__all__ = ["PANELS", "plot_trajectories"]
+
+PANELS = (
+    ("corr_svm", r"corr$(W, W^{svm})$", False),
+    ("finite_error", r"$\|\Pi_{S_{fin}} W - W^{fin}\|_F$", True),
+    ("outside_mass_max", "max attention outside the label's SCC", True),
+)
+"""(metric, axis label, log scale) of each panel."""
+
+_FALLBACK = (("loss", "loss", True), ("norm", r"$\|W\|_F$", False))
+
+
+def _figure_class() -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            "figures need matplotlib, the optional 'plot' extra: pip install 'symattn[plot]'"
+        ) from exc
+    return Figure
+
+
+def _series(traj: Trajectory, name: str) -> np.ndarray:
+    if name == "loss":
+        return traj.loss
+    if name == "norm":
+        return traj.norm
+    return traj.metrics[name]
+
+
+def plot_trajectories(
+    trajectories: Sequence[Trajectory],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    labels: Sequence[str] | None = None,
+    reference: dict[str, float] | None = None,
+) -> Path:
+    """Draw the panels for one or more runs into a PNG at ``path`` and return the path.
+
+    Parameters
+    ----------
+    trajectories : sequence of Trajectory
+        Runs of the same method (steps or radii on the x axis).
+    path : path-like
+        Where to write the PNG (atomically).
+    title : str, optional
+        Figure title.
+    labels : sequence of str, optional
+        Legend entries, one per run (no legend when omitted and there are many runs).
+    reference : dict of str to float, optional
+        A horizontal reference line per metric (e.g. the published final values).
+    """
+    runs = list(trajectories)
+    if not runs:
+        raise InvalidInput("plot_trajectories needs at least one trajectory")
+    if labels is not None and len(labels) != len(runs):
+        raise InvalidInput(f"{len(labels)} labels given for {len(runs)} trajectories")
+    panels = PANELS if all(p[0] in runs[0].metrics for p in PANELS) else _FALLBACK
+    Figure = _figure_class()
+    fig = Figure(figsize=(4.2 * len(panels), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(panels))
+    on_path = runs[0].method is TrainMethod.REGPATH
+    for ax, (name, label, log) in zip(np.atleast_1d(axes), panels, strict=True):
+        for i, traj in enumerate(runs):
+            keep = slice(None) if on_path else traj.steps > 0
+            x = traj.radii if on_path else traj.steps[keep]
+            y = _series(traj, name)[keep]
+            if log:
+                y = np.maximum(y, np.finfo(float).tiny)
+            ax.plot(x, y, lw=1.4, label=labels[i] if labels else None)
+        if reference and name in reference:
+            ax.axhline(reference[name], color="0.4", ls="--", lw=1, label="published")
+        ax.set_xscale("log")
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("radius R" if on_path else "step")
+        ax.set_title(label, fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        if labels or (reference and name in reference):
+            ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    return atomic_write_bytes(path, buffer.getvalue())
