@@ -100,7 +100,7 @@ def check(
         r"$\sum_{t: x_t = j} s_t = \pi_j$ and $\sum_{t: x_t = j} q_t = 1[j = y]$."
     )
     rows = []
-    shown = False
+    example: tuple[list[int], int, sp.Matrix] | None = None
     for case in cases:
         E = case.embeddings()
         W = weight_matrix(case.d)
@@ -121,15 +121,14 @@ def check(
         second, _ = exponentials_as_symbols(derived - compressed, exponents)
         proof.require_zero(second, f"derived gradient = token form for {where}")
         rows.append((tokens, case.label, kind, case.d, "exact", "exact"))
-        if not shown and not case.symbolic and len(set(tokens)) > 2:
-            shown = True
+        if example is None and not case.symbolic and len(set(tokens)) > 2:
             in_z, _ = exponentials_as_symbols(derived, exponents)
             example = (tokens, case.label, in_z.applyfunc(sp.factor))
     proof.table(
         ("tokens $x_1..x_T$", "label $y$", "embeddings", "$d$", "derived = sequence form", "= token form"),
         rows,
     )
-    if shown:
+    if example is not None:
         tokens, label, in_z = example
         proof.say(
             f"Example: the derived gradient for the sequence {tokens} with label {label} "
@@ -137,8 +136,9 @@ def check(
         )
         proof.show(r"\nabla_W \ell = " + latex(in_z))
     proof.say(
-        "Every case holds exactly, including repeated tokens, a repeated query that is also the "
-        "label, a single-token sequence (zero gradient) and symbolic embeddings with $K = 3 > d = 2$."
+        "Every case of the table holds exactly. The default cases include repeated tokens, a "
+        "repeated query that is also the label, a single-token sequence (zero gradient) and "
+        "symbolic embeddings with more tokens than dimensions ($K = 3 > d = 2$)."
     )
     return proof
 
