@@ -19,7 +19,7 @@ from symattn.examples import load_example
 from symattn.graphs import priority_graphs
 from symattn.symbolic import ConstraintKind, exact_embeddings, graph_svm_problem, symbolic_embeddings
 
-__all__ = ["NAME", "TITLE", "check", "condensation_levels", "render"]
+__all__ = ["NAME", "TITLE", "check", "condensation_levels", "level_potential", "render"]
 
 NAME = "feasibility"
 TITLE = "Feasibility of the graph-SVM for independent embeddings"
@@ -36,7 +36,8 @@ def condensation_levels(graph: nx.DiGraph) -> dict[int, int]:
     return {token: level[dag.graph["mapping"][token]] for token in graph.nodes}
 
 
-def _potentials(ds: Dataset, levels: Levels) -> sp.Matrix:
+def level_potential(ds: Dataset, levels: Levels = condensation_levels) -> sp.Matrix:
+    """The K×K matrix :math:`U` with :math:`U_{jk}` the level of token j in :math:`G_k` (0 off the graph)."""
     U = sp.zeros(ds.K, ds.K)
     for k, graph in priority_graphs(ds).items():
         for token, value in levels(graph.graph).items():
@@ -74,7 +75,7 @@ def check(*, levels: Levels = condensation_levels) -> Derivation:
     rows = []
     for label, ds, symbolic in cases:
         E = exact_embeddings(ds.embeddings) if symbolic is None else symbolic
-        U = _potentials(ds, levels)
+        U = level_potential(ds, levels)
         gram = E * E.T
         if symbolic is None:
             pinv = E.T * gram.inv()

@@ -5,7 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proofs import proof_compression, proof_gradient
+from proofs import proof_compression, proof_feasibility, proof_gradient
+from symattn.data import Dataset
+from symattn.strategies import realised_datasets
+from symattn.symbolic import ConstraintKind, graph_svm_problem
 
 
 @st.composite
@@ -23,3 +26,11 @@ def test_gradient_identity_on_random_one_hot_sequences(sequence: tuple[tuple[int
 @given(labelled_sequences(max_vocab=4, max_length=7))
 def test_count_compression_on_random_sequences(sequence: tuple[tuple[int, ...], int]) -> None:
     proof_compression.check(cases=(sequence,))
+
+
+@given(realised_datasets(max_queries=3, max_tokens=6))
+def test_level_potential_is_feasible_on_random_graph_families(ds: Dataset) -> None:
+    U = proof_feasibility.level_potential(ds)
+    for c in graph_svm_problem(ds).constraints:
+        gap = U[c.upper, c.query] - U[c.lower, c.query]
+        assert gap == 0 if c.kind is ConstraintKind.EQUALITY else gap >= 1
