@@ -31,7 +31,11 @@ CASES: tuple[tuple[tuple[int, ...], int], ...] = (
 
 
 def positional_log_loss(tokens: Sequence[int], label: int, u: Mapping[int, sp.Expr]) -> sp.Expr:
-    r""":math:`-\log\big(\sum_{t: x_t = y} e^{u_{x_t}} / \sum_t e^{u_{x_t}}\big)`, position by position."""
+    r""":math:`-\log\big(\sum_{t: x_t = y} e^{u_{x_t}} / \sum_t e^{u_{x_t}}\big)`, position by position.
+
+    >>> positional_log_loss([0, 1, 1], 1, {0: sp.S.Zero, 1: sp.S.Zero})
+    -log(2/3)
+    """
     top = sum((sp.exp(u[x]) for x in tokens if x == label), sp.S.Zero)
     bottom = sum((sp.exp(u[x]) for x in tokens), sp.S.Zero)
     return -sp.log(top / bottom)

@@ -28,7 +28,11 @@ Levels = Callable[[nx.DiGraph], dict[int, int]]
 
 
 def condensation_levels(graph: nx.DiGraph) -> dict[int, int]:
-    """Each token's level: the longest path from its SCC to a sink of the condensation."""
+    """Each token's level: the longest path from its SCC to a sink of the condensation.
+
+    >>> condensation_levels(nx.DiGraph([(0, 1), (1, 0), (1, 2)]))
+    {0: 1, 1: 1, 2: 0}
+    """
     dag = nx.condensation(graph)
     level: dict[int, int] = {}
     for node in reversed(list(nx.topological_sort(dag))):
@@ -37,7 +41,11 @@ def condensation_levels(graph: nx.DiGraph) -> dict[int, int]:
 
 
 def level_potential(ds: Dataset, levels: Levels = condensation_levels) -> sp.Matrix:
-    """The K×K matrix :math:`U` with :math:`U_{jk}` the level of token j in :math:`G_k` (0 off the graph)."""
+    """The K×K matrix :math:`U` with :math:`U_{jk}` the level of token j in :math:`G_k` (0 off the graph).
+
+    >>> level_potential(Dataset.from_samples([([0, 1], 0)], vocab=2)).col(1).T
+    Matrix([[1, 0]])
+    """
     U = sp.zeros(ds.K, ds.K)
     for k, graph in priority_graphs(ds).items():
         for token, value in levels(graph.graph).items():

@@ -28,7 +28,11 @@ CLAIMED_PI: tuple[sp.Rational, ...] = (sp.Rational(1, 6), sp.Rational(1, 3), sp.
 
 
 def log_ratio_column(pi: Sequence[sp.Expr]) -> list[sp.Expr]:
-    r"""The zero-sum potentials with softmax ``pi``: :math:`u_j = \frac1m \sum_l \log(\pi_j / \pi_l)`."""
+    r"""The zero-sum potentials with softmax ``pi``: :math:`u_j = \frac1m \sum_l \log(\pi_j / \pi_l)`.
+
+    >>> log_ratio_column([sp.Rational(1, 3), sp.Rational(2, 3)])
+    [-log(2)/2, log(2)/2]
+    """
     m = len(pi)
     return [sp.log(sp.Mul(*(pi[j] / pi[other] for other in range(m)))) / m for j in range(m)]
 

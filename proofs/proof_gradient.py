@@ -59,12 +59,24 @@ CASES: tuple[Case, ...] = (
 
 
 def sequence_gradient(X: sp.Matrix, s: sp.Matrix, q: sp.Matrix, query: sp.Matrix) -> sp.Matrix:
-    r"""The claimed gradient :math:`X^\top (s - q) \bar x^\top` (``query`` is the column :math:`\bar x`)."""
+    r"""The claimed gradient :math:`X^\top (s - q) \bar x^\top` (``query`` is the column :math:`\bar x`).
+
+    >>> sequence_gradient(sp.eye(2), sp.Matrix([1, 0]), sp.Matrix([0, 1]), sp.Matrix([0, 1]))
+    Matrix([
+    [0,  1],
+    [0, -1]])
+    """
     return X.T * (s - q) * query.T
 
 
 def token_gradient(E: sp.Matrix, mass: Mapping[int, sp.Expr], label: int, query: int) -> sp.Matrix:
-    r"""The claimed token form :math:`\sum_j (\pi_j - 1[j = y]) e_j e_k^\top`."""
+    r"""The claimed token form :math:`\sum_j (\pi_j - 1[j = y]) e_j e_k^\top`.
+
+    >>> token_gradient(sp.eye(2), {0: sp.Rational(1, 4), 1: sp.Rational(3, 4)}, 1, 1)
+    Matrix([
+    [0,  1/4],
+    [0, -1/4]])
+    """
     out = sp.zeros(E.cols, E.cols)
     for j, pi in mass.items():
         out += (pi - (1 if j == label else 0)) * E[j, :].T * E[query, :]

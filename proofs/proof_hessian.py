@@ -38,7 +38,13 @@ _W_CASES: tuple[tuple[tuple[int, ...], int, bool, int], ...] = (
 
 
 def potential_hessian(pi: sp.Matrix) -> sp.Matrix:
-    r"""The claimed Hessian :math:`\operatorname{diag}(\pi) - \pi\pi^\top` for a column :math:`\pi`."""
+    r"""The claimed Hessian :math:`\operatorname{diag}(\pi) - \pi\pi^\top` for a column :math:`\pi`.
+
+    >>> potential_hessian(sp.Matrix([sp.S.Half, sp.S.Half]))
+    Matrix([
+    [ 1/4, -1/4],
+    [-1/4,  1/4]])
+    """
     return sp.diag(*pi) - pi * pi.T
 
 

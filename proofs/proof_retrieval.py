@@ -30,7 +30,11 @@ _DIGITS = 60
 
 
 def decay_bound(T: int, R: sp.Expr, norm: sp.Expr, C: sp.Expr) -> sp.Expr:
-    r"""The claimed bound :math:`(T - 1) \exp(-R/\|W^{svm}\| + C)`."""
+    r"""The claimed bound :math:`(T - 1) \exp(-R/\|W^{svm}\| + C)`.
+
+    >>> decay_bound(3, sp.Integer(2), sp.Integer(1), sp.S.Zero)
+    2*exp(-2)
+    """
     return (T - 1) * sp.exp(-R / norm + C)
 
 

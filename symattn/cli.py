@@ -253,6 +253,9 @@ def load_proofs(root: Path | None = None) -> ModuleType:
 
     Raises :class:`SymAttnError` with the fix when the directory is absent (an install
     from a wheel has no ``proofs/``) or another ``proofs`` module is already imported.
+
+    >>> load_proofs().NAMES[:2]
+    ('gradient', 'compression')
     """
     init = (_proofs_root() if root is None else Path(root)) / "proofs" / "__init__.py"
     if not init.is_file():
