@@ -10,12 +10,14 @@ True
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -240,6 +242,80 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_cmd_demo)
 
 
+# -- prove --------------------------------------------------------------------------------
+def _proofs_root() -> Path:
+    """The checkout directory holding the package (``proofs/`` lives beside ``symattn/``)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def load_proofs(root: Path | None = None) -> ModuleType:
+    """Import the ``proofs`` package of the checkout at ``root`` (default: beside this package).
+
+    Raises :class:`SymAttnError` with the fix when the directory is absent (an install
+    from a wheel has no ``proofs/``) or another ``proofs`` module is already imported.
+
+    >>> load_proofs().NAMES[:2]
+    ('gradient', 'compression')
+    """
+    init = (_proofs_root() if root is None else Path(root)) / "proofs" / "__init__.py"
+    if not init.is_file():
+        raise SymAttnError(
+            f"the proofs/ directory was not found beside the symattn package (looked for {init}); "
+            "`symattn prove` runs from a source checkout: clone the repository and install it "
+            "with `pip install -e .`"
+        )
+    loaded = sys.modules.get("proofs")
+    where = getattr(loaded, "__file__", None)
+    if loaded is not None and where:
+        if Path(where).resolve() == init.resolve():
+            return loaded
+        raise SymAttnError(
+            f"a different module named 'proofs' is already imported from {where}; "
+            f"run `symattn prove` in a fresh process to use {init.parent}"
+        )
+    spec = importlib.util.spec_from_file_location(
+        "proofs", init, submodule_search_locations=[str(init.parent)]
+    )
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["proofs"] = module
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except BaseException:
+        del sys.modules["proofs"]
+        raise
+    return module
+
+
+def _cmd_prove(args: argparse.Namespace) -> int:
+    proofs = load_proofs()
+    results = proofs.run(args.only or None)
+    width = max(len(r.name) for r in results)
+    for r in results:
+        _out(f"{r.name:<{width}}  {r.status.value:<6}  {r.seconds:6.2f} s  {r.message}")
+    failed = [r.name for r in results if not r.success]
+    total = sum(r.seconds for r in results)
+    passed = len(results) - len(failed)
+    _out(f"{len(results)} proof(s): {passed} passed, {len(failed)} failed in {total:.2f} s")
+    if failed:
+        return EXIT_FAILED
+    if args.write_docs:
+        for path in proofs.write_docs():
+            _out(f"wrote {path}")
+    return EXIT_OK
+
+
+def _add_prove(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("prove", help="run the executable proofs in proofs/ (from a source checkout)")
+    parser.add_argument(
+        "--only", action="append", metavar="NAME", help="run only this proof (repeatable)"
+    )
+    parser.add_argument(
+        "--write-docs", action="store_true",
+        help="after all proofs pass, regenerate docs/proofs/*.md and the index",
+    )
+    parser.set_defaults(run=_cmd_prove)
+
+
 # -- train / reproduce ---------------------------------------------------------------------
 def _progress(total: int, desc: str, enabled: bool) -> tuple[Any, Callable[[int, int], None] | None]:
     """A tqdm bar on stderr and the callback that advances it (the library only calls back)."""
@@ -445,7 +521,7 @@ def _render_demo_training(dataset: Dataset) -> list[str]:
 
 # -- entry point --------------------------------------------------------------------------
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_demo, _add_analyze, _add_train, _add_reproduce,
+    _add_demo, _add_analyze, _add_train, _add_reproduce, _add_prove,
 )
 
 
