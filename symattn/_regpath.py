@@ -31,10 +31,11 @@ import enum
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_expit
 
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
+from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
 from symattn.scores import segment_logsumexp
 
@@ -42,8 +43,15 @@ __all__ = ["PathPoint", "PathProblem", "PathStatus"]
 
 _MAX_NODES = 3000
 _MAX_METRIC_ENTRIES = 4096
-_MU_MIN = 1e-300
-_MU_MAX = 1e12
+_LOG_MU_MIN_INTERIOR = float(np.log(1e-300))
+"""With :math:`W^{svm} = 0` a radius still unreached at :math:`\\mu = 10^{-300}` is interior."""
+_LOG_MU_MIN = -1e15
+"""Below :math:`\\log\\mu = -10^{15}` the path is given up (it is beyond every radius allowed)."""
+_LOG_MU_MAX = float(np.log(1e12))
+_EXP_CAP = 200.0
+_RADIUS_RTOL = 1e-11
+_MAX_RADIUS = 1e8
+"""Beyond this :math:`W^{fin}` (of order 1) drops below the rounding error of :math:`R\\,W^{svm}`."""
 
 
 class PathStatus(enum.Enum):
@@ -56,20 +64,20 @@ class PathStatus(enum.Enum):
 
 @dataclass(frozen=True)
 class PathPoint:
-    """The solution at one radius: ``W`` (d, d), the multiplier ``mu``, the loss parts (mean over samples)."""
+    """The solution at one radius: ``W`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
+
+    ``log_outside`` is :math:`\\log` of the mean outside part (finite where the part underflows);
+    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise).
+    """
 
     W: np.ndarray
-    mu: float
+    log_mu: float
     outside: float
+    log_outside: float
     inside: float
     radius: float
     status: PathStatus
-
-
-def _helmert(m: int) -> np.ndarray:
-    """An orthonormal basis of :math:`\\mathbf 1^\\perp` in :math:`\\mathbb R^m`, shape (m, m - 1)."""
-    q, _ = np.linalg.qr(np.column_stack([np.ones(m), np.eye(m)[:, : m - 1]]))
-    return q[:, 1:]
+    message: str = ""
 
 
 class PathProblem:
@@ -105,7 +113,7 @@ class PathProblem:
             m = members.size
             T[members, col] = 1.0 / np.sqrt(m)
             is_mean[col] = True
-            T[np.ix_(members, np.arange(col + 1, col + m))] = _helmert(m)
+            T[np.ix_(members, np.arange(col + 1, col + m))] = _helmert(m).T
             col += m
         self.T = T
         self.is_mean = is_mean
@@ -198,37 +206,65 @@ class PathProblem:
             pi_out = np.exp(z_out - np.repeat(lse_out, self.out_len))
         return {"z": z, "lse_in": lse_in, "pi_in": pi_in, "pi_out": pi_out, "r": r}
 
-    def values(self, v: np.ndarray) -> tuple[float, float]:
-        """The outside part :math:`\\frac1n\\sum A_i` and the inside part :math:`\\frac1n\\sum B_i`, apart."""
-        p = self._parts(v)
-        outside = float(np.sum(np.logaddexp(0.0, p["r"][self.has_out]))) / self.n
-        inside = float(np.sum(p["lse_in"] - p["z"][self.label_entry])) / self.n
-        return outside, inside
+    def values(self, v: np.ndarray) -> tuple[float, float, float]:
+        r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
 
-    def _entry_terms(self, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        :math:`\log A_i = \log\operatorname{softplus}(r_i)`, equal to :math:`r_i` to double
+        precision once :math:`r_i < -40`, so the logarithm stays finite where :math:`A` underflows.
+        """
+        p = self._parts(v)
+        r = p["r"][self.has_out]
+        outside = float(np.sum(np.logaddexp(0.0, r))) / self.n
+        log_terms = np.where(r < -40.0, r, np.log(np.logaddexp(0.0, np.maximum(r, -40.0))))
+        log_outside = float(np.logaddexp.reduce(log_terms)) - np.log(self.n) if r.size else -np.inf
+        inside = float(np.sum(p["lse_in"] - p["z"][self.label_entry])) / self.n
+        return outside, log_outside, inside
+
+    def _entry_terms(
+        self, p: dict[str, np.ndarray], shift: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        r"""Per-sample :math:`\sigma_i = \operatorname{expit}(r_i)`, :math:`\sigma_i e^{-\text{shift}}`,
+        the entry weights ``w`` and the entry gradients of :math:`A e^{-\text{shift}}` and of :math:`B`."""
         nnz = self.sample.size
         sigma = expit(p["r"])
+        scaled = np.exp(np.minimum(log_expit(p["r"]) - shift, _EXP_CAP))
         w = np.zeros(nnz)
         w[self.out_idx] = p["pi_out"]
         w[self.in_idx] = -p["pi_in"]
-        g_a = sigma[self.sample] * w
+        g_a = scaled[self.sample] * w
         g_b = np.zeros(nnz)
         g_b[self.in_idx] = p["pi_in"]
         g_b[self.label_entry] -= 1.0
-        return sigma, w, np.stack([g_a, g_b])
+        return sigma, scaled, w, np.stack([g_a, g_b])
 
-    def gradient(self, v: np.ndarray) -> np.ndarray:
-        """Gradient of :math:`(A + B)/n` in v; the B part lies exactly on the deviation coordinates."""
-        _, _, g = self._entry_terms(self._parts(v))
+    def shift(self, v: np.ndarray, log_mu: float) -> float:
+        r"""The scale of the mean block: :math:`\max(\log\mu, \max_i \log\sigma_i)`.
+
+        On the means only :math:`A` (of size :math:`\sigma_i \approx e^{r_i}`) and the penalty act;
+        both are divided by :math:`e^{\text{shift}}` so that they stay representable however far
+        the path goes (:math:`\mu` itself underflows past :math:`R \approx 700/\gamma`).
+        """
+        r = self._parts(v)["r"][self.has_out]
+        return float(max(log_mu, float(np.max(log_expit(r))) if r.size else -np.inf))
+
+    def gradient(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
+        r""":math:`e^{-\text{shift}}\,\nabla_v[(A + B)/n + \tfrac{\mu}{2} v^\top M v]`.
+
+        With ``shift = 0`` this is the plain gradient; with a large negative shift only the mean
+        coordinates are meaningful (the :math:`B` part, exactly zero there, is left out).
+        """
+        _, _, _, g = self._entry_terms(self._parts(v), shift)
         nvar = self.node_keys.size
         g_a = np.bincount(self.node, weights=g[0], minlength=nvar)
-        g_b = np.bincount(self.node, weights=g[1], minlength=nvar)
-        return (self.T.T @ g_a + self.D.T @ g_b) / self.n
+        out = self.T.T @ g_a / self.n
+        if shift == 0.0:
+            out += self.D.T @ np.bincount(self.node, weights=g[1], minlength=nvar) / self.n
+        return out + np.exp(min(log_mu - shift, _EXP_CAP)) * (self.metric @ v)
 
-    def hessian(self, v: np.ndarray) -> np.ndarray:
-        """Hessian of :math:`(A + B)/n` in v, the two parts assembled apart."""
+    def hessian(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
+        r"""The Hessian matching :meth:`gradient` (same scaling), the two parts assembled apart."""
         p = self._parts(v)
-        sigma, w, _ = self._entry_terms(p)
+        sigma, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
         pi = np.zeros(nnz)
         pi[self.in_idx] = p["pi_in"]
@@ -236,32 +272,37 @@ class PathProblem:
         side = np.zeros(nnz, dtype=np.int8)
         side[self.in_idx] = 1
         a, b = self.pair
-        s = sigma[self.sample[a]]
+        s, s_scaled = sigma[self.sample[a]], scaled[self.sample[a]]
         same = side[a] == side[b]
         block = np.where(same, np.where(a == b, pi[a], 0.0) - pi[a] * pi[b], 0.0)
         inside = side[a] == 1
-        h_b = np.where(same & inside, block, 0.0)
-        h_a = s * (1.0 - s) * w[a] * w[b] + s * np.where(inside, -block, block)
+        h_a = s_scaled * (1.0 - s) * w[a] * w[b] + s_scaled * np.where(inside, -block, block)
         nvar = self.node_keys.size
         flat = self.node[a] * nvar + self.node[b]
         H_a = np.bincount(flat, weights=h_a, minlength=nvar * nvar).reshape(nvar, nvar)
-        H_b = np.bincount(flat, weights=h_b, minlength=nvar * nvar).reshape(nvar, nvar)
-        return (self.T.T @ H_a @ self.T + self.D.T @ H_b @ self.D) / self.n
+        out = self.T.T @ H_a @ self.T / self.n
+        if shift == 0.0:
+            h_b = np.where(same & inside, block, 0.0)
+            H_b = np.bincount(flat, weights=h_b, minlength=nvar * nvar).reshape(nvar, nvar)
+            out += self.D.T @ H_b @ self.D / self.n
+        return out + np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric
 
     # -- solvers -----------------------------------------------------------------------
-    def _slope(self, v: np.ndarray, step: np.ndarray, mu: float) -> float:
-        return float(self.gradient(v) @ step + mu * (v @ self.metric @ step))
-
-    def _line_search(self, v: np.ndarray, step: np.ndarray, mu: float) -> float:
+    def _line_search(self, v: np.ndarray, step: np.ndarray, log_mu: float, shift: float) -> float:
         r"""A step :math:`t \in (0, 1]` with :math:`\tfrac12 \varphi'(0) \le \varphi'(t) \le 0`, from slopes.
 
         :math:`\varphi(t) = F(v + t\,\Delta)` is convex, so :math:`\varphi'(t) \le 0` means the step
-        decreases :math:`F` without comparing loss values (which lose the outside part).
+        decreases :math:`F` without comparing loss values (which lose the outside part). All
+        slopes share one scale :math:`e^{-\text{shift}}`.
         """
-        slope0 = self._slope(v, step, mu)
+
+        def slope(t: float) -> float:
+            return float(self.gradient(v + t * step, log_mu, shift) @ step)
+
+        slope0 = slope(0.0)
         if slope0 >= 0.0:
             return 0.0
-        f_hi = self._slope(v + step, step, mu)
+        f_hi = slope(1.0)
         if f_hi <= 0.0:
             return 1.0
         lo, hi, f_lo = 0.0, 1.0, slope0
@@ -270,7 +311,7 @@ class PathProblem:
             t = hi - f_hi * (hi - lo) / (f_hi - f_lo)
             if not lo < t < hi:
                 t = 0.5 * (lo + hi)
-            f_t = self._slope(v + t * step, step, mu)
+            f_t = slope(t)
             if 0.5 * slope0 <= f_t <= 0.0:
                 return t
             if f_t > 0.0:
@@ -282,88 +323,144 @@ class PathProblem:
         return max(lo, t) if lo > 0.0 else t
 
     def minimise(
-        self, mu: float, v: np.ndarray, *, tol: float = 1e-12, max_iter: int = 500
+        self, log_mu: float, v: np.ndarray, *, tol: float = 1e-12, max_iter: int = 500
     ) -> tuple[np.ndarray, bool]:
         r"""Block Newton for :math:`\min_v (A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``.
 
         Alternates a Newton step on the deviations (where :math:`B` acts, O(1) curvature) and one on
         the means (where only :math:`A` and the penalty act, curvature as small as
-        :math:`e^{-R\gamma}`), each with its own line search, so the rounding noise of the
-        :math:`B` gradient at its optimum never enters the tiny slopes of the means.
+        :math:`e^{-R\gamma}`, handled divided by :math:`e^{\text{shift}}`, see :meth:`shift`),
+        each with its own line search, so the rounding noise of the :math:`B` gradient at its
+        optimum never enters the tiny slopes of the means.
         """
-        blocks = [b for b in (~self.is_mean, self.is_mean) if b.any()]
+        blocks = [(b, mean) for b, mean in ((~self.is_mean, False), (self.is_mean, True)) if b.any()]
         for _ in range(max_iter):
             moved = 0.0
-            for block in blocks:
-                grad = (self.gradient(v) + mu * (self.metric @ v))[block]
-                hess = (self.hessian(v) + mu * self.metric)[np.ix_(block, block)]
+            for block, mean in blocks:
+                shift = self.shift(v, log_mu) if mean else 0.0
+                grad = self.gradient(v, log_mu, shift)[block]
+                hess = self.hessian(v, log_mu, shift)[np.ix_(block, block)]
                 scale = 1.0 / np.sqrt(np.maximum(np.diag(hess), np.finfo(float).tiny))
                 scaled = hess * scale[:, None] * scale[None, :]
                 step = np.zeros_like(v)
                 step[block] = -scale * np.linalg.lstsq(scaled, scale * grad, rcond=None)[0]
-                t = self._line_search(v, step, mu)
+                t = self._line_search(v, step, log_mu, shift)
                 v = v + t * step
                 moved = max(moved, float(np.linalg.norm(t * step)))
             if moved <= tol * (1.0 + np.linalg.norm(v)):
                 return v, True
         return v, False
 
-    def solve_radius(self, radius: float, mu: float, v: np.ndarray) -> tuple[np.ndarray, float, PathStatus]:
-        r"""Find :math:`\mu` with :math:`\|W_\mu\| = R` (bracketed secant on :math:`\log\mu`)."""
+    def rescale(self, v: np.ndarray, radius: float) -> np.ndarray:
+        r"""``v`` with its SCC means multiplied by the :math:`\alpha > 0` that makes :math:`\|v\|_M = R`.
+
+        Along the path the means grow like :math:`R\,W^{svm}/\|W^{svm}\|` while the deviations
+        settle at :math:`W^{fin}`, so this is the natural warm start for a new radius. ``v`` is
+        returned unchanged when its means vanish.
+        """
+        m = np.where(self.is_mean, v, 0.0)
+        dev = v - m
+        a = float(m @ self.metric @ m)
+        b = float(m @ self.metric @ dev)
+        c = float(dev @ self.metric @ dev) - radius * radius
+        disc = b * b - a * c
+        if a <= 0.0 or disc < 0.0:
+            return v
+        alpha = (-b + np.sqrt(disc)) / a
+        return dev + alpha * m if alpha > 0.0 else v
+
+    def estimate_log_mu(self, v: np.ndarray, log_mu: float) -> float:
+        r""":math:`\log\mu` from the stationarity of the means at ``v``, least squares.
+
+        :math:`\nabla_m A + \mu (M v)_m = 0` gives :math:`\mu = -\langle \nabla_m A, (Mv)_m\rangle /
+        \|(Mv)_m\|^2`, evaluated divided by :math:`e^{\text{shift}}`; ``log_mu`` is returned when
+        there is no such positive :math:`\mu` (e.g. at :math:`v = 0`).
+        """
+        shift = self.shift(v, _LOG_MU_MIN)
+        g = self.gradient(v, -np.inf, shift)[self.is_mean]
+        p = (self.metric @ v)[self.is_mean]
+        ratio = -float(g @ p) / float(p @ p) if p @ p > 0.0 else 0.0
+        return float(shift + np.log(ratio)) if ratio > 0.0 and np.isfinite(ratio) else log_mu
+
+    def solve_radius(
+        self, radius: float, log_mu: float, v: np.ndarray
+    ) -> tuple[np.ndarray, float, PathStatus, str]:
+        r"""Find :math:`\mu` with :math:`\|W_\mu\| = R`: the root of the decreasing
+        :math:`h(\log\mu) = \log\|v(\mu)\|_M - \log R`.
+
+        Steps come from the stationarity estimate at the rescaled iterate
+        (:meth:`estimate_log_mu`), doubled while no sign change brackets the root, then
+        Illinois regula falsi inside the bracket. A radius beyond every :math:`\|v(\mu)\|` is
+        interior only when :math:`W^{svm} = 0` (no entry outside its label's SCC); otherwise the
+        loss has no minimiser and the point is ``NOT_CONVERGED`` with the reason.
+        """
+        if radius > _MAX_RADIUS:
+            return v, log_mu, PathStatus.NOT_CONVERGED, (
+                f"R = {radius:g} is beyond {_MAX_RADIUS:g}, where the finite part of W is below the "
+                "rounding error of its growing part; use smaller radii"
+            )
         target = np.log(radius)
+        interior_possible = self.has_out.size == 0
 
-        def residual(log_mu: float, start: np.ndarray) -> tuple[float, np.ndarray, bool]:
-            sol, ok = self.minimise(float(np.exp(log_mu)), start)
-            return np.log(max(self.radius(sol), 1e-300)) - target, sol, ok
+        def evaluate(x: float, start: np.ndarray) -> tuple[float, np.ndarray, bool]:
+            sol, ok = self.minimise(x, self.rescale(start, radius))
+            return float(np.log(max(self.radius(sol), 1e-300)) - target), sol, ok
 
-        lo = hi = float(np.log(mu))
-        f, v, ok = residual(lo, v)
-        if not ok:
-            return v, mu, PathStatus.NOT_CONVERGED
-        f_lo = f_hi = f
-        v_lo = v_hi = v
-        while f_lo > 0.0:
-            if lo >= np.log(_MU_MAX):
-                return v_lo, float(np.exp(lo)), PathStatus.NOT_CONVERGED
-            hi, f_hi, v_hi = lo, f_lo, v_lo
-            lo += np.log(10.0)
-            f_lo, v_lo, ok = residual(lo, v_lo)
-        while f_hi < 0.0:
-            if hi <= np.log(_MU_MIN):
-                return v_hi, float(np.exp(hi)), PathStatus.INTERIOR
-            lo, f_lo, v_lo = hi, f_hi, v_hi
-            hi -= np.log(10.0)
-            f_hi, v_hi, ok = residual(hi, v_hi)
-            if not ok:
-                return v_hi, float(np.exp(hi)), PathStatus.NOT_CONVERGED
-        # now f(lo) <= 0 <= f(hi) with lo > hi in log mu (R decreases with mu)
+        x = float(np.clip(self.estimate_log_mu(self.rescale(v, radius), log_mu), _LOG_MU_MIN, _LOG_MU_MAX))
+        lo: tuple[float, float, np.ndarray] | None = None  # norm too small: f < 0
+        hi: tuple[float, float, np.ndarray] | None = None  # norm too large: f > 0
+        step = 1.0
         side = 0
         for _ in range(200):
-            if abs(f_hi) <= 1e-11:
-                return v_hi, float(np.exp(hi)), PathStatus.OPTIMAL
-            if abs(f_lo) <= 1e-11:
-                return v_lo, float(np.exp(lo)), PathStatus.OPTIMAL
-            mid = hi - f_hi * (lo - hi) / (f_lo - f_hi)
-            if not min(lo, hi) < mid < max(lo, hi):
-                mid = 0.5 * (lo + hi)
-            f_mid, v_mid, ok = residual(mid, v_hi)
+            f, v, ok = evaluate(x, v)
             if not ok:
-                return v_mid, float(np.exp(mid)), PathStatus.NOT_CONVERGED
-            if f_mid > 0.0:
-                hi, f_hi, v_hi = mid, f_mid, v_mid
-                if side == 1:
-                    f_lo *= 0.5
-                side = 1
-            else:
-                lo, f_lo, v_lo = mid, f_mid, v_mid
-                if side == -1:
-                    f_hi *= 0.5
+                reason = f"the Newton solve did not converge at log mu = {x:.6g}"
+                return v, x, PathStatus.NOT_CONVERGED, reason
+            if abs(f) <= _RADIUS_RTOL:
+                return v, x, PathStatus.OPTIMAL, ""
+            if f < 0.0:
+                lo = (x, f, v)
+                if side == -1 and hi is not None:
+                    hi = (hi[0], 0.5 * hi[1], hi[2])
                 side = -1
-        return v_hi, float(np.exp(hi)), PathStatus.NOT_CONVERGED
+            else:
+                hi = (x, f, v)
+                if side == 1 and lo is not None:
+                    lo = (lo[0], 0.5 * lo[1], lo[2])
+                side = 1
+            if lo is not None and hi is not None:
+                x = hi[0] - hi[1] * (lo[0] - hi[0]) / (lo[1] - hi[1])
+                if not min(lo[0], hi[0]) < x < max(lo[0], hi[0]):
+                    x = 0.5 * (lo[0] + hi[0])
+                v = hi[2] if abs(hi[1]) < abs(lo[1]) else lo[2]
+                continue
+            guess = self.estimate_log_mu(self.rescale(v, radius), x)
+            if f < 0.0:
+                if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
+                    return v, x, PathStatus.INTERIOR, ""
+                new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
+                floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
+                if new < floor and x <= floor:
+                    return v, x, PathStatus.NOT_CONVERGED, (
+                        f"||W|| = {self.radius(v):.6g} < R = {radius:g} at log mu = {x:.6g}: the radius is "
+                        "out of numerical reach of the path solver"
+                    )
+                x = max(new, floor)
+            else:
+                if x >= _LOG_MU_MAX:
+                    return v, x, PathStatus.NOT_CONVERGED, f"||W|| > R = {radius:g} even at mu = 1e12"
+                new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
+                x = min(new, _LOG_MU_MAX)
+            step *= 2.0
+        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {radius:g} in 200 solves"
 
-    def point(self, radius: float, mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
+    def point(self, radius: float, log_mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
         """Solve at one radius and package the result (and the coordinates, for warm starts)."""
-        v, mu, status = self.solve_radius(radius, mu, v)
-        outside, inside = self.values(v)
-        return PathPoint(self.weights(v), mu, outside, inside, self.radius(v), status), v
-
+        v, log_mu, status, message = self.solve_radius(radius, log_mu, v)
+        outside, log_outside, inside = self.values(v)
+        W = self.weights(v)
+        norm = float(np.linalg.norm(W))
+        if status is PathStatus.OPTIMAL and abs(norm - radius) > 1e-8 * radius:
+            status = PathStatus.NOT_CONVERGED
+            message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
+        return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message), v

@@ -288,7 +288,8 @@ class Trajectory:
         :math:`L(W)` and :math:`\|W\|_F` at those steps.
     metrics : dict of str to numpy.ndarray, shape (r,)
         The fields of ``Prediction.distances(W)`` (when a prediction was given); for the path also
-        ``multiplier`` (:math:`\mu`) and ``log_outside_loss`` (log of the mean outside part).
+        ``multiplier`` (:math:`\mu`, which underflows to 0 far along the path), ``log_multiplier``
+        (:math:`\log\mu`, always finite) and ``log_outside_loss`` (log of the mean outside part).
     W : numpy.ndarray, shape (d, d)
         The last iterate (for an interrupted run: the last one computed).
     radii : numpy.ndarray or None, shape (r,)
@@ -297,6 +298,8 @@ class Trajectory:
         The iterates at the recorded points (kept for the path).
     config : TrainConfig
         The configuration.
+    message : str
+        Why the run did not complete (empty when it did).
     """
 
     method: TrainMethod
@@ -309,6 +312,7 @@ class Trajectory:
     config: TrainConfig
     radii: np.ndarray | None = None
     weights: np.ndarray | None = field(default=None, repr=False)
+    message: str = ""
 
     @property
     def success(self) -> bool:
@@ -602,24 +606,22 @@ def regularization_path(
     rec = _Recorder()
     weights: list[np.ndarray] = []
     done: list[float] = []
-    history: list[tuple[float, float]] = []
     status = TrainStatus.COMPLETED
-    mu = 1.0
+    message = ""
+    log_mu = 0.0
     try:
         for i, radius in enumerate(config.radii):
-            if len(history) >= 2:
-                (r0, m0), (r1, m1) = history[-2:]
-                mu = float(np.exp(m1 + (m1 - m0) / (r1 - r0) * (radius - r1))) if r1 > r0 else mu
-            point, v = problem.point(radius, min(max(mu, 1e-300), 1e12), v)
+            point, v = problem.point(radius, log_mu, v)
             if point.status is PathStatus.NOT_CONVERGED:
                 status = TrainStatus.NOT_CONVERGED
-                logger.warning("the path solve did not converge at R=%g", radius)
+                message = f"the path solve did not converge at R={radius:g}: {point.message}"
+                logger.warning("%s", message)
                 break
-            mu = point.mu
-            history.append((radius, float(np.log(max(mu, 1e-300)))))
+            log_mu = point.log_mu
             metrics = _metric_row(prediction, point.W)
-            metrics["multiplier"] = point.mu
-            metrics["log_outside_loss"] = float(np.log(point.outside)) if point.outside > 0 else -np.inf
+            metrics["multiplier"] = float(np.exp(point.log_mu))
+            metrics["log_multiplier"] = point.log_mu
+            metrics["log_outside_loss"] = point.log_outside
             rec.add(i, model.value(point.W), point.W, metrics)
             weights.append(point.W)
             done.append(radius)
@@ -634,5 +636,5 @@ def regularization_path(
         method=TrainMethod.REGPATH, status=status, steps=arrays["steps"], loss=arrays["loss"],
         norm=arrays["norm"], metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
         W=stacked[-1] if weights else np.zeros((d, d)), config=config,
-        radii=np.array(done), weights=stacked,
+        radii=np.array(done), weights=stacked, message=message,
     )
