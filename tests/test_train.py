@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import FileFormatError, InvalidInput
 from symattn.examples import load_example
+from symattn.graphs import priority_graphs
 from symattn.model import Model, gradient, loss, smoothness_bound
 from symattn.train import (
     GradientDescent,
@@ -271,6 +273,92 @@ def test_path_interior_solution_when_w_svm_is_zero():
     np.testing.assert_allclose(gradient(ds, path.W), 0, atol=1e-10)
     u = path.W[:, 2]
     np.testing.assert_allclose(u - u.mean(), np.log([1, 2, 1]) - np.log([1, 2, 1]).mean(), atol=1e-9)
+
+
+def _mp_mean_gradient(ds: Dataset, W: np.ndarray, dps: int) -> dict[tuple[int, int], mpmath.mpf]:
+    """<grad L(W), D_C> in high precision for every SCC C of every G_k, D_C = sum_{j in C} e_j e_k^T.
+
+    The inside part of the loss is constant along D_C, so only the outside part (of size
+    e^{-R gamma}, far below double precision of the whole gradient) acts there; summing the
+    probabilities with ``dps`` digits resolves it independently of the path solver's split.
+    """
+    graphs = priority_graphs(ds)
+    out: dict[tuple[int, int], mpmath.mpf] = {}
+    with mpmath.workdps(dps):
+        grad: dict[tuple[int, int], mpmath.mpf] = {}
+        for sample in ds:
+            k, y = sample.tokens[-1], sample.label
+            counts: dict[int, int] = {}
+            for t in sample.tokens:
+                counts[t] = counts.get(t, 0) + 1
+            weights = {j: c * mpmath.exp(mpmath.mpf(float(W[j, k]))) for j, c in counts.items()}
+            total = mpmath.fsum(weights.values())
+            for j, w in weights.items():
+                grad[(j, k)] = grad.get((j, k), mpmath.mpf(0)) + w / total - (1 if j == y else 0)
+        for k, g in graphs.items():
+            for c, scc in enumerate(g.sccs):
+                out[(k, c)] = mpmath.fsum(grad.get((j, k), 0) for j in scc) / len(ds)
+    return out
+
+
+@pytest.mark.parametrize("ds", [CYCLIC, load_example()], ids=["cyclic", "example"])
+def test_far_path_points_are_stationary_in_high_precision(ds):
+    path = regularization_path(ds, [300.0])
+    assert path.success and path.norm[-1] == pytest.approx(300.0, rel=1e-10)
+    log_mu = path.metrics["log_multiplier"][-1]
+    assert log_mu < -100  # mu itself is below 1e-43 here, the outside loss likewise
+    mean_grad = _mp_mean_gradient(ds, path.W, dps=400)
+    graphs = priority_graphs(ds)
+    with mpmath.workdps(400):
+        mu = mpmath.exp(mpmath.mpf(float(log_mu)))
+        expected = {
+            (k, c): -mu * mpmath.fsum(mpmath.mpf(float(path.W[j, k])) for j in scc)
+            for k, g in graphs.items() for c, scc in enumerate(g.sccs)
+        }
+        scale = max(abs(v) for v in expected.values())
+        assert scale > 0
+        for key, value in expected.items():
+            assert abs(mean_grad[key] - value) <= mpmath.mpf("1e-6") * scale, key
+
+
+def test_far_radius_does_not_depend_on_the_radii_before_it():
+    ds = load_example()
+    runs = [regularization_path(ds, radii) for radii in ([1, 10, 100, 1000], [100, 1000], [1000])]
+    for run in runs:
+        assert run.success, run.message
+        assert run.norm[-1] == pytest.approx(1000.0, rel=1e-10)
+    np.testing.assert_allclose(runs[0].W, runs[2].W, atol=1e-8)
+    np.testing.assert_allclose(runs[1].W, runs[2].W, atol=1e-8)
+    assert runs[0].metrics["log_multiplier"][-1] < -500  # mu = e^{-585} underflows nothing here
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 5])
+def test_path_reaches_radius_2000_on_published_datasets(seed):
+    from symattn.predict import predict
+    from symattn.reproduce import random_cyclic_dataset
+
+    ds = random_cyclic_dataset(seed=seed)
+    pred = predict(ds)
+    for radii in ([2000.0], [10.0, 300.0, 2000.0]):
+        path = regularization_path(ds, radii, prediction=pred)
+        assert path.success, path.message
+        assert path.norm[-1] == pytest.approx(2000.0, rel=1e-8)
+        assert 1 - path.metrics["corr_svm"][-1] < 1e-5
+        assert path.metrics["finite_error"][-1] < 1e-9
+
+
+def test_path_says_when_a_radius_is_out_of_reach():
+    path = regularization_path(CYCLIC, [10.0, 1e9])
+    assert path.status is TrainStatus.NOT_CONVERGED and not path.success
+    assert "1e+09" in path.message and "smaller radii" in path.message
+    assert path.radii.tolist() == [10.0] and path.norm[-1] == pytest.approx(10.0)
+
+
+def test_path_is_interior_only_when_w_svm_is_zero():
+    # W^svm != 0 on CYCLIC: the loss has no minimiser, so every radius is reached exactly
+    path = regularization_path(CYCLIC, [0.5, 50.0, 5000.0])
+    assert path.success
+    np.testing.assert_allclose(path.norm, [0.5, 50.0, 5000.0], rtol=1e-10)
 
 
 def test_path_refuses_dependent_embeddings():
