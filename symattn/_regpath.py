@@ -19,10 +19,18 @@ solver that sums them stops moving. Here they are never summed:
   :math:`B` are assembled on the deviations only, so they are *exactly* zero on the means, where
   only :math:`A` (computed from ``log1p``/``expit`` of the log-space ratio :math:`r_i`) acts;
 * the penalised problem :math:`\min A + B + \tfrac{\mu}{2}\|u\|_M^2` is solved by Newton's method
-  (scale invariant, so :math:`10^{-25}`-sized curvatures are no obstacle) with a Jacobi-scaled
-  linear solve and a line search on the directional derivative (never on loss values); the
-  multiplier :math:`\mu` is then matched to each radius by a bracketed secant search on
-  :math:`\log\mu`, warm-started along the path.
+  with a Jacobi-scaled linear solve and a line search on the directional derivative (never on
+  loss values). On the means only :math:`A` and the penalty act, and both are of size
+  :math:`e^{-R\gamma}` (:math:`\gamma` = margin / :math:`\|W^{svm}\|`): they are divided by a
+  common :math:`e^{\text{shift}}` there, and the multiplier is carried as :math:`\log\mu`, so
+  nothing underflows even where :math:`\mu < 10^{-308}` (:math:`R \gtrsim 700/\gamma`);
+* each radius starts from the previous solution with its means rescaled to the new radius and
+  :math:`\log\mu` estimated from the stationarity of the means there, then a safeguarded
+  Illinois search on :math:`\log\mu` matches :math:`\|W\| = R` to :math:`10^{-11}`. The
+  answer does not depend on which radii came before;
+* a radius short of which every :math:`\|W_\mu\|` stays is *interior* only when
+  :math:`W^{svm} = 0` (no entry outside its label's SCC); otherwise the loss has no minimiser,
+  and a radius the solver cannot reach is reported ``NOT_CONVERGED`` with the reason.
 """
 
 from __future__ import annotations

@@ -347,7 +347,12 @@ def _json_number(value: float) -> float | None:
 
 def _render_final(traj: Any) -> list[str]:
     final = traj.final()
-    lines = [f"status: {traj.status.value}", f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
+    lines = [f"status: {traj.status.value}"]
+    if traj.message:
+        lines.append(f"reason: {traj.message}")
+    if not final:
+        return [*lines, "nothing was recorded"]
+    lines += [f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
     for key in ("corr_svm", "finite_error", "outside_mass_max", "within_error"):
         if key in final:
             lines.append(f"{key} = {final[key]:.6g}")
@@ -383,7 +388,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         final = traj.final()
         metrics = {key: _json_number(final[key]) for key in final}
-        _out(json.dumps({"status": traj.status.value, "W": traj.W.tolist(), "metrics": metrics}, indent=1))
+        _out(json.dumps(
+            {"status": traj.status.value, "message": traj.message, "W": traj.W.tolist(), "metrics": metrics},
+            indent=1,
+        ))
     else:
         _out("\n".join(_render_final(traj)))
     return EXIT_OK if traj.success else EXIT_FAILED
@@ -436,7 +444,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             bar.close()
     rows = rep.table()
     if args.json:
-        _out(json.dumps({"published": PUBLISHED, "trials": rows}, indent=1))
+        clean = [{key: _json_number(value) for key, value in row.items()} for row in rows]
+        _out(json.dumps({"published": PUBLISHED, "success": rep.success, "trials": clean}, indent=1))
     else:
         _out("\n".join(_render_reproduction(rep, rows)))
     if args.out:
@@ -448,6 +457,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
                           title=f"regularisation path ({len(rows)} trials)")
         if written:
             sys.stderr.write("symattn: wrote " + ", ".join(written) + "\n")
+    if not rep.success:
+        failed = [i for i, t in enumerate(rep.trials) if not (t.ngd.success and t.path.success)]
+        sys.stderr.write(f"symattn: failed: trial(s) {failed} did not complete (see their status)\n")
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -559,3 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymAttnError as exc:
         sys.stderr.write(f"symattn: failed: {type(exc).__name__}: {exc}\n")
         return EXIT_FAILED
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else "a file"
+        sys.stderr.write(f"symattn: error: cannot use {where}: {exc.strerror or exc}\n")
+        return EXIT_BAD_INPUT

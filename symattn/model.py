@@ -41,6 +41,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import log_softmax, logsumexp
 
+from symattn._checks import parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.scores import (
@@ -160,15 +161,8 @@ _LOSS_PARTS = {
 }
 
 
-def _as_loss(kind: Loss | str) -> Loss:
-    if isinstance(kind, Loss):
-        return kind
-    try:
-        return Loss(kind)
-    except ValueError:
-        raise InvalidInput(
-            f"loss={kind!r} is not known; choose one of {[m.value for m in Loss]}"
-        ) from None
+def _as_loss(kind: object) -> Loss:
+    return parse_enum(Loss, kind, "loss")
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,8 +192,7 @@ class Model:
     _arrays: dict[str, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.dataset, Dataset):
-            raise InvalidInput(f"a Model needs a Dataset, got {type(self.dataset).__name__}")
+        require_dataset(self.dataset, "a Model")
         object.__setattr__(self, "kind", _as_loss(self.kind))
         c = self.dataset.counts
         K = self.dataset.K
@@ -395,7 +388,7 @@ def smoothness_bound(dataset: Dataset) -> float:
     >>> smoothness_bound(Dataset.from_samples([([0, 1], 1)], vocab=2))
     0.5
     """
-    emb = dataset.embeddings
+    emb = require_dataset(dataset, "smoothness_bound").embeddings
     c = dataset.counts
     if emb.is_orthonormal:
         return 0.5
@@ -472,7 +465,7 @@ def attention(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     >>> attention(ds, np.zeros((2, 2))).round(4).tolist()
     [0.3333, 0.3333, 0.3333]
     """
-    c = dataset.counts
+    c = require_dataset(dataset, "attention").counts
     per_entry = Model(dataset).log_mass(W) - np.log(c.count.astype(np.float64))
     position_sample = np.repeat(np.arange(dataset.n), dataset.lengths)
     entry = np.searchsorted(c.sample * dataset.K + c.token, position_sample * dataset.K + dataset.tokens)
@@ -498,7 +491,7 @@ def direct_loss_and_gradient(
     (0.693147, [0.5, -0.5])
     """
     kind = _as_loss(kind)
-    emb = dataset.embeddings
+    emb = require_dataset(dataset, "direct_loss_and_gradient").embeddings
     W = check_weights(W, emb.dim)
     E = emb.matrix()
     total = 0.0

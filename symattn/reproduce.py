@@ -86,17 +86,38 @@ class Reproduction:
     radii: tuple[float, ...]
 
     def table(self) -> list[dict[str, float]]:
-        """One row per trial: final correlation and finite-part error of normalised GD and of the path."""
+        """One row per trial: final correlation and finite-part error of normalised GD and of the path.
+
+        ``path_radius`` is the last radius the path reached, ``path_norm`` its :math:`\\|W\\|`
+        (equal unless :math:`W^{svm} = 0`); NaN where a run recorded nothing.
+
+        >>> row = reproduce(trials=1, steps=5, radii=(2.0,)).table()[0]
+        >>> row["path_radius"], round(row["path_norm"], 9)
+        (2.0, 2.0)
+        """
+        nan = float("nan")
         rows = []
         for trial in self.trials:
             ngd, path = trial.ngd.final(), trial.path.final()
+            radii = trial.path.radii
             rows.append({
-                "ngd_corr_svm": ngd["corr_svm"], "ngd_finite_error": ngd["finite_error"],
-                "ngd_norm": ngd["norm"],
-                "path_corr_svm": path["corr_svm"], "path_finite_error": path["finite_error"],
-                "path_radius": path["norm"],
+                "ngd_corr_svm": ngd.get("corr_svm", nan), "ngd_finite_error": ngd.get("finite_error", nan),
+                "ngd_norm": ngd.get("norm", nan),
+                "path_corr_svm": path.get("corr_svm", nan),
+                "path_finite_error": path.get("finite_error", nan),
+                "path_radius": float(radii[-1]) if radii is not None and radii.size else nan,
+                "path_norm": path.get("norm", nan),
             })
         return rows
+
+    @property
+    def success(self) -> bool:
+        """True when every trial's normalised GD run and path completed.
+
+        >>> reproduce(trials=1, steps=5, radii=(1.0,)).success
+        True
+        """
+        return all(t.ngd.success and t.path.success for t in self.trials)
 
 
 def reproduce(
@@ -111,7 +132,13 @@ def reproduce(
     """Run the published experiment on ``trials`` random cyclic datasets, then the path on each.
 
     ``callback(done, total)`` is called after each trial.
+
+    >>> rep = reproduce(trials=1, steps=20, radii=(1.0, 5.0), seed=0)
+    >>> rep.success, rep.table()[0]["path_radius"]
+    (True, 5.0)
     """
+    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
+        raise InvalidInput(f"trials={trials!r} must be a positive integer")
     rng = as_generator(seed)
     done: list[Trial] = []
     for i in range(trials):

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from symattn._checks import parse_enum, require_dataset
 from symattn._io import atomic_save_npz, atomic_write_text
 from symattn._regpath import PathProblem, PathStatus
 from symattn.data import Dataset
@@ -98,14 +99,15 @@ class TrainStatus(enum.Enum):
     NOT_CONVERGED = "not_converged"
 
 
-def _enum(kind: type[enum.Enum], value: object, what: str) -> Any:
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        choices = [m.value for m in kind]
-        raise InvalidInput(f"{what}={value!r} is not known; choose one of {choices}") from None
+def _real(name: str, value: object, *, allow_zero: bool = False) -> float:
+    """``value`` as a finite positive (or non-negative) float, else :class:`InvalidInput` naming ``name``."""
+    kind = "non-negative" if allow_zero else "positive"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
+    return number
 
 
 @dataclass(frozen=True)
@@ -155,20 +157,27 @@ class TrainConfig:
     checkpoint_every: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "method", _enum(TrainMethod, self.method, "method"))
-        object.__setattr__(self, "init", _enum(Init, self.init, "init"))
-        object.__setattr__(self, "loss", _enum(Loss, self.loss, "loss"))
+        object.__setattr__(self, "method", parse_enum(TrainMethod, self.method, "method"))
+        object.__setattr__(self, "init", parse_enum(Init, self.init, "init"))
+        object.__setattr__(self, "loss", parse_enum(Loss, self.loss, "loss"))
         for name in ("steps", "records", "checkpoint_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
                 raise InvalidInput(f"{name}={value!r} must be a non-negative integer")
-        if self.lr is not None and not (np.isfinite(self.lr) and self.lr > 0):
-            raise InvalidInput(f"lr={self.lr!r} must be a positive finite number")
-        if not (np.isfinite(self.scale) and self.scale >= 0):
-            raise InvalidInput(f"scale={self.scale!r} must be a non-negative finite number")
-        radii = tuple(float(r) for r in self.radii)
-        if any(not (np.isfinite(r) and r > 0) for r in radii):
-            raise InvalidInput(f"radii={list(radii)} must be positive finite numbers")
+        if self.lr is not None:
+            _real("lr", self.lr)
+        _real("scale", self.scale, allow_zero=True)
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0
+        ):
+            raise InvalidInput(f"seed={self.seed!r} must be a non-negative integer or None")
+        if self.time_budget is not None:
+            _real("time_budget", self.time_budget, allow_zero=True)
+        if isinstance(self.radii, str) or not isinstance(self.radii, Sequence | np.ndarray):
+            raise InvalidInput(
+                f"radii={self.radii!r} must be a sequence of positive numbers, e.g. (1, 10, 100)"
+            )
+        radii = tuple(_real("radii", r) for r in self.radii)
         object.__setattr__(self, "radii", tuple(sorted(radii)))
         if self.method is TrainMethod.REGPATH:
             if not radii:
@@ -320,7 +329,15 @@ class Trajectory:
         return self.status is TrainStatus.COMPLETED
 
     def final(self) -> dict[str, float]:
-        """The last recorded values: loss, norm and every metric."""
+        """The last recorded values: loss, norm and every metric (empty when nothing was recorded).
+
+        >>> from symattn.examples import load_example
+        >>> traj = train(load_example(), method="gd", steps=3)
+        >>> sorted(traj.final())
+        ['loss', 'norm']
+        """
+        if self.steps.size == 0:
+            return {}
         out = {"loss": float(self.loss[-1]), "norm": float(self.norm[-1])}
         out.update({key: float(value[-1]) for key, value in self.metrics.items()})
         return out
@@ -397,7 +414,7 @@ def initial_weights(
     >>> initial_weights(2).tolist(), initial_weights(2, "gaussian", seed=1).shape
     ([[0.0, 0.0], [0.0, 0.0]], (2, 2))
     """
-    init = _enum(Init, init, "init")
+    init = parse_enum(Init, init, "init")
     if init is Init.ZERO:
         return np.zeros((dim, dim))
     return scale * as_generator(seed).standard_normal((dim, dim))
@@ -453,25 +470,34 @@ class _Recorder:
         return rec
 
 
-def _save_checkpoint(path: Path, state: TrainState, rec: _Recorder, config: TrainConfig, digest: str) -> None:
+def _save_checkpoint(
+    path: Path, state: TrainState, rec: _Recorder, config: TrainConfig, digest: str, start: np.ndarray
+) -> None:
     atomic_save_npz(
         path, W=state.W, step=np.array(state.step), format=np.array(CHECKPOINT_FORMAT),
         config=np.array(json.dumps(config.to_json(), sort_keys=True)), dataset=np.array(digest),
-        **rec.arrays(),
+        start=start, **rec.arrays(),
     )
 
 
-def _load_checkpoint(path: Path, config: TrainConfig, digest: str) -> tuple[TrainState, _Recorder]:
+def _load_checkpoint(
+    path: Path, config: TrainConfig, digest: str, start: np.ndarray
+) -> tuple[TrainState, _Recorder]:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError) as exc:
         raise FileFormatError(f"{path}: not a checkpoint file ({exc})") from None
-    if str(arrays.get("format")) != CHECKPOINT_FORMAT:
+    if str(arrays.get("format")) != CHECKPOINT_FORMAT or "start" not in arrays or "W" not in arrays:
         raise FileFormatError(f"{path}: not a {CHECKPOINT_FORMAT} file")
     if str(arrays["dataset"]) != digest:
         raise InvalidInput(
             f"{path} was written for another dataset; delete it or pass another checkpoint path"
+        )
+    if arrays["start"].shape != start.shape or not np.array_equal(arrays["start"], start):
+        raise InvalidInput(
+            f"{path} was written for a run from another W(0) (W0 or init/scale/seed differ); "
+            "resume with the same starting weights or pass another checkpoint path"
         )
     saved = json.loads(str(arrays["config"]))
     current = config.to_json()
@@ -481,7 +507,11 @@ def _load_checkpoint(path: Path, config: TrainConfig, digest: str) -> tuple[Trai
             f"{path} was written with another configuration (differs in {changed}); "
             "resume with the same settings or pass another checkpoint path"
         )
-    return TrainState(arrays["W"], int(arrays["step"])), _Recorder.from_arrays(arrays)
+    try:
+        W = check_weights(arrays["W"], start.shape[0], name=f"W in {path}")
+    except InvalidInput as exc:
+        raise FileFormatError(f"{path}: corrupt checkpoint ({exc})") from None
+    return TrainState(W.copy(), int(arrays["step"])), _Recorder.from_arrays(arrays)
 
 
 # -- drivers ---------------------------------------------------------------------------------
@@ -520,9 +550,14 @@ def train(
     >>> bool(traj.norm[-1] <= 10 * 0.1), traj.status.value
     (True, 'completed')
     """
+    require_dataset(dataset, "train")
+    if config is not None and not isinstance(config, TrainConfig):
+        raise InvalidInput(f"config={config!r} must be a TrainConfig (or pass its fields as keywords)")
+    fields = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = sorted(set(options) - set(fields))
+    if unknown:
+        raise InvalidInput(f"unknown training option(s) {unknown}; the options are {fields}")
     config = dataclasses.replace(config or TrainConfig(), **options)
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"train needs a Dataset, got {type(dataset).__name__}")
     if config.method is TrainMethod.REGPATH:
         return regularization_path(dataset, config.radii, prediction=prediction, callback=callback, W0=W0)
     model = Model(dataset, config.loss)
@@ -534,14 +569,14 @@ def train(
     )
     digest = _digest(dataset)
     path = Path(checkpoint) if checkpoint is not None else None
+    if W0 is None:
+        W0 = initial_weights(model.dim, config.init, scale=config.scale, seed=config.seed)
+    start = trainer.init(W0)
     if path is not None and path.exists():
-        state, rec = _load_checkpoint(path, config, digest)
+        state, rec = _load_checkpoint(path, config, digest, start.W)
         logger.info("resuming from %s at step %d", path, state.step)
     else:
-        start = W0 if W0 is not None else initial_weights(
-            model.dim, config.init, scale=config.scale, seed=config.seed
-        )
-        state, rec = trainer.init(start), _Recorder()
+        state, rec = start, _Recorder()
         rec.add(0, model.value(state.W), state.W, _metric_row(prediction, state.W))
     wanted = set(record_steps(config.steps, config.records).tolist())
     deadline = None if config.time_budget is None else time.monotonic() + config.time_budget
@@ -557,14 +592,14 @@ def train(
                 rec.add(new.step, model.value(new.W), new.W, _metric_row(prediction, new.W))
             state = last = new
             if path is not None and config.checkpoint_every and state.step % config.checkpoint_every == 0:
-                _save_checkpoint(path, state, rec, config, digest)
+                _save_checkpoint(path, state, rec, config, digest, start.W)
             if callback is not None:
                 callback(state.step, config.steps)
     except KeyboardInterrupt:
         status = TrainStatus.INTERRUPTED
         logger.info("interrupted at step %d", last.step)
     if path is not None:
-        _save_checkpoint(path, last, rec, config, digest)
+        _save_checkpoint(path, last, rec, config, digest, start.W)
     if rec.steps[-1] != last.step:
         # the stopped run ends with its last iterate; the checkpoint keeps the regular records only
         rec.add(last.step, model.value(last.W), last.W, _metric_row(prediction, last.W))
@@ -588,15 +623,21 @@ def regularization_path(
 
     A convex solve per radius, warm-started along the path (radii ascending). The loss parts
     outside and inside the label's SCC are kept apart in log-space (see THEORY §6), so the path
-    keeps moving where their ratio is far below :math:`10^{-16}`. When :math:`\|W_R\| < R` the
-    constraint is inactive (the loss has a minimiser in the ball; e.g. :math:`W^{svm} = 0`) and the
-    smallest-norm minimiser is returned. Needs linearly independent embeddings.
+    keeps moving where their ratio is far below :math:`10^{-16}`; radii up to :math:`10^8` are
+    reached. When :math:`W^{svm} \ne 0` the loss has no minimiser, so :math:`\|W_R\| = R` at every
+    radius, and a radius the solver cannot reach ends the run with status ``NOT_CONVERGED`` and
+    ``Trajectory.message`` saying why. Only when :math:`W^{svm} = 0` (every token in its label's
+    SCC) can :math:`\|W_R\| < R` hold: the constraint is then inactive and the smallest-norm
+    minimiser is returned. Needs linearly independent embeddings.
 
     >>> from symattn.examples import load_example
     >>> path = regularization_path(load_example(), [1.0, 10.0])
     >>> path.status.value, path.norm.round(6).tolist()
     ('completed', [1.0, 10.0])
     """
+    require_dataset(dataset, "regularization_path")
+    if isinstance(radii, str) or not isinstance(radii, Sequence | np.ndarray):
+        raise InvalidInput(f"radii={radii!r} must be a sequence of positive numbers, e.g. [1, 10, 100]")
     config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), steps=0)
     problem = PathProblem(dataset)
     model = Model(dataset)

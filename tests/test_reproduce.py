@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from symattn.cli import main
+from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
 from symattn.reproduce import random_cyclic_dataset, reproduce
 
@@ -58,3 +59,40 @@ def test_cli_reproduce(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "published" in text and "regularisation path" in text
     assert (tmp_path / "reproduce_ngd.png").exists() and (tmp_path / "reproduce_path.png").exists()
+
+
+@pytest.mark.parametrize("trials", [0, -3, True, "2"])
+def test_reproduce_refuses_bad_trial_counts(trials):
+    with pytest.raises(InvalidInput, match="trials"):
+        reproduce(trials, steps=5)
+
+
+def test_reproduce_table_reports_the_radius_reached():
+    rep = reproduce(1, steps=5, radii=(2.0, 1e9), seed=0)
+    assert not rep.success and not rep.trials[0].path.success
+    row = rep.table()[0]
+    assert row["path_radius"] == 2.0 and row["path_norm"] == pytest.approx(2.0)
+
+
+def test_cli_reproduce_exit_codes(capsys):
+    assert main(["reproduce", "--trials", "0", "--no-progress"]) == 2
+    assert "trials=0" in capsys.readouterr().err
+    assert main(["reproduce", "--trials", "1", "--steps", "5", "--radii", "2", "1e9", "--no-progress",
+                 "--json"]) == 1
+    captured = capsys.readouterr()
+    assert "did not complete" in captured.err
+    assert json.loads(captured.out)["success"] is False
+
+
+def test_cli_train_exit_codes(capsys, tmp_path):
+    assert main(["train", "--example", "default", "--time-budget", "-1", "--no-progress"]) == 2
+    assert "time_budget=-1.0" in capsys.readouterr().err
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert main(["train", "--example", "default", "--steps", "2", "--no-progress", "--no-plot",
+                 "--out", str(blocked / "x")]) == 2
+    assert str(blocked) in capsys.readouterr().err
+    assert main(["train", "--example", "default", "--method", "regpath", "--radii", "1e9",
+                 "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "status: not_converged" in out and "reason:" in out and "nothing was recorded" in out

@@ -14,7 +14,7 @@ from symattn.embeddings import Embeddings
 from symattn.errors import FileFormatError, InvalidInput
 from symattn.examples import load_example
 from symattn.graphs import priority_graphs
-from symattn.model import Model, gradient, loss, smoothness_bound
+from symattn.model import Model, attention, direct_loss_and_gradient, gradient, loss, smoothness_bound
 from symattn.train import (
     GradientDescent,
     NormalizedGradientDescent,
@@ -416,3 +416,88 @@ def test_trajectory_records_every_distance_field():
     expected = {f for f in ("corr_svm", "finite_error", "outside_mass_max", "outside_mass_mean")}
     assert expected <= set(traj.metrics)
     assert all(v.shape == traj.steps.shape for v in traj.metrics.values())
+
+
+# -- bad input and resumption ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"time_budget": -1.0}, "time_budget=-1.0"),
+        ({"time_budget": "x"}, "time_budget='x'"),
+        ({"lr": "x"}, "lr='x'"),
+        ({"scale": "x"}, "scale='x'"),
+        ({"scale": float("nan")}, "scale=nan"),
+        ({"seed": "x"}, "seed='x'"),
+        ({"seed": -1}, "seed=-1"),
+        ({"radii": ["x"]}, "radii='x'"),
+        ({"radii": "abc"}, "radii='abc'"),
+        ({"steps": True}, "steps=True"),
+        ({"method": 3}, "method=3"),
+    ],
+)
+def test_every_configuration_field_is_validated(options, match):
+    with pytest.raises(InvalidInput, match=match):
+        TrainConfig(**options)
+    with pytest.raises(InvalidInput, match=match):
+        train(load_example(), **{"steps": 2, **options})
+
+
+def test_unknown_training_options_are_named():
+    with pytest.raises(InvalidInput, match=r"\['stepz'\].*'steps'"):
+        train(load_example(), stepz=2)
+    with pytest.raises(InvalidInput, match="TrainConfig"):
+        train(load_example(), {"steps": 2})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: train(None),
+        lambda: regularization_path([1, 2], [1.0]),
+        lambda: smoothness_bound("ds"),
+        lambda: attention(None, np.zeros((2, 2))),
+        lambda: direct_loss_and_gradient(None, np.zeros((2, 2))),
+    ],
+    ids=["train", "path", "smoothness", "attention", "direct"],
+)
+def test_non_datasets_are_refused(call):
+    with pytest.raises(InvalidInput, match="needs a Dataset"):
+        call()
+
+
+def test_path_radii_must_be_numbers():
+    with pytest.raises(InvalidInput, match="radii"):
+        regularization_path(CYCLIC, ["x"])
+    with pytest.raises(InvalidInput, match="radii"):
+        regularization_path(CYCLIC, 3.0)
+
+
+def test_final_of_a_run_that_recorded_nothing():
+    path = regularization_path(CYCLIC, [1e9])
+    assert path.status is TrainStatus.NOT_CONVERGED and path.steps.size == 0
+    assert path.final() == {}
+    assert path.summary()["final"] == {}
+
+
+def test_resuming_with_another_start_is_refused(tmp_path):
+    ds = load_example()
+    path = tmp_path / "ck.npz"
+    W0 = np.full((6, 6), 0.1)
+    train(ds, steps=5, W0=W0, checkpoint=path)
+    with pytest.raises(InvalidInput, match="another W"):
+        train(ds, steps=5, checkpoint=path)
+    with pytest.raises(InvalidInput, match="another W"):
+        train(ds, steps=5, W0=np.zeros((6, 6)), checkpoint=path)
+    np.testing.assert_array_equal(train(ds, steps=5, W0=W0, checkpoint=path).W, train(ds, steps=5, W0=W0).W)
+
+
+def test_checkpoint_with_corrupt_weights_is_refused(tmp_path):
+    ds = load_example()
+    path = tmp_path / "ck.npz"
+    train(ds, steps=5, checkpoint=path)
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["W"] = np.full((6, 6), np.nan)
+    np.savez(path, **arrays)
+    with pytest.raises(FileFormatError, match="corrupt"):
+        train(ds, steps=5, checkpoint=path)
