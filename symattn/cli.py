@@ -59,7 +59,12 @@ def _load(args: argparse.Namespace) -> Dataset:
 
 # -- analyze ------------------------------------------------------------------------------
 def graphs_payload(graphs: PriorityGraphs) -> dict[str, Any]:
-    """The ``analyze --json`` object for the token-priority graphs."""
+    """The ``analyze --json`` object for the token-priority graphs.
+
+    >>> from symattn.data import Dataset
+    >>> graphs_payload(priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2)))["queries"]
+    {'1': {'sccs': [['0'], ['1']], 'dag': [[0, 1]]}}
+    """
     names = graphs.dataset.vocab.names
     queries = {
         names[k]: {
@@ -120,6 +125,12 @@ def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
 
     Matrices are lists of rows, in token coordinates for one-hot embeddings
     (``W[j][k]`` = :math:`e_j^\\top W e_k`) and embedding coordinates otherwise.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> part = analysis_payload(solve_graph_svm(ds), finite_component(ds))
+    >>> part["svm"]["W"], part["finite"]["dim"]
+    ([['0', '1/2'], ['0', '-1/2']], 0)
     """
     feasible = svm.status is not SVMStatus.INFEASIBLE
     svm_part: dict[str, Any] = {
@@ -539,7 +550,11 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``symattn`` command."""
+    """The argument parser of the ``symattn`` command.
+
+    >>> build_parser().parse_args(["train", "--example", "default", "--steps", "5"]).steps
+    5
+    """
     parser = argparse.ArgumentParser(
         prog="symattn",
         description="Token-priority graphs, the graph-SVM and the finite component of "
@@ -553,7 +568,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    0 success, 1 a computation failed or a run did not complete, 2 bad input (including an
+    output path that cannot be written).
+
+    >>> main(["train", "--example", "default", "--steps", "-1", "--no-progress"])
+    2
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

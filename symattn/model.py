@@ -138,17 +138,29 @@ class Loss(enum.Enum):
 
     @property
     def head(self) -> Head:
-        """The read-out head."""
+        """The read-out head.
+
+        >>> Loss.EMBED_CE.head
+        <Head.EMBEDDING: 'embedding'>
+        """
         return _LOSS_PARTS[self][0]
 
     @property
     def outer(self) -> Outer:
-        """The outer function of the label probability."""
+        """The outer function of the label probability.
+
+        >>> Loss.LOG.outer
+        <Outer.LOG: 'log'>
+        """
         return _LOSS_PARTS[self][1]
 
     @property
     def convex(self) -> bool:
-        """True only for the identity-head log-loss."""
+        """True only for the identity-head log-loss.
+
+        >>> Loss.LOG.convex, Loss.EMBED_CE.convex
+        (True, False)
+        """
         return self is Loss.LOG
 
 
@@ -208,7 +220,13 @@ class Model:
     # -- geometry ----------------------------------------------------------------------
     @property
     def dim(self) -> int:
-        """The embedding dimension :math:`d` (``W`` is :math:`d \\times d`)."""
+        """The embedding dimension :math:`d` (``W`` is :math:`d \\times d`).
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> m.dim
+        2
+        """
         return self.dataset.embeddings.dim
 
     @property
@@ -218,6 +236,11 @@ class Model:
         Always for one-hot embeddings (:math:`U = W`). Otherwise when :math:`K^2` is small and the
         two products :math:`E W E^\top` and :math:`E^\top T E` (:math:`O(K d (K + d))`) cost less than
         working entry by entry (:math:`O(\text{nnz}\, d)` for the potentials and the pullback).
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> m.token_coordinates
+        True
         """
         emb = self.dataset.embeddings
         K = self.dataset.K
@@ -227,13 +250,25 @@ class Model:
         return K * K <= _DENSE_LIMIT and dense_cost <= _TOKEN_COORDINATE_RATIO * self.dataset.counts.nnz
 
     def potentials(self, W: np.ndarray) -> np.ndarray:
-        r"""Entry potentials :math:`u = e_j^\top W e_k`, shape (nnz,)."""
+        r"""Entry potentials :math:`u = e_j^\top W e_k`, shape (nnz,).
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> m.potentials(np.array([[0.0, 2.0], [0.0, 3.0]])).tolist()
+        [2.0, 3.0]
+        """
         if self.token_coordinates:
             return token_scores(self.dataset, W).ravel()[self._arrays["flat"]]
         return entry_potentials(self.dataset, W)
 
     def pullback(self, g: np.ndarray) -> np.ndarray:
-        r""":math:`\sum_e g_e\, e_{j(e)} e_{k(e)}^\top` for per-entry values ``g`` (nnz,), shape (d, d)."""
+        r""":math:`\sum_e g_e\, e_{j(e)} e_{k(e)}^\top` for per-entry values ``g`` (nnz,), shape (d, d).
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> m.pullback(np.array([1.0, -1.0])).tolist()
+        [[0.0, 1.0], [0.0, -1.0]]
+        """
         ds = self.dataset
         K = ds.K
         emb = ds.embeddings
@@ -249,7 +284,13 @@ class Model:
         return np.asarray(E.T @ (S @ E))
 
     def log_mass(self, W: np.ndarray) -> np.ndarray:
-        r""":math:`\log \pi` of every entry (nnz,), in log-space."""
+        r""":math:`\log \pi` of every entry (nnz,), in log-space.
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> np.exp(m.log_mass(np.zeros((2, 2)))).round(4).tolist()
+        [0.3333, 0.6667]
+        """
         z = self.potentials(W) + self._arrays["log_count"]
         lse = segment_logsumexp(z, self.dataset.counts.indptr)
         return z - np.repeat(lse, self._arrays["lengths"])
@@ -303,7 +344,13 @@ class Model:
         return float(np.sum(outer.evaluate(log_p))), pi * centred
 
     def value(self, W: np.ndarray) -> float:
-        r"""The mean loss :math:`L(W) = \frac1n \sum_i \ell_i(W)`."""
+        r"""The mean loss :math:`L(W) = \frac1n \sum_i \ell_i(W)`.
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> round(m.value(np.zeros((2, 2))), 6)  # -log(2/3)
+        0.405465
+        """
         return self.value_and_gradient(W)[0]
 
     def value_and_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
@@ -311,6 +358,12 @@ class Model:
 
         For the identity head :math:`\nabla \ell_i = \sum_j \phi'(\pi_y)\pi_y(\mathbb 1[j = y] - \pi_j)
         \,e_j e_k^\top`; for the log-loss this is :math:`\sum_j (\pi_j - \mathbb 1[j=y])\, e_j e_k^\top`.
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> value, grad = m.value_and_gradient(np.zeros((2, 2)))
+        >>> round(value, 6), grad[:, 1].round(4).tolist()
+        (0.405465, [0.3333, -0.3333])
         """
         W = check_weights(W, self.dim)
         total, g = self._entry_gradient(W)
@@ -318,7 +371,13 @@ class Model:
         return total / n, self.pullback(g) / n
 
     def gradient(self, W: np.ndarray) -> np.ndarray:
-        r""":math:`\nabla L(W)`, shape (d, d)."""
+        r""":math:`\nabla L(W)`, shape (d, d).
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> m.gradient(np.zeros((2, 2)))[:, 0].tolist()
+        [0.0, 0.0]
+        """
         return self.value_and_gradient(W)[1]
 
     def _require_log(self, what: str) -> None:
@@ -334,6 +393,12 @@ class Model:
         Per sample the Hessian in the potentials is :math:`\operatorname{diag}(\pi) - \pi\pi^\top`, so
         with :math:`v_j = e_j^\top V e_k` the product is
         :math:`\sum_j \pi_j (v_j - \langle \pi, v\rangle)\, e_j e_k^\top`.
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> V = np.array([[0.0, 1.0], [0.0, 0.0]])
+        >>> m.hessian_vector_product(np.zeros((2, 2)), V)[:, 1].round(4).tolist()
+        [0.2222, -0.2222]
         """
         self._require_log("Hessian")
         W = check_weights(W, self.dim)
@@ -350,6 +415,11 @@ class Model:
         :math:`\nabla^2 L = \frac1n \sum_i A_i^\top (\operatorname{diag}\pi - \pi\pi^\top) A_i` with
         the rows of :math:`A_i` equal to :math:`e_j \otimes e_k` for the distinct tokens :math:`j`.
         Dense, so refused above :math:`d = 64`; use :meth:`hessian_vector_product` there.
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
+        >>> m.hessian(np.zeros((2, 2))).shape
+        (4, 4)
         """
         self._require_log("Hessian")
         if self.dim > _HESSIAN_MAX_DIM:

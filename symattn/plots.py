@@ -86,6 +86,19 @@ def plot_trajectories(
         Legend entries, one per run (no legend when omitted and there are many runs).
     reference : dict of str to float, optional
         A horizontal reference line per metric (e.g. the published final values).
+
+    Returns
+    -------
+    pathlib.Path
+        The PNG written.
+
+    >>> import tempfile
+    >>> from symattn.examples import load_example
+    >>> from symattn.train import train
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     png = plot_trajectories([train(load_example(), steps=5)], Path(tmp) / "run.png")
+    ...     print(png.name, png.stat().st_size > 0)
+    run.png True
     """
     runs = list(trajectories)
     if not runs:

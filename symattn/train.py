@@ -189,7 +189,12 @@ class TrainConfig:
                 )
 
     def lr_value(self, dataset: Dataset | None) -> float:
-        """The step size used: ``lr``, or the method's default (needs the dataset for ``gd``)."""
+        """The step size used: ``lr``, or the method's default (needs the dataset for ``gd``).
+
+        >>> from symattn.examples import load_example
+        >>> TrainConfig().lr_value(load_example()), TrainConfig(lr=0.3).lr_value(None)
+        (2.0, 0.3)
+        """
         if self.lr is not None:
             return float(self.lr)
         if self.method is TrainMethod.NGD:
@@ -204,7 +209,11 @@ class TrainConfig:
         return 1.0 / smoothness_bound(dataset)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (enums as their values)."""
+        """A JSON-ready dict (enums as their values).
+
+        >>> TrainConfig(method="ngd", steps=5).to_json()["method"]
+        'ngd'
+        """
         out = dataclasses.asdict(self)
         for key, value in out.items():
             if isinstance(value, enum.Enum):
@@ -225,10 +234,22 @@ class Trainer(Protocol):
     """A pure trainer: ``init(W0)`` gives the state, ``step(state)`` the next one."""
 
     def init(self, W0: np.ndarray) -> TrainState:
-        """The state at step 0."""
+        """The state at step 0.
+
+        >>> from symattn.data import Dataset
+        >>> trainer: Trainer = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
+        >>> trainer.init(np.zeros((2, 2))).step
+        0
+        """
 
     def step(self, state: TrainState) -> TrainState:
-        """One step; never modifies ``state``."""
+        """One step; never modifies ``state``.
+
+        >>> from symattn.data import Dataset
+        >>> trainer: Trainer = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
+        >>> trainer.step(trainer.init(np.zeros((2, 2)))).step
+        1
+        """
 
 
 @dataclass(frozen=True)
@@ -245,11 +266,23 @@ class GradientDescent:
     lr: float
 
     def init(self, W0: np.ndarray) -> TrainState:
-        """The state at step 0 (a private copy of ``W0``)."""
+        """The state at step 0 (a private copy of ``W0``).
+
+        >>> from symattn.data import Dataset
+        >>> W0 = np.ones((2, 2))
+        >>> GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0).init(W0).W is W0
+        False
+        """
         return TrainState(check_weights(W0, self.model.dim).copy(), 0)
 
     def step(self, state: TrainState) -> TrainState:
-        """One gradient step."""
+        """One gradient step.
+
+        >>> from symattn.data import Dataset
+        >>> gd = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=2.0)
+        >>> gd.step(TrainState(np.zeros((2, 2)), 7)).step
+        8
+        """
         return TrainState(state.W - self.lr * self.model.gradient(state.W), state.step + 1)
 
 
@@ -269,11 +302,23 @@ class NormalizedGradientDescent:
     lr: float
 
     def init(self, W0: np.ndarray) -> TrainState:
-        """The state at step 0 (a private copy of ``W0``)."""
+        """The state at step 0 (a private copy of ``W0``).
+
+        >>> from symattn.data import Dataset
+        >>> ngd = NormalizedGradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
+        >>> ngd.init(np.eye(2)).W.tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+        """
         return TrainState(check_weights(W0, self.model.dim).copy(), 0)
 
     def step(self, state: TrainState) -> TrainState:
-        """One normalised step."""
+        """One normalised step (a zero gradient leaves ``W`` in place).
+
+        >>> from symattn.data import Dataset
+        >>> ngd = NormalizedGradientDescent(Model(Dataset.from_samples([([0], 0)], vocab=1)), lr=1.0)
+        >>> ngd.step(ngd.init(np.zeros((1, 1)))).W.tolist()
+        [[0.0]]
+        """
         g = self.model.gradient(state.W)
         norm = float(np.linalg.norm(g))
         if norm == 0.0:
@@ -325,7 +370,12 @@ class Trajectory:
 
     @property
     def success(self) -> bool:
-        """True when the run completed."""
+        """True when the run completed.
+
+        >>> from symattn.examples import load_example
+        >>> train(load_example(), steps=2).success
+        True
+        """
         return self.status is TrainStatus.COMPLETED
 
     def final(self) -> dict[str, float]:
@@ -343,7 +393,13 @@ class Trajectory:
         return out
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary (no arrays but the final W)."""
+        """A JSON-ready summary (no arrays but the final W).
+
+        >>> from symattn.examples import load_example
+        >>> summary = train(load_example(), steps=2).summary()
+        >>> summary["status"], summary["records"], sorted(summary["final"])
+        ('completed', 3, ['loss', 'norm'])
+        """
         return {
             "format": TRAJECTORY_FORMAT,
             "method": self.method.value,
@@ -356,7 +412,15 @@ class Trajectory:
         }
 
     def save(self, directory: str | os.PathLike[str], *, stem: str = "trajectory") -> tuple[Path, Path]:
-        """Write ``stem.npz`` (arrays) and ``stem.json`` (summary) atomically into ``directory``."""
+        """Write ``stem.npz`` (arrays) and ``stem.json`` (summary) atomically into ``directory``.
+
+        >>> import tempfile
+        >>> from symattn.examples import load_example
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     npz, summary = train(load_example(), steps=2).save(tmp)
+        ...     print(npz.name, summary.name)
+        trajectory.npz trajectory.json
+        """
         base = Path(directory)
         arrays: dict[str, np.ndarray] = {
             "steps": self.steps, "loss": self.loss, "norm": self.norm, "W": self.W,
@@ -375,7 +439,16 @@ class Trajectory:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Trajectory:
-        """Read a trajectory written by :meth:`save` (``allow_pickle=False``)."""
+        """Read a trajectory written by :meth:`save` (``allow_pickle=False``).
+
+        >>> import tempfile
+        >>> from symattn.examples import load_example
+        >>> traj = train(load_example(), steps=2)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = Trajectory.load(traj.save(tmp)[0])
+        >>> back.status.value, bool(np.array_equal(back.W, traj.W))
+        ('completed', True)
+        """
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
