@@ -53,7 +53,7 @@ def test_cli_train_path_and_bad_input(capsys):
 
 
 def test_cli_reproduce(capsys, tmp_path):
-    code = main(["reproduce", "--trials", "1", "--steps", "100", "--radii", "5", "20", "--no-progress",
+    code = main(["reproduce", "--trials", "1", "--steps", "20", "--radii", "5", "20", "--no-progress",
                  "--out", str(tmp_path)])
     assert code == 0
     text = capsys.readouterr().out
