@@ -58,6 +58,7 @@ _LOG_MU_MIN = -1e15
 _LOG_MU_MAX = float(np.log(1e12))
 _EXP_CAP = 200.0
 _RADIUS_RTOL = 1e-11
+_JOINT_SHIFT = -5.0
 _MAX_RADIUS = 1e8
 """Beyond this :math:`W^{fin}` (of order 1) drops below the rounding error of :math:`R\\,W^{svm}`."""
 
@@ -335,16 +336,20 @@ class PathProblem:
     ) -> tuple[np.ndarray, bool]:
         r"""Block Newton for :math:`\min_v (A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``.
 
-        Alternates a Newton step on the deviations (where :math:`B` acts, O(1) curvature) and one on
+        Where the outside part and the penalty are not small (:meth:`shift` above
+        :math:`-5`) a plain Newton step on all coordinates; otherwise it alternates a Newton step
+        on the deviations (where :math:`B` acts, O(1) curvature) and one on
         the means (where only :math:`A` and the penalty act, curvature as small as
         :math:`e^{-R\gamma}`, handled divided by :math:`e^{\text{shift}}`, see :meth:`shift`),
         each with its own line search, so the rounding noise of the :math:`B` gradient at its
         optimum never enters the tiny slopes of the means.
         """
         blocks = [(b, mean) for b, mean in ((~self.is_mean, False), (self.is_mean, True)) if b.any()]
+        joint = [(np.ones(v.size, dtype=bool), False)]
         for _ in range(max_iter):
             moved = 0.0
-            for block, mean in blocks:
+            # while the mean block is not tiny, one joint step (the metric may couple the blocks)
+            for block, mean in joint if self.shift(v, log_mu) >= _JOINT_SHIFT else blocks:
                 shift = self.shift(v, log_mu) if mean else 0.0
                 grad = self.gradient(v, log_mu, shift)[block]
                 hess = self.hessian(v, log_mu, shift)[np.ix_(block, block)]

@@ -361,6 +361,19 @@ def test_path_is_interior_only_when_w_svm_is_zero():
     np.testing.assert_allclose(path.norm, [0.5, 50.0, 5000.0], rtol=1e-10)
 
 
+def test_path_converges_when_the_metric_couples_means_and_deviations():
+    # random unit embeddings with a Gram eigenvalue of 0.06: the norm metric couples the SCC means
+    # with the deviations strongly, which alternating block steps alone resolve only slowly
+    samples = [([1, 1], 1), ([0, 1, 2, 1, 2], 1), ([0], 0), ([1, 2, 2, 0], 2), ([2, 1, 1, 0, 1], 2),
+               ([2], 2), ([1, 2], 2)]
+    ds = Dataset.from_samples(samples, vocab=3, embeddings=Embeddings.random_unit(3, 5, seed=209))
+    path = regularization_path(ds, [0.3, 5.0, 300.0])
+    assert path.success, path.message
+    np.testing.assert_allclose(path.norm, [0.3, 5.0, 300.0], rtol=1e-8)
+    for W, mu in zip(path.weights[:2], path.metrics["multiplier"][:2], strict=True):
+        np.testing.assert_allclose(gradient(ds, W), -mu * W, atol=1e-9)
+
+
 def test_path_refuses_dependent_embeddings():
     ds = Dataset.from_samples([([0, 1, 2], 0)], vocab=3, embeddings=Embeddings.random_unit(3, 2, seed=0))
     with pytest.raises(InvalidInput, match="independent"):
