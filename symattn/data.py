@@ -98,13 +98,22 @@ class Vocabulary:
         return self.size
 
     def name(self, token: int) -> str:
-        """The name of token id ``token``."""
+        """The name of token id ``token``.
+
+        >>> Vocabulary.from_names(["a", "b"]).name(1)
+        'b'
+        """
+        token = _as_int(token, "token")
         if not 0 <= token < self.size:
             raise InvalidInput(f"token {token} is out of range for K={self.size} (ids 0..{self.size - 1})")
         return self.names[token]
 
     def index(self, name: str) -> int:
-        """The id of the token called ``name``."""
+        """The id of the token called ``name``.
+
+        >>> Vocabulary.from_names(["a", "b"]).index("b")
+        1
+        """
         try:
             return self._index[name]
         except KeyError:
@@ -152,7 +161,10 @@ class Sample:
 
 def _as_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidInput(f"{what} {value!r} is not an integer token id")
+        raise InvalidInput(
+            f"{what} {value!r} is not an integer token id; pass a Python or NumPy integer (no float or "
+            "string is converted)"
+        )
     return int(value)
 
 
@@ -309,7 +321,7 @@ class Dataset:
         """
         voc = vocab if isinstance(vocab, Vocabulary) else None
         if vocab is not None and voc is None and not isinstance(vocab, int | np.integer):
-            voc = Vocabulary.from_names(vocab)  # type: ignore[arg-type]
+            voc = _as_vocab(vocab, np.zeros(0, np.int64), np.zeros(0, np.int64), embeddings)
         seqs: list[np.ndarray] = []
         labels: list[int] = []
         for i, item in enumerate(samples):
@@ -381,8 +393,13 @@ class Dataset:
         )
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Dataset:
-        """The dataset of the samples at ``indices`` (same vocabulary and embeddings)."""
-        idx = np.asarray(indices, dtype=np.int64)
+        """The dataset of the samples at ``indices`` (same vocabulary and embeddings).
+
+        >>> ds = Dataset.from_samples([([0], 0), ([1], 1), ([0, 1], 0)], vocab=2)
+        >>> [s.label for s in ds.subset([2, -2])]
+        [0, 1]
+        """
+        idx = _int_array(indices, "subset indices")
         if idx.size == 0:
             raise InvalidInput("a subset needs at least one sample index")
         if np.any((idx < -len(self)) | (idx >= len(self))):
@@ -391,7 +408,12 @@ class Dataset:
         return Dataset(tokens, offsets, labels, self.vocab, self.embeddings)
 
     def with_embeddings(self, embeddings: Embeddings) -> Dataset:
-        """The same samples with other embeddings."""
+        """The same samples with other embeddings.
+
+        >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+        >>> ds.with_embeddings(Embeddings.equicorrelated(2, 0.5)).embeddings.kind.value
+        'equicorrelated'
+        """
         return Dataset(self.tokens, self.offsets, self.labels, self.vocab, embeddings)
 
     def __eq__(self, other: object) -> bool:
@@ -426,7 +448,10 @@ def _int_array(values: object, what: str) -> np.ndarray:
     if array.ndim != 1:
         raise InvalidInput(f"{what} must be one-dimensional, got shape {array.shape}")
     if array.dtype.kind not in "iu":
-        raise InvalidInput(f"{what} must hold integer token ids, got dtype {array.dtype}")
+        raise InvalidInput(
+            f"{what} must hold integer token ids or indices, got dtype {array.dtype} "
+            f"(e.g. {array.flat[0].item()!r}); floats and strings are not converted"
+        )
     return array.astype(np.int64)
 
 
@@ -493,8 +518,8 @@ def _as_vocab(
         return Vocabulary(max(top + 1, 1))
     if isinstance(vocab, int | np.integer) and not isinstance(vocab, bool):
         return Vocabulary(int(vocab))
-    if isinstance(vocab, str):
-        raise InvalidInput(f"vocab={vocab!r} is a string; pass K or a list of names")
+    if isinstance(vocab, str | bool) or not isinstance(vocab, Iterable):
+        raise InvalidInput(f"vocab={vocab!r} is not a vocabulary; pass a Vocabulary, K or a list of names")
     return Vocabulary.from_names(vocab)
 
 

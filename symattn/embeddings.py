@@ -16,7 +16,7 @@ array([[1., 0., 0.],
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -163,6 +163,8 @@ class Embeddings:
         True
         """
         size = _check_size("K", size)
+        if isinstance(rho, bool) or not isinstance(rho, int | float | np.integer | np.floating):
+            raise InvalidInput(f"rho={rho!r} must be a real number in (-1/(K-1), 1)")
         rho = float(rho)
         low = -1.0 / (size - 1) if size > 1 else -np.inf
         if not (low < rho < 1.0):
@@ -181,14 +183,25 @@ class Embeddings:
         True
         """
         if isinstance(rows, np.ndarray):
-            array = np.array(rows, dtype=np.float64)
+            try:
+                array = np.array(rows, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"embedding rows of dtype {rows.dtype} are not numbers: {exc}") from None
             if array.ndim != 2:
                 raise InvalidInput(f"embedding rows must be a 2-D array, got shape {array.shape}")
             exact = None
             if np.all(np.isfinite(array)) and np.all(array == np.round(array)):
                 exact = tuple(tuple(Fraction(int(v)) for v in row) for row in array)
             return cls(EmbeddingKind.GIVEN, array.shape[0], array.shape[1], rows=array, exact=exact)
-        table = [list(row) for row in rows]
+        if isinstance(rows, str | bytes) or not isinstance(rows, Iterable):
+            raise InvalidInput(
+                f"embedding rows {rows!r} must be a list of rows (lists of numbers) or a 2-D array"
+            )
+        table = []
+        for r, row in enumerate(rows):
+            if isinstance(row, str | bytes) or not isinstance(row, Iterable):
+                raise InvalidInput(f"embedding row {r} is {row!r}; each row must be a list of numbers")
+            table.append(list(row))
         if not table or not table[0]:
             raise InvalidInput("embedding rows must be a non-empty list of non-empty lists")
         width = len(table[0])

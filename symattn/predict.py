@@ -18,14 +18,14 @@ set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
-from symattn.data import Dataset
+from symattn.data import Dataset, _as_int
 from symattn.errors import Infeasible, InvalidInput
 from symattn.finite import FiniteResult, ReducedData, finite_component, reduced_data
 from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
@@ -178,6 +178,7 @@ class Prediction:
         {0: 0.3333, 1: 0.6667}
         """
         red = self.reduced
+        i = _as_int(i, "sample index")
         if not 0 <= i < red.n:
             raise InvalidInput(f"sample index {i} out of range for n={red.n}")
         a, b = int(red.indptr[i]), int(red.indptr[i + 1])
@@ -239,7 +240,9 @@ class Prediction:
         >>> r.tokens, r.agrees
         ((0,), True)
         """
-        tokens = [int(t) for t in sequence]
+        if isinstance(sequence, str | bytes) or not isinstance(sequence, Iterable):
+            raise InvalidInput(f"sequence {sequence!r} must be a list of token ids (the query last)")
+        tokens = [_as_int(t, "token") for t in sequence]
         K = self.dataset.K
         if not tokens:
             raise InvalidInput("a sequence needs at least one token (its query)")

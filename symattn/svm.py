@@ -42,7 +42,7 @@ from symattn._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, f
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput, SolverError
-from symattn.graphs import PriorityGraphs, priority_graphs
+from symattn.graphs import PriorityGraphs, _as_graphs
 
 __all__ = [
     "TOLERANCE",
@@ -134,7 +134,7 @@ def svm_constraints(data: Dataset | PriorityGraphs, *, all_pairs: bool = False) 
     >>> len(svm_constraints(ds, all_pairs=True))
     4
     """
-    graphs = data if isinstance(data, PriorityGraphs) else priority_graphs(data)
+    graphs = _as_graphs(data, "svm_constraints")
     queries, highs, lows, equal = [], [], [], []
     for k, g in graphs.items():
         if all_pairs:
@@ -472,19 +472,28 @@ def check_stationarity(
             coef[(i, k)] = coef.get((i, k), Fraction(0)) + lam
             coef[(j, k)] = coef.get((j, k), Fraction(0)) - lam
     rows = _exact_rows(embeddings)
-    if rows is None:
-        combined = {key: v for key, v in coef.items() if v != 0}
-    else:
-        combined = {}
-        for (t, k), value in coef.items():
-            for r, er in enumerate(rows[t]):
-                if er == 0:
-                    continue
-                for c, ek in enumerate(rows[k]):
-                    if ek != 0:
-                        combined[(r, c)] = combined.get((r, c), Fraction(0)) + value * er * ek
-        combined = {key: v for key, v in combined.items() if v != 0}
+    combined = {key: v for key, v in coef.items() if v != 0} if rows is None else _expand_exact(coef, rows)
     return combined == {key: v for key, v in entries.items() if v != 0}
+
+
+def _expand_exact(
+    coef: Mapping[tuple[int, int], Fraction], rows: list[list[Fraction]]
+) -> dict[tuple[int, int], Fraction]:
+    r"""Exactly :math:`E^\top T E` for the sparse token matrix :math:`T` given as ``{(t, k): value}``.
+
+    Entry :math:`(r, c)` is :math:`\sum_{(t, k)} T_{tk} E_{tr} E_{kc}`; zero entries are dropped.
+    """
+    combined: dict[tuple[int, int], Fraction] = {}
+    for (t, k), value in coef.items():
+        if value == 0:
+            continue
+        for r, er in enumerate(rows[t]):
+            if er == 0:
+                continue
+            for c, ek in enumerate(rows[k]):
+                if ek != 0:
+                    combined[(r, c)] = combined.get((r, c), Fraction(0)) + value * er * ek
+    return {key: v for key, v in combined.items() if v != 0}
 
 
 def _verify(
@@ -620,17 +629,8 @@ def _certify_potentials(
     pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
                                                  strict=True) if value != 0}
     lam = _edge_multipliers(prob, u, dag_lam)
-    if embeddings.is_onehot:
-        entries = pot
-    else:
-        rows = [list(r) for r in embeddings.exact_matrix()]
-        entries = {}
-        for (t, k), value in pot.items():
-            for r, er in enumerate(rows[t]):
-                for c, ek in enumerate(rows[k]):
-                    if er != 0 and ek != 0:
-                        entries[(r, c)] = entries.get((r, c), Fraction(0)) + er * value * ek
-        entries = {key: v for key, v in entries.items() if v != 0}
+    rows = _exact_rows(embeddings)
+    entries = pot if rows is None else _expand_exact(pot, rows)
     return SVMCertificate(entries, embeddings.dim, lam, _verify(cons, entries, lam, embeddings), corrections)
 
 
