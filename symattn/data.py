@@ -79,7 +79,11 @@ class Vocabulary:
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> Vocabulary:
-        """A vocabulary whose token ``i`` is called ``names[i]``."""
+        """A vocabulary whose token ``i`` is called ``names[i]``.
+
+        >>> Vocabulary.from_names(['x', 'y']).names
+        ('x', 'y')
+        """
         names = tuple(names)
         if not names:
             raise InvalidInput("a vocabulary needs at least one token name")
@@ -91,7 +95,11 @@ class Vocabulary:
 
     @property
     def is_default(self) -> bool:
-        """True when the names are just the ids (files then store the vocabulary as ``K``)."""
+        """True when the names are just the ids (files then store the vocabulary as ``K``).
+
+        >>> Vocabulary(2).is_default, Vocabulary.from_names(['a']).is_default
+        (True, False)
+        """
         return all(name == str(i) for i, name in enumerate(self.names))
 
     def __len__(self) -> int:
@@ -155,7 +163,11 @@ class Sample:
 
     @property
     def query(self) -> int:
-        """The query token :math:`k = x_T`."""
+        """The query token :math:`k = x_T`.
+
+        >>> Sample((0, 1), 0).query
+        1
+        """
         return self.tokens[-1]
 
 
@@ -201,7 +213,11 @@ class CountsView:
 
     @property
     def nnz(self) -> int:
-        """Number of (sample, distinct token) entries."""
+        """Number of (sample, distinct token) entries.
+
+        >>> Dataset.from_samples([([0, 0, 1], 0)], vocab=2).counts.nnz
+        2
+        """
         return int(self.token.shape[0])
 
 
@@ -353,7 +369,11 @@ class Dataset:
 
     @property
     def K(self) -> int:
-        """Vocabulary size."""
+        """Vocabulary size.
+
+        >>> Dataset.from_samples([([0], 0)], vocab=4).K
+        4
+        """
         return self.vocab.size
 
     def __getitem__(self, i: int) -> Sample:
@@ -368,17 +388,30 @@ class Dataset:
 
     @property
     def lengths(self) -> np.ndarray:
-        """Sequence lengths, shape (n,)."""
+        """Sequence lengths, shape (n,).
+
+        >>> Dataset.from_samples([([0], 0), ([0, 1, 1], 1)], vocab=2).lengths.tolist()
+        [1, 3]
+        """
         return np.diff(self.offsets)
 
     @cached_property
     def queries(self) -> np.ndarray:
-        """Query token of each sample, shape (n,)."""
+        """Query token of each sample, shape (n,).
+
+        >>> Dataset.from_samples([([0], 0), ([0, 1], 1)], vocab=2).queries.tolist()
+        [0, 1]
+        """
         return _frozen(self.tokens[self.offsets[1:] - 1].copy())
 
     @cached_property
     def counts(self) -> CountsView:
-        """The compressed (sample, distinct token, count) view; computed once."""
+        """The compressed (sample, distinct token, count) view; computed once.
+
+        >>> c = Dataset.from_samples([([1, 0, 1], 1)], vocab=2).counts
+        >>> c.token.tolist(), c.count.tolist(), c.label_entry.tolist()
+        ([0, 1], [1, 2], [1])
+        """
         n, K = len(self), self.K
         sample_of_pos = np.repeat(np.arange(n, dtype=np.int64), self.lengths)
         keys, counts = np.unique(sample_of_pos * K + self.tokens, return_counts=True)

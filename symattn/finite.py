@@ -85,7 +85,12 @@ class FinBasis:
 
     @property
     def dim(self) -> int:
-        """:math:`\\dim S_{fin}`."""
+        """:math:`\\dim S_{fin}`.
+
+        >>> from symattn.data import Dataset
+        >>> fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).dim
+        1
+        """
         return int(self.coef.shape[0])
 
     def _pair_potentials(self, W: np.ndarray) -> np.ndarray:
@@ -350,17 +355,35 @@ class FiniteResult:
 
     @property
     def dim(self) -> int:
-        """:math:`\\dim S_{fin}`."""
+        """:math:`\\dim S_{fin}`.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> fin.dim
+        1
+        """
         return self.basis.dim
 
     @property
     def success(self) -> bool:
-        """True when ``status`` is ``CONVERGED``."""
+        """True when ``status`` is ``CONVERGED``.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> fin.status.value, fin.success
+        ('converged', True)
+        """
         return self.status is FiniteStatus.CONVERGED
 
     @property
     def certified(self) -> bool:
-        """Gradient norm at most 1e-12, Hessian positive definite on :math:`S_{fin}`, bound finite."""
+        """Gradient norm at most 1e-12, Hessian positive definite on :math:`S_{fin}`, bound finite.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> fin.certified, fin.grad_norm <= 1e-12 < fin.hessian_min_eig
+        (True, True)
+        """
         return (self.grad_norm <= GRAD_TOL and self.hessian_min_eig > 0
                 and bool(np.isfinite(self.error_bound)))
 

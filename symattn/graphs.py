@@ -79,7 +79,13 @@ class TopSCCs:
 
     @property
     def unique(self) -> bool:
-        """True when exactly one SCC is maximal and no present token is unseen."""
+        """True when exactly one SCC is maximal and no present token is unseen.
+
+        >>> from symattn.data import Dataset
+        >>> pg = priority_graphs(Dataset.from_samples([([1, 2], 1), ([0, 2], 0)], vocab=3))
+        >>> pg.top_sccs([1, 2]).unique, pg.top_sccs([0, 1, 2]).unique
+        (True, False)
+        """
         return len(self.sccs) == 1 and not self.unseen
 
 
@@ -115,7 +121,13 @@ class TokenGraph:
     # -- views --------------------------------------------------------------------------
     @cached_property
     def graph(self) -> nx.DiGraph:
-        """:math:`G_k` as a networkx graph on token ids (node attribute ``scc``)."""
+        """:math:`G_k` as a networkx graph on token ids (node attribute ``scc``).
+
+        >>> from symattn.data import Dataset
+        >>> g = priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2))[1].graph
+        >>> sorted(g.edges), g.nodes[0]['scc']
+        ([(0, 1)], 0)
+        """
         graph = nx.DiGraph()
         graph.add_nodes_from(
             (int(t), {"scc": int(c)}) for t, c in zip(self.nodes, self.component, strict=True)
@@ -125,7 +137,14 @@ class TokenGraph:
 
     @cached_property
     def condensation(self) -> nx.DiGraph:
-        """The condensation DAG on SCC indices (node attribute ``members``)."""
+        """The condensation DAG on SCC indices (node attribute ``members``).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+        >>> c = priority_graphs(ds)[2].condensation
+        >>> sorted(c.edges), c.nodes[0]['members']
+        ([(0, 1)], (0, 1))
+        """
         dag = nx.DiGraph()
         dag.add_nodes_from((c, {"members": members}) for c, members in enumerate(self.sccs))
         dag.add_edges_from(self.dag)
@@ -148,7 +167,12 @@ class TokenGraph:
 
     @property
     def cyclic(self) -> bool:
-        """True when some SCC has more than one token."""
+        """True when some SCC has more than one token.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2))[1].cyclic
+        True
+        """
         return any(len(scc) > 1 for scc in self.sccs)
 
     def __contains__(self, token: object) -> bool:
@@ -270,12 +294,22 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
     @property
     def n_edges(self) -> int:
-        """Total number of edges over all :math:`G_k`."""
+        """Total number of edges over all :math:`G_k`.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0), ([1, 0], 0)], vocab=2)).n_edges
+        2
+        """
         return sum(g.edges.shape[0] for g in self.graphs.values())
 
     @property
     def cyclic(self) -> bool:
-        """True when some :math:`G_k` has an SCC of more than one token."""
+        """True when some :math:`G_k` has an SCC of more than one token.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0), ([1, 0], 0)], vocab=2)).cyclic
+        False
+        """
         return any(g.cyclic for g in self.graphs.values())
 
     def sample_scc(self, i: int) -> tuple[int, ...]:

@@ -110,12 +110,22 @@ class SVMConstraints:
 
     @property
     def n_equalities(self) -> int:
-        """Number of within-SCC equality constraints."""
+        """Number of within-SCC equality constraints.
+
+        >>> from symattn.data import Dataset
+        >>> svm_constraints(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).n_equalities
+        2
+        """
         return int(self.equality.sum())
 
     @property
     def n_inequalities(self) -> int:
-        """Number of cross-SCC margin constraints."""
+        """Number of cross-SCC margin constraints.
+
+        >>> from symattn.data import Dataset
+        >>> svm_constraints(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).n_inequalities
+        2
+        """
         return len(self) - self.n_equalities
 
 
@@ -247,7 +257,13 @@ class KKTResiduals:
 
     @property
     def max(self) -> float:
-        """The largest of the four."""
+        """The largest of the four.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.residuals.max <= TOLERANCE
+        True
+        """
         return max(self.primal, self.dual_sign, self.complementarity, self.stationarity)
 
 
@@ -262,7 +278,13 @@ class KKTChecks:
 
     @property
     def holds(self) -> bool:
-        """True when all four hold: the certified ``W`` is the unique optimum."""
+        """True when all four hold: the certified ``W`` is the unique optimum.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certificate.checks.holds
+        True
+        """
         return self.primal_feasibility and self.dual_signs and self.complementarity and self.stationarity
 
 
@@ -291,7 +313,13 @@ class SVMCertificate:
     corrections: int = 0
 
     def matrix(self) -> list[list[Fraction]]:
-        """The exact :math:`d \\times d` matrix as lists of ``Fraction``."""
+        """The exact :math:`d \\times d` matrix as lists of ``Fraction``.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> [str(v) for v in res.certificate.matrix()[0]]
+        ['0', '0', '1/3']
+        """
         rows = [[Fraction(0)] * self.dim for _ in range(self.dim)]
         for (r, c), value in self.entries.items():
             rows[r][c] = value
@@ -299,7 +327,13 @@ class SVMCertificate:
 
     @property
     def norm_squared(self) -> Fraction:
-        """:math:`\\|W\\|_F^2`, exactly."""
+        """:math:`\\|W\\|_F^2`, exactly.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certificate.norm_squared
+        Fraction(2, 3)
+        """
         return sum((v * v for v in self.entries.values()), Fraction(0))
 
 
@@ -372,12 +406,24 @@ class SVMResult:
 
     @property
     def success(self) -> bool:
-        """True when ``status`` is ``OPTIMAL``."""
+        """True when ``status`` is ``OPTIMAL``.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.status.value, res.success
+        ('optimal', True)
+        """
         return self.status is SVMStatus.OPTIMAL
 
     @property
     def certified(self) -> bool:
-        """True when an exact certificate exists and all four KKT checks hold."""
+        """True when an exact certificate exists and all four KKT checks hold.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certified
+        True
+        """
         return self.certificate is not None and self.certificate.checks.holds
 
 
