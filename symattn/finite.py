@@ -483,6 +483,26 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     :math:`S_{fin}` is reported (positive: unique minimiser) with the error bound
     :math:`2\|\nabla\|/\lambda_{min}`.
 
+    Parameters
+    ----------
+    data : Dataset or PriorityGraphs
+        The dataset, or its graphs (reused instead of rebuilt).
+    max_iter : int
+        Most Newton steps (a positive integer).
+
+    Returns
+    -------
+    FiniteResult
+        :math:`W^{fin}` (``W``, shape (d, d)), its coordinates ``theta`` in ``basis``, the reduced
+        ``loss``, ``grad_norm``, ``hessian_min_eig``, ``error_bound``, ``iterations`` and
+        ``status`` (``CONVERGED``, ``STALLED`` or ``SINGULAR``); ``W`` is zero when
+        :math:`S_{fin} = \{0\}` (every graph acyclic).
+
+    Raises
+    ------
+    InvalidInput
+        When ``data`` is not a Dataset or PriorityGraphs, or ``max_iter`` is not a positive integer.
+
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1)], vocab=3)
     >>> fin = finite_component(ds)

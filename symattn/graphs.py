@@ -345,6 +345,23 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     Vectorised over samples; linear in the number of (sample, distinct token) entries plus
     the sort of the edges, with no recursion, so a million edges are fine.
 
+    Parameters
+    ----------
+    dataset : Dataset
+        The training data.
+
+    Returns
+    -------
+    PriorityGraphs
+        A mapping from each query token :math:`k` to its :class:`TokenGraph` (nodes, edges, SCCs
+        in topological order highest first, condensation DAG), plus ``label_scc`` per sample and
+        ``in_label_scc`` per entry of ``dataset.counts``.
+
+    Raises
+    ------
+    InvalidInput
+        When ``dataset`` is not a Dataset.
+
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 0), ([1, 1], 1)], vocab=2)
     >>> pg = priority_graphs(ds)

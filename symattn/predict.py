@@ -317,8 +317,24 @@ class Prediction:
 def predict(dataset: Dataset) -> Prediction:
     """Solve for :math:`W^{svm}` and :math:`W^{fin}` and bundle the theory's predictions.
 
-    Raises :class:`~symattn.errors.Infeasible` (with the Farkas certificate) when the
-    graph-SVM has no solution (dependent embeddings).
+    Parameters
+    ----------
+    dataset : Dataset
+        The training data (any embeddings with independent rows).
+
+    Returns
+    -------
+    Prediction
+        :math:`W^{svm}` and :math:`W^{fin}` with their solver results, the graphs, the reduced
+        data, and the derived predictions (retrieved sets, within-SCC distributions,
+        :meth:`Prediction.distances`, :meth:`Prediction.predict_retrieval`).
+
+    Raises
+    ------
+    Infeasible
+        With the Farkas certificate, when the graph-SVM has no solution (dependent embeddings).
+    InvalidInput
+        When ``dataset`` is not a Dataset.
 
     >>> from symattn.data import Dataset
     >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
