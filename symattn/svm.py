@@ -621,6 +621,12 @@ def solve_graph_svm(
     """
     if not isinstance(dataset, Dataset):
         raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
+    if constraints is not None and not isinstance(constraints, SVMConstraints):
+        raise InvalidInput(
+            f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"
+        )
+    if certify is not None and not isinstance(certify, bool | np.bool_):
+        raise InvalidInput(f"certify={certify!r} must be True, False or None")
     embeddings = dataset.embeddings
     cons = constraints if constraints is not None else svm_constraints(dataset)
     if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= embeddings.size:

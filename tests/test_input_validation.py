@@ -59,6 +59,8 @@ BAD_CALLS = [
     ("svm_constraints non-dataset", lambda: svm_constraints([([0, 1], 0)]), "needs a Dataset or its"),
     ("svm_constraints None", lambda: svm_constraints(None), "got NoneType"),
     ("solve_graph_svm graphs", lambda: solve_graph_svm(GRAPHS), "needs a Dataset"),
+    ("solve_graph_svm constraints", lambda: solve_graph_svm(DS, constraints=GRAPHS), "SVMConstraints"),
+    ("solve_graph_svm certify", lambda: solve_graph_svm(DS, certify="x"), "certify='x'"),
 ]
 
 
