@@ -10,6 +10,8 @@ where the data are exact. See ``docs/`` and ``THEORY`` in the README.
 ((0, 1), (2,))
 """
 
+import logging
+
 from symattn.data import CountsView, Dataset, Sample, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
 from symattn.errors import (
@@ -92,6 +94,10 @@ from symattn.train import (
 )
 
 __version__ = "0.1.0"
+
+# The library reports through this logger and never prints: without a handler of the
+# application's own, messages go nowhere (not to stderr through logging's last resort).
+logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
     "CertificateError",
