@@ -57,5 +57,5 @@ def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
         if np.asarray(value).dtype == object:
             raise TypeError(f"array {name!r} has dtype object, which .npz cannot hold safely")
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, allow_pickle=False, **arrays)
     return atomic_write_bytes(path, buffer.getvalue())

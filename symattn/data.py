@@ -318,7 +318,8 @@ class Dataset:
             if n_dropped:
                 logger.info("dropped %d unrealizable sample(s) of %d", n_dropped, labels.size)
                 tokens, offsets, labels = _select(tokens, offsets, labels, np.flatnonzero(keep))
-        return cls(tokens, offsets, labels, voc, embeddings, n_dropped)
+        emb = Embeddings.onehot(voc.size) if embeddings is None else embeddings
+        return cls(tokens, offsets, labels, voc, emb, n_dropped)
 
     @classmethod
     def from_samples(

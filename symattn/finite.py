@@ -180,7 +180,12 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     """
     graphs = _as_graphs(data, "fin_basis")
     emb = graphs.dataset.embeddings
-    tokens, queries, rows, cols, vals, blocks = [], [], [], [], [], []
+    tokens: list[int] = []
+    queries: list[int] = []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    blocks: list[tuple[int, int]] = []
     gen = 0
     for k, g in graphs.items():
         for scc in g.sccs:

@@ -137,7 +137,7 @@ def graph_families(
         low = max(min_tokens, 2 if want_cycle else 1)
         m = draw(st.integers(low, max(low, max_tokens)))
         others = draw(
-            st.lists(st.integers(0, K - 1).filter(lambda t, k=k: t != k), min_size=m - 1, max_size=m - 1,
+            st.lists(st.integers(0, K - 1).filter(k.__ne__), min_size=m - 1, max_size=m - 1,
                      unique=True)
         )
         family[k] = _draw_graph(draw, [k, *others], k, want_cycle)
@@ -147,11 +147,10 @@ def graph_families(
 def _resolve_embeddings(
     draw: st.DrawFn, spec: Embeddings | EmbeddingKind | str | SearchStrategy | None, K: int
 ) -> Embeddings | None:
-    if isinstance(spec, SearchStrategy):
-        spec = draw(spec)
-    if spec is None or isinstance(spec, Embeddings):
-        return spec
-    return draw(embeddings_for(K, kind=spec))
+    value: Embeddings | EmbeddingKind | str | None = draw(spec) if isinstance(spec, SearchStrategy) else spec
+    if value is None or isinstance(value, Embeddings):
+        return value
+    return draw(embeddings_for(K, kind=value))
 
 
 @st.composite
