@@ -174,8 +174,8 @@ class Sample:
 def _as_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise InvalidInput(
-            f"{what} {value!r} is not an integer token id; pass a Python or NumPy integer (no float or "
-            "string is converted)"
+            f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
+            "booleans are not converted)"
         )
     return int(value)
 
@@ -378,6 +378,7 @@ class Dataset:
         return self.vocab.size
 
     def __getitem__(self, i: int) -> Sample:
+        i = _as_int(i, "sample index")
         if not -len(self) <= i < len(self):
             raise IndexError(f"sample index {i} out of range for n={len(self)}")
         i %= len(self)

@@ -284,7 +284,7 @@ class Prediction:
         """
         if isinstance(sequence, str | bytes) or not isinstance(sequence, Iterable):
             raise InvalidInput(f"sequence {sequence!r} must be a list of token ids (the query last)")
-        tokens = [_as_int(t, "token") for t in sequence]
+        tokens = [_as_int(t, "token id") for t in sequence]
         K = self.dataset.K
         if not tokens:
             raise InvalidInput("a sequence needs at least one token (its query)")

@@ -27,6 +27,8 @@ BAD_CALLS = [
     ("vocab=2.5", lambda: Dataset.from_arrays([0], [0, 1], [0], vocab=2.5), "vocab=2.5"),
     ("from_samples vocab=True", lambda: Dataset.from_samples([([0], 0)], vocab=True), "vocab=True"),
     ("float tokens", lambda: Dataset.from_arrays([0.5], [0, 1], [0]), "dtype float64"),
+    ("sample of a float index", lambda: DS[1.0], "sample index 1.0"),
+    ("sample of a string index", lambda: DS["1"], "sample index '1'"),
     ("subset of a float", lambda: DS.subset([0.7]), r"subset indices .* dtype float64 \(e\.g\. 0\.7\)"),
     ("subset of a string", lambda: DS.subset(["a"]), "subset indices .* 'a'"),
     ("given rows an int", lambda: Embeddings.given(5), "embedding rows 5"),
