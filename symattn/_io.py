@@ -17,6 +17,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
     The bytes go to a temporary file in the same directory, are flushed to disk, and the
     temporary file then replaces ``path`` (``os.replace`` is atomic on POSIX and Windows).
+
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> atomic_write_bytes(folder / "a.bin", b"xy").read_bytes(), sorted(p.name for p in folder.iterdir())
+    (b'xy', ['a.bin'])
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -34,15 +38,24 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 ``text`` atomically (see :func:`atomic_write_bytes`)."""
+    """Write UTF-8 ``text`` atomically (see :func:`atomic_write_bytes`).
+
+    >>> atomic_write_text(Path(tempfile.mkdtemp()) / "sub" / "a.txt", "é").read_text(encoding="utf-8")
+    'é'
+    """
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
-    """Save arrays as an uncompressed ``.npz`` atomically; object arrays are refused."""
+    """Save arrays as an uncompressed ``.npz`` atomically; object arrays are refused.
+
+    >>> path = atomic_save_npz(Path(tempfile.mkdtemp()) / "a.npz", w=np.eye(2))
+    >>> np.load(path, allow_pickle=False)["w"].tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
     for name, value in arrays.items():
         if np.asarray(value).dtype == object:
             raise TypeError(f"array {name!r} has dtype object, which .npz cannot hold safely")
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, allow_pickle=False, **arrays)
     return atomic_write_bytes(path, buffer.getvalue())

@@ -79,7 +79,11 @@ class Vocabulary:
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> Vocabulary:
-        """A vocabulary whose token ``i`` is called ``names[i]``."""
+        """A vocabulary whose token ``i`` is called ``names[i]``.
+
+        >>> Vocabulary.from_names(['x', 'y']).names
+        ('x', 'y')
+        """
         names = tuple(names)
         if not names:
             raise InvalidInput("a vocabulary needs at least one token name")
@@ -91,20 +95,33 @@ class Vocabulary:
 
     @property
     def is_default(self) -> bool:
-        """True when the names are just the ids (files then store the vocabulary as ``K``)."""
+        """True when the names are just the ids (files then store the vocabulary as ``K``).
+
+        >>> Vocabulary(2).is_default, Vocabulary.from_names(['a']).is_default
+        (True, False)
+        """
         return all(name == str(i) for i, name in enumerate(self.names))
 
     def __len__(self) -> int:
         return self.size
 
     def name(self, token: int) -> str:
-        """The name of token id ``token``."""
+        """The name of token id ``token``.
+
+        >>> Vocabulary.from_names(["a", "b"]).name(1)
+        'b'
+        """
+        token = _as_int(token, "token")
         if not 0 <= token < self.size:
             raise InvalidInput(f"token {token} is out of range for K={self.size} (ids 0..{self.size - 1})")
         return self.names[token]
 
     def index(self, name: str) -> int:
-        """The id of the token called ``name``."""
+        """The id of the token called ``name``.
+
+        >>> Vocabulary.from_names(["a", "b"]).index("b")
+        1
+        """
         try:
             return self._index[name]
         except KeyError:
@@ -146,13 +163,20 @@ class Sample:
 
     @property
     def query(self) -> int:
-        """The query token :math:`k = x_T`."""
+        """The query token :math:`k = x_T`.
+
+        >>> Sample((0, 1), 0).query
+        1
+        """
         return self.tokens[-1]
 
 
 def _as_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidInput(f"{what} {value!r} is not an integer token id")
+        raise InvalidInput(
+            f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
+            "booleans are not converted)"
+        )
     return int(value)
 
 
@@ -189,7 +213,11 @@ class CountsView:
 
     @property
     def nnz(self) -> int:
-        """Number of (sample, distinct token) entries."""
+        """Number of (sample, distinct token) entries.
+
+        >>> Dataset.from_samples([([0, 0, 1], 0)], vocab=2).counts.nnz
+        2
+        """
         return int(self.token.shape[0])
 
 
@@ -290,7 +318,8 @@ class Dataset:
             if n_dropped:
                 logger.info("dropped %d unrealizable sample(s) of %d", n_dropped, labels.size)
                 tokens, offsets, labels = _select(tokens, offsets, labels, np.flatnonzero(keep))
-        return cls(tokens, offsets, labels, voc, embeddings, n_dropped)
+        emb = Embeddings.onehot(voc.size) if embeddings is None else embeddings
+        return cls(tokens, offsets, labels, voc, emb, n_dropped)
 
     @classmethod
     def from_samples(
@@ -309,7 +338,7 @@ class Dataset:
         """
         voc = vocab if isinstance(vocab, Vocabulary) else None
         if vocab is not None and voc is None and not isinstance(vocab, int | np.integer):
-            voc = Vocabulary.from_names(vocab)  # type: ignore[arg-type]
+            voc = _as_vocab(vocab, np.zeros(0, np.int64), np.zeros(0, np.int64), embeddings)
         seqs: list[np.ndarray] = []
         labels: list[int] = []
         for i, item in enumerate(samples):
@@ -341,10 +370,15 @@ class Dataset:
 
     @property
     def K(self) -> int:
-        """Vocabulary size."""
+        """Vocabulary size.
+
+        >>> Dataset.from_samples([([0], 0)], vocab=4).K
+        4
+        """
         return self.vocab.size
 
     def __getitem__(self, i: int) -> Sample:
+        i = _as_int(i, "sample index")
         if not -len(self) <= i < len(self):
             raise IndexError(f"sample index {i} out of range for n={len(self)}")
         i %= len(self)
@@ -356,17 +390,30 @@ class Dataset:
 
     @property
     def lengths(self) -> np.ndarray:
-        """Sequence lengths, shape (n,)."""
+        """Sequence lengths, shape (n,).
+
+        >>> Dataset.from_samples([([0], 0), ([0, 1, 1], 1)], vocab=2).lengths.tolist()
+        [1, 3]
+        """
         return np.diff(self.offsets)
 
     @cached_property
     def queries(self) -> np.ndarray:
-        """Query token of each sample, shape (n,)."""
+        """Query token of each sample, shape (n,).
+
+        >>> Dataset.from_samples([([0], 0), ([0, 1], 1)], vocab=2).queries.tolist()
+        [0, 1]
+        """
         return _frozen(self.tokens[self.offsets[1:] - 1].copy())
 
     @cached_property
     def counts(self) -> CountsView:
-        """The compressed (sample, distinct token, count) view; computed once."""
+        """The compressed (sample, distinct token, count) view; computed once.
+
+        >>> c = Dataset.from_samples([([1, 0, 1], 1)], vocab=2).counts
+        >>> c.token.tolist(), c.count.tolist(), c.label_entry.tolist()
+        ([0, 1], [1, 2], [1])
+        """
         n, K = len(self), self.K
         sample_of_pos = np.repeat(np.arange(n, dtype=np.int64), self.lengths)
         keys, counts = np.unique(sample_of_pos * K + self.tokens, return_counts=True)
@@ -381,8 +428,13 @@ class Dataset:
         )
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Dataset:
-        """The dataset of the samples at ``indices`` (same vocabulary and embeddings)."""
-        idx = np.asarray(indices, dtype=np.int64)
+        """The dataset of the samples at ``indices`` (same vocabulary and embeddings).
+
+        >>> ds = Dataset.from_samples([([0], 0), ([1], 1), ([0, 1], 0)], vocab=2)
+        >>> [s.label for s in ds.subset([2, -2])]
+        [0, 1]
+        """
+        idx = _int_array(indices, "subset indices")
         if idx.size == 0:
             raise InvalidInput("a subset needs at least one sample index")
         if np.any((idx < -len(self)) | (idx >= len(self))):
@@ -391,7 +443,12 @@ class Dataset:
         return Dataset(tokens, offsets, labels, self.vocab, self.embeddings)
 
     def with_embeddings(self, embeddings: Embeddings) -> Dataset:
-        """The same samples with other embeddings."""
+        """The same samples with other embeddings.
+
+        >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+        >>> ds.with_embeddings(Embeddings.equicorrelated(2, 0.5)).embeddings.kind.value
+        'equicorrelated'
+        """
         return Dataset(self.tokens, self.offsets, self.labels, self.vocab, embeddings)
 
     def __eq__(self, other: object) -> bool:
@@ -426,7 +483,10 @@ def _int_array(values: object, what: str) -> np.ndarray:
     if array.ndim != 1:
         raise InvalidInput(f"{what} must be one-dimensional, got shape {array.shape}")
     if array.dtype.kind not in "iu":
-        raise InvalidInput(f"{what} must hold integer token ids, got dtype {array.dtype}")
+        raise InvalidInput(
+            f"{what} must hold integer token ids or indices, got dtype {array.dtype} "
+            f"(e.g. {array.flat[0].item()!r}); floats and strings are not converted"
+        )
     return array.astype(np.int64)
 
 
@@ -493,8 +553,8 @@ def _as_vocab(
         return Vocabulary(max(top + 1, 1))
     if isinstance(vocab, int | np.integer) and not isinstance(vocab, bool):
         return Vocabulary(int(vocab))
-    if isinstance(vocab, str):
-        raise InvalidInput(f"vocab={vocab!r} is a string; pass K or a list of names")
+    if isinstance(vocab, str | bool) or not isinstance(vocab, Iterable):
+        raise InvalidInput(f"vocab={vocab!r} is not a vocabulary; pass a Vocabulary, K or a list of names")
     return Vocabulary.from_names(vocab)
 
 

@@ -16,7 +16,7 @@ array([[1., 0., 0.],
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -118,7 +118,11 @@ class Embeddings:
     # -- constructors -------------------------------------------------------------------
     @classmethod
     def onehot(cls, size: int) -> Embeddings:
-        """One-hot rows :math:`E = I_K` (exact)."""
+        """One-hot rows :math:`E = I_K` (exact).
+
+        >>> Embeddings.onehot(2).matrix().tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+        """
         size = _check_size("K", size)
         return cls(EmbeddingKind.ONEHOT, size, size)
 
@@ -163,6 +167,8 @@ class Embeddings:
         True
         """
         size = _check_size("K", size)
+        if isinstance(rho, bool) or not isinstance(rho, int | float | np.integer | np.floating):
+            raise InvalidInput(f"rho={rho!r} must be a real number in (-1/(K-1), 1)")
         rho = float(rho)
         low = -1.0 / (size - 1) if size > 1 else -np.inf
         if not (low < rho < 1.0):
@@ -181,14 +187,25 @@ class Embeddings:
         True
         """
         if isinstance(rows, np.ndarray):
-            array = np.array(rows, dtype=np.float64)
+            try:
+                array = np.array(rows, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"embedding rows of dtype {rows.dtype} are not numbers: {exc}") from None
             if array.ndim != 2:
                 raise InvalidInput(f"embedding rows must be a 2-D array, got shape {array.shape}")
             exact = None
             if np.all(np.isfinite(array)) and np.all(array == np.round(array)):
                 exact = tuple(tuple(Fraction(int(v)) for v in row) for row in array)
             return cls(EmbeddingKind.GIVEN, array.shape[0], array.shape[1], rows=array, exact=exact)
-        table = [list(row) for row in rows]
+        if isinstance(rows, str | bytes) or not isinstance(rows, Iterable):
+            raise InvalidInput(
+                f"embedding rows {rows!r} must be a list of rows (lists of numbers) or a 2-D array"
+            )
+        table = []
+        for r, row in enumerate(rows):
+            if isinstance(row, str | bytes) or not isinstance(row, Iterable):
+                raise InvalidInput(f"embedding row {r} is {row!r}; each row must be a list of numbers")
+            table.append(list(row))
         if not table or not table[0]:
             raise InvalidInput("embedding rows must be a non-empty list of non-empty lists")
         width = len(table[0])
@@ -216,27 +233,47 @@ class Embeddings:
     # -- views --------------------------------------------------------------------------
     @property
     def is_onehot(self) -> bool:
-        """True for :math:`E = I_K`, where token and embedding coordinates coincide."""
+        """True for :math:`E = I_K`, where token and embedding coordinates coincide.
+
+        >>> Embeddings.onehot(2).is_onehot, Embeddings.equicorrelated(2, 0.5).is_onehot
+        (True, False)
+        """
         return self.kind is EmbeddingKind.ONEHOT
 
     @property
     def is_exact(self) -> bool:
-        """True when every row is known as exact rationals (one-hot, or exact given rows)."""
+        """True when every row is known as exact rationals (one-hot, or exact given rows).
+
+        >>> Embeddings.given([[1, 2], [0, 1]]).is_exact, Embeddings.given([[0.5, 0.1], [0, 1]]).is_exact
+        (True, False)
+        """
         return self.is_onehot or self.exact is not None
 
     def matrix(self) -> np.ndarray:
-        """The :math:`K \\times d` float64 matrix (a fresh identity for one-hot)."""
+        """The :math:`K \\times d` float64 matrix (a fresh identity for one-hot).
+
+        >>> Embeddings.given([[1, 2], [0, 1]]).matrix().tolist()
+        [[1.0, 2.0], [0.0, 1.0]]
+        """
         if self.rows is None:
             return np.eye(self.size)
         return self.rows
 
     def gram(self) -> np.ndarray:
-        r"""The Gram matrix :math:`G = E E^\top` (:math:`K \times K`)."""
+        r"""The Gram matrix :math:`G = E E^\top` (:math:`K \times K`).
+
+        >>> Embeddings.given([[1, 2], [0, 1]]).gram().tolist()
+        [[5.0, 2.0], [2.0, 1.0]]
+        """
         matrix = self.matrix()
         return matrix @ matrix.T
 
     def exact_matrix(self) -> tuple[tuple[Fraction, ...], ...]:
-        """The rows as exact rationals; raises :class:`InvalidInput` when they are not exact."""
+        """The rows as exact rationals; raises :class:`InvalidInput` when they are not exact.
+
+        >>> Embeddings.given([['1/2', 0]]).exact_matrix()
+        ((Fraction(1, 2), Fraction(0, 1)),)
+        """
         if self.is_onehot:
             return tuple(
                 tuple(Fraction(int(i == j)) for j in range(self.size)) for i in range(self.size)
@@ -250,7 +287,11 @@ class Embeddings:
 
     @cached_property
     def rank(self) -> int:
-        """Rank of :math:`E` (exact when the rows are exact, else numpy's SVD rank)."""
+        """Rank of :math:`E` (exact when the rows are exact, else numpy's SVD rank).
+
+        >>> Embeddings.given([[1, 2], [2, 4]]).rank
+        1
+        """
         if self.is_onehot:
             return self.size
         if self.exact is not None:
@@ -259,12 +300,22 @@ class Embeddings:
 
     @property
     def is_independent(self) -> bool:
-        """True when the rows are linearly independent (rank K): the graph-SVM is then feasible."""
+        """True when the rows are linearly independent (rank K): the graph-SVM is then feasible.
+
+        >>> Embeddings.given([[1, 2], [2, 4]]).is_independent, Embeddings.onehot(3).is_independent
+        (False, True)
+        """
         return self.rank == self.size
 
     @cached_property
     def is_orthonormal(self) -> bool:
-        r"""True when :math:`E E^\top = I_K` (to 1e-12; exactly for exact rows)."""
+        r"""True when :math:`E E^\top = I_K` (to 1e-12; exactly for exact rows).
+
+        >>> Embeddings.orthonormal(2, 3, seed=0).is_orthonormal
+        True
+        >>> Embeddings.equicorrelated(2, 0.5).is_orthonormal
+        False
+        """
         if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
             return True
         if self.size > self.dim:

@@ -30,10 +30,10 @@ from functools import cached_property
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
-from symattn.data import Dataset
+from symattn.data import Dataset, _as_int
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
-from symattn.graphs import PriorityGraphs, priority_graphs
+from symattn.graphs import PriorityGraphs, _as_graphs
 from symattn.scores import check_weights, entry_potentials, segment_logsumexp
 
 __all__ = [
@@ -85,7 +85,12 @@ class FinBasis:
 
     @property
     def dim(self) -> int:
-        """:math:`\\dim S_{fin}`."""
+        """:math:`\\dim S_{fin}`.
+
+        >>> from symattn.data import Dataset
+        >>> fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).dim
+        1
+        """
         return int(self.coef.shape[0])
 
     def _pair_potentials(self, W: np.ndarray) -> np.ndarray:
@@ -173,9 +178,14 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     >>> b.dim, b.matrices()[0][:, 2].round(6).tolist()
     (1, [0.707107, -0.707107, 0.0])
     """
-    graphs = data if isinstance(data, PriorityGraphs) else priority_graphs(data)
+    graphs = _as_graphs(data, "fin_basis")
     emb = graphs.dataset.embeddings
-    tokens, queries, rows, cols, vals, blocks = [], [], [], [], [], []
+    tokens: list[int] = []
+    queries: list[int] = []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    blocks: list[tuple[int, int]] = []
     gen = 0
     for k, g in graphs.items():
         for scc in g.sccs:
@@ -254,7 +264,7 @@ def reduced_data(data: Dataset | PriorityGraphs) -> ReducedData:
     >>> red.token.tolist(), red.indptr.tolist(), red.query.tolist()
     ([0, 1, 0, 1, 1], [0, 2, 4, 5], [2, 2, 2])
     """
-    graphs = data if isinstance(data, PriorityGraphs) else priority_graphs(data)
+    graphs = _as_graphs(data, "reduced_data")
     c = graphs.dataset.counts
     keep = np.flatnonzero(graphs.in_label_scc)
     sample = c.sample[keep]
@@ -265,17 +275,36 @@ def reduced_data(data: Dataset | PriorityGraphs) -> ReducedData:
     return ReducedData(c.n, c.query, c.label, indptr, token, c.count[keep], sample, keep, label_entry)
 
 
-def reduced_loss(dataset: Dataset, W: np.ndarray, reduced: ReducedData | None = None) -> float:
+def reduced_loss(
+    dataset: Dataset | PriorityGraphs, W: np.ndarray, reduced: ReducedData | None = None
+) -> float:
     r""":math:`\mathcal L_{red}(W) = \frac1n \sum_i \big[\operatorname{lse}_{j \in C_{y_i}}(u_j + \log c_j)
     - u_{y_i} - \log c_{y_i}\big]`, in log-space.
+
+    ``dataset`` may be a :class:`~symattn.data.Dataset` or its
+    :class:`~symattn.graphs.PriorityGraphs`; ``reduced`` (default :func:`reduced_data`) must
+    come from the same dataset.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
     >>> bool(np.isclose(reduced_loss(ds, np.zeros((3, 3))), np.log(2)))
     True
     """
-    red = reduced if reduced is not None else reduced_data(dataset)
-    z = entry_potentials(dataset, W)[red.entry] + np.log(red.count)
+    data = dataset.dataset if isinstance(dataset, PriorityGraphs) else dataset
+    if not isinstance(data, Dataset):
+        raise InvalidInput(f"reduced_loss needs a Dataset or its PriorityGraphs, got {type(data).__name__}")
+    if reduced is None:
+        red = reduced_data(dataset)
+    elif not isinstance(reduced, ReducedData):
+        raise InvalidInput(f"reduced must be a ReducedData (see reduced_data), got {type(reduced).__name__}")
+    elif reduced.n != data.n or (reduced.entry.size and int(reduced.entry.max()) >= data.counts.nnz):
+        raise InvalidInput(
+            f"reduced was built from another dataset (n={reduced.n}, this one has n={data.n}); "
+            "pass reduced_data(dataset) of this dataset"
+        )
+    else:
+        red = reduced
+    z = entry_potentials(data, W)[red.entry] + np.log(red.count)
     return float(np.sum(segment_logsumexp(z, red.indptr) - z[red.label_entry]) / red.n)
 
 
@@ -331,17 +360,35 @@ class FiniteResult:
 
     @property
     def dim(self) -> int:
-        """:math:`\\dim S_{fin}`."""
+        """:math:`\\dim S_{fin}`.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> fin.dim
+        1
+        """
         return self.basis.dim
 
     @property
     def success(self) -> bool:
-        """True when ``status`` is ``CONVERGED``."""
+        """True when ``status`` is ``CONVERGED``.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> fin.status.value, fin.success
+        ('converged', True)
+        """
         return self.status is FiniteStatus.CONVERGED
 
     @property
     def certified(self) -> bool:
-        """Gradient norm at most 1e-12, Hessian positive definite on :math:`S_{fin}`, bound finite."""
+        """Gradient norm at most 1e-12, Hessian positive definite on :math:`S_{fin}`, bound finite.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> fin.certified, fin.grad_norm <= 1e-12 < fin.hessian_min_eig
+        (True, True)
+        """
         return (self.grad_norm <= GRAD_TOL and self.hessian_min_eig > 0
                 and bool(np.isfinite(self.error_bound)))
 
@@ -397,6 +444,17 @@ class _Objective:
         return (first - P.T @ P) / self.red.n
 
 
+def _as_count(value: object, what: str) -> int:
+    """A positive integer option, refusing floats, strings and booleans."""
+    try:
+        count = _as_int(value, what)
+    except InvalidInput:
+        raise InvalidInput(f"{what}={value!r} must be a positive integer") from None
+    if count < 1:
+        raise InvalidInput(f"{what}={count} must be at least 1")
+    return count
+
+
 def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[csr_matrix, csc_matrix]:
     """Entry potentials as a function of the coordinates: ``select`` (entry -> pair) for
     orthonormal embeddings, where they are ``select @ coefᵀ θ``; a dense Jacobian otherwise."""
@@ -430,15 +488,34 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     :math:`S_{fin}` is reported (positive: unique minimiser) with the error bound
     :math:`2\|\nabla\|/\lambda_{min}`.
 
+    Parameters
+    ----------
+    data : Dataset or PriorityGraphs
+        The dataset, or its graphs (reused instead of rebuilt).
+    max_iter : int
+        Most Newton steps (a positive integer).
+
+    Returns
+    -------
+    FiniteResult
+        :math:`W^{fin}` (``W``, shape (d, d)), its coordinates ``theta`` in ``basis``, the reduced
+        ``loss``, ``grad_norm``, ``hessian_min_eig``, ``error_bound``, ``iterations`` and
+        ``status`` (``CONVERGED``, ``STALLED`` or ``SINGULAR``); ``W`` is zero when
+        :math:`S_{fin} = \{0\}` (every graph acyclic).
+
+    Raises
+    ------
+    InvalidInput
+        When ``data`` is not a Dataset or PriorityGraphs, or ``max_iter`` is not a positive integer.
+
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1)], vocab=3)
     >>> fin = finite_component(ds)
     >>> round(float(fin.W[1, 2] - fin.W[0, 2]), 12) == round(float(np.log(2)), 12)
     True
     """
-    graphs = data if isinstance(data, PriorityGraphs) else priority_graphs(data)
-    if max_iter < 1:
-        raise InvalidInput(f"max_iter={max_iter} must be at least 1")
+    graphs = _as_graphs(data, "finite_component")
+    max_iter = _as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)
     d = graphs.dataset.embeddings.dim

@@ -49,6 +49,7 @@ __all__ = ["DATASET_FORMAT", "dataset_from_json", "dataset_to_json", "load_datas
 DATASET_FORMAT = "symattn.dataset/1"
 _KEYS = {"format", "vocab", "embeddings", "samples", "description", "meta"}
 _MAX_FILE_BYTES = 2**31
+_SUFFIXES = (".json", ".txt")
 
 
 def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = False) -> Dataset:
@@ -61,8 +62,25 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
     drop_unrealizable : bool
         Drop (and count in ``n_dropped``) samples whose label is absent from their sequence
         instead of raising.
+
+    Returns
+    -------
+    Dataset
+        The validated dataset.
+
+    Raises
+    ------
+    FileFormatError
+        When the file cannot be read or is malformed; the message names the file and the place.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.txt"
+    >>> _ = path.write_text("a b -> a\\nb a -> a\\n")
+    >>> ds = load_dataset(path)
+    >>> ds.vocab.names, len(ds)
+    (('a', 'b'), 2)
     """
-    file = Path(path)
+    file = _as_path(path)
     try:
         if file.stat().st_size > _MAX_FILE_BYTES:
             raise FileFormatError(f"{file}: larger than 2 GiB; split the dataset")
@@ -85,20 +103,73 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
 
 
 def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write ``dataset`` atomically: JSON for ``.json`` paths, text otherwise.
+    """Write ``dataset`` atomically: JSON for ``.json`` paths, text for ``.txt`` paths.
 
     The text form holds one-hot datasets only (it has no place for embedding rows).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset to write.
+    path : str or PathLike
+        The target; its suffix (``.json`` or ``.txt``) chooses the format.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InvalidInput
+        For another suffix, or non-one-hot embeddings in a ``.txt`` file.
+    FileFormatError
+        When the file cannot be written (the message names the path and the reason).
+
+    >>> import tempfile, pathlib
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> path = save_dataset(ds, pathlib.Path(tempfile.mkdtemp()) / "d.json")
+    >>> json.loads(path.read_text())["samples"]
+    [{'tokens': [0, 1], 'label': 1}]
     """
-    file = Path(path)
-    if file.suffix.lower() == ".json":
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(f"save_dataset needs a Dataset, got {type(dataset).__name__}")
+    file = _as_path(path)
+    suffix = file.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InvalidInput(
+            f"{file}: unknown suffix {file.suffix!r}; a dataset file ends in one of {list(_SUFFIXES)}"
+        )
+    if suffix == ".json":
         text = json.dumps(dataset_to_json(dataset), indent=1, allow_nan=False) + "\n"
     else:
         text = _to_text(dataset)
-    return atomic_write_text(file, text)
+    try:
+        return atomic_write_text(file, text)
+    except OSError as exc:
+        raise FileFormatError(
+            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
+        ) from None
+
+
+def _as_path(path: object) -> Path:
+    if isinstance(path, str) and path:
+        return Path(path)
+    if isinstance(path, os.PathLike):
+        return Path(path)
+    raise InvalidInput(f"path {path!r} must be a non-empty string or a path-like object")
 
 
 def dataset_to_json(dataset: Dataset) -> dict[str, Any]:
-    """The JSON object of ``dataset`` (see the module docstring)."""
+    """The JSON object of ``dataset`` (see the module docstring).
+
+    >>> from symattn.data import Dataset
+    >>> obj = dataset_to_json(Dataset.from_samples([(["x", "y"], "y")], vocab=["x", "y"]))
+    >>> obj["vocab"], obj["embeddings"], obj["samples"]
+    (['x', 'y'], 'onehot', [{'tokens': ['x', 'y'], 'label': 'y'}])
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(f"dataset_to_json needs a Dataset, got {type(dataset).__name__}")
     names = dataset.vocab.names
     by_name = not dataset.vocab.is_default
     samples = []
@@ -129,7 +200,13 @@ def _exact_entry(value: Fraction) -> int | str:
 
 
 def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
-    """Build a dataset from a parsed JSON object, validating every field."""
+    """Build a dataset from a parsed JSON object, validating every field.
+
+    >>> ds = dataset_from_json({"format": "symattn.dataset/1", "vocab": 2,
+    ...                         "samples": [{"tokens": [0, 1], "label": 0}]})
+    >>> ds[0]
+    Sample(tokens=(0, 1), label=0)
+    """
     if not isinstance(obj, dict):
         raise FileFormatError(f"the top level must be a JSON object, got {type(obj).__name__}")
     unknown = sorted(set(obj) - _KEYS)

@@ -28,7 +28,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from symattn._arrays import unique_sorted
-from symattn.data import Dataset, Vocabulary
+from symattn.data import Dataset, Vocabulary, _as_int
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
@@ -79,7 +79,13 @@ class TopSCCs:
 
     @property
     def unique(self) -> bool:
-        """True when exactly one SCC is maximal and no present token is unseen."""
+        """True when exactly one SCC is maximal and no present token is unseen.
+
+        >>> from symattn.data import Dataset
+        >>> pg = priority_graphs(Dataset.from_samples([([1, 2], 1), ([0, 2], 0)], vocab=3))
+        >>> pg.top_sccs([1, 2]).unique, pg.top_sccs([0, 1, 2]).unique
+        (True, False)
+        """
         return len(self.sccs) == 1 and not self.unseen
 
 
@@ -115,7 +121,13 @@ class TokenGraph:
     # -- views --------------------------------------------------------------------------
     @cached_property
     def graph(self) -> nx.DiGraph:
-        """:math:`G_k` as a networkx graph on token ids (node attribute ``scc``)."""
+        """:math:`G_k` as a networkx graph on token ids (node attribute ``scc``).
+
+        >>> from symattn.data import Dataset
+        >>> g = priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2))[1].graph
+        >>> sorted(g.edges), g.nodes[0]['scc']
+        ([(0, 1)], 0)
+        """
         graph = nx.DiGraph()
         graph.add_nodes_from(
             (int(t), {"scc": int(c)}) for t, c in zip(self.nodes, self.component, strict=True)
@@ -125,7 +137,14 @@ class TokenGraph:
 
     @cached_property
     def condensation(self) -> nx.DiGraph:
-        """The condensation DAG on SCC indices (node attribute ``members``)."""
+        """The condensation DAG on SCC indices (node attribute ``members``).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+        >>> c = priority_graphs(ds)[2].condensation
+        >>> sorted(c.edges), c.nodes[0]['members']
+        ([(0, 1)], (0, 1))
+        """
         dag = nx.DiGraph()
         dag.add_nodes_from((c, {"members": members}) for c, members in enumerate(self.sccs))
         dag.add_edges_from(self.dag)
@@ -148,7 +167,12 @@ class TokenGraph:
 
     @property
     def cyclic(self) -> bool:
-        """True when some SCC has more than one token."""
+        """True when some SCC has more than one token.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2))[1].cyclic
+        True
+        """
         return any(len(scc) > 1 for scc in self.sccs)
 
     def __contains__(self, token: object) -> bool:
@@ -158,7 +182,14 @@ class TokenGraph:
         return pos < self.nodes.size and int(self.nodes[pos]) == int(token)
 
     def scc_of(self, token: int) -> int:
-        """Index into :attr:`sccs` of the SCC holding ``token``."""
+        """Index into :attr:`sccs` of the SCC holding ``token``.
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+        >>> priority_graphs(ds)[2].scc_of(2)
+        1
+        """
+        token = _as_int(token, "token")
         if token not in self:
             raise InvalidInput(
                 f"token {token} is not a node of G_{self.query}; its nodes are {self.nodes.tolist()[:20]}"
@@ -166,12 +197,24 @@ class TokenGraph:
         return int(self.component[np.searchsorted(self.nodes, token)])
 
     def reaches(self, i: int, j: int) -> bool:
-        """True when :math:`G_k` has a path :math:`i \\rightsquigarrow j` (``i`` ⪰ ``j``)."""
+        """True when :math:`G_k` has a path :math:`i \\rightsquigarrow j` (``i`` ⪰ ``j``).
+
+        >>> from symattn.data import Dataset
+        >>> g = priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2))[1]
+        >>> g.reaches(0, 1), g.reaches(1, 0)
+        (True, False)
+        """
         a, b = self.scc_of(i), self.scc_of(j)
         return a == b or b in self._below[a]
 
     def compare(self, i: int, j: int) -> Priority:
-        """The priority relation of ``i`` to ``j`` under :math:`G_k`."""
+        """The priority relation of ``i`` to ``j`` under :math:`G_k`.
+
+        >>> from symattn.data import Dataset
+        >>> g = priority_graphs(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))[2]
+        >>> g.compare(2, 0).value, g.compare(1, 0).value
+        ('lower', 'same')
+        """
         forward, backward = self.reaches(i, j), self.reaches(j, i)
         if forward and backward:
             return Priority.SAME
@@ -180,11 +223,21 @@ class TokenGraph:
         return Priority.LOWER if backward else Priority.INCOMPARABLE
 
     def same_scc(self, i: int, j: int) -> bool:
-        """:math:`i \\asymp_k j`."""
+        """:math:`i \\asymp_k j`.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2))[1].same_scc(0, 1)
+        False
+        """
         return self.scc_of(i) == self.scc_of(j)
 
     def higher(self, i: int, j: int) -> bool:
-        """:math:`i \\succ_k j` (strictly)."""
+        """:math:`i \\succ_k j` (strictly).
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2))[1].higher(0, 1)
+        True
+        """
         return self.compare(i, j) is Priority.HIGHER
 
     def top_sccs(self, tokens: Iterable[int]) -> TopSCCs:
@@ -195,7 +248,7 @@ class TokenGraph:
         >>> priority_graphs(ds)[2].top_sccs([2, 1])
         TopSCCs(query=2, sccs=(0,), tokens=(1,), unseen=())
         """
-        present = sorted({int(t) for t in tokens})
+        present = sorted({_as_int(t, "token") for t in tokens})
         seen = [t for t in present if t in self]
         unseen = tuple(t for t in present if t not in self)
         comps = {self.scc_of(t) for t in seen}
@@ -227,8 +280,8 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
     def __getitem__(self, query: int) -> TokenGraph:
         try:
-            return self.graphs[int(query)]
-        except (KeyError, TypeError, ValueError):
+            return self.graphs[_as_int(query, "query token")]
+        except KeyError:
             raise InvalidInput(
                 f"no sample has query token {query!r}; queries are {sorted(self.graphs)[:20]}"
             ) from None
@@ -241,24 +294,49 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
     @property
     def n_edges(self) -> int:
-        """Total number of edges over all :math:`G_k`."""
+        """Total number of edges over all :math:`G_k`.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0), ([1, 0], 0)], vocab=2)).n_edges
+        2
+        """
         return sum(g.edges.shape[0] for g in self.graphs.values())
 
     @property
     def cyclic(self) -> bool:
-        """True when some :math:`G_k` has an SCC of more than one token."""
+        """True when some :math:`G_k` has an SCC of more than one token.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1], 0), ([1, 0], 0)], vocab=2)).cyclic
+        False
+        """
         return any(g.cyclic for g in self.graphs.values())
 
     def sample_scc(self, i: int) -> tuple[int, ...]:
-        """The tokens of the label's SCC for sample ``i``."""
+        """The tokens of the label's SCC for sample ``i``.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).sample_scc(1)
+        (0, 1)
+        """
+        i = _as_int(i, "sample index")
+        if not -len(self.dataset) <= i < len(self.dataset):
+            raise InvalidInput(f"sample index {i} is out of range for n={len(self.dataset)}")
         k = int(self.dataset.queries[i])
         return self.graphs[k].sccs[int(self.label_scc[i])]
 
     def top_sccs(self, tokens: Sequence[int]) -> TopSCCs:
-        """:meth:`TokenGraph.top_sccs` under the graph of the sequence's own query (last token)."""
+        """:meth:`TokenGraph.top_sccs` under the graph of the sequence's own query (last token).
+
+        >>> from symattn.data import Dataset
+        >>> pg = priority_graphs(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
+        >>> pg.top_sccs([1, 0, 2]).tokens
+        (0,)
+        """
+        tokens = list(tokens)
         if len(tokens) == 0:
             raise InvalidInput("a sequence needs at least one token (its query)")
-        return self[int(tokens[-1])].top_sccs(tokens)
+        return self[tokens[-1]].top_sccs(tokens)
 
 
 def priority_graphs(dataset: Dataset) -> PriorityGraphs:
@@ -266,6 +344,23 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
 
     Vectorised over samples; linear in the number of (sample, distinct token) entries plus
     the sort of the edges, with no recursion, so a million edges are fine.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The training data.
+
+    Returns
+    -------
+    PriorityGraphs
+        A mapping from each query token :math:`k` to its :class:`TokenGraph` (nodes, edges, SCCs
+        in topological order highest first, condensation DAG), plus ``label_scc`` per sample and
+        ``in_label_scc`` per entry of ``dataset.counts``.
+
+    Raises
+    ------
+    InvalidInput
+        When ``dataset`` is not a Dataset.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 0), ([1, 1], 1)], vocab=2)
@@ -332,6 +427,15 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     return PriorityGraphs(dataset, graphs, label_scc, in_label)
 
 
+def _as_graphs(data: object, what: str) -> PriorityGraphs:
+    """``data`` itself when it is a :class:`PriorityGraphs`, its graphs when it is a Dataset."""
+    if isinstance(data, PriorityGraphs):
+        return data
+    if isinstance(data, Dataset):
+        return priority_graphs(data)
+    raise InvalidInput(f"{what} needs a Dataset or its PriorityGraphs, got {type(data).__name__}")
+
+
 def _bounds(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of each query's block in an array sorted by query."""
     return np.searchsorted(sorted_keys, queries), np.searchsorted(sorted_keys, queries, side="right")
@@ -394,29 +498,65 @@ def realise(
     """A dataset whose token-priority graphs are exactly ``graphs`` (one per query token).
 
     Each label ``y`` of :math:`G_k` gets one sample: its out-neighbours, then ``y``, then
-    ``k``. Graphs must be realisable (see :func:`realisable_graph`); otherwise the error names
-    the missing edge. Self-loops are refused.
+    ``k``; an edgeless :math:`G_k` gets the single sample ``[k] -> k``. Graphs must be
+    realisable (see :func:`realisable_graph`); otherwise the error names the missing edge.
+    Self-loops are refused.
+
+    Parameters
+    ----------
+    graphs : mapping of int to networkx.DiGraph or iterable of (int, int)
+        :math:`G_k` for each query token :math:`k`, as a graph or an edge list.
+    vocab : Vocabulary, int or sequence of str, optional
+        The vocabulary (default: the smallest holding every token).
+    embeddings : Embeddings, optional
+        Token embeddings (default one-hot).
+
+    Returns
+    -------
+    Dataset
+        A dataset ``ds`` with ``priority_graphs(ds)[k]`` equal to ``graphs[k]`` for every ``k``.
 
     >>> ds = realise({2: [(0, 1), (1, 0), (0, 2), (1, 2)]})
     >>> [(list(s.tokens), s.label) for s in ds]
     [([1, 0, 2], 0), ([0, 1, 2], 1)]
     >>> sorted(priority_graphs(ds)[2].graph.edges) == sorted([(0, 1), (1, 0), (0, 2), (1, 2)])
     True
+    >>> [(list(s.tokens), s.label) for s in realise({0: [(1, 0)], 1: []})]
+    [([1, 0], 1), ([1], 1)]
     """
+    if not isinstance(graphs, Mapping):
+        raise InvalidInput(
+            f"graphs must be a mapping {{query token: graph or edge list}}, got {type(graphs).__name__}"
+        )
     samples: list[tuple[list[int], int]] = []
-    for k, spec in sorted(graphs.items()):
-        graph = spec if isinstance(spec, nx.DiGraph) else nx.DiGraph(list(spec))
-        _check_realisable(graph, int(k))
+    for key, spec in sorted(graphs.items(), key=lambda item: repr(item[0])):
+        k = _as_int(key, "query token")
+        if k < 0:
+            raise InvalidInput(f"query token {k} is negative; token ids are non-negative integers")
+        graph = _as_digraph(spec, k)
+        _check_realisable(graph, k)
         nodes = set(graph.nodes) | {k}
         for y in sorted(nodes):
             out = sorted(j for j in graph.successors(y) if j != k) if y in graph else []
             if y == k and out:
                 samples.append(([*out, k], k))
-            elif graph.out_degree(y) > 0:
+            elif y in graph and graph.out_degree(y) > 0:
                 samples.append(([*out, y, k], y))
         if graph.number_of_edges() == 0:
             samples.append(([k], k))
     return Dataset.from_samples(samples, vocab=vocab, embeddings=embeddings)
+
+
+def _as_digraph(spec: object, k: int) -> nx.DiGraph:
+    if isinstance(spec, nx.DiGraph):
+        return spec
+    if isinstance(spec, str | bytes) or not isinstance(spec, Iterable):
+        raise InvalidInput(f"G_{k} is {spec!r}; give a networkx.DiGraph or a list of (i, j) edges")
+    edges = list(spec)
+    for edge in edges:
+        if not isinstance(edge, tuple | list) or len(edge) != 2:
+            raise InvalidInput(f"G_{k}: edge {edge!r} is not a pair (i, j) of token ids")
+    return nx.DiGraph([tuple(edge) for edge in edges])
 
 
 def _check_realisable(graph: nx.DiGraph, k: int) -> None:

@@ -18,14 +18,14 @@ set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
-from symattn.data import Dataset
+from symattn.data import Dataset, _as_int
 from symattn.errors import Infeasible, InvalidInput
 from symattn.finite import FiniteResult, ReducedData, finite_component, reduced_data
 from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
@@ -96,7 +96,14 @@ class Retrieval:
 
     @property
     def agrees(self) -> bool | None:
-        """Whether the score answer equals the graph answer (``None`` without a unique graph answer)."""
+        """Whether the score answer equals the graph answer (``None`` without a unique graph answer).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
+        >>> pred = predict(ds)
+        >>> pred.predict_retrieval([3, 0, 2]).agrees, pred.predict_retrieval([1, 0, 2]).agrees
+        (None, True)
+        """
         return None if self.graph is None else self.tokens == self.graph.tokens
 
 
@@ -133,17 +140,38 @@ class Prediction:
 
     @property
     def W_svm(self) -> np.ndarray:
-        """:math:`W^{svm}`, shape (d, d)."""
+        """:math:`W^{svm}`, shape (d, d).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
+        >>> pred = predict(ds)
+        >>> pred.W_svm[:, 2].round(12).tolist()
+        [0.333333333333, 0.333333333333, -0.666666666667, 0.0]
+        """
         return self.svm.W
 
     @property
     def W_fin(self) -> np.ndarray:
-        """:math:`W^{fin}`, shape (d, d)."""
+        """:math:`W^{fin}`, shape (d, d).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
+        >>> pred = predict(ds)
+        >>> bool(np.isclose(pred.W_fin[1, 2] - pred.W_fin[0, 2], np.log(2), rtol=0, atol=1e-12))
+        True
+        """
         return self.finite.W
 
     @cached_property
     def fin_basis(self) -> np.ndarray:
-        """An orthonormal basis of :math:`S_{fin}`, shape (m, d, d) (built on first use)."""
+        """An orthonormal basis of :math:`S_{fin}`, shape (m, d, d) (built on first use).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
+        >>> pred = predict(ds)
+        >>> pred.fin_basis.shape
+        (1, 4, 4)
+        """
         return self.finite.basis.matrices()
 
     @cached_property
@@ -152,7 +180,14 @@ class Prediction:
 
     @cached_property
     def retrieved(self) -> tuple[tuple[int, ...], ...]:
-        """For each training sample, the present tokens of maximal :math:`W^{svm}` score (P3)."""
+        """For each training sample, the present tokens of maximal :math:`W^{svm}` score (P3).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
+        >>> pred = predict(ds)
+        >>> pred.retrieved
+        ((0, 1), (0, 1), (0, 1), (1,))
+        """
         c = self.dataset.counts
         scores = self._svm_scores
         top = np.maximum.reduceat(scores, c.indptr[:-1])
@@ -166,7 +201,14 @@ class Prediction:
 
     @cached_property
     def within(self) -> np.ndarray:
-        r""":math:`\pi_{W^{fin}}(j \mid C_{y_i})` for every reduced entry, shape (nnz_red,)."""
+        r""":math:`\pi_{W^{fin}}(j \mid C_{y_i})` for every reduced entry, shape (nnz_red,).
+
+        >>> from symattn.data import Dataset
+        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
+        >>> pred = predict(ds)
+        >>> pred.within.round(6).tolist()
+        [0.333333, 0.666667, 0.333333, 0.666667, 0.333333, 0.666667, 1.0]
+        """
         return np.exp(self._log_within(self.W_fin))
 
     def within_distribution(self, i: int, digits: int = 4) -> dict[int, float]:
@@ -178,6 +220,7 @@ class Prediction:
         {0: 0.3333, 1: 0.6667}
         """
         red = self.reduced
+        i = _as_int(i, "sample index")
         if not 0 <= i < red.n:
             raise InvalidInput(f"sample index {i} out of range for n={red.n}")
         a, b = int(red.indptr[i]), int(red.indptr[i + 1])
@@ -239,7 +282,9 @@ class Prediction:
         >>> r.tokens, r.agrees
         ((0,), True)
         """
-        tokens = [int(t) for t in sequence]
+        if isinstance(sequence, str | bytes) or not isinstance(sequence, Iterable):
+            raise InvalidInput(f"sequence {sequence!r} must be a list of token ids (the query last)")
+        tokens = [_as_int(t, "token id") for t in sequence]
         K = self.dataset.K
         if not tokens:
             raise InvalidInput("a sequence needs at least one token (its query)")
@@ -272,8 +317,24 @@ class Prediction:
 def predict(dataset: Dataset) -> Prediction:
     """Solve for :math:`W^{svm}` and :math:`W^{fin}` and bundle the theory's predictions.
 
-    Raises :class:`~symattn.errors.Infeasible` (with the Farkas certificate) when the
-    graph-SVM has no solution (dependent embeddings).
+    Parameters
+    ----------
+    dataset : Dataset
+        The training data (any embeddings with independent rows).
+
+    Returns
+    -------
+    Prediction
+        :math:`W^{svm}` and :math:`W^{fin}` with their solver results, the graphs, the reduced
+        data, and the derived predictions (retrieved sets, within-SCC distributions,
+        :meth:`Prediction.distances`, :meth:`Prediction.predict_retrieval`).
+
+    Raises
+    ------
+    Infeasible
+        With the Farkas certificate, when the graph-SVM has no solution (dependent embeddings).
+    InvalidInput
+        When ``dataset`` is not a Dataset.
 
     >>> from symattn.data import Dataset
     >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))

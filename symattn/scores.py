@@ -3,7 +3,8 @@ r"""Scores and token masses over the compressed view, in log-space.
 With potentials :math:`u_j = e_j^\top W e_k` and counts :math:`c_j`, sample ``i`` puts mass
 :math:`\pi_j = c_j e^{u_j} / \sum_{l} c_l e^{u_l}` on each distinct token of its sequence
 (THEORY §2). Everything here works on the flat (sample, distinct token) entries of
-:class:`~symattn.data.CountsView` and stays finite for any finite ``W``: masses are formed from
+:class:`~symattn.data.CountsView` and stays finite for every accepted ``W`` (finite, with
+potentials at most :data:`MAX_POTENTIAL` in size; larger ones raise): masses are formed from
 ``u + log c`` minus a per-sample log-sum-exp, never by exponentiating first.
 
 >>> from symattn.data import Dataset
@@ -20,6 +21,7 @@ from symattn.data import Dataset
 from symattn.errors import InvalidInput
 
 __all__ = [
+    "MAX_POTENTIAL",
     "check_weights",
     "entry_potentials",
     "log_token_mass",
@@ -27,6 +29,9 @@ __all__ = [
     "segment_sum",
     "token_scores",
 ]
+
+MAX_POTENTIAL = 1e300
+"""Largest accepted :math:`|e_j^\\top W e_k|`: differences of potentials must stay finite."""
 
 
 def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
@@ -84,9 +89,11 @@ def token_scores(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     emb = dataset.embeddings
     W = check_weights(W, emb.dim)
     if emb.is_onehot:
-        return W
+        return _check_potentials(W, W)
     E = emb.matrix()
-    return E @ W @ E.T
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and refused below
+        U = E @ W @ E.T
+    return _check_potentials(U, W)
 
 
 def entry_potentials(dataset: Dataset, W: np.ndarray) -> np.ndarray:
@@ -105,18 +112,34 @@ def entry_potentials(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     c = dataset.counts
     query = c.query[c.sample]
     if emb.is_onehot:
-        return W[c.token, query]
+        return _check_potentials(W[c.token, query], W)
     E = emb.matrix()
     queries, inverse = np.unique(query, return_inverse=True)
-    columns = W @ E[queries].T
-    return np.einsum("ed,ed->e", E[c.token], columns.T[inverse])
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and refused below
+        columns = W @ E[queries].T
+        u = np.einsum("ed,ed->e", E[c.token], columns.T[inverse])
+    return _check_potentials(u, W)
+
+
+def _check_potentials(potentials: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Refuse potentials :math:`e_j^\\top W e_k` beyond :data:`MAX_POTENTIAL` (or overflowed to inf).
+
+    Differences of potentials must stay finite for the log-sum-exp, so ``|u| <= 1e300``.
+    """
+    if potentials.size and not float(np.max(np.abs(potentials))) <= MAX_POTENTIAL:
+        raise InvalidInput(
+            f"the potentials e_j^T W e_k overflow: they exceed {MAX_POTENTIAL:g} in absolute value "
+            f"(max |W| = {float(np.max(np.abs(W))):.3g}); scale W down so that "
+            "|W| * max ||e_j||^2 stays below 1e300"
+        )
+    return potentials
 
 
 def log_token_mass(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     r""":math:`\log \pi_j` for every (sample, distinct token) entry, shape (nnz,), in log-space.
 
     :math:`\log \pi_j = u_j + \log c_j - \operatorname{logsumexp}_l (u_l + \log c_l)`; finite for
-    any finite ``W`` (no ``log(p + eps)``).
+    every accepted ``W`` (no ``log(p + eps)``).
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)

@@ -44,6 +44,13 @@ def _check_bounds(name: str, low: int, high: int, floor: int = 0) -> None:
         raise InvalidArgument(f"max_{name}={high} is below min_{name}={low}")
 
 
+def _check_family_bounds(max_queries: int, min_tokens: int, max_tokens: int, cyclic: bool | None) -> None:
+    _check_bounds("tokens", min_tokens, max_tokens, floor=1)
+    _check_bounds("queries", 1, max_queries, floor=1)
+    if cyclic and max_tokens < 2:
+        raise InvalidArgument(f"cyclic=True needs max_tokens >= 2 (a cycle has two tokens), got {max_tokens}")
+
+
 def _draw_graph(draw: st.DrawFn, tokens: list[int], query: int, cyclic: bool | None) -> nx.DiGraph:
     """A realisable TPG on ``tokens`` (which include ``query``)."""
     others = [t for t in tokens if t != query]
@@ -74,10 +81,19 @@ def token_graphs(
     ``cyclic=True`` guarantees a cycle (needs ``min_tokens >= 2``), ``cyclic=False`` a DAG,
     ``None`` either. The graph is closed under :func:`~symattn.graphs.realisable_graph`, so
     :func:`~symattn.graphs.realise` accepts it.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(token_graphs(max_tokens=3, cyclic=True))
+    ... def check(pair):
+    ...     query, graph = pair
+    ...     assert query in graph and 2 <= graph.number_of_nodes() <= 3
+    ...     assert not nx.is_directed_acyclic_graph(graph)
+    >>> check()
     """
     _check_bounds("tokens", min_tokens, max_tokens, floor=1)
     if cyclic and max_tokens < 2:
-        raise InvalidArgument("cyclic=True needs max_tokens >= 2")
+        raise InvalidArgument(f"cyclic=True needs max_tokens >= 2 (a cycle has two tokens), got {max_tokens}")
     m = draw(st.integers(max(min_tokens, 2 if cyclic else 1), max_tokens))
     query = draw(st.integers(0, m - 1))
     return query, _draw_graph(draw, list(range(m)), query, cyclic)
@@ -96,12 +112,23 @@ def graph_families(
     """One realisable graph per query token, over a shared vocabulary of ``vocab_size`` tokens.
 
     ``cyclic=True``: at least one graph has a cycle; ``False``: all are acyclic.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(graph_families(max_queries=2, max_tokens=3, vocab_size=4, cyclic=False))
+    ... def check(family):
+    ...     assert 1 <= len(family) <= 2 and all(nx.is_directed_acyclic_graph(g) for g in family.values())
+    >>> check()
     """
-    _check_bounds("tokens", min_tokens, max_tokens, floor=1)
-    _check_bounds("queries", 1, max_queries, floor=1)
+    _check_family_bounds(max_queries, min_tokens, max_tokens, cyclic)
+    if vocab_size is not None and (isinstance(vocab_size, bool) or not isinstance(vocab_size, int)):
+        raise InvalidArgument(f"vocab_size={vocab_size!r} must be an integer or None")
     K = vocab_size if vocab_size is not None else max(max_tokens, max_queries)
     if max(max_tokens, max_queries) > K:
-        raise InvalidArgument(f"vocab_size={K} is below max_tokens={max_tokens} or max_queries={max_queries}")
+        raise InvalidArgument(
+            f"vocab_size={K} is below max_tokens={max_tokens} or max_queries={max_queries}; "
+            "raise vocab_size or lower the maxima"
+        )
     n_queries = draw(st.integers(1, max_queries))
     queries = draw(st.lists(st.integers(0, K - 1), min_size=n_queries, max_size=n_queries, unique=True))
     family: dict[int, nx.DiGraph] = {}
@@ -110,7 +137,7 @@ def graph_families(
         low = max(min_tokens, 2 if want_cycle else 1)
         m = draw(st.integers(low, max(low, max_tokens)))
         others = draw(
-            st.lists(st.integers(0, K - 1).filter(lambda t, k=k: t != k), min_size=m - 1, max_size=m - 1,
+            st.lists(st.integers(0, K - 1).filter(k.__ne__), min_size=m - 1, max_size=m - 1,
                      unique=True)
         )
         family[k] = _draw_graph(draw, [k, *others], k, want_cycle)
@@ -120,11 +147,10 @@ def graph_families(
 def _resolve_embeddings(
     draw: st.DrawFn, spec: Embeddings | EmbeddingKind | str | SearchStrategy | None, K: int
 ) -> Embeddings | None:
-    if isinstance(spec, SearchStrategy):
-        spec = draw(spec)
-    if spec is None or isinstance(spec, Embeddings):
-        return spec
-    return draw(embeddings_for(K, kind=spec))
+    value: Embeddings | EmbeddingKind | str | None = draw(spec) if isinstance(spec, SearchStrategy) else spec
+    if value is None or isinstance(value, Embeddings):
+        return value
+    return draw(embeddings_for(K, kind=value))
 
 
 @st.composite
@@ -144,8 +170,16 @@ def realised_datasets(
     ``max_repeats - 1`` more samples with a random subset of its out-neighbours, repeated
     tokens and shuffled positions (the query stays last), so counts and lengths vary while the
     graphs stay the same. ``embeddings``: ``None`` for one-hot, or a kind, value or strategy.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(realised_datasets(max_queries=1, embeddings="orthonormal"))
+    ... def check(ds):
+    ...     assert np.unique(ds.queries).size == 1 and ds.embeddings.is_orthonormal
+    >>> check()
     """
     _check_bounds("repeats", 1, max_repeats, floor=1)
+    _check_family_bounds(max_queries, min_tokens, max_tokens, cyclic)
     family = draw(graph_families(max_queries=max_queries, min_tokens=min_tokens, max_tokens=max_tokens,
                                  cyclic=cyclic))
     K = max(max(max_tokens, max_queries), 1 + max(max(g.nodes) for g in family.values()))
@@ -181,10 +215,19 @@ def datasets(
     """A uniformly random realizable dataset: random tokens, the label drawn from the sequence.
 
     ``max_queries`` caps the number of distinct query tokens (few queries make rich graphs).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(datasets(max_vocab=4, max_queries=2))
+    ... def check(ds):
+    ...     assert ds.K <= 4 and np.unique(ds.queries).size <= 2
+    >>> check()
     """
     _check_bounds("vocab", min_vocab, max_vocab, floor=1)
     _check_bounds("samples", min_samples, max_samples, floor=1)
     _check_bounds("length", min_length, max_length, floor=1)
+    if max_queries is not None:
+        _check_bounds("queries", 1, max_queries, floor=1)
     K = draw(st.integers(min_vocab, max_vocab))
     pool_size = K if max_queries is None else max(1, min(K, max_queries))
     pool = draw(st.lists(st.integers(0, K - 1), min_size=pool_size, max_size=pool_size, unique=True))
@@ -205,11 +248,20 @@ def embeddings_for(
     """Embeddings of ``K`` tokens of the given ``kind`` (random kinds get a drawn seed).
 
     ``given`` draws exact small-integer rows that are linearly independent (``dim >= K``).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(embeddings_for(3, kind="given"))
+    ... def check(E):
+    ...     assert E.size == 3 and E.is_exact and E.is_independent
+    >>> check()
     """
     try:
         kind = EmbeddingKind(kind) if isinstance(kind, str) else kind
     except ValueError:
         raise InvalidArgument(f"kind={kind!r}; choose one of {[k.value for k in EmbeddingKind]}") from None
+    if isinstance(K, bool) or not isinstance(K, int) or K < 1:
+        raise InvalidArgument(f"K={K!r} must be a positive integer")
     d = K if dim is None else dim
     if kind in (EmbeddingKind.ORTHONORMAL, EmbeddingKind.GIVEN) and d < K:
         raise InvalidArgument(f"{kind.value} embeddings need dim >= K, got dim={d}, K={K}")

@@ -42,7 +42,7 @@ from symattn._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, f
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput, SolverError
-from symattn.graphs import PriorityGraphs, priority_graphs
+from symattn.graphs import PriorityGraphs, _as_graphs
 
 __all__ = [
     "TOLERANCE",
@@ -110,12 +110,22 @@ class SVMConstraints:
 
     @property
     def n_equalities(self) -> int:
-        """Number of within-SCC equality constraints."""
+        """Number of within-SCC equality constraints.
+
+        >>> from symattn.data import Dataset
+        >>> svm_constraints(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).n_equalities
+        2
+        """
         return int(self.equality.sum())
 
     @property
     def n_inequalities(self) -> int:
-        """Number of cross-SCC margin constraints."""
+        """Number of cross-SCC margin constraints.
+
+        >>> from symattn.data import Dataset
+        >>> svm_constraints(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).n_inequalities
+        2
+        """
         return len(self) - self.n_equalities
 
 
@@ -134,7 +144,7 @@ def svm_constraints(data: Dataset | PriorityGraphs, *, all_pairs: bool = False) 
     >>> len(svm_constraints(ds, all_pairs=True))
     4
     """
-    graphs = data if isinstance(data, PriorityGraphs) else priority_graphs(data)
+    graphs = _as_graphs(data, "svm_constraints")
     queries, highs, lows, equal = [], [], [], []
     for k, g in graphs.items():
         if all_pairs:
@@ -247,7 +257,13 @@ class KKTResiduals:
 
     @property
     def max(self) -> float:
-        """The largest of the four."""
+        """The largest of the four.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.residuals.max <= TOLERANCE
+        True
+        """
         return max(self.primal, self.dual_sign, self.complementarity, self.stationarity)
 
 
@@ -262,7 +278,13 @@ class KKTChecks:
 
     @property
     def holds(self) -> bool:
-        """True when all four hold: the certified ``W`` is the unique optimum."""
+        """True when all four hold: the certified ``W`` is the unique optimum.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certificate.checks.holds
+        True
+        """
         return self.primal_feasibility and self.dual_signs and self.complementarity and self.stationarity
 
 
@@ -291,7 +313,13 @@ class SVMCertificate:
     corrections: int = 0
 
     def matrix(self) -> list[list[Fraction]]:
-        """The exact :math:`d \\times d` matrix as lists of ``Fraction``."""
+        """The exact :math:`d \\times d` matrix as lists of ``Fraction``.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> [str(v) for v in res.certificate.matrix()[0]]
+        ['0', '0', '1/3']
+        """
         rows = [[Fraction(0)] * self.dim for _ in range(self.dim)]
         for (r, c), value in self.entries.items():
             rows[r][c] = value
@@ -299,7 +327,13 @@ class SVMCertificate:
 
     @property
     def norm_squared(self) -> Fraction:
-        """:math:`\\|W\\|_F^2`, exactly."""
+        """:math:`\\|W\\|_F^2`, exactly.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certificate.norm_squared
+        Fraction(2, 3)
+        """
         return sum((v * v for v in self.entries.values()), Fraction(0))
 
 
@@ -372,12 +406,24 @@ class SVMResult:
 
     @property
     def success(self) -> bool:
-        """True when ``status`` is ``OPTIMAL``."""
+        """True when ``status`` is ``OPTIMAL``.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.status.value, res.success
+        ('optimal', True)
+        """
         return self.status is SVMStatus.OPTIMAL
 
     @property
     def certified(self) -> bool:
-        """True when an exact certificate exists and all four KKT checks hold."""
+        """True when an exact certificate exists and all four KKT checks hold.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certified
+        True
+        """
         return self.certificate is not None and self.certificate.checks.holds
 
 
@@ -472,19 +518,28 @@ def check_stationarity(
             coef[(i, k)] = coef.get((i, k), Fraction(0)) + lam
             coef[(j, k)] = coef.get((j, k), Fraction(0)) - lam
     rows = _exact_rows(embeddings)
-    if rows is None:
-        combined = {key: v for key, v in coef.items() if v != 0}
-    else:
-        combined = {}
-        for (t, k), value in coef.items():
-            for r, er in enumerate(rows[t]):
-                if er == 0:
-                    continue
-                for c, ek in enumerate(rows[k]):
-                    if ek != 0:
-                        combined[(r, c)] = combined.get((r, c), Fraction(0)) + value * er * ek
-        combined = {key: v for key, v in combined.items() if v != 0}
+    combined = {key: v for key, v in coef.items() if v != 0} if rows is None else _expand_exact(coef, rows)
     return combined == {key: v for key, v in entries.items() if v != 0}
+
+
+def _expand_exact(
+    coef: Mapping[tuple[int, int], Fraction], rows: list[list[Fraction]]
+) -> dict[tuple[int, int], Fraction]:
+    r"""Exactly :math:`E^\top T E` for the sparse token matrix :math:`T` given as ``{(t, k): value}``.
+
+    Entry :math:`(r, c)` is :math:`\sum_{(t, k)} T_{tk} E_{tr} E_{kc}`; zero entries are dropped.
+    """
+    combined: dict[tuple[int, int], Fraction] = {}
+    for (t, k), value in coef.items():
+        if value == 0:
+            continue
+        for r, er in enumerate(rows[t]):
+            if er == 0:
+                continue
+            for c, ek in enumerate(rows[k]):
+                if ek != 0:
+                    combined[(r, c)] = combined.get((r, c), Fraction(0)) + value * er * ek
+    return {key: v for key, v in combined.items() if v != 0}
 
 
 def _verify(
@@ -566,6 +621,12 @@ def solve_graph_svm(
     """
     if not isinstance(dataset, Dataset):
         raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
+    if constraints is not None and not isinstance(constraints, SVMConstraints):
+        raise InvalidInput(
+            f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"
+        )
+    if certify is not None and not isinstance(certify, bool | np.bool_):
+        raise InvalidInput(f"certify={certify!r} must be True, False or None")
     embeddings = dataset.embeddings
     cons = constraints if constraints is not None else svm_constraints(dataset)
     if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= embeddings.size:
@@ -620,17 +681,8 @@ def _certify_potentials(
     pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
                                                  strict=True) if value != 0}
     lam = _edge_multipliers(prob, u, dag_lam)
-    if embeddings.is_onehot:
-        entries = pot
-    else:
-        rows = [list(r) for r in embeddings.exact_matrix()]
-        entries = {}
-        for (t, k), value in pot.items():
-            for r, er in enumerate(rows[t]):
-                for c, ek in enumerate(rows[k]):
-                    if er != 0 and ek != 0:
-                        entries[(r, c)] = entries.get((r, c), Fraction(0)) + er * value * ek
-        entries = {key: v for key, v in entries.items() if v != 0}
+    rows = _exact_rows(embeddings)
+    entries = pot if rows is None else _expand_exact(pot, rows)
     return SVMCertificate(entries, embeddings.dim, lam, _verify(cons, entries, lam, embeddings), corrections)
 
 

@@ -147,3 +147,72 @@ def test_projection_is_orthogonal():
     assert np.allclose(basis.project(P), P, atol=1e-13)
     for B in basis.matrices():
         assert abs(np.sum((W - P) * B)) < 1e-12
+
+
+def sfin_generators(ds: Dataset) -> np.ndarray:
+    """S_fin spanned straight from THEORY §5: (e_i - e_j) e_k^T for i, j in one SCC of G_k, vectorised."""
+    E = ds.embeddings.matrix()
+    rows = [
+        np.outer(E[i] - E[j], E[k]).ravel()
+        for k, comps in sccs_by_oracle(ds).items()
+        for comp in comps
+        for i in comp
+        for j in comp
+        if i < j
+    ]
+    return np.array(rows).reshape(-1, E.shape[1] ** 2)
+
+
+@pytest.mark.parametrize(
+    "embeddings",
+    [
+        None,
+        Embeddings.orthonormal(6, 8, seed=2),
+        Embeddings.equicorrelated(6, 0.3),
+        Embeddings.random_unit(6, 6, seed=3),
+    ],
+    ids=["onehot", "orthonormal", "equicorrelated", "random_unit"],
+)
+def test_basis_spans_the_independently_built_sfin(embeddings):
+    ds = random_dataset(6, 20, 5, 2, 4, embeddings=embeddings)
+    G = sfin_generators(ds)
+    basis = fin_basis(ds)
+    B = basis.matrices().reshape(basis.dim, -1)
+    assert basis.dim == np.linalg.matrix_rank(G, tol=1e-9) >= 1
+    assert np.allclose(B @ B.T, np.eye(basis.dim), atol=1e-10)
+    # every generator lies in span(B) and every basis matrix in span(G): the spans coincide
+    assert np.abs(G - (G @ B.T) @ B).max() < 1e-10
+    coef, *_ = np.linalg.lstsq(G.T, B.T, rcond=None)
+    assert np.abs(G.T @ coef - B.T).max() < 1e-10
+    # the projection onto S_fin agrees with least squares onto the generators
+    W = np.random.default_rng(5).standard_normal((ds.embeddings.dim,) * 2)
+    c, *_ = np.linalg.lstsq(G.T, W.ravel(), rcond=None)
+    assert np.allclose(basis.project(W).ravel(), G.T @ c, atol=1e-10)
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, "10", None, True])
+def test_max_iter_must_be_a_positive_integer(value):
+    with pytest.raises(InvalidInput, match="max_iter"):
+        finite_component(CYCLIC, max_iter=value)
+
+
+@pytest.mark.parametrize("func", [fin_basis, reduced_data, finite_component])
+@pytest.mark.parametrize("data", [None, [([0, 1], 0)], "data.txt", np.zeros(3)])
+def test_non_datasets_are_refused(func, data):
+    with pytest.raises(InvalidInput, match="needs a Dataset or its PriorityGraphs"):
+        func(data)
+
+
+def test_reduced_loss_accepts_what_its_siblings_accept():
+    from symattn.graphs import priority_graphs
+
+    W = np.random.default_rng(0).standard_normal((3, 3))
+    graphs = priority_graphs(CYCLIC)
+    assert reduced_loss(graphs, W) == reduced_loss(CYCLIC, W) == reduced_loss(CYCLIC, W, reduced_data(graphs))
+    with pytest.raises(InvalidInput, match="reduced_loss needs a Dataset"):
+        reduced_loss([([0, 1], 0)], W)
+    with pytest.raises(InvalidInput, match="ReducedData"):
+        reduced_loss(CYCLIC, W, reduced=graphs)
+    other = reduced_data(Dataset.from_samples([([0, 1, 2], 0)], vocab=3))
+    with pytest.raises(InvalidInput, match="another dataset"):
+        reduced_loss(CYCLIC, W, reduced=other)

@@ -130,7 +130,7 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(FileFormatError, match=r"d\.json: cannot write \(disk full\)"):
         save_dataset(Dataset.from_samples([([1, 0], 0)], vocab=2), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.json"]

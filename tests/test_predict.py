@@ -80,12 +80,24 @@ def test_no_outside_tokens_gives_minus_infinity():
     assert math.isnan(d.corr_svm)
 
 
-def test_project_fin_matches_the_basis():
-    pred = predict(random_dataset(6, 25, 5, 2, 3))
+def test_project_fin_matches_an_independent_projection():
+    ds = random_dataset(6, 25, 5, 2, 3)
+    pred = predict(ds)
+    # S_fin built directly: (e_i - e_j) e_k^T for i, j in one SCC of G_k (one-hot, so e = unit vectors)
+    gens = []
+    for k, comps in sccs_by_oracle(ds).items():
+        for comp in comps:
+            for i in comp:
+                for j in comp:
+                    if i < j:
+                        g = np.zeros((6, 6))
+                        g[i, k], g[j, k] = 1.0, -1.0
+                        gens.append(g.ravel())
+    G = np.array(gens)
+    assert pred.fin_basis.shape[0] == np.linalg.matrix_rank(G) >= 1
     W = np.random.default_rng(0).standard_normal((6, 6))
-    B = pred.fin_basis
-    expected = np.einsum("r,rij->ij", np.einsum("rij,ij->r", B, W), B)
-    assert np.allclose(pred.project_fin(W), expected, atol=1e-13)
+    coef, *_ = np.linalg.lstsq(G.T, W.ravel(), rcond=None)
+    assert np.allclose(pred.project_fin(W).ravel(), G.T @ coef, atol=1e-12)
 
 
 def test_bad_weights_are_refused():
@@ -129,3 +141,15 @@ def test_infeasible_embeddings_raise_with_the_certificate():
 def test_not_a_dataset():
     with pytest.raises(InvalidInput, match="Dataset"):
         predict("data.txt")
+
+
+@pytest.mark.parametrize("sequence", [[0.5, 2.7], [0, "2"], [1.0, 2.0], "012", 7, [True, 2]])
+def test_predict_retrieval_refuses_non_integer_tokens(sequence):
+    pred = predict(EXAMPLE)
+    with pytest.raises(InvalidInput, match="token id"):
+        pred.predict_retrieval(sequence)
+
+
+def test_within_distribution_refuses_a_float_index():
+    with pytest.raises(InvalidInput, match=r"sample index 0\.0"):
+        predict(EXAMPLE).within_distribution(0.0)

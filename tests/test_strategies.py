@@ -62,6 +62,16 @@ def test_embeddings_for_every_kind(kind):
         realised_datasets(max_repeats=0),
         embeddings_for(3, kind="bogus"),
         embeddings_for(3, kind="orthonormal", dim=2),
+        embeddings_for(0),
+        graph_families(max_tokens=1, cyclic=True),
+        graph_families(max_tokens=1, max_queries=1, vocab_size=1, cyclic=True),
+        graph_families(max_tokens=1, max_queries=1, vocab_size=0),
+        graph_families(max_tokens=1, max_queries=1, vocab_size="3"),
+        graph_families(max_queries=0),
+        realised_datasets(max_tokens=1, cyclic=True),
+        realised_datasets(max_queries=0),
+        realised_datasets(min_tokens=4, max_tokens=3),
+        datasets(max_queries=0),
     ],
 )
 def test_bad_bounds_raise_invalid_argument(strategy):

@@ -20,8 +20,13 @@ EXAMPLES = {"default": "default.txt"}
 
 
 def load_example(name: str = "default") -> Dataset:
-    """Load an embedded example dataset by name."""
-    if name not in EXAMPLES:
+    """Load an embedded example dataset by name (one of :data:`EXAMPLES`).
+
+    >>> ds = load_example()
+    >>> ds.K, len(ds)
+    (6, 12)
+    """
+    if not isinstance(name, str) or name not in EXAMPLES:
         raise InvalidInput(f"unknown example {name!r}; choose one of {sorted(EXAMPLES)}")
     with resources.as_file(resources.files(__package__) / EXAMPLES[name]) as path:
         return load_dataset(path)
