@@ -69,16 +69,6 @@ from symattn.svm import (
     solve_graph_svm,
     svm_constraints,
 )
-from symattn.symbolic import (
-    GraphSVMProblem,
-    KKTSolution,
-    KKTStatus,
-    NumericModel,
-    exact_graph_svm,
-    graph_svm_problem,
-    numeric_model,
-    solve_kkt,
-)
 from symattn.train import (
     GradientDescent,
     Init,
@@ -94,6 +84,21 @@ from symattn.train import (
 )
 
 __version__ = "0.1.0"
+
+# The SymPy layer is imported on first use, so ``import symattn`` does not pay for SymPy.
+_SYMBOLIC = frozenset({
+    "GraphSVMProblem", "KKTSolution", "KKTStatus", "NumericModel", "exact_graph_svm",
+    "graph_svm_problem", "numeric_model", "solve_kkt",
+})
+
+
+def __getattr__(name: str) -> object:
+    if name in _SYMBOLIC:
+        import symattn.symbolic
+
+        return getattr(symattn.symbolic, name)
+    raise AttributeError(f"module 'symattn' has no attribute {name!r}")
+
 
 # The library reports through this logger and never prints: without a handler of the
 # application's own, messages go nowhere (not to stderr through logging's last resort).

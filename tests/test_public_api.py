@@ -57,3 +57,11 @@ def test_library_logging_is_silent_without_a_handler():
     code = "import logging, symattn; logging.getLogger('symattn').warning('should not be printed')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stderr == ""
+
+
+def test_import_does_not_load_sympy_until_the_symbolic_layer_is_used():
+    code = (
+        "import sys, symattn; assert 'sympy' not in sys.modules, 'sympy loaded at import'; "
+        "symattn.exact_graph_svm; assert 'sympy' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
