@@ -40,3 +40,19 @@ def reachability(nodes: list[int], edges: set[tuple[int, int]]) -> dict[tuple[in
 
 def counts_of(tokens: tuple[int, ...]) -> dict[int, int]:
     return dict(Counter(tokens))
+
+
+def central_difference(f, W: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of ``f`` at ``W``: shape ``W.shape + shape(f(W))``; entry ``[idx]`` is d f / d W[idx]."""
+    first = np.asarray(f(W), dtype=float)
+    out = np.empty(W.shape + first.shape)
+    for idx in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[idx] = h
+        out[idx] = (np.asarray(f(W + step)) - np.asarray(f(W - step))) / (2 * h)
+    return out
+
+
+def hessian_by_differences(gradient, W: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """The (W.size, W.size) matrix H[a, b] = d gradient_a / d W_b by central differences of ``gradient``."""
+    return central_difference(gradient, W, h).reshape(W.size, W.size).T

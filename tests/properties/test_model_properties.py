@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import central_difference, hessian_by_differences
 
 from symattn.embeddings import EmbeddingKind
 from symattn.model import Loss, Model, direct_loss_and_gradient, smoothness_bound
@@ -26,15 +27,6 @@ def problems(draw, max_vocab=5):
     return ds, W
 
 
-def _fd_gradient(m: Model, W: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    out = np.zeros_like(W)
-    for idx in np.ndindex(W.shape):
-        step = np.zeros_like(W)
-        step[idx] = h
-        out[idx] = (m.value(W + step) - m.value(W - step)) / (2 * h)
-    return out
-
-
 @given(problems(), st.sampled_from(list(Loss)))
 def test_gradient_equals_direct_and_finite_differences(problem, kind):
     ds, W = problem
@@ -43,22 +35,15 @@ def test_gradient_equals_direct_and_finite_differences(problem, kind):
     direct_value, direct_grad = direct_loss_and_gradient(ds, W, kind)
     assert abs(value - direct_value) <= 1e-12 * max(1.0, abs(value))
     np.testing.assert_allclose(grad, direct_grad, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(grad, _fd_gradient(m, W), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grad, central_difference(m.value, W), rtol=1e-5, atol=1e-7)
 
 
 @given(problems(max_vocab=4))
 def test_hessian_equals_finite_differences_and_is_bounded(problem):
     ds, W = problem
     m = Model(ds)
-    d = m.dim
     H = m.hessian(W)
-    h = 1e-6
-    fd = np.empty_like(H)
-    for a in range(d * d):
-        step = np.zeros(d * d)
-        step[a] = h
-        step = step.reshape(d, d)
-        fd[:, a] = ((m.gradient(W + step) - m.gradient(W - step)) / (2 * h)).ravel()
+    fd = hessian_by_differences(m.gradient, W)
     np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-8)
     eig = np.linalg.eigvalsh(0.5 * (H + H.T))
     assert eig[0] >= -1e-12
