@@ -11,11 +11,10 @@ medians of several repetitions, the ratio, and checks both sides found the same 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import networkx as nx
 import numpy as np
+from _timing import median_time
 
 from symattn import Dataset, priority_graphs
 
@@ -43,15 +42,6 @@ def networkx_route(ds: Dataset) -> dict[int, list[frozenset[int]]]:
         order = list(nx.topological_sort(cond))
         out[k] = [frozenset(cond.nodes[c]["members"]) for c in order]
     return out
-
-
-def median_time(fn, reps: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(reps):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ import argparse
 import cProfile
 import io
 import pstats
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +32,8 @@ import networkx as nx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _timing import median_time
 
 from symattn import Dataset, priority_graphs, realise
 from symattn.graphs import realisable_graph
@@ -106,15 +107,6 @@ class Row:
     cvx: dict[str, tuple[float, float, float, str]]  # solver -> (seconds, violation, gap, status)
 
 
-def _median_time(fn: Callable[[], object], reps: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
 def _violation(cons, potentials_of: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> float:
     margins = potentials_of(cons.high, cons.query) - potentials_of(cons.low, cons.query)
     eq = cons.equality
@@ -151,10 +143,10 @@ def _cvxpy(cons, K: int, solver: str) -> tuple[float, np.ndarray | None, str]:
 
 
 def run(name: str, ds: Dataset, reps: int, solvers: tuple[str, ...]) -> Row:
-    graphs_s, graphs = _median_time(lambda: priority_graphs(ds), reps)
+    graphs_s, graphs = median_time(lambda: priority_graphs(ds), reps)
     cons = svm_constraints(graphs)
-    ours_s, res = _median_time(lambda: solve_graph_svm(ds, constraints=cons, certify=False), reps)
-    cert_s, cert = _median_time(lambda: solve_graph_svm(ds, constraints=cons, certify=True), 1)
+    ours_s, res = median_time(lambda: solve_graph_svm(ds, constraints=cons, certify=False), reps)
+    cert_s, cert = median_time(lambda: solve_graph_svm(ds, constraints=cons, certify=True), 1)
     assert cert.certified, f"{name}: certificate failed"
     objective = res.norm**2
     row = Row(name, cons.n_inequalities, cons.n_equalities, objective, graphs_s, ours_s, cert_s,

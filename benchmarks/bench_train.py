@@ -29,10 +29,8 @@ import importlib.util
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -40,6 +38,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import median_time  # noqa: E402
 
 from symattn import Dataset, Embeddings, GradientDescent, Model  # noqa: E402
 
@@ -80,18 +80,19 @@ def worker_numpy(n: int, T: int, K: int, reps: int) -> dict[str, float]:
     gd = GradientDescent(model, lr)
     state = gd.init(start_weights(K))
     state = gd.step(state)  # warm-up
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
+
+    def step() -> None:
+        nonlocal state
         state = gd.step(state)
-        times.append(time.perf_counter() - t0)
+
+    seconds, _ = median_time(step, reps)
     tracemalloc.start()
     gd.step(state)
     _, traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     value, grad = model.value_and_gradient(start_weights(K))
     return {
-        "time": statistics.median(times), "rss_mb": _peak_rss_mb() - before, "traced_mb": traced / 2**20,
+        "time": seconds, "rss_mb": _peak_rss_mb() - before, "traced_mb": traced / 2**20,
         "nnz": ds.counts.nnz, "loss": value, "grad": grad.tolist(),
     }
 
@@ -126,16 +127,12 @@ def worker_torch(n: int, T: int, K: int, reps: int) -> dict[str, float]:
             W.sub_(0.5 * W.grad)
 
     step()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
+    seconds, _ = median_time(step, reps)
     W0 = torch.tensor(start_weights(K), dtype=torch.float64, requires_grad=True)
     value = loss_fn(W0)
     value.backward()
     return {
-        "time": statistics.median(times), "rss_mb": _peak_rss_mb() - before,
+        "time": seconds, "rss_mb": _peak_rss_mb() - before,
         "loss": float(value), "grad": W0.grad.numpy().tolist(),
     }
 
