@@ -334,6 +334,8 @@ class FiniteResult:
         Its coordinates in ``basis``.
     basis : FinBasis
         The orthonormal basis of :math:`S_{fin}`.
+    reduced : ReducedData
+        The reduced dataset whose loss :math:`W^{fin}` minimises.
     loss : float
         :math:`\mathcal L_{red}(W^{fin})`.
     grad_norm : float
@@ -352,6 +354,7 @@ class FiniteResult:
     W: np.ndarray = field(repr=False)
     theta: np.ndarray = field(repr=False)
     basis: FinBasis = field(repr=False)
+    reduced: ReducedData = field(repr=False)
     loss: float
     grad_norm: float
     hessian_min_eig: float
@@ -522,7 +525,7 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     m = basis.dim
     if m == 0:
         return FiniteResult(
-            FiniteStatus.CONVERGED, np.zeros((d, d)), np.zeros(0), basis,
+            FiniteStatus.CONVERGED, np.zeros((d, d)), np.zeros(0), basis, red,
             reduced_loss(graphs.dataset, np.zeros((d, d)), red), 0.0, float("inf"), 0.0, 0,
         )
     J, select = _jacobian(basis, red)
@@ -564,4 +567,4 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
         status = FiniteStatus.CONVERGED
     bound = 2.0 * grad_norm / min_eig if min_eig > 0 else float("inf")
     W = basis.expand(theta)
-    return FiniteResult(status, W, theta, basis, loss, grad_norm, min_eig, bound, iterations)
+    return FiniteResult(status, W, theta, basis, red, loss, grad_norm, min_eig, bound, iterations)

@@ -27,7 +27,7 @@ import numpy as np
 
 from symattn.data import Dataset, _as_int
 from symattn.errors import Infeasible, InvalidInput
-from symattn.finite import FiniteResult, ReducedData, finite_component, reduced_data
+from symattn.finite import FiniteResult, ReducedData, finite_component
 from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
 from symattn.scores import check_weights, entry_potentials, log_token_mass, segment_logsumexp
 from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
@@ -127,16 +127,23 @@ class Prediction:
     svm : SVMResult
         The graph-SVM result (:attr:`W_svm`).
     finite : FiniteResult
-        The finite component (:attr:`W_fin`) and :math:`S_{fin}`.
-    reduced : ReducedData
-        The reduced dataset; :attr:`within` is aligned with its entries.
+        The finite component (:attr:`W_fin`), :math:`S_{fin}` and the reduced dataset.
     """
 
     dataset: Dataset = field(repr=False)
     graphs: PriorityGraphs = field(repr=False)
     svm: SVMResult
     finite: FiniteResult
-    reduced: ReducedData = field(repr=False)
+
+    @property
+    def reduced(self) -> ReducedData:
+        """The reduced dataset (THEORY §5); :attr:`within` is aligned with its entries.
+
+        >>> from symattn.data import Dataset
+        >>> predict(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).reduced.n
+        2
+        """
+        return self.finite.reduced
 
     @property
     def W_svm(self) -> np.ndarray:
@@ -350,4 +357,4 @@ def predict(dataset: Dataset) -> Prediction:
             "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
             "use independent embeddings (K <= d), e.g. one-hot", svm.farkas,
         )
-    return Prediction(dataset, graphs, svm, finite_component(graphs), reduced_data(graphs))
+    return Prediction(dataset, graphs, svm, finite_component(graphs))
