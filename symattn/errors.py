@@ -16,6 +16,7 @@ __all__ = [
     "FileFormatError",
     "Infeasible",
     "InvalidInput",
+    "NotConverged",
     "SolverError",
     "SymAttnError",
 ]
@@ -43,6 +44,19 @@ class Infeasible(SymAttnError):
 
 class SolverError(SymAttnError, RuntimeError):
     """A numerical solver failed to reach the accuracy it promises."""
+
+
+class NotConverged(SolverError):
+    """An iterative method stopped short of its tolerance; ``result`` holds where it stopped.
+
+    Raised only where a method cannot return a status instead (a result with a status is
+    preferred). ``iterations`` says how many iterations ran.
+    """
+
+    def __init__(self, message: str, iterations: int, result: object | None = None) -> None:
+        super().__init__(message)
+        self.iterations = iterations
+        self.result = result
 
 
 class CertificateError(SymAttnError):
