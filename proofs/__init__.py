@@ -11,7 +11,6 @@ pages of ``docs/proofs/``; ``symattn prove`` is its command line.
 
 from __future__ import annotations
 
-import enum
 import importlib
 import logging
 import time
@@ -23,6 +22,7 @@ from types import ModuleType
 from proofs._support import ProofFailed
 from symattn._io import atomic_write_text
 from symattn.errors import InvalidInput
+from symattn.results import ResultMixin, Status
 
 __all__ = [
     "NAMES",
@@ -53,8 +53,8 @@ NAMES: tuple[str, ...] = (
 """The results, in the order of THEORY §2–§6."""
 
 
-class ProofStatus(enum.Enum):
-    """Outcome of running one proof."""
+class ProofStatus(Status):
+    """Outcome of running one proof; only ``PASSED`` counts as success."""
 
     PASSED = "passed"
     FAILED = "failed"
@@ -62,21 +62,27 @@ class ProofStatus(enum.Enum):
     ERROR = "error"
     """The proof could not be carried out (an unexpected exception)."""
 
+    @classmethod
+    def successes(cls) -> frozenset[Status]:
+        """``{PASSED}``.
+
+        >>> ProofStatus.FAILED.success
+        False
+        """
+        return frozenset({cls.PASSED})
+
 
 @dataclass(frozen=True)
-class ProofResult:
-    """One proof's outcome: ``name``, ``title``, ``status``, wall ``seconds`` and a ``message``."""
+class ProofResult(ResultMixin):
+    """One proof's outcome: ``name``, ``title``, ``status``, wall ``seconds``, a ``message`` and
+    ``iterations``, the number of exact checks that passed (0 when the proof failed)."""
 
     name: str
     title: str
     status: ProofStatus
     seconds: float
     message: str = ""
-
-    @property
-    def success(self) -> bool:
-        """True when the proof passed."""
-        return self.status is ProofStatus.PASSED
+    iterations: int = 0
 
 
 def module(name: str) -> ModuleType:
@@ -102,14 +108,15 @@ def run(names: Iterable[str] | None = None) -> tuple[ProofResult, ...]:
         try:
             derivation = proof.check()
         except ProofFailed as exc:
-            status, message = ProofStatus.FAILED, str(exc)
+            status, message, checks = ProofStatus.FAILED, str(exc), 0
         except Exception as exc:  # a runner reports every proof, whatever breaks
-            status, message = ProofStatus.ERROR, f"{type(exc).__name__}: {exc}"
+            status, message, checks = ProofStatus.ERROR, f"{type(exc).__name__}: {exc}", 0
         else:
-            status, message = ProofStatus.PASSED, f"{derivation.checks} exact checks"
+            checks = derivation.checks
+            status, message = ProofStatus.PASSED, f"{checks} exact checks"
         seconds = time.perf_counter() - start
         logger.info("proof %s: %s in %.2f s", name, status.value, seconds)
-        results.append(ProofResult(name, proof.TITLE, status, seconds, message))
+        results.append(ProofResult(name, proof.TITLE, status, seconds, message, checks))
     return tuple(results)
 
 

@@ -19,6 +19,7 @@ from symattn.errors import (
     FileFormatError,
     Infeasible,
     InvalidInput,
+    NotConverged,
     SolverError,
     SymAttnError,
 )
@@ -58,12 +59,15 @@ from symattn.model import (
     token_mass,
 )
 from symattn.predict import Distances, Prediction, Retrieval, predict
+from symattn.results import Result, ResultMixin, Status
 from symattn.svm import (
+    CertificateStatus,
     FarkasCertificate,
     KKTChecks,
     KKTResiduals,
     SVMCertificate,
     SVMConstraints,
+    SVMMethod,
     SVMResult,
     SVMStatus,
     solve_graph_svm,
@@ -106,6 +110,7 @@ logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
     "CertificateError",
+    "CertificateStatus",
     "CountsView",
     "Dataset",
     "Distances",
@@ -129,19 +134,24 @@ __all__ = [
     "Loss",
     "Model",
     "NormalizedGradientDescent",
+    "NotConverged",
     "NumericModel",
     "Outer",
     "Prediction",
     "Priority",
     "PriorityGraphs",
     "ReducedData",
+    "Result",
+    "ResultMixin",
     "Retrieval",
     "SVMCertificate",
     "SVMConstraints",
+    "SVMMethod",
     "SVMResult",
     "SVMStatus",
     "Sample",
     "SolverError",
+    "Status",
     "SymAttnError",
     "TokenGraph",
     "TopSCCs",

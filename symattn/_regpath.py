@@ -89,6 +89,22 @@ class PathPoint:
     message: str = ""
 
 
+@dataclass(frozen=True, eq=False)
+class _Parts:
+    """The two parts of the loss at one point, as :meth:`PathProblem._parts` computes them.
+
+    ``z`` are the entry log-weights :math:`u + \\log c`, ``lse_in`` the per-sample log-sum inside
+    the label's SCC, ``pi_in``/``pi_out`` the masses normalised inside/outside it and ``r`` the
+    log-ratio :math:`r_i` (``-inf`` for samples with nothing outside).
+    """
+
+    z: np.ndarray
+    lse_in: np.ndarray
+    pi_in: np.ndarray
+    pi_out: np.ndarray
+    r: np.ndarray
+
+
 class PathProblem:
     """The log-loss of a dataset in SCC-adapted token coordinates, its parts kept apart."""
 
@@ -202,7 +218,7 @@ class PathProblem:
         return self.T.T @ U[self._u_index()]
 
     # -- the two parts -----------------------------------------------------------------
-    def _parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
+    def _parts(self, v: np.ndarray) -> _Parts:
         z = (self.T @ v)[self.node] + self.log_count
         z_in, z_out = z[self.in_idx], z[self.out_idx]
         lse_in = segment_logsumexp(z_in, self.in_ptr)
@@ -213,7 +229,7 @@ class PathProblem:
             lse_out = segment_logsumexp(z_out, self.out_ptr)
             r[self.has_out] = lse_out - lse_in[self.has_out]
             pi_out = np.exp(z_out - np.repeat(lse_out, self.out_len))
-        return {"z": z, "lse_in": lse_in, "pi_in": pi_in, "pi_out": pi_out, "r": r}
+        return _Parts(z, lse_in, pi_in, pi_out, r)
 
     def values(self, v: np.ndarray) -> tuple[float, float, float]:
         r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
@@ -222,27 +238,27 @@ class PathProblem:
         precision once :math:`r_i < -40`, so the logarithm stays finite where :math:`A` underflows.
         """
         p = self._parts(v)
-        r = p["r"][self.has_out]
+        r = p.r[self.has_out]
         outside = float(np.sum(np.logaddexp(0.0, r))) / self.n
         log_terms = np.where(r < -40.0, r, np.log(np.logaddexp(0.0, np.maximum(r, -40.0))))
         log_outside = float(np.logaddexp.reduce(log_terms)) - np.log(self.n) if r.size else -np.inf
-        inside = float(np.sum(p["lse_in"] - p["z"][self.label_entry])) / self.n
+        inside = float(np.sum(p.lse_in - p.z[self.label_entry])) / self.n
         return outside, log_outside, inside
 
     def _entry_terms(
-        self, p: dict[str, np.ndarray], shift: float
+        self, p: _Parts, shift: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         r"""Per-sample :math:`\sigma_i = \operatorname{expit}(r_i)`, :math:`\sigma_i e^{-\text{shift}}`,
         the entry weights ``w`` and the entry gradients of :math:`A e^{-\text{shift}}` and of :math:`B`."""
         nnz = self.sample.size
-        sigma = expit(p["r"])
-        scaled = np.exp(np.minimum(log_expit(p["r"]) - shift, _EXP_CAP))
+        sigma = expit(p.r)
+        scaled = np.exp(np.minimum(log_expit(p.r) - shift, _EXP_CAP))
         w = np.zeros(nnz)
-        w[self.out_idx] = p["pi_out"]
-        w[self.in_idx] = -p["pi_in"]
+        w[self.out_idx] = p.pi_out
+        w[self.in_idx] = -p.pi_in
         g_a = scaled[self.sample] * w
         g_b = np.zeros(nnz)
-        g_b[self.in_idx] = p["pi_in"]
+        g_b[self.in_idx] = p.pi_in
         g_b[self.label_entry] -= 1.0
         return sigma, scaled, w, np.stack([g_a, g_b])
 
@@ -253,7 +269,7 @@ class PathProblem:
         both are divided by :math:`e^{\text{shift}}` so that they stay representable however far
         the path goes (:math:`\mu` itself underflows past :math:`R \approx 700/\gamma`).
         """
-        r = self._parts(v)["r"][self.has_out]
+        r = self._parts(v).r[self.has_out]
         return float(max(log_mu, float(np.max(log_expit(r))) if r.size else -np.inf))
 
     def gradient(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
@@ -276,8 +292,8 @@ class PathProblem:
         sigma, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
         pi = np.zeros(nnz)
-        pi[self.in_idx] = p["pi_in"]
-        pi[self.out_idx] = p["pi_out"]
+        pi[self.in_idx] = p.pi_in
+        pi[self.out_idx] = p.pi_out
         side = np.zeros(nnz, dtype=np.int8)
         side[self.in_idx] = 1
         a, b = self.pair

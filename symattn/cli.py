@@ -175,7 +175,7 @@ def _columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SV
 def _render_analysis(
     dataset: Dataset, graphs: PriorityGraphs, svm: SVMResult, fin: FiniteResult
 ) -> list[str]:
-    lines = ["", f"graph-SVM W^svm ({svm.method} solver): status {svm.status.value}"]
+    lines = ["", f"graph-SVM W^svm ({svm.method.value} solver): status {svm.status.value}"]
     if svm.status is SVMStatus.INFEASIBLE:
         farkas = svm.farkas
         lines.append(

@@ -23,7 +23,6 @@ the reported error bound.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,6 +33,7 @@ from symattn.data import Dataset, _as_int
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import PriorityGraphs, _as_graphs
+from symattn.results import ResultMixin, Status
 from symattn.scores import check_weights, entry_potentials, segment_logsumexp
 
 __all__ = [
@@ -309,8 +309,8 @@ def reduced_loss(
 
 
 # -- W^fin ----------------------------------------------------------------------------------------
-class FiniteStatus(enum.Enum):
-    """Outcome of :func:`finite_component`."""
+class FiniteStatus(Status):
+    """Outcome of :func:`finite_component`; only ``CONVERGED`` counts as success."""
 
     CONVERGED = "converged"
     """Gradient norm at most :data:`GRAD_TOL` and the Hessian on :math:`S_{fin}` positive definite."""
@@ -319,9 +319,18 @@ class FiniteStatus(enum.Enum):
     SINGULAR = "singular"
     """The Hessian on :math:`S_{fin}` is not positive definite: :math:`W^{fin}` is not unique."""
 
+    @classmethod
+    def successes(cls) -> frozenset[Status]:
+        """``{CONVERGED}``.
+
+        >>> FiniteStatus.STALLED.success
+        False
+        """
+        return frozenset({cls.CONVERGED})
+
 
 @dataclass(frozen=True, eq=False)
-class FiniteResult:
+class FiniteResult(ResultMixin):
     r"""The finite component and the evidence for it.
 
     Attributes
@@ -348,6 +357,8 @@ class FiniteResult:
         strong-convexity estimate; it is tiny here, so the ball is tiny).
     iterations : int
         Newton steps taken.
+    message : str
+        Why the status is not ``CONVERGED`` (empty when it is).
     """
 
     status: FiniteStatus
@@ -360,6 +371,7 @@ class FiniteResult:
     hessian_min_eig: float
     error_bound: float
     iterations: int
+    message: str = ""
 
     @property
     def dim(self) -> int:
@@ -371,17 +383,6 @@ class FiniteResult:
         1
         """
         return self.basis.dim
-
-    @property
-    def success(self) -> bool:
-        """True when ``status`` is ``CONVERGED``.
-
-        >>> from symattn.data import Dataset
-        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
-        >>> fin.status.value, fin.success
-        ('converged', True)
-        """
-        return self.status is FiniteStatus.CONVERGED
 
     @property
     def certified(self) -> bool:
@@ -567,4 +568,16 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
         status = FiniteStatus.CONVERGED
     bound = 2.0 * grad_norm / min_eig if min_eig > 0 else float("inf")
     W = basis.expand(theta)
-    return FiniteResult(status, W, theta, basis, red, loss, grad_norm, min_eig, bound, iterations)
+    message = _message(status, grad_norm, min_eig, iterations)
+    return FiniteResult(status, W, theta, basis, red, loss, grad_norm, min_eig, bound, iterations, message)
+
+
+def _message(status: FiniteStatus, grad_norm: float, min_eig: float, iterations: int) -> str:
+    """Why a run of :func:`finite_component` did not converge (empty when it did)."""
+    if status is FiniteStatus.SINGULAR:
+        return (f"the Hessian on S_fin has smallest eigenvalue {min_eig:.3g} <= 0: the reduced loss has "
+                "no unique minimiser")
+    if status is FiniteStatus.STALLED:
+        return (f"Newton stopped after {iterations} step(s) at gradient norm {grad_norm:.3g} > {GRAD_TOL:g} "
+                "(rounding floor or max_iter reached)")
+    return ""

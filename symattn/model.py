@@ -178,6 +178,27 @@ def _as_loss(kind: object) -> Loss:
 
 
 @dataclass(frozen=True, eq=False)
+class _EntryIndex:
+    """Per-entry arrays of the compressed counts that every evaluation of a :class:`Model` reuses.
+
+    ``query`` is the query token of each (sample, distinct token) entry, ``log_count`` the log
+    of its count, ``lengths`` the number of entries of each sample and ``flat`` the index
+    ``token * K + query`` into a flattened :math:`K \\times K` token matrix.
+    """
+
+    query: np.ndarray
+    log_count: np.ndarray
+    lengths: np.ndarray
+    flat: np.ndarray
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> _EntryIndex:
+        c = dataset.counts
+        query = c.query[c.sample]
+        return cls(query, np.log(c.count.astype(np.float64)), np.diff(c.indptr), c.token * dataset.K + query)
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     r"""A dataset prepared for fast evaluation of one loss (vectorised over samples).
 
@@ -201,21 +222,12 @@ class Model:
 
     dataset: Dataset
     kind: Loss = Loss.LOG
-    _arrays: dict[str, np.ndarray] = field(init=False, repr=False)
+    _entries: _EntryIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         require_dataset(self.dataset, "a Model")
         object.__setattr__(self, "kind", _as_loss(self.kind))
-        c = self.dataset.counts
-        K = self.dataset.K
-        query = c.query[c.sample]
-        arrays = {
-            "query": query,
-            "log_count": np.log(c.count.astype(np.float64)),
-            "lengths": np.diff(c.indptr),
-            "flat": c.token * K + query,
-        }
-        object.__setattr__(self, "_arrays", arrays)
+        object.__setattr__(self, "_entries", _EntryIndex.of(self.dataset))
 
     # -- geometry ----------------------------------------------------------------------
     @property
@@ -258,7 +270,7 @@ class Model:
         [2.0, 3.0]
         """
         if self.token_coordinates:
-            return token_scores(self.dataset, W).ravel()[self._arrays["flat"]]
+            return token_scores(self.dataset, W).ravel()[self._entries.flat]
         return entry_potentials(self.dataset, W)
 
     def pullback(self, g: np.ndarray) -> np.ndarray:
@@ -273,14 +285,14 @@ class Model:
         K = ds.K
         emb = ds.embeddings
         if self.token_coordinates:
-            T = np.bincount(self._arrays["flat"], weights=g, minlength=K * K).reshape(K, K)
+            T = np.bincount(self._entries.flat, weights=g, minlength=K * K).reshape(K, K)
             if emb.is_onehot:
                 return T
             E = emb.matrix()
             return E.T @ T @ E
         c = ds.counts
         E = emb.matrix()
-        S = csr_matrix((g, (c.token, self._arrays["query"])), shape=(K, K))
+        S = csr_matrix((g, (c.token, self._entries.query)), shape=(K, K))
         return np.asarray(E.T @ (S @ E))
 
     def log_mass(self, W: np.ndarray) -> np.ndarray:
@@ -291,9 +303,9 @@ class Model:
         >>> np.exp(m.log_mass(np.zeros((2, 2)))).round(4).tolist()
         [0.3333, 0.6667]
         """
-        z = self.potentials(W) + self._arrays["log_count"]
+        z = self.potentials(W) + self._entries.log_count
         lse = segment_logsumexp(z, self.dataset.counts.indptr)
-        return z - np.repeat(lse, self._arrays["lengths"])
+        return z - np.repeat(lse, self._entries.lengths)
 
     # -- loss and derivatives ----------------------------------------------------------
     def _identity_head(self, W: np.ndarray) -> tuple[float, np.ndarray]:
@@ -306,9 +318,9 @@ class Model:
         :math:`\phi' = d\phi/d\log p`.
         """
         c = self.dataset.counts
-        lengths = self._arrays["lengths"]
+        lengths = self._entries.lengths
         z = self.potentials(W)
-        z += self._arrays["log_count"]
+        z += self._entries.log_count
         top = np.maximum.reduceat(z, c.indptr[:-1])
         log_p = z[c.label_entry] - top
         z -= np.repeat(top, lengths)
@@ -340,7 +352,7 @@ class Model:
         dZ[rows, c.label] += slope
         H = dZ @ ds.embeddings.gram()
         h = H[c.sample, c.token]
-        centred = h - np.repeat(segment_sum(pi * h, c.indptr), self._arrays["lengths"])
+        centred = h - np.repeat(segment_sum(pi * h, c.indptr), self._entries.lengths)
         return float(np.sum(outer.evaluate(log_p))), pi * centred
 
     def value(self, W: np.ndarray) -> float:
@@ -406,7 +418,7 @@ class Model:
         c = self.dataset.counts
         pi = np.exp(self.log_mass(W))
         v = self.potentials(V)
-        centred = v - np.repeat(segment_sum(pi * v, c.indptr), self._arrays["lengths"])
+        centred = v - np.repeat(segment_sum(pi * v, c.indptr), self._entries.lengths)
         return self.pullback(pi * centred) / self.dataset.n
 
     def hessian(self, W: np.ndarray) -> np.ndarray:
@@ -432,7 +444,7 @@ class Model:
         E = self.dataset.embeddings.matrix()
         d = self.dim
         pi = np.exp(self.log_mass(W))
-        A = (E[c.token][:, :, None] * E[self._arrays["query"]][:, None, :]).reshape(-1, d * d)
+        A = (E[c.token][:, :, None] * E[self._entries.query][:, None, :]).reshape(-1, d * d)
         B = segment_sum(pi[:, None] * A, c.indptr)
         return ((A * pi[:, None]).T @ A - B.T @ B) / self.dataset.n
 

@@ -42,6 +42,7 @@ from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import FileFormatError, InvalidInput
 from symattn.model import Loss, Model, smoothness_bound
+from symattn.results import Status
 from symattn.scores import check_weights
 
 if TYPE_CHECKING:
@@ -90,13 +91,22 @@ class Init(enum.Enum):
     GAUSSIAN = "gaussian"
 
 
-class TrainStatus(enum.Enum):
+class TrainStatus(Status):
     """How a run ended; ``success`` only for ``COMPLETED``."""
 
     COMPLETED = "completed"
     INTERRUPTED = "interrupted"
     TIME_LIMIT = "time_limit"
     NOT_CONVERGED = "not_converged"
+
+    @classmethod
+    def successes(cls) -> frozenset[Status]:
+        """``{COMPLETED}``.
+
+        >>> TrainStatus.TIME_LIMIT.success
+        False
+        """
+        return frozenset({cls.COMPLETED})
 
 
 def _real(name: str, value: object, *, allow_zero: bool = False) -> float:
@@ -376,7 +386,19 @@ class Trajectory:
         >>> train(load_example(), steps=2).success
         True
         """
-        return self.status is TrainStatus.COMPLETED
+        return self.status.success
+
+    @property
+    def iterations(self) -> int:
+        """Steps taken (gradient methods) or radii solved (the path).
+
+        >>> from symattn.examples import load_example
+        >>> train(load_example(), steps=3).iterations
+        3
+        """
+        if self.radii is not None:
+            return int(self.radii.size)
+        return int(self.steps[-1]) if self.steps.size else 0
 
     def final(self) -> dict[str, float]:
         """The last recorded values: loss, norm and every metric (empty when nothing was recorded).

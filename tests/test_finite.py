@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import sympy as sp
+from svm_cases import random_dataset
 from svm_oracles import finite_by_bfgs, reduced_loss_oracle, sccs_by_oracle
-from test_svm import random_dataset
 
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput

@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from svm_cases import INFEASIBLE, random_dataset
 from svm_oracles import sccs_by_oracle
-from test_svm import INFEASIBLE, random_dataset
 
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import Infeasible, InvalidInput

@@ -3,11 +3,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from svm_cases import INFEASIBLE, INFEASIBLE_ROWS, chain_and_cycle, random_dataset
 from svm_oracles import constraint_rows, exact_stationarity_holds, svm_by_trust_constr
 
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput
 from symattn.svm import (
+    SVMMethod,
     SVMStatus,
     check_complementarity,
     check_dual_signs,
@@ -17,23 +19,6 @@ from symattn.svm import (
     solve_graph_svm,
     svm_constraints,
 )
-
-
-def chain_and_cycle() -> Dataset:
-    # query 3: {0, 1} cycle above 2 above 3; query 4: chain 2 > 0 > 4
-    return realise({
-        3: [(0, 1), (1, 0), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)],
-        4: [(2, 0), (2, 4), (0, 4)],
-    }, vocab=5)
-
-
-def random_dataset(K: int, n: int, T: int, L: int, seed: int, embeddings: Embeddings | None = None) -> Dataset:
-    rng = np.random.default_rng(seed)
-    queries = rng.choice(K, size=L, replace=False)
-    tokens = rng.integers(0, K, size=(n, T))
-    tokens[:, -1] = queries[rng.integers(0, L, size=n)]
-    labels = tokens[np.arange(n), rng.integers(0, T, size=n)]
-    return Dataset.from_arrays(tokens.ravel(), np.arange(n + 1) * T, labels, vocab=K, embeddings=embeddings)
 
 
 # -- constraints -------------------------------------------------------------------------------------------
@@ -91,7 +76,7 @@ def test_agrees_with_trust_constr(seed):
 def test_agrees_with_trust_constr_on_general_embeddings():
     ds = random_dataset(5, 8, 4, 2, 7, embeddings=Embeddings.random_unit(5, 7, seed=3))
     ours = solve_graph_svm(ds)
-    assert ours.method == "gram" and ours.status is SVMStatus.OPTIMAL and not ours.certified
+    assert ours.method is SVMMethod.GRAM and ours.status is SVMStatus.OPTIMAL and not ours.certified
     assert np.max(np.abs(ours.W - svm_by_trust_constr(ds))) < 1e-7
 
 
@@ -115,7 +100,7 @@ def test_orthonormal_and_gram_paths_agree():
     # the same rows, tilted a little, leave the orthonormal path: then the Gram QP must run
     tilted = Embeddings.given(rows.matrix() + 1e-3 * np.eye(6))
     b = solve_graph_svm(ds.with_embeddings(tilted))
-    assert a.method == "potentials" and b.method == "gram"
+    assert a.method is SVMMethod.POTENTIALS and b.method is SVMMethod.GRAM
     assert a.success and b.success
     assert abs(a.norm - solve_graph_svm(ds).norm) < 1e-12  # orthonormal rows keep the norm
     assert abs(a.norm - b.norm) < 1e-2
@@ -125,7 +110,7 @@ def test_exact_general_embeddings_are_certified_through_the_gram_path():
     ds = random_dataset(4, 6, 3, 2, 5)
     rows = [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 2]]
     res = solve_graph_svm(ds.with_embeddings(Embeddings.given(rows)))
-    assert res.method == "gram" and res.certified
+    assert res.method is SVMMethod.GRAM and res.certified
     W_exact = np.array(res.certificate.matrix(), dtype=float)
     assert np.max(np.abs(res.W - W_exact)) < 1e-9
 
@@ -153,13 +138,8 @@ def test_dependent_exact_embeddings_give_an_exact_farkas_certificate():
         assert res.certified
 
 
-# K = 5 tokens in d = 2: with e_2 = e_0 + e_1 and e_4 = 2 e_0 + e_1, the cycle {0, 1} forces
-# u_0 = u_1 = t, token 2 above it forces t >= 1, and every label above the query 4 forces t <= -1.
-INFEASIBLE = {4: [(0, 1), (1, 0), (2, 0), (2, 1), (0, 3), (1, 3), (0, 4), (1, 4), (2, 4)]}
-
-
 def test_more_tokens_than_dimensions_is_infeasible_with_a_verified_certificate():
-    emb = Embeddings.given([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]])
+    emb = Embeddings.given(INFEASIBLE_ROWS)
     ds = realise(INFEASIBLE, vocab=5)
     res = solve_graph_svm(ds.with_embeddings(emb))
     assert res.status is SVMStatus.INFEASIBLE and not res.success
@@ -292,7 +272,21 @@ def test_exact_permutation_embeddings_use_the_potential_path_and_certify():
     ds = chain_and_cycle()
     perm = [[int(j == (i + 2) % 5) for j in range(5)] for i in range(5)]
     res = solve_graph_svm(ds.with_embeddings(Embeddings.given(perm)))
-    assert res.method == "potentials" and res.certified
+    assert res.method is SVMMethod.POTENTIALS and res.certified
     E = np.array(perm, dtype=float)
     assert np.allclose(res.W, E.T @ solve_graph_svm(ds).W @ E, atol=1e-15)
     assert res.certificate.norm_squared == solve_graph_svm(ds).certificate.norm_squared
+
+
+def test_a_demanded_certificate_that_fails_raises_and_an_automatic_one_is_reported(monkeypatch):
+    import symattn.svm.solve as solve_module
+    from symattn.errors import CertificateError
+    from symattn.svm import KKTChecks
+
+    monkeypatch.setattr(solve_module, "verify_kkt", lambda *args: KKTChecks(True, True, False, True))
+    ds = chain_and_cycle()
+    with pytest.raises(CertificateError, match="complementarity"):
+        solve_graph_svm(ds, certify=True)
+    res = solve_graph_svm(ds)
+    assert not res.certified and not res.certificate.success
+    assert res.certificate.message == "failed: complementarity"

@@ -13,6 +13,7 @@ from symattn.errors import Infeasible, InvalidInput
 from symattn.examples import load_example
 from symattn.finite import fin_basis, finite_component, reduced_loss
 from symattn.graphs import realise
+from symattn.model import Loss
 from symattn.scores import log_token_mass
 from symattn.svm import solve_graph_svm
 from symattn.symbolic import (
@@ -220,14 +221,14 @@ def _numpy_embedding_head_loss(ds: Dataset, W: np.ndarray, outer) -> float:
 
 
 @pytest.mark.parametrize(
-    ("sym_outer", "np_outer"),
-    [(lambda p: -sp.log(p), lambda p: -np.log(p)), (lambda p: (1 - p) ** 2, lambda p: (1 - p) ** 2)],
+    ("loss", "np_outer"),
+    [(Loss.EMBED_CE, lambda p: -np.log(p)), (Loss.EMBED_SQUARED, lambda p: (1 - p) ** 2)],
     ids=["log", "squared"],
 )
-def test_embedding_head_variants_match_numpy_and_finite_differences(sym_outer, np_outer) -> None:
+def test_embedding_head_variants_match_numpy_and_finite_differences(loss, np_outer) -> None:
     rng = np.random.default_rng(5)
     ds = Dataset.from_samples(SAMPLES[:3], vocab=4, embeddings=Embeddings.given(GIVEN))
-    model = numeric_model(ds, hessian=False, outer=sym_outer, embedding_head=True)
+    model = numeric_model(ds, hessian=False, loss=loss)
     W = rng.standard_normal((4, 4))
     assert model.loss(W) == pytest.approx(_numpy_embedding_head_loss(ds, W, np_outer), abs=1e-12)
     np.testing.assert_allclose(model.gradient(W), central_difference(model.loss, W), atol=1e-7)
@@ -236,6 +237,6 @@ def test_embedding_head_variants_match_numpy_and_finite_differences(sym_outer, n
 def test_linear_outer_on_the_identity_head_is_minus_the_mean_mass() -> None:
     ds = _datasets()[0]
     W = np.random.default_rng(6).standard_normal((4, 4))
-    model = numeric_model(ds, hessian=False, outer=lambda p: -p)
+    model = numeric_model(ds, hessian=False, loss=Loss.LINEAR)
     masses = np.exp(log_token_mass(ds, W))[ds.counts.label_entry]
     assert model.loss(W) == pytest.approx(-masses.mean(), abs=1e-12)

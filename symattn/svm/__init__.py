@@ -27,6 +27,7 @@ Infeasible problems (dependent embeddings) come back with Farkas multipliers.
 
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
+    CertificateStatus,
     FarkasCertificate,
     KKTChecks,
     KKTResiduals,
@@ -37,15 +38,17 @@ from symattn.svm.kkt import (
     check_stationarity,
     exact_margins,
 )
-from symattn.svm.solve import TOLERANCE, SVMResult, SVMStatus, solve_graph_svm
+from symattn.svm.solve import TOLERANCE, SVMMethod, SVMResult, SVMStatus, solve_graph_svm
 
 __all__ = [
     "TOLERANCE",
+    "CertificateStatus",
     "FarkasCertificate",
     "KKTChecks",
     "KKTResiduals",
     "SVMCertificate",
     "SVMConstraints",
+    "SVMMethod",
     "SVMResult",
     "SVMStatus",
     "check_complementarity",

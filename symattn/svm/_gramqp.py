@@ -6,22 +6,25 @@ within-SCC equalities were reduced to independent stars. A feasible point comes 
 then finds the optimum, each step an equality-constrained minimum-norm solve (SVD
 least squares). Exact versions of the KKT solve and of the Farkas system use python-flint.
 
->>> x, work, mu = active_set_qp(np.zeros((0, 2)), np.array([[1.0, 1.0]]))
->>> x.round(12).tolist(), work.tolist(), mu.round(12).tolist()
+>>> sol = active_set_qp(np.zeros((0, 2)), np.array([[1.0, 1.0]]))
+>>> sol.x.round(12).tolist(), sol.working.tolist(), sol.multipliers.round(12).tolist()
 ([0.5, 0.5], [True], [0.5])
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import flint
 import numpy as np
 from scipy.optimize import linprog
 
-from symattn.errors import SolverError
+from symattn.errors import NotConverged, SolverError
 
-__all__ = ["active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point", "to_fraction"]
+__all__ = [
+    "QPSolution", "active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point", "to_fraction",
+]
 
 
 def to_fraction(value: flint.fmpq) -> Fraction:
@@ -79,13 +82,39 @@ def _min_norm(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
+@dataclass(frozen=True, eq=False)
+class QPSolution:
+    r"""What :func:`active_set_qp` returns.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The optimum.
+    working : numpy.ndarray of bool
+        The working set over the inequalities.
+    multipliers : numpy.ndarray
+        All multipliers (equalities first) with :math:`x = A^\top \mu`.
+    iterations : int
+        Iterations of the active-set loop.
+    """
+
+    x: np.ndarray
+    working: np.ndarray
+    multipliers: np.ndarray
+    iterations: int
+
+
 def active_set_qp(
     A_eq: np.ndarray, A_in: np.ndarray, x0: np.ndarray | None = None, *, max_iter: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> QPSolution:
     r"""Primal active set for :math:`\min\frac12\|x\|^2` s.t. :math:`A_{eq}x = 0`, :math:`A_{in}x \ge 1`.
 
-    Returns the optimum ``x``, the working set (bool over the inequalities) and all multipliers
-    ``mu`` (equalities first) with :math:`x = A^\top \mu`. The problem must be feasible.
+    Returns the optimum, the working set and the multipliers (see :class:`QPSolution`). The
+    problem must be feasible; :class:`~symattn.errors.NotConverged` is raised after ``max_iter``
+    iterations (default :math:`20 (m_{in} + n) + 100`).
+
+    >>> active_set_qp(np.zeros((0, 1)), np.array([[2.0]])).x.tolist()
+    [0.5]
     """
     n_eq, n_in = A_eq.shape[0], A_in.shape[0]
     x = feasible_point(A_eq, A_in) if x0 is None else x0
@@ -94,7 +123,7 @@ def active_set_qp(
     work = np.zeros(n_in, dtype=bool)
     norms = np.linalg.norm(A_in, axis=1)
     limit = max_iter if max_iter is not None else 20 * (n_in + x.size) + 100
-    for _ in range(limit):
+    for iteration in range(1, limit + 1):
         A_S = np.vstack([A_eq, A_in[work]])
         b_S = np.concatenate([np.zeros(n_eq), np.ones(int(work.sum()))])
         target = _min_norm(A_S, b_S)
@@ -108,7 +137,7 @@ def active_set_qp(
                 full = np.zeros(n_eq + n_in)
                 full[:n_eq] = mu[:n_eq]
                 full[n_eq + active] = mu_in
-                return target, work, full
+                return QPSolution(target, work, full, iteration)
             work[active[np.argmin(mu_in)]] = False
             x = target
             continue
@@ -124,7 +153,7 @@ def active_set_qp(
         x = x + alpha * step
         if chosen >= 0:
             work[chosen] = True
-    raise SolverError(f"the Gram-metric active-set method did not converge in {limit} iterations")
+    raise NotConverged(f"the Gram-metric active-set method did not converge in {limit} iterations", limit)
 
 
 def _fmpq_matrix(rows: list[list[Fraction]], ncols: int) -> flint.fmpq_mat:

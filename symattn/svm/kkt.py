@@ -24,9 +24,11 @@ from fractions import Fraction
 import numpy as np
 
 from symattn.embeddings import Embeddings
+from symattn.results import Status
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
+    "CertificateStatus",
     "FarkasCertificate",
     "KKTChecks",
     "KKTResiduals",
@@ -100,6 +102,35 @@ class KKTChecks:
         """
         return self.primal_feasibility and self.dual_signs and self.complementarity and self.stationarity
 
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """The names of the conditions that do not hold (empty when all do).
+
+        >>> KKTChecks(True, False, True, False).failed
+        ('dual_signs', 'stationarity')
+        """
+        verdicts = (("primal_feasibility", self.primal_feasibility), ("dual_signs", self.dual_signs),
+                    ("complementarity", self.complementarity), ("stationarity", self.stationarity))
+        return tuple(name for name, holds in verdicts if not holds)
+
+
+class CertificateStatus(Status):
+    """Verdict on an exact or numeric certificate; only ``VERIFIED`` counts as success."""
+
+    VERIFIED = "verified"
+    """Every condition of the certificate holds."""
+    FAILED = "failed"
+    """Some condition does not hold; the certificate proves nothing."""
+
+    @classmethod
+    def successes(cls) -> frozenset[Status]:
+        """``{VERIFIED}``.
+
+        >>> CertificateStatus.FAILED.success
+        False
+        """
+        return frozenset({cls.VERIFIED})
+
 
 @dataclass(frozen=True, eq=False)
 class SVMCertificate:
@@ -117,6 +148,15 @@ class SVMCertificate:
         The verdict of each KKT condition.
     corrections : int
         Active-set changes needed after the numeric guess (0 when the guess was right).
+
+    The certificate answers the result protocol: ``status`` is ``VERIFIED`` exactly when all
+    four checks hold, ``message`` names the failed ones and ``iterations`` is ``corrections``.
+
+    >>> from symattn.data import Dataset
+    >>> from symattn.svm import solve_graph_svm
+    >>> cert = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2)).certificate
+    >>> cert.status, cert.success, cert.message
+    (<CertificateStatus.VERIFIED: 'verified'>, True, '')
     """
 
     entries: Mapping[tuple[int, int], Fraction] = field(repr=False)
@@ -124,6 +164,26 @@ class SVMCertificate:
     multipliers: np.ndarray = field(repr=False)
     checks: KKTChecks
     corrections: int = 0
+
+    @property
+    def status(self) -> CertificateStatus:
+        """``VERIFIED`` when all four KKT checks hold, else ``FAILED``."""
+        return CertificateStatus.VERIFIED if self.checks.holds else CertificateStatus.FAILED
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``VERIFIED``."""
+        return self.status.success
+
+    @property
+    def message(self) -> str:
+        """The failed KKT conditions, or an empty string."""
+        return f"failed: {', '.join(self.checks.failed)}" if self.checks.failed else ""
+
+    @property
+    def iterations(self) -> int:
+        """Active-set corrections of the exact re-solve."""
+        return self.corrections
 
     def matrix(self) -> list[list[Fraction]]:
         """The exact :math:`d \\times d` matrix as lists of ``Fraction``.
@@ -171,6 +231,8 @@ class FarkasCertificate:
         The bound the residual and the signs were checked against (0 when exact).
     verified : bool
         All conditions hold (exactly, or within ``tolerance``).
+
+    As a result: ``status`` is ``VERIFIED`` when ``verified``, ``iterations`` is 0 (one LP).
     """
 
     multipliers: np.ndarray = field(repr=False)
@@ -178,6 +240,29 @@ class FarkasCertificate:
     residual: float
     tolerance: float
     verified: bool
+
+    @property
+    def status(self) -> CertificateStatus:
+        """``VERIFIED`` when every condition holds, else ``FAILED``."""
+        return CertificateStatus.VERIFIED if self.verified else CertificateStatus.FAILED
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``VERIFIED``."""
+        return self.status.success
+
+    @property
+    def message(self) -> str:
+        """How the multipliers were checked."""
+        if self.exact:
+            return "verified exactly" if self.verified else "the exact Farkas conditions do not hold"
+        how = f"residual {self.residual:.1e} against a relative tolerance of {self.tolerance:g}"
+        return ("verified to " if self.verified else "not verified: ") + how
+
+    @property
+    def iterations(self) -> int:
+        """0: the multipliers come from one linear program."""
+        return 0
 
 
 def exact_rows(embeddings: Embeddings) -> list[list[Fraction]] | None:

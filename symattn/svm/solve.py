@@ -30,9 +30,10 @@ import numpy as np
 
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
-from symattn.errors import InvalidInput, SolverError
+from symattn.errors import CertificateError, InvalidInput, SolverError
+from symattn.results import ResultMixin, Status
 from symattn.svm._collapse import Collapsed, Stars, collapse, edge_multipliers, star_multipliers, stars
-from symattn.svm._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, feasible_point
+from symattn.svm._gramqp import QPSolution, active_set_qp, exact_farkas, exact_kkt, farkas_lp, feasible_point
 from symattn.svm._potentials import min_norm_potentials
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
@@ -48,7 +49,7 @@ from symattn.svm.kkt import (
     verify_kkt,
 )
 
-__all__ = ["TOLERANCE", "SVMResult", "SVMStatus", "solve_graph_svm"]
+__all__ = ["TOLERANCE", "SVMMethod", "SVMResult", "SVMStatus", "solve_graph_svm"]
 
 logger = logging.getLogger("symattn")
 
@@ -58,8 +59,8 @@ TOLERANCE = 1e-10
 _FARKAS_TOL = 1e-9
 
 
-class SVMStatus(enum.Enum):
-    """Outcome of :func:`solve_graph_svm`."""
+class SVMStatus(Status):
+    """Outcome of :func:`solve_graph_svm`; only ``OPTIMAL`` counts as success."""
 
     OPTIMAL = "optimal"
     """Every KKT residual is at most :data:`TOLERANCE`."""
@@ -68,9 +69,27 @@ class SVMStatus(enum.Enum):
     INFEASIBLE = "infeasible"
     """No ``W`` satisfies the constraints (dependent embeddings); see ``farkas``."""
 
+    @classmethod
+    def successes(cls) -> frozenset[Status]:
+        """``{OPTIMAL}``.
+
+        >>> SVMStatus.successes()
+        frozenset({<SVMStatus.OPTIMAL: 'optimal'>})
+        """
+        return frozenset({cls.OPTIMAL})
+
+
+class SVMMethod(enum.Enum):
+    """Which solver :func:`solve_graph_svm` ran (the embeddings decide)."""
+
+    POTENTIALS = "potentials"
+    """Orthonormal embeddings: one minimum-norm potential problem per query on the condensation DAG."""
+    GRAM = "gram"
+    """General embeddings: one QP in the Gram metric."""
+
 
 @dataclass(frozen=True, eq=False)
-class SVMResult:
+class SVMResult(ResultMixin):
     r"""The graph-SVM solution and the evidence for it.
 
     Attributes
@@ -93,8 +112,12 @@ class SVMResult:
         The exact certificate, when the embeddings are exact and one was asked for.
     farkas : FarkasCertificate or None
         The infeasibility proof, when infeasible.
-    method : str
-        ``"potentials"`` (orthonormal: per-query DAG problems) or ``"gram"`` (one QP).
+    method : SVMMethod
+        ``POTENTIALS`` (orthonormal: per-query DAG problems) or ``GRAM`` (one QP).
+    message : str
+        Why the status is not ``OPTIMAL`` (empty when it is).
+    iterations : int
+        Active-set iterations of the numeric solve (0 when the problem has no inequality).
     """
 
     status: SVMStatus
@@ -106,18 +129,9 @@ class SVMResult:
     residuals: KKTResiduals | None
     certificate: SVMCertificate | None = None
     farkas: FarkasCertificate | None = None
-    method: str = "potentials"
-
-    @property
-    def success(self) -> bool:
-        """True when ``status`` is ``OPTIMAL``.
-
-        >>> from symattn.data import Dataset
-        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
-        >>> res.status.value, res.success
-        ('optimal', True)
-        """
-        return self.status is SVMStatus.OPTIMAL
+    method: SVMMethod = SVMMethod.POTENTIALS
+    message: str = ""
+    iterations: int = 0
 
     @property
     def certified(self) -> bool:
@@ -147,13 +161,25 @@ def solve_graph_svm(
     constraints : SVMConstraints, optional
         The constraint set (default :func:`svm_constraints` of the dataset, edges only).
     certify : bool, optional
-        Build the exact certificate (default: whenever the embeddings are exact).
+        Build the exact certificate (default: whenever the embeddings are exact). ``True``
+        demands it: a certificate that does not verify then raises instead of being reported.
 
     Returns
     -------
     SVMResult
         ``status`` ``OPTIMAL`` when all relative KKT residuals are at most 1e-10,
         ``INFEASIBLE`` with a Farkas certificate when no ``W`` exists.
+
+    Raises
+    ------
+    InvalidInput
+        Not a Dataset, constraints of another vocabulary, or ``certify=True`` with float embeddings.
+    CertificateError
+        With ``certify=True``, when the exact KKT check fails (the message names the condition).
+    NotConverged
+        When an active-set method runs out of iterations.
+    SolverError
+        When HiGHS fails, or the Farkas multipliers of an infeasible problem do not verify.
 
     >>> from symattn.data import Dataset
     >>> res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
@@ -172,56 +198,70 @@ def solve_graph_svm(
     cons = constraints if constraints is not None else svm_constraints(dataset)
     if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= embeddings.size:
         raise InvalidInput("the constraints name tokens beyond the dataset's vocabulary")
-    certify = embeddings.is_exact if certify is None else bool(certify)
+    requested = bool(certify)
+    certify = embeddings.is_exact if certify is None else requested
     if certify and not embeddings.is_exact:
         raise InvalidInput(
             f"certify=True needs exact embeddings; these are {embeddings.kind.value} floats "
             "(use one-hot embeddings or rows given as integers or fractions)"
         )
     prob = collapse(cons, embeddings.size)
-    if embeddings.is_orthonormal:
-        return _solve_potentials(cons, prob, embeddings, certify)
-    return _solve_gram(cons, prob, embeddings, certify)
+    solve = _solve_potentials if embeddings.is_orthonormal else _solve_gram
+    result = solve(cons, prob, embeddings, certify)
+    if requested and result.certificate is not None and not result.certificate.checks.holds:
+        raise CertificateError(
+            f"the exact certificate of the graph-SVM does not verify: {result.certificate.message}"
+        )
+    return result
+
+
+def _finish(
+    cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings: Embeddings,
+    certificate: SVMCertificate | None, method: SVMMethod, iterations: int,
+) -> SVMResult:
+    """Measure the KKT residuals of a numeric solution and package it with its status."""
+    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
+    status, message = SVMStatus.OPTIMAL, ""
+    if residuals.max > TOLERANCE:
+        status = SVMStatus.INACCURATE
+        message = f"the largest relative KKT residual {residuals.max:.1e} exceeds {TOLERANCE:g} ({residuals})"
+        logger.warning("graph-SVM: %s", message)
+    return SVMResult(
+        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, method,
+        message, iterations,
+    )
 
 
 def _solve_potentials(
     cons: SVMConstraints, prob: Collapsed, embeddings: Embeddings, certify: bool
 ) -> SVMResult:
     K = embeddings.size
-    v, working, dag_lam = min_norm_potentials(
-        prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps]
-    )
-    u = v[prob.group]
+    sol = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps])
+    u = sol.v[prob.group]
     U = np.zeros((K, K))
     U[prob.node_token, prob.node_query] = u
-    lam = edge_multipliers(prob, u, dag_lam)
+    lam = edge_multipliers(prob, u, sol.multipliers)
     E = embeddings.matrix()
     W = U if embeddings.is_onehot else E.T @ U @ E
-    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
-    certificate = _certify_potentials(cons, prob, working, embeddings) if certify else None
-    status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
-    if status is not SVMStatus.OPTIMAL:
-        logger.warning("graph-SVM residuals %s exceed %g", residuals, TOLERANCE)
-    return SVMResult(
-        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "potentials"
-    )
+    certificate = _certify_potentials(cons, prob, sol.working, embeddings) if certify else None
+    return _finish(cons, W, lam, embeddings, certificate, SVMMethod.POTENTIALS, sol.iterations)
 
 
 def _certify_potentials(
     cons: SVMConstraints, prob: Collapsed, guess: np.ndarray, embeddings: Embeddings
 ) -> SVMCertificate:
     """Re-solve exactly, warm-started from the numeric working set, and verify."""
-    v, working, dag_lam = min_norm_potentials(
+    sol = min_norm_potentials(
         prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
         block=prob.node_query[prob.reps],
     )
-    corrections = int(np.count_nonzero(working != guess))
+    corrections = int(np.count_nonzero(sol.working != guess))
     if corrections:
         logger.info("exact certificate corrected %d active-set entries of the numeric solution", corrections)
-    u = v[prob.group]
+    u = sol.v[prob.group]
     pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
                                                  strict=True) if value != 0}
-    lam = edge_multipliers(prob, u, dag_lam)
+    lam = edge_multipliers(prob, u, sol.multipliers)
     rows = exact_rows(embeddings)
     entries = pot if rows is None else expand_exact(pot, rows)
     checks = verify_kkt(cons, entries, lam, embeddings)
@@ -251,15 +291,12 @@ def _solve_gram(
     x0 = feasible_point(A_eq, A_in) if A_in.shape[0] else np.zeros(d * d)
     if x0 is None:
         return _infeasible(cons, prob, red, A_eq, A_in, embeddings)
-    x, work, mu = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else (x0, np.zeros(0, bool), np.zeros(n_eq))
-    W = x.reshape(d, d)
-    lam = star_multipliers(prob, red, mu)
-    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
-    certificate = _certify_gram(cons, prob, red, work, embeddings) if certify else None
-    status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
-    return SVMResult(
-        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "gram"
-    )
+    no_margin = QPSolution(x0, np.zeros(0, bool), np.zeros(n_eq), 0)
+    sol = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else no_margin
+    W = sol.x.reshape(d, d)
+    lam = star_multipliers(prob, red, sol.multipliers)
+    certificate = _certify_gram(cons, prob, red, sol.working, embeddings) if certify else None
+    return _finish(cons, W, lam, embeddings, certificate, SVMMethod.GRAM, sol.iterations)
 
 
 def _certify_gram(
@@ -326,7 +363,10 @@ def _infeasible(
         raise SolverError("the graph-SVM looks infeasible but the Farkas multipliers do not verify")
     d = embeddings.dim
     nan = np.full(len(cons), np.nan)
+    how = "exactly" if farkas.exact else f"to a relative tolerance of {_FARKAS_TOL:g}"
+    message = (f"no W satisfies the constraints (the embeddings are linearly dependent); "
+               f"Farkas multipliers verified {how}")
     return SVMResult(
         SVMStatus.INFEASIBLE, np.zeros((d, d)), float("nan"), cons, nan, np.zeros(len(cons)), None,
-        None, farkas, "gram",
+        None, farkas, SVMMethod.GRAM, message, 0,
     )
