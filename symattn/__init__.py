@@ -19,6 +19,7 @@ from symattn.errors import (
     FileFormatError,
     Infeasible,
     InvalidInput,
+    NotConverged,
     SolverError,
     SymAttnError,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "Infeasible",
     "Init",
     "InvalidInput",
+    "NotConverged",
     "KKTChecks",
     "KKTResiduals",
     "KKTSolution",
