@@ -17,6 +17,7 @@ from symattn.errors import NotConverged
 from symattn.results import Result, Status
 from symattn.svm._gramqp import active_set_qp
 from symattn.svm._potentials import min_norm_potentials
+from symattn.train.path import PathProblem
 
 
 def _results() -> dict[str, object]:
@@ -29,7 +30,9 @@ def _results() -> dict[str, object]:
     svm = symattn.solve_graph_svm(ds)
     dependent = realise(INFEASIBLE, vocab=5, embeddings=Embeddings.given(INFEASIBLE_ROWS))
     tiny = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    problem = PathProblem(ds)
     return {
+        "PathPoint": problem.point(2.0, 0.0, problem.start(np.zeros((6, 6))))[0],
         "SVMResult": svm,
         "SVMCertificate": svm.certificate,
         "FarkasCertificate": symattn.solve_graph_svm(dependent).farkas,

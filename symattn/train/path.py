@@ -35,7 +35,6 @@ solver that sums them stops moving. Here they are never summed:
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
+from symattn.results import Status
 from symattn.scores import segment_logsumexp
 
 __all__ = ["PathPoint", "PathProblem", "PathStatus"]
@@ -63,12 +63,21 @@ _MAX_RADIUS = 1e8
 """Beyond this :math:`W^{fin}` (of order 1) drops below the rounding error of :math:`R\\,W^{svm}`."""
 
 
-class PathStatus(enum.Enum):
-    """How one point of the path ended."""
+class PathStatus(Status):
+    """How one point of the path ended; ``OPTIMAL`` and ``INTERIOR`` count as success."""
 
     OPTIMAL = "optimal"
     INTERIOR = "interior"
     NOT_CONVERGED = "not_converged"
+
+    @classmethod
+    def successes(cls) -> frozenset[Status]:
+        """``{OPTIMAL, INTERIOR}``.
+
+        >>> PathStatus.INTERIOR.success, PathStatus.NOT_CONVERGED.success
+        (True, False)
+        """
+        return frozenset({cls.OPTIMAL, cls.INTERIOR})
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,8 @@ class PathPoint:
     """The solution at one radius: ``W`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
 
     ``log_outside`` is :math:`\\log` of the mean outside part (finite where the part underflows);
-    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise).
+    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise); ``iterations`` counts
+    the penalised Newton solves spent on this radius.
     """
 
     W: np.ndarray
@@ -87,6 +97,12 @@ class PathPoint:
     radius: float
     status: PathStatus
     message: str = ""
+    iterations: int = 0
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``OPTIMAL`` or ``INTERIOR``."""
+        return self.status.success
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +132,8 @@ class PathProblem:
                 f"rows have rank {emb.rank} < K = {emb.size}. Use gradient descent instead"
             )
         self.dataset = dataset
+        self.solves = 0
+        """Penalised Newton solves run so far (:meth:`minimise` calls)."""
         graphs = priority_graphs(dataset)
         c = dataset.counts
         K = dataset.K
@@ -362,6 +380,7 @@ class PathProblem:
         """
         blocks = [(b, mean) for b, mean in ((~self.is_mean, False), (self.is_mean, True)) if b.any()]
         joint = [(np.ones(v.size, dtype=bool), False)]
+        self.solves += 1
         for _ in range(max_iter):
             moved = 0.0
             # while the mean block is not tiny, one joint step (the metric may couple the blocks)
@@ -485,6 +504,7 @@ class PathProblem:
 
     def point(self, radius: float, log_mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
         """Solve at one radius and package the result (and the coordinates, for warm starts)."""
+        before = self.solves
         v, log_mu, status, message = self.solve_radius(radius, log_mu, v)
         outside, log_outside, inside = self.values(v)
         W = self.weights(v)
@@ -492,4 +512,6 @@ class PathProblem:
         if status is PathStatus.OPTIMAL and abs(norm - radius) > 1e-8 * radius:
             status = PathStatus.NOT_CONVERGED
             message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
-        return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message), v
+        solves = self.solves - before
+        point = PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message, solves)
+        return point, v
