@@ -58,8 +58,7 @@ from symattn.model import (
     smoothness_bound,
     token_mass,
 )
-from symattn.predict import Distances, Prediction, Retrieval, predict
-from symattn.results import Result, ResultMixin, Status
+from symattn.predict import Analysis, Distances, Metric, Prediction, Retrieval, analysis, predict
 from symattn.svm import (
     CertificateStatus,
     FarkasCertificate,
@@ -109,6 +108,7 @@ def __getattr__(name: str) -> object:
 logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
+    "Analysis",
     "CertificateError",
     "CertificateStatus",
     "CountsView",
@@ -132,6 +132,7 @@ __all__ = [
     "KKTSolution",
     "KKTStatus",
     "Loss",
+    "Metric",
     "Model",
     "NormalizedGradientDescent",
     "NotConverged",
@@ -141,8 +142,6 @@ __all__ = [
     "Priority",
     "PriorityGraphs",
     "ReducedData",
-    "Result",
-    "ResultMixin",
     "Retrieval",
     "SVMCertificate",
     "SVMConstraints",
@@ -151,7 +150,6 @@ __all__ = [
     "SVMStatus",
     "Sample",
     "SolverError",
-    "Status",
     "SymAttnError",
     "TokenGraph",
     "TopSCCs",
@@ -161,6 +159,7 @@ __all__ = [
     "TrainStatus",
     "Trajectory",
     "Vocabulary",
+    "analysis",
     "attention",
     "direct_loss_and_gradient",
     "exact_graph_svm",

@@ -32,16 +32,13 @@ import numpy as np
 
 from symattn._io import atomic_write_bytes
 from symattn.errors import InvalidInput
+from symattn.predict import HEADLINE_METRICS
 from symattn.train import TrainMethod, Trajectory
 
 __all__ = ["PANELS", "plot_trajectories"]
 
-PANELS = (
-    ("corr_svm", r"corr$(W, W^{svm})$", False),
-    ("finite_error", r"$\|\Pi_{S_{fin}} W - W^{fin}\|_F$", True),
-    ("outside_mass_max", "max attention outside the label's SCC", True),
-)
-"""(metric, axis label, log scale) of each panel."""
+PANELS = tuple((m.name, m.tex, m.log_scale) for m in HEADLINE_METRICS[:3])
+"""(metric, axis label, log scale) of each panel: the first three of the headline metrics."""
 
 _FALLBACK = (("loss", "loss", True), ("norm", r"$\|W\|_F$", False))
 

@@ -32,9 +32,51 @@ from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
 from symattn.scores import check_weights, entry_potentials, log_token_mass, segment_logsumexp
 from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
 
-__all__ = ["Distances", "Prediction", "Retrieval", "predict"]
+__all__ = [
+    "HEADLINE_METRICS", "Analysis", "Distances", "Metric", "Prediction", "Retrieval", "analysis", "predict",
+]
 
 _TIE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How one distance of :class:`Distances` is named and shown.
+
+    Attributes
+    ----------
+    name : str
+        The field of :class:`Distances` (and the key of ``Trajectory.metrics``).
+    label : str
+        Plain-text label.
+    tex : str
+        Label in matplotlib mathtext, for figures.
+    log_scale : bool
+        Drawn on a log scale.
+    fmt : str
+        Format specification for text.
+    """
+
+    name: str
+    label: str
+    tex: str
+    log_scale: bool
+    fmt: str
+
+
+HEADLINE_METRICS: tuple[Metric, ...] = (
+    Metric("corr_svm", "corr(W, W^svm)", r"corr$(W, W^{svm})$", False, ".6f"),
+    Metric("finite_error", "||P_fin W - W^fin||", r"$\|\Pi_{S_{fin}} W - W^{fin}\|_F$", True, ".2e"),
+    Metric("outside_mass_max", "max mass outside the label SCC", "max attention outside the label's SCC",
+           True, ".1e"),
+    Metric("within_error", "max within-SCC error", r"max $|\pi_W - \pi_{W^{fin}}|$ in the SCC", True, ".1e"),
+)
+"""The distances reported first, in order: the published experiment's three panels, then the
+within-SCC error. Every name is a field of :class:`Distances`.
+
+>>> [m.name for m in HEADLINE_METRICS][:2]
+['corr_svm', 'finite_error']
+"""
 
 
 @dataclass(frozen=True)
@@ -321,6 +363,68 @@ class Prediction:
         return Retrieval(k, chosen, scores, exact, graph)
 
 
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """The graphs, the graph-SVM and the finite component of a dataset, whatever their outcome.
+
+    :func:`predict` builds its :class:`Prediction` from this; the command line renders it.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The data.
+    graphs : PriorityGraphs
+        Its token-priority graphs.
+    svm : SVMResult
+        :math:`W^{svm}` (or the Farkas proof that there is none).
+    finite : FiniteResult
+        :math:`W^{fin}`.
+    """
+
+    dataset: Dataset = field(repr=False)
+    graphs: PriorityGraphs = field(repr=False)
+    svm: SVMResult
+    finite: FiniteResult
+
+    @property
+    def certified(self) -> bool:
+        """Every claim is backed: :math:`W^{fin}` certified, and :math:`W^{svm}` either proved
+        infeasible by verified Farkas multipliers or optimal (and exactly certified when the
+        embeddings are exact).
+
+        >>> from symattn.data import Dataset
+        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).certified
+        True
+        """
+        svm = self.svm
+        infeasible = svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified
+        optimal = svm.success and (svm.certified or not self.dataset.embeddings.is_exact)
+        return self.finite.certified and (infeasible or optimal)
+
+
+def analysis(dataset: Dataset) -> Analysis:
+    """Build the token-priority graphs, solve the graph-SVM and the finite component of ``dataset``.
+
+    Unlike :func:`predict` this never raises for an infeasible graph-SVM: the Farkas proof is
+    in ``svm``.
+
+    Raises
+    ------
+    InvalidInput
+        When ``dataset`` is not a Dataset.
+
+    >>> from symattn.data import Dataset
+    >>> a = analysis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+    >>> a.svm.status.value, a.finite.dim
+    ('optimal', 1)
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(f"analysis needs a Dataset, got {type(dataset).__name__}")
+    graphs = priority_graphs(dataset)
+    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
+    return Analysis(dataset, graphs, svm, finite_component(graphs))
+
+
 def predict(dataset: Dataset) -> Prediction:
     """Solve for :math:`W^{svm}` and :math:`W^{fin}` and bundle the theory's predictions.
 
@@ -350,11 +454,10 @@ def predict(dataset: Dataset) -> Prediction:
     """
     if not isinstance(dataset, Dataset):
         raise InvalidInput(f"predict needs a Dataset, got {type(dataset).__name__}")
-    graphs = priority_graphs(dataset)
-    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
-    if svm.status is SVMStatus.INFEASIBLE:
+    parts = analysis(dataset)
+    if parts.svm.status is SVMStatus.INFEASIBLE:
         raise Infeasible(
             "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
-            "use independent embeddings (K <= d), e.g. one-hot", svm.farkas,
+            "use independent embeddings (K <= d), e.g. one-hot", parts.svm.farkas,
         )
-    return Prediction(dataset, graphs, svm, finite_component(graphs))
+    return Prediction(dataset, parts.graphs, parts.svm, parts.finite)

@@ -11,10 +11,11 @@ from typing import Any
 from symattn.data import Dataset
 from symattn.errors import SymAttnError
 from symattn.examples import EXAMPLES, load_example
-from symattn.finite import FiniteResult, finite_component
+from symattn.finite import FiniteResult
 from symattn.formats import load_dataset
-from symattn.graphs import PriorityGraphs, priority_graphs
-from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
+from symattn.graphs import PriorityGraphs
+from symattn.predict import analysis
+from symattn.svm import SVMResult
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -51,14 +52,8 @@ def load_data(args: argparse.Namespace) -> Dataset:
 
 def analyse(dataset: Dataset) -> tuple[PriorityGraphs, SVMResult, FiniteResult, int]:
     """Graphs, graph-SVM and finite component of ``dataset``, and the exit code they call for."""
-    graphs = priority_graphs(dataset)
-    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
-    fin = finite_component(graphs)
-    ok = fin.certified and (
-        (svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified)
-        or (svm.success and (svm.certified or not dataset.embeddings.is_exact))
-    )
-    return graphs, svm, fin, EXIT_OK if ok else EXIT_FAILED
+    parts = analysis(dataset)
+    return parts.graphs, parts.svm, parts.finite, EXIT_OK if parts.certified else EXIT_FAILED
 
 
 def progress(total: int, desc: str, enabled: bool) -> tuple[Any, Callable[[int, int], None] | None]:

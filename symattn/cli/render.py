@@ -14,6 +14,7 @@ import numpy as np
 from symattn.data import Dataset
 from symattn.finite import FiniteResult
 from symattn.graphs import PriorityGraphs
+from symattn.predict import HEADLINE_METRICS
 from symattn.svm import SVMResult, SVMStatus
 
 __all__ = [
@@ -204,7 +205,5 @@ def render_final(traj: Any) -> list[str]:
     if not final:
         return [*lines, "nothing was recorded"]
     lines += [f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
-    for key in ("corr_svm", "finite_error", "outside_mass_max", "within_error"):
-        if key in final:
-            lines.append(f"{key} = {final[key]:.6g}")
+    lines += [f"{m.name} = {final[m.name]:.6g}" for m in HEADLINE_METRICS if m.name in final]
     return lines
