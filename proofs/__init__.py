@@ -2,8 +2,8 @@
 
 Each ``proofs/proof_<name>.py`` has ``check()`` (derives and asserts exactly; raises
 :class:`~proofs._support.ProofFailed` on the first false step), ``render()`` (the derivation as
-Markdown with LaTeX) and ``test_<name>()`` for pytest. This package runs them and writes the
-pages of ``docs/proofs/``; ``symattn prove`` is its command line.
+Markdown with LaTeX) and ``test_<name>()`` for pytest. This package runs them and renders the
+pages of ``docs/proofs/``; ``symattn prove`` is its command line (and writes the pages).
 
 >>> NAMES[0], module("gradient").TITLE
 ('gradient', 'Gradient of the log-loss')
@@ -16,11 +16,9 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 from proofs._support import ProofFailed
-from symattn._io import atomic_write_text
 from symattn.errors import InvalidInput
 from symattn.results import ResultMixin, Status
 
@@ -29,12 +27,11 @@ __all__ = [
     "ProofFailed",
     "ProofResult",
     "ProofStatus",
-    "docs_directory",
     "module",
+    "pages",
     "render_index",
     "render_page",
     "run",
-    "write_docs",
 ]
 
 logger = logging.getLogger("symattn")
@@ -53,7 +50,7 @@ NAMES: tuple[str, ...] = (
 """The results, in the order of THEORY §2–§6."""
 
 
-class ProofStatus(Status):
+class ProofStatus(Status, success={"passed"}):
     """Outcome of running one proof; only ``PASSED`` counts as success."""
 
     PASSED = "passed"
@@ -61,15 +58,6 @@ class ProofStatus(Status):
     """A derivation step did not hold."""
     ERROR = "error"
     """The proof could not be carried out (an unexpected exception)."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{PASSED}``.
-
-        >>> ProofStatus.FAILED.success
-        False
-        """
-        return frozenset({cls.PASSED})
 
 
 @dataclass(frozen=True)
@@ -146,14 +134,12 @@ def render_index() -> str:
     return "\n".join(lines)
 
 
-def docs_directory() -> Path:
-    """``docs/proofs`` of the checkout holding this package."""
-    return Path(__file__).resolve().parent.parent / "docs" / "proofs"
+def pages() -> dict[str, str]:
+    """Every page of ``docs/proofs/``, file name to Markdown: one per proof, then the index.
 
-
-def write_docs(directory: Path | None = None) -> tuple[Path, ...]:
-    """Write every proof page and the index into ``directory`` (default :func:`docs_directory`)."""
-    target = docs_directory() if directory is None else Path(directory)
-    written = [atomic_write_text(target / f"{name}.md", render_page(name)) for name in NAMES]
-    written.append(atomic_write_text(target / "index.md", render_index()))
-    return tuple(written)
+    >>> sorted(pages())[:2]
+    ['compression.md', 'feasibility.md']
+    """
+    out = {f"{name}.md": render_page(name) for name in NAMES}
+    out["index.md"] = render_index()
+    return out

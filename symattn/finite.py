@@ -29,12 +29,14 @@ from functools import cached_property
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
-from symattn.data import Dataset, _as_int
+from symattn._arrays import helmert
+from symattn._validate import as_count, check_weights, require_data, require_graphs
+from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
-from symattn.graphs import PriorityGraphs, _as_graphs
+from symattn.graphs import PriorityGraphs
 from symattn.results import ResultMixin, Status
-from symattn.scores import check_weights, entry_potentials, segment_logsumexp
+from symattn.scores import entry_potentials, pair_potentials, pullback, segment_logsumexp
 
 __all__ = [
     "GRAD_TOL",
@@ -93,12 +95,6 @@ class FinBasis:
         """
         return int(self.coef.shape[0])
 
-    def _pair_potentials(self, W: np.ndarray) -> np.ndarray:
-        if self.embeddings.is_onehot:
-            return W[self.pair_token, self.pair_query]
-        E = self.embeddings.matrix()
-        return np.einsum("pd,pd->p", E[self.pair_token], (W @ E[self.pair_query].T).T)
-
     def coordinates(self, W: np.ndarray) -> np.ndarray:
         r"""Coordinates :math:`\langle B_r, W\rangle_F` of ``W`` (shape (m,)).
 
@@ -109,7 +105,7 @@ class FinBasis:
         [0.707107]
         """
         W = check_weights(W, self.embeddings.dim)
-        return self.coef @ self._pair_potentials(W)
+        return self.coef @ pair_potentials(self.embeddings, W, self.pair_token, self.pair_query)
 
     def expand(self, theta: np.ndarray) -> np.ndarray:
         r""":math:`\sum_r \theta_r B_r` as a :math:`d \times d` matrix.
@@ -119,13 +115,8 @@ class FinBasis:
         >>> b.expand([np.sqrt(2)])[:, 2].round(12).tolist()
         [1.0, -1.0, 0.0]
         """
-        K = self.embeddings.size
-        T = np.zeros((K, K))
-        np.add.at(T, (self.pair_token, self.pair_query), self.coef.T @ np.asarray(theta, dtype=np.float64))
-        if self.embeddings.is_onehot:
-            return T
-        E = self.embeddings.matrix()
-        return E.T @ T @ E
+        flat = self.pair_token * self.embeddings.size + self.pair_query
+        return pullback(self.embeddings, self.coef.T @ np.asarray(theta, dtype=np.float64), flat)
 
     def project(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\Pi_{S_{fin}} W = \sum_r \langle B_r, W\rangle B_r`.
@@ -153,16 +144,6 @@ class FinBasis:
         )
 
 
-def _helmert(size: int) -> np.ndarray:
-    """Rows ``r = 1..size-1``: an orthonormal basis of the zero-sum vectors of length ``size``."""
-    H = np.zeros((size - 1, size))
-    for r in range(1, size):
-        H[r - 1, :r] = 1.0
-        H[r - 1, r] = -float(r)
-        H[r - 1] /= np.sqrt(r * (r + 1.0))
-    return H
-
-
 def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     r"""An orthonormal basis of :math:`S_{fin}` for the dataset's graphs and embeddings.
 
@@ -178,7 +159,7 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     >>> b.dim, b.matrices()[0][:, 2].round(6).tolist()
     (1, [0.707107, -0.707107, 0.0])
     """
-    graphs = _as_graphs(data, "fin_basis")
+    graphs = require_graphs(data, "fin_basis")
     emb = graphs.dataset.embeddings
     tokens: list[int] = []
     queries: list[int] = []
@@ -194,7 +175,7 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
             base = len(tokens)
             tokens.extend(scc)
             queries.extend([k] * len(scc))
-            H = _helmert(len(scc))
+            H = helmert(len(scc))
             r, c = np.nonzero(H)
             rows.append(gen + r)
             cols.append(base + c)
@@ -264,7 +245,7 @@ def reduced_data(data: Dataset | PriorityGraphs) -> ReducedData:
     >>> red.token.tolist(), red.indptr.tolist(), red.query.tolist()
     ([0, 1, 0, 1, 1], [0, 2, 4, 5], [2, 2, 2])
     """
-    graphs = _as_graphs(data, "reduced_data")
+    graphs = require_graphs(data, "reduced_data")
     c = graphs.dataset.counts
     keep = np.flatnonzero(graphs.in_label_scc)
     sample = c.sample[keep]
@@ -290,9 +271,7 @@ def reduced_loss(
     >>> bool(np.isclose(reduced_loss(ds, np.zeros((3, 3))), np.log(2)))
     True
     """
-    data = dataset.dataset if isinstance(dataset, PriorityGraphs) else dataset
-    if not isinstance(data, Dataset):
-        raise InvalidInput(f"reduced_loss needs a Dataset or its PriorityGraphs, got {type(data).__name__}")
+    data = require_data(dataset, "reduced_loss")
     if reduced is None:
         red = reduced_data(dataset)
     elif not isinstance(reduced, ReducedData):
@@ -309,7 +288,7 @@ def reduced_loss(
 
 
 # -- W^fin ----------------------------------------------------------------------------------------
-class FiniteStatus(Status):
+class FiniteStatus(Status, success={"converged"}):
     """Outcome of :func:`finite_component`; only ``CONVERGED`` counts as success."""
 
     CONVERGED = "converged"
@@ -318,15 +297,6 @@ class FiniteStatus(Status):
     """Newton stopped making progress above the gradient tolerance (rounding floor)."""
     SINGULAR = "singular"
     """The Hessian on :math:`S_{fin}` is not positive definite: :math:`W^{fin}` is not unique."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{CONVERGED}``.
-
-        >>> FiniteStatus.STALLED.success
-        False
-        """
-        return frozenset({cls.CONVERGED})
 
 
 @dataclass(frozen=True, eq=False)
@@ -448,17 +418,6 @@ class _Objective:
         return (first - P.T @ P) / self.red.n
 
 
-def _as_count(value: object, what: str) -> int:
-    """A positive integer option, refusing floats, strings and booleans."""
-    try:
-        count = _as_int(value, what)
-    except InvalidInput:
-        raise InvalidInput(f"{what}={value!r} must be a positive integer") from None
-    if count < 1:
-        raise InvalidInput(f"{what}={count} must be at least 1")
-    return count
-
-
 def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[csr_matrix, csc_matrix]:
     """Entry potentials as a function of the coordinates: ``select`` (entry -> pair) for
     orthonormal embeddings, where they are ``select @ coefᵀ θ``; a dense Jacobian otherwise."""
@@ -518,8 +477,8 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     >>> round(float(fin.W[1, 2] - fin.W[0, 2]), 12) == round(float(np.log(2)), 12)
     True
     """
-    graphs = _as_graphs(data, "finite_component")
-    max_iter = _as_count(max_iter, "max_iter")
+    graphs = require_graphs(data, "finite_component")
+    max_iter = as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)
     d = graphs.dataset.embeddings.dim

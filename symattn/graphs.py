@@ -27,8 +27,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from symattn._arrays import unique_sorted
-from symattn.data import Dataset, Vocabulary, _as_int
+from symattn._arrays import longest_path_levels, unique_sorted
+from symattn._validate import as_int, is_integer, require_dataset
+from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
@@ -176,7 +177,7 @@ class TokenGraph:
         return any(len(scc) > 1 for scc in self.sccs)
 
     def __contains__(self, token: object) -> bool:
-        if isinstance(token, bool) or not isinstance(token, int | np.integer):
+        if not is_integer(token):
             return False
         pos = int(np.searchsorted(self.nodes, token))
         return pos < self.nodes.size and int(self.nodes[pos]) == int(token)
@@ -189,7 +190,7 @@ class TokenGraph:
         >>> priority_graphs(ds)[2].scc_of(2)
         1
         """
-        token = _as_int(token, "token")
+        token = as_int(token, "token")
         if token not in self:
             raise InvalidInput(
                 f"token {token} is not a node of G_{self.query}; its nodes are {self.nodes.tolist()[:20]}"
@@ -248,7 +249,7 @@ class TokenGraph:
         >>> priority_graphs(ds)[2].top_sccs([2, 1])
         TopSCCs(query=2, sccs=(0,), tokens=(1,), unseen=())
         """
-        present = sorted({_as_int(t, "token") for t in tokens})
+        present = sorted({as_int(t, "token") for t in tokens})
         seen = [t for t in present if t in self]
         unseen = tuple(t for t in present if t not in self)
         comps = {self.scc_of(t) for t in seen}
@@ -280,7 +281,7 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
     def __getitem__(self, query: int) -> TokenGraph:
         try:
-            return self.graphs[_as_int(query, "query token")]
+            return self.graphs[as_int(query, "query token")]
         except KeyError:
             raise InvalidInput(
                 f"no sample has query token {query!r}; queries are {sorted(self.graphs)[:20]}"
@@ -319,7 +320,7 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
         >>> priority_graphs(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).sample_scc(1)
         (0, 1)
         """
-        i = _as_int(i, "sample index")
+        i = as_int(i, "sample index")
         if not -len(self.dataset) <= i < len(self.dataset):
             raise InvalidInput(f"sample index {i} is out of range for n={len(self.dataset)}")
         k = int(self.dataset.queries[i])
@@ -368,9 +369,7 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     >>> sorted(pg), pg[1].edges.tolist(), pg.label_scc.tolist()
     ([1], [[0, 1]], [0, 1])
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"priority_graphs needs a Dataset, got {type(dataset).__name__}")
-    c = dataset.counts
+    c = require_dataset(dataset, "priority_graphs").counts
     K = dataset.K
     k_of = c.query[c.sample]
     y_of = c.label[c.sample]
@@ -394,7 +393,7 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     np.minimum.at(first_token, raw, node_t)
     raw_query = np.empty(n_raw, dtype=np.int64)
     raw_query[raw] = node_k
-    level = _longest_path_levels(n_raw, raw_src, raw_dst)
+    level = longest_path_levels(n_raw, raw_src, raw_dst)
     order = np.lexsort((first_token, level, raw_query))
     rank = np.empty(n_raw, dtype=np.int64)
     rank[order] = np.arange(n_raw)
@@ -427,46 +426,9 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     return PriorityGraphs(dataset, graphs, label_scc, in_label)
 
 
-def _as_graphs(data: object, what: str) -> PriorityGraphs:
-    """``data`` itself when it is a :class:`PriorityGraphs`, its graphs when it is a Dataset."""
-    if isinstance(data, PriorityGraphs):
-        return data
-    if isinstance(data, Dataset):
-        return priority_graphs(data)
-    raise InvalidInput(f"{what} needs a Dataset or its PriorityGraphs, got {type(data).__name__}")
-
-
 def _bounds(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of each query's block in an array sorted by query."""
     return np.searchsorted(sorted_keys, queries), np.searchsorted(sorted_keys, queries, side="right")
-
-
-def _longest_path_levels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Level of each node of a DAG: the length of the longest path reaching it from a source.
-
-    Kahn's algorithm one frontier at a time, vectorised: linear in nodes plus edges, with one
-    NumPy round per level and no recursion.
-    """
-    indegree = np.bincount(dst, minlength=n)
-    by_src = np.argsort(src, kind="stable")
-    targets = dst[by_src]
-    indptr = np.searchsorted(src[by_src], np.arange(n + 1))
-    level = np.full(n, -1, dtype=np.int64)
-    frontier = np.flatnonzero(indegree == 0)
-    depth = 0
-    while frontier.size:
-        level[frontier] = depth
-        starts = indptr[frontier]
-        counts = indptr[frontier + 1] - starts
-        total = int(counts.sum())
-        if total == 0:
-            break
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        reached, hits = np.unique(targets[offsets], return_counts=True)
-        indegree[reached] -= hits
-        frontier = reached[indegree[reached] == 0]
-        depth += 1
-    return level
 
 
 def realisable_graph(graph: nx.DiGraph, query: int) -> nx.DiGraph:
@@ -530,7 +492,7 @@ def realise(
         )
     samples: list[tuple[list[int], int]] = []
     for key, spec in sorted(graphs.items(), key=lambda item: repr(item[0])):
-        k = _as_int(key, "query token")
+        k = as_int(key, "query token")
         if k < 0:
             raise InvalidInput(f"query token {k} is negative; token ids are non-negative integers")
         graph = _as_digraph(spec, k)
@@ -561,7 +523,7 @@ def _as_digraph(spec: object, k: int) -> nx.DiGraph:
 
 def _check_realisable(graph: nx.DiGraph, k: int) -> None:
     for node in graph.nodes:
-        if isinstance(node, bool) or not isinstance(node, int | np.integer) or node < 0:
+        if not is_integer(node) or node < 0:
             raise InvalidInput(f"G_{k}: node {node!r} is not a token id (a non-negative integer)")
     loops = list(nx.selfloop_edges(graph))
     if loops:

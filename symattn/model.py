@@ -41,13 +41,14 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import log_softmax, logsumexp
 
-from symattn._checks import parse_enum, require_dataset
+from symattn._validate import parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.scores import (
     check_weights,
     entry_potentials,
-    segment_logsumexp,
+    log_normalise,
+    pullback,
     segment_sum,
     token_scores,
 )
@@ -281,19 +282,7 @@ class Model:
         >>> m.pullback(np.array([1.0, -1.0])).tolist()
         [[0.0, 1.0], [0.0, -1.0]]
         """
-        ds = self.dataset
-        K = ds.K
-        emb = ds.embeddings
-        if self.token_coordinates:
-            T = np.bincount(self._entries.flat, weights=g, minlength=K * K).reshape(K, K)
-            if emb.is_onehot:
-                return T
-            E = emb.matrix()
-            return E.T @ T @ E
-        c = ds.counts
-        E = emb.matrix()
-        S = csr_matrix((g, (c.token, self._entries.query)), shape=(K, K))
-        return np.asarray(E.T @ (S @ E))
+        return pullback(self.dataset.embeddings, g, self._entries.flat, dense=self.token_coordinates)
 
     def log_mass(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\log \pi` of every entry (nnz,), in log-space.
@@ -303,9 +292,7 @@ class Model:
         >>> np.exp(m.log_mass(np.zeros((2, 2)))).round(4).tolist()
         [0.3333, 0.6667]
         """
-        z = self.potentials(W) + self._entries.log_count
-        lse = segment_logsumexp(z, self.dataset.counts.indptr)
-        return z - np.repeat(lse, self._entries.lengths)
+        return log_normalise(self.potentials(W) + self._entries.log_count, self.dataset.counts.indptr)
 
     # -- loss and derivatives ----------------------------------------------------------
     def _identity_head(self, W: np.ndarray) -> tuple[float, np.ndarray]:

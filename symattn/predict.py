@@ -18,18 +18,19 @@ set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
-from symattn.data import Dataset, _as_int
+from symattn._validate import as_int, as_tokens, check_weights, require_dataset
+from symattn.data import Dataset
 from symattn.errors import Infeasible, InvalidInput
 from symattn.finite import FiniteResult, ReducedData, finite_component
 from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
-from symattn.scores import check_weights, entry_potentials, log_token_mass, segment_logsumexp
+from symattn.scores import entry_potentials, log_normalise, log_token_mass, pair_potentials, segment_logsumexp
 from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
 
 __all__ = [
@@ -269,7 +270,7 @@ class Prediction:
         {0: 0.3333, 1: 0.6667}
         """
         red = self.reduced
-        i = _as_int(i, "sample index")
+        i = as_int(i, "sample index")
         if not 0 <= i < red.n:
             raise InvalidInput(f"sample index {i} out of range for n={red.n}")
         a, b = int(red.indptr[i]), int(red.indptr[i + 1])
@@ -278,8 +279,7 @@ class Prediction:
 
     def _log_within(self, W: np.ndarray) -> np.ndarray:
         red = self.reduced
-        log_pi = log_token_mass(self.dataset, W)[red.entry]
-        return log_pi - np.repeat(segment_logsumexp(log_pi, red.indptr), np.diff(red.indptr))
+        return log_normalise(log_token_mass(self.dataset, W)[red.entry], red.indptr)
 
     def project_fin(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\Pi_{S_{fin}} W` (shape (d, d)).
@@ -331,15 +331,7 @@ class Prediction:
         >>> r.tokens, r.agrees
         ((0,), True)
         """
-        if isinstance(sequence, str | bytes) or not isinstance(sequence, Iterable):
-            raise InvalidInput(f"sequence {sequence!r} must be a list of token ids (the query last)")
-        tokens = [_as_int(t, "token id") for t in sequence]
-        K = self.dataset.K
-        if not tokens:
-            raise InvalidInput("a sequence needs at least one token (its query)")
-        bad = [t for t in tokens if not 0 <= t < K]
-        if bad:
-            raise InvalidInput(f"token {bad[0]} is out of range for K={K} (ids 0..{K - 1})")
+        tokens = as_tokens(sequence, self.dataset.K)
         k = tokens[-1]
         present = sorted(set(tokens))
         cert = self.svm.certificate
@@ -350,8 +342,8 @@ class Prediction:
             chosen = tuple(j for j, v in zip(present, values, strict=True) if v == top)
             floats = [float(v) for v in values]
         else:
-            E = self.dataset.embeddings.matrix()
-            floats = (E[present] @ (self.W_svm @ E[k])).tolist()
+            floats = pair_potentials(self.dataset.embeddings, self.W_svm, np.array(present),
+                                     np.full(len(present), k)).tolist()
             best = max(floats)
             chosen = tuple(j for j, v in zip(present, floats, strict=True)
                            if v >= best - _TIE_TOL * max(1.0, abs(best)))
@@ -418,9 +410,7 @@ def analysis(dataset: Dataset) -> Analysis:
     >>> a.svm.status.value, a.finite.dim
     ('optimal', 1)
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"analysis needs a Dataset, got {type(dataset).__name__}")
-    graphs = priority_graphs(dataset)
+    graphs = priority_graphs(require_dataset(dataset, "analysis"))
     svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
     return Analysis(dataset, graphs, svm, finite_component(graphs))
 
@@ -452,9 +442,7 @@ def predict(dataset: Dataset) -> Prediction:
     >>> pred.W_svm.tolist(), pred.fin_basis.shape
     ([[0.0, 0.5], [0.0, -0.5]], (0, 2, 2))
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"predict needs a Dataset, got {type(dataset).__name__}")
-    parts = analysis(dataset)
+    parts = analysis(require_dataset(dataset, "predict"))
     if parts.svm.status is SVMStatus.INFEASIBLE:
         raise Infeasible(
             "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from symattn._validate import as_count
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings, SeedLike, as_generator
 from symattn.errors import InvalidInput
@@ -68,22 +69,13 @@ def random_cyclic_dataset(
     )
 
 
-class ReproductionStatus(Status):
+class ReproductionStatus(Status, success={"completed"}):
     """Whether every trial's runs completed; only ``COMPLETED`` counts as success."""
 
     COMPLETED = "completed"
     """Every normalised GD run and every path completed."""
     INCOMPLETE = "incomplete"
     """Some run stopped early (see the trials' own statuses)."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{COMPLETED}``.
-
-        >>> ReproductionStatus.INCOMPLETE.success
-        False
-        """
-        return frozenset({cls.COMPLETED})
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,8 +173,7 @@ def reproduce(
     >>> rep.success, rep.table()[0]["path_radius"]
     (True, 5.0)
     """
-    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
-        raise InvalidInput(f"trials={trials!r} must be a positive integer")
+    trials = as_count(trials, "trials")
     rng = as_generator(seed)
     done: list[Trial] = []
     for i in range(trials):

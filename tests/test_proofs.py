@@ -53,11 +53,16 @@ def test_committed_pages_are_current(name: str) -> None:
     assert page.read_bytes() == fresh.encode("utf-8"), f"{page} is stale: run `symattn prove --write-docs`"
 
 
-def test_write_docs_writes_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_docs_writes_every_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(proofs, "render_page", lambda name: f"# {name}\n")
-    written = proofs.write_docs(tmp_path)
-    assert sorted(p.name for p in written) == sorted([f"{n}.md" for n in proofs.NAMES] + ["index.md"])
+    monkeypatch.setattr(proofs, "run", lambda names: ())
+    assert main(["prove", "--write-docs", "--docs-dir", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted([f"{n}.md" for n in proofs.NAMES] + ["index.md"])
     assert (tmp_path / "kkt.md").read_text() == "# kkt\n"
+    assert capsys.readouterr().out.count("wrote ") == len(written)
 
 
 # -- every proof must fail when one ingredient is broken ------------------------------------

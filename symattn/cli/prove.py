@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from symattn._io import atomic_write_text
 from symattn.cli._common import EXIT_FAILED, EXIT_OK
 from symattn.cli.render import out
-from symattn.errors import SymAttnError
+from symattn.errors import InvalidInput, SymAttnError
 
 __all__ = ["add_parser", "load_proofs", "run"]
 
@@ -61,7 +62,7 @@ def load_proofs(root: Path | None = None) -> ModuleType:
 def run(args: argparse.Namespace) -> int:
     proofs = load_proofs()
     results = proofs.run(args.only or None)
-    width = max(len(r.name) for r in results)
+    width = max((len(r.name) for r in results), default=0)
     for r in results:
         out(f"{r.name:<{width}}  {r.status.value:<6}  {r.seconds:6.2f} s  {r.message}")
     failed = [r.name for r in results if not r.success]
@@ -71,9 +72,22 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         return EXIT_FAILED
     if args.write_docs:
-        for path in proofs.write_docs():
-            out(f"wrote {path}")
+        target = _docs_dir(args.docs_dir)
+        for name, text in proofs.pages().items():
+            out(f"wrote {atomic_write_text(target / name, text)}")
     return EXIT_OK
+
+
+def _docs_dir(given: str | None) -> Path:
+    """Where ``--write-docs`` writes: ``--docs-dir``, else the checkout's ``docs/proofs``."""
+    if given is not None:
+        return Path(given)
+    target = _proofs_root() / "docs" / "proofs"
+    if not target.is_dir():
+        raise InvalidInput(
+            f"{target} does not exist (an installed package has no docs/); pass --docs-dir DIR"
+        )
+    return target
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -84,5 +98,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--write-docs", action="store_true",
         help="after all proofs pass, regenerate docs/proofs/*.md and the index",
+    )
+    parser.add_argument(
+        "--docs-dir", metavar="DIR",
+        help="where --write-docs writes (default: docs/proofs of the source checkout)",
     )
     parser.set_defaults(run=run)

@@ -20,20 +20,10 @@ import flint
 import numpy as np
 from scipy.optimize import linprog
 
+from symattn._exact import exact_dot, fmpq_matrix, pivot_columns, to_fraction
 from symattn.errors import NotConverged, SolverError
 
-__all__ = [
-    "QPSolution", "active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point", "to_fraction",
-]
-
-
-def to_fraction(value: flint.fmpq) -> Fraction:
-    """A python-flint rational as a :class:`fractions.Fraction`.
-
-    >>> to_fraction(flint.fmpq(-2, 3))
-    Fraction(-2, 3)
-    """
-    return Fraction(int(value.p), int(value.q))
+__all__ = ["QPSolution", "active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point"]
 
 
 def feasible_point(A_eq: np.ndarray, A_in: np.ndarray) -> np.ndarray | None:
@@ -156,21 +146,6 @@ def active_set_qp(
     raise NotConverged(f"the Gram-metric active-set method did not converge in {limit} iterations", limit)
 
 
-def _fmpq_matrix(rows: list[list[Fraction]], ncols: int) -> flint.fmpq_mat:
-    flat = [flint.fmpq(v.numerator, v.denominator) for row in rows for v in row]
-    return flint.fmpq_mat(len(rows), ncols, flat)
-
-
-def _pivots(reduced: flint.fmpq_mat, rank: int) -> list[int]:
-    pivots = []
-    for r in range(rank):
-        for c in range(reduced.ncols()):
-            if reduced[r, c] != 0:
-                pivots.append(c)
-                break
-    return pivots
-
-
 def exact_kkt(
     rows: list[list[Fraction]], rhs: list[Fraction], n: int
 ) -> tuple[list[Fraction], list[Fraction]]:
@@ -186,17 +161,17 @@ def exact_kkt(
     m = len(rows)
     if m == 0:
         return [Fraction(0)] * n, []
-    A = _fmpq_matrix(rows, n)
+    A = fmpq_matrix(rows, n)
     gram = A * A.transpose()
     reduced, rank = gram.rref()
-    keep = _pivots(reduced, rank)
+    keep = pivot_columns(reduced, rank)
     sub = flint.fmpq_mat(len(keep), len(keep), [gram[i, j] for i in keep for j in keep])
     b = flint.fmpq_mat(len(keep), 1, [flint.fmpq(rhs[i].numerator, rhs[i].denominator) for i in keep])
     solved = sub.solve(b)
     mu = [Fraction(0)] * m
     for pos, i in enumerate(keep):
         mu[i] = to_fraction(solved[pos, 0])
-    x = [sum((mu[i] * rows[i][c] for i in keep), Fraction(0)) for c in range(n)]
+    x = [exact_dot((mu[i] for i in keep), (rows[i][c] for i in keep)) for c in range(n)]
     return x, mu
 
 
@@ -214,8 +189,8 @@ def exact_farkas(columns: list[list[Fraction]], inequality: list[bool]) -> list[
     n = len(columns[0])
     aug_rows = [[columns[j][i] for j in range(r)] + [Fraction(0)] for i in range(n)]
     aug_rows.append([Fraction(int(flag)) for flag in inequality] + [Fraction(1)])
-    reduced, rank = _fmpq_matrix(aug_rows, r + 1).rref()
-    pivots = _pivots(reduced, rank)
+    reduced, rank = fmpq_matrix(aug_rows, r + 1).rref()
+    pivots = pivot_columns(reduced, rank)
     if r in pivots:
         return None
     mu = [Fraction(0)] * r

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
+from symattn._arrays import longest_path_levels
 from symattn._exact import object_array, object_zeros
 from symattn.errors import InvalidInput, NotConverged
 
@@ -132,32 +133,18 @@ def _depths(parent: np.ndarray) -> np.ndarray:
 def heights(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
     """Longest-path height of every node of a DAG (0 at sinks); raises on a directed cycle.
 
+    The height is the level of the node in the reversed DAG (:func:`~symattn._arrays.longest_path_levels`).
+
     >>> heights(3, np.array([0, 1, 0]), np.array([1, 2, 2])).tolist()
     [2, 1, 0]
     """
-    out_degree = np.bincount(tails, minlength=n)
-    order = np.argsort(heads, kind="stable")
-    by_head_ptr = np.searchsorted(heads[order], np.arange(n + 1))
-    tails_by_head = tails[order].tolist()
-    ptr = by_head_ptr.tolist()
-    remaining = out_degree.tolist()
-    height = [0] * n
-    stack = [x for x in range(n) if remaining[x] == 0]
-    done = 0
-    while stack:
-        x = stack.pop()
-        done += 1
-        for t in tails_by_head[ptr[x] : ptr[x + 1]]:
-            height[t] = max(height[t], height[x] + 1)
-            remaining[t] -= 1
-            if remaining[t] == 0:
-                stack.append(t)
-    if done != n:
+    height = longest_path_levels(n, np.asarray(heads, dtype=np.int64), np.asarray(tails, dtype=np.int64))
+    if np.any(height < 0):
         raise InvalidInput(
             "the strict-priority constraints contain a directed cycle, so no potentials satisfy them; "
             "build constraints with svm_constraints() so that cycles become equalities"
         )
-    return np.array(height, dtype=np.int64)
+    return height
 
 
 class _WorkingForest:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symattn._validate import require_graphs
 from symattn.data import Dataset
-from symattn.graphs import PriorityGraphs, _as_graphs
+from symattn.graphs import PriorityGraphs
 
 __all__ = ["SVMConstraints", "svm_constraints"]
 
@@ -83,7 +84,7 @@ def svm_constraints(data: Dataset | PriorityGraphs, *, all_pairs: bool = False) 
     >>> len(svm_constraints(ds, all_pairs=True))
     4
     """
-    graphs = _as_graphs(data, "svm_constraints")
+    graphs = require_graphs(data, "svm_constraints")
     queries, highs, lows, equal = [], [], [], []
     for k, g in graphs.items():
         if all_pairs:

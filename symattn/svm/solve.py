@@ -28,6 +28,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._exact import exact_dot, exact_pullback, object_array, object_zeros
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import CertificateError, InvalidInput, SolverError
@@ -44,7 +46,6 @@ from symattn.svm.kkt import (
     check_stationarity,
     combination,
     exact_rows,
-    expand_exact,
     kkt_residuals,
     verify_kkt,
 )
@@ -59,7 +60,7 @@ TOLERANCE = 1e-10
 _FARKAS_TOL = 1e-9
 
 
-class SVMStatus(Status):
+class SVMStatus(Status, success={"optimal"}):
     """Outcome of :func:`solve_graph_svm`; only ``OPTIMAL`` counts as success."""
 
     OPTIMAL = "optimal"
@@ -68,15 +69,6 @@ class SVMStatus(Status):
     """A solution was found but some KKT residual exceeds :data:`TOLERANCE`."""
     INFEASIBLE = "infeasible"
     """No ``W`` satisfies the constraints (dependent embeddings); see ``farkas``."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{OPTIMAL}``.
-
-        >>> SVMStatus.successes()
-        frozenset({<SVMStatus.OPTIMAL: 'optimal'>})
-        """
-        return frozenset({cls.OPTIMAL})
 
 
 class SVMMethod(enum.Enum):
@@ -186,8 +178,7 @@ def solve_graph_svm(
     >>> res.W.tolist(), round(res.norm ** 2, 12)
     ([[0.0, 0.5], [0.0, -0.5]], 0.5)
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
+    require_dataset(dataset, "solve_graph_svm")
     if constraints is not None and not isinstance(constraints, SVMConstraints):
         raise InvalidInput(
             f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"
@@ -263,7 +254,7 @@ def _certify_potentials(
                                                  strict=True) if value != 0}
     lam = edge_multipliers(prob, u, sol.multipliers)
     rows = exact_rows(embeddings)
-    entries = pot if rows is None else expand_exact(pot, rows)
+    entries = pot if rows is None else exact_pullback(pot, rows)
     checks = verify_kkt(cons, entries, lam, embeddings)
     return SVMCertificate(entries, embeddings.dim, lam, checks, corrections)
 
@@ -315,9 +306,9 @@ def _certify_gram(
         chosen = list(range(n_eq)) + sorted(active)
         rhs = [Fraction(int(r >= n_eq)) for r in chosen]
         x, mu_s = exact_kkt([star_rows[r] for r in chosen], rhs, d * d)
-        mu = np.array([Fraction(0)] * (len(star_rows) + 1), dtype=object)[:-1]
-        mu[chosen] = np.array([*mu_s, Fraction(0)], dtype=object)[:-1]
-        slack = {r: sum((a * b for a, b in zip(star_rows[r], x, strict=True)), Fraction(0)) - 1
+        mu = object_zeros(len(star_rows))
+        mu[chosen] = object_array(mu_s)
+        slack = {r: exact_dot(star_rows[r], x) - 1
                  for r in range(n_eq, len(star_rows))}
         violated = min(slack, key=lambda r: slack[r], default=None)
         negative = min(active, key=lambda r: mu[r], default=None)
@@ -345,8 +336,8 @@ def _infeasible(
         columns = [_exact_row(rows, int(red.high[r]), int(red.low[r]), int(red.query[r])) for r in support]
         solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
         if solved is not None:
-            mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
-            mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
+            mu_exact = object_zeros(mu.size)
+            mu_exact[support] = object_array(solved)
             lam = star_multipliers(prob, red, mu_exact)
             ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
                   and check_stationarity(cons, lam, {}, embeddings))

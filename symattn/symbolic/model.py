@@ -17,13 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
 
-from symattn._checks import parse_enum
+from symattn._validate import as_tokens, parse_enum
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
 from symattn.model import Head, Loss, Outer
-from symattn.symbolic._common import check_dim, check_tokens
+from symattn.symbolic._common import check_dim
 
 __all__ = [
     "compressed_log_loss",
@@ -88,7 +88,7 @@ def sequence_scores(W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int]) -> sp.Mat
     >>> sequence_scores(W, sp.eye(2), [0, 1]).T
     Matrix([[w_0_1, w_1_1]])
     """
-    tokens = check_tokens(tokens, E.rows)
+    tokens = as_tokens(tokens, E.rows)
     if W.shape != (E.cols, E.cols):
         raise InvalidInput(f"W has shape {W.shape}; the embeddings need ({E.cols}, {E.cols})")
     return _scores_with_query(W, E, tokens, tokens[-1])
@@ -190,7 +190,7 @@ def label_probability(
     >>> label_probability(sp.zeros(2, 2), sp.eye(2), [1, 1], 1, head="embedding")
     E/(1 + E)
     """
-    tokens = check_tokens(tokens, E.rows)
+    tokens = as_tokens(tokens, E.rows)
     return _probability(W, E, tokens, tokens[-1], int(label), parse_enum(Head, head, "head"))
 
 

@@ -179,7 +179,7 @@ def graph_svm_problem(dataset: Dataset, *, W: sp.Matrix | None = None) -> GraphS
     return GraphSVMProblem(W, tuple(constraints), multipliers)
 
 
-class KKTStatus(Status):
+class KKTStatus(Status, success={"optimal"}):
     """Outcome of :func:`solve_kkt` for a guessed active set; only ``OPTIMAL`` counts as success."""
 
     OPTIMAL = "optimal"
@@ -190,15 +190,6 @@ class KKTStatus(Status):
     """The solution violates an inactive constraint: the active set is too small."""
     DUAL_INFEASIBLE = "dual_infeasible"
     """No nonnegative multipliers exist for the active inequalities: the active set is too large."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{OPTIMAL}``.
-
-        >>> KKTStatus.OPTIMAL.success, KKTStatus.INCONSISTENT.success
-        (True, False)
-        """
-        return frozenset({cls.OPTIMAL})
 
 
 @dataclass(frozen=True)

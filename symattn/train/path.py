@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, log_expit
 
+from symattn._arrays import helmert
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
-from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
 from symattn.results import Status
 from symattn.scores import segment_logsumexp
@@ -63,21 +63,12 @@ _MAX_RADIUS = 1e8
 """Beyond this :math:`W^{fin}` (of order 1) drops below the rounding error of :math:`R\\,W^{svm}`."""
 
 
-class PathStatus(Status):
+class PathStatus(Status, success={"optimal", "interior"}):
     """How one point of the path ended; ``OPTIMAL`` and ``INTERIOR`` count as success."""
 
     OPTIMAL = "optimal"
     INTERIOR = "interior"
     NOT_CONVERGED = "not_converged"
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{OPTIMAL, INTERIOR}``.
-
-        >>> PathStatus.INTERIOR.success, PathStatus.NOT_CONVERGED.success
-        (True, False)
-        """
-        return frozenset({cls.OPTIMAL, cls.INTERIOR})
 
 
 @dataclass(frozen=True)
@@ -156,7 +147,7 @@ class PathProblem:
             m = members.size
             T[members, col] = 1.0 / np.sqrt(m)
             is_mean[col] = True
-            T[np.ix_(members, np.arange(col + 1, col + m))] = _helmert(m).T
+            T[np.ix_(members, np.arange(col + 1, col + m))] = helmert(m).T
             col += m
         self.T = T
         self.is_mean = is_mean

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from symattn._checks import parse_enum, require_dataset
 from symattn._io import atomic_save_npz, atomic_write_text
+from symattn._validate import as_real, parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import FileFormatError, InvalidInput
@@ -72,6 +72,7 @@ ProgressCallback = Callable[[int, int], None]
 CHECKPOINT_FORMAT = "symattn.checkpoint/1"
 TRAJECTORY_FORMAT = "symattn.trajectory/1"
 NGD_DEFAULT_LR = 0.01
+_METRIC_PREFIX = "metric_"
 _RUN_ONLY = frozenset({"time_budget", "checkpoint_every"})
 """Configuration fields that may change between a run and its resumption (they never change W(t))."""
 
@@ -91,33 +92,13 @@ class Init(enum.Enum):
     GAUSSIAN = "gaussian"
 
 
-class TrainStatus(Status):
+class TrainStatus(Status, success={"completed"}):
     """How a run ended; ``success`` only for ``COMPLETED``."""
 
     COMPLETED = "completed"
     INTERRUPTED = "interrupted"
     TIME_LIMIT = "time_limit"
     NOT_CONVERGED = "not_converged"
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``{COMPLETED}``.
-
-        >>> TrainStatus.TIME_LIMIT.success
-        False
-        """
-        return frozenset({cls.COMPLETED})
-
-
-def _real(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """``value`` as a finite positive (or non-negative) float, else :class:`InvalidInput` naming ``name``."""
-    kind = "non-negative" if allow_zero else "positive"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
-    number = float(value)
-    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
-    return number
 
 
 @dataclass(frozen=True)
@@ -175,19 +156,19 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
                 raise InvalidInput(f"{name}={value!r} must be a non-negative integer")
         if self.lr is not None:
-            _real("lr", self.lr)
-        _real("scale", self.scale, allow_zero=True)
+            as_real(self.lr, "lr")
+        as_real(self.scale, "scale", allow_zero=True)
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0
         ):
             raise InvalidInput(f"seed={self.seed!r} must be a non-negative integer or None")
         if self.time_budget is not None:
-            _real("time_budget", self.time_budget, allow_zero=True)
+            as_real(self.time_budget, "time_budget", allow_zero=True)
         if isinstance(self.radii, str) or not isinstance(self.radii, Sequence | np.ndarray):
             raise InvalidInput(
                 f"radii={self.radii!r} must be a sequence of positive numbers, e.g. (1, 10, 100)"
             )
-        radii = tuple(_real("radii", r) for r in self.radii)
+        radii = tuple(as_real(r, "radii") for r in self.radii)
         object.__setattr__(self, "radii", tuple(sorted(radii)))
         if self.method is TrainMethod.REGPATH:
             if not radii:
@@ -448,7 +429,7 @@ class Trajectory:
             "steps": self.steps, "loss": self.loss, "norm": self.norm, "W": self.W,
             "status": np.array(self.status.value), "config": np.array(json.dumps(self.config.to_json())),
         }
-        arrays.update({f"metric_{key}": value for key, value in self.metrics.items()})
+        arrays.update({_METRIC_PREFIX + key: value for key, value in self.metrics.items()})
         if self.radii is not None:
             arrays["radii"] = self.radii
         if self.weights is not None:
@@ -481,7 +462,7 @@ class Trajectory:
             return cls(
                 method=config.method, status=TrainStatus(str(arrays["status"])), steps=arrays["steps"],
                 loss=arrays["loss"], norm=arrays["norm"],
-                metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
+                metrics=_metric_arrays(arrays),
                 W=arrays["W"], config=config, radii=arrays.get("radii"), weights=arrays.get("weights"),
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -522,6 +503,11 @@ def _digest(dataset: Dataset) -> str:
     return h.hexdigest()
 
 
+def _metric_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The metrics stored as ``metric_<name>`` arrays (trajectory files, checkpoints), by name."""
+    return {k.removeprefix(_METRIC_PREFIX): v for k, v in arrays.items() if k.startswith(_METRIC_PREFIX)}
+
+
 def _metric_row(prediction: Prediction | None, W: np.ndarray) -> dict[str, float]:
     if prediction is None:
         return {}
@@ -552,7 +538,7 @@ class _Recorder:
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"steps": np.array(self.steps, dtype=np.int64), "loss": np.array(self.loss),
                "norm": np.array(self.norm)}
-        out.update({f"metric_{k}": np.array(v) for k, v in self.metrics.items()})
+        out.update({_METRIC_PREFIX + k: np.array(v) for k, v in self.metrics.items()})
         return out
 
     @classmethod
@@ -561,7 +547,7 @@ class _Recorder:
         rec.steps = arrays["steps"].tolist()
         rec.loss = arrays["loss"].tolist()
         rec.norm = arrays["norm"].tolist()
-        rec.metrics = {k[7:]: v.tolist() for k, v in arrays.items() if k.startswith("metric_")}
+        rec.metrics = {k: v.tolist() for k, v in _metric_arrays(arrays).items()}
         return rec
 
 
@@ -701,7 +687,7 @@ def train(
     arrays = rec.arrays()
     return Trajectory(
         method=config.method, status=status, steps=arrays["steps"], loss=arrays["loss"],
-        norm=arrays["norm"], metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
+        norm=arrays["norm"], metrics=_metric_arrays(arrays),
         W=last.W, config=config,
     )
 
@@ -770,7 +756,7 @@ def regularization_path(
     stacked = np.array(weights) if weights else np.zeros((0, d, d))
     return Trajectory(
         method=TrainMethod.REGPATH, status=status, steps=arrays["steps"], loss=arrays["loss"],
-        norm=arrays["norm"], metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
+        norm=arrays["norm"], metrics=_metric_arrays(arrays),
         W=stacked[-1] if weights else np.zeros((d, d)), config=config,
         radii=np.array(done), weights=stacked, message=message,
     )

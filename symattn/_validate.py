@@ -1,0 +1,205 @@
+"""Private: every argument guard of the package, written once.
+
+Each guard returns the value in its canonical form or raises :class:`~symattn.errors.InvalidInput`
+with a message that names the bad value and the fix. The Dataset guards import the data layer
+on call, so this module stays at the bottom of the import graph.
+
+>>> as_count(3, "steps"), as_real(0.5, "lr")
+(3, 0.5)
+>>> as_count(True, "steps")
+Traceback (most recent call last):
+...
+symattn.errors.InvalidInput: steps=True must be an integer
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from symattn.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from symattn.data import Dataset
+    from symattn.graphs import PriorityGraphs
+
+__all__ = [
+    "as_count",
+    "as_int",
+    "as_real",
+    "as_tokens",
+    "check_weights",
+    "is_integer",
+    "parse_enum",
+    "require_data",
+    "require_dataset",
+    "require_graphs",
+]
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def is_integer(value: object) -> bool:
+    """True for Python and NumPy integers, False for booleans and everything else.
+
+    >>> is_integer(np.int64(3)), is_integer(True), is_integer(3.0)
+    (True, False, False)
+    """
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
+
+
+def as_int(value: object, what: str) -> int:
+    """``value`` as an ``int`` when it is an integer (floats, strings and booleans are refused).
+
+    >>> as_int(np.int32(4), "token")
+    4
+    """
+    if not is_integer(value):
+        raise InvalidInput(
+            f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
+            "booleans are not converted)"
+        )
+    return int(value)  # type: ignore[call-overload]
+
+
+def as_count(value: object, what: str, minimum: int = 1) -> int:
+    """An integer option of at least ``minimum`` (default 1: a positive count).
+
+    >>> as_count(0, "records", minimum=0)
+    0
+    """
+    if not is_integer(value):
+        raise InvalidInput(f"{what}={value!r} must be an integer")
+    if int(value) < minimum:  # type: ignore[call-overload]
+        raise InvalidInput(f"{what}={value} must be at least {minimum}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def as_real(value: object, what: str, *, allow_zero: bool = False) -> float:
+    """``value`` as a finite positive (or, with ``allow_zero``, non-negative) float.
+
+    >>> as_real(0, "scale", allow_zero=True)
+    0.0
+    """
+    kind = "non-negative" if allow_zero else "positive"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidInput(f"{what}={value!r} must be a {kind} finite number")
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise InvalidInput(f"{what}={value!r} must be a {kind} finite number")
+    return number
+
+
+def as_tokens(sequence: object, K: int) -> list[int]:
+    """A non-empty sequence of token ids in ``0..K-1`` (the query last), as ints.
+
+    >>> as_tokens((2, np.int64(0)), 3)
+    [2, 0]
+    """
+    if isinstance(sequence, str | bytes) or not isinstance(sequence, Iterable):
+        raise InvalidInput(f"sequence {sequence!r} must be a list of token ids (the query last)")
+    tokens = [as_int(t, "token id") for t in sequence]
+    if not tokens:
+        raise InvalidInput("a sequence needs at least one token (its query)")
+    bad = [t for t in tokens if not 0 <= t < K]
+    if bad:
+        raise InvalidInput(f"token {bad[0]} is out of range for K={K} (ids 0..{K - 1})")
+    return tokens
+
+
+def parse_enum(kind: type[E], value: object, what: str) -> E:
+    """``value`` as a member of the enum ``kind`` (a member or its value).
+
+    The one parser of string options (losses, heads, training methods, initialisations).
+
+    >>> from symattn.model import Loss
+    >>> parse_enum(Loss, "squared", "loss")
+    <Loss.SQUARED: 'squared'>
+    """
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        choices = [m.value for m in kind]
+        raise InvalidInput(f"{what}={value!r} is not known; choose one of {choices}") from None
+
+
+def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
+    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes and NaN/inf.
+
+    >>> check_weights([[1, 0], [0, 1]], 2).dtype
+    dtype('float64')
+    """
+    try:
+        array = np.asarray(W, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
+    if array.shape != (dim, dim):
+        raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
+    bad = np.argwhere(~np.isfinite(array))
+    if bad.size:
+        r, c = (int(v) for v in bad[0])
+        raise InvalidInput(f"{name}[{r}, {c}] = {array[r, c]}: weights must be finite")
+    return array
+
+
+def require_dataset(dataset: object, what: str) -> Dataset:
+    """``dataset`` if it is a :class:`~symattn.data.Dataset`, else :class:`InvalidInput` naming ``what``.
+
+    >>> require_dataset([1, 2], "loss")
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: loss needs a Dataset, got list; build one with Dataset.from_samples
+    """
+    from symattn.data import Dataset
+
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(
+            f"{what} needs a Dataset, got {type(dataset).__name__}; build one with Dataset.from_samples"
+        )
+    return dataset
+
+
+def _not_data(data: object, what: str) -> InvalidInput:
+    return InvalidInput(
+        f"{what} needs a Dataset or its PriorityGraphs, got {type(data).__name__}; "
+        "build one with Dataset.from_samples"
+    )
+
+
+def require_data(data: object, what: str) -> Dataset:
+    """The :class:`~symattn.data.Dataset` of ``data``: a Dataset itself or the one of its PriorityGraphs.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> require_data(ds, "reduced_loss") is ds
+    True
+    """
+    from symattn.data import Dataset
+    from symattn.graphs import PriorityGraphs
+
+    dataset = data.dataset if isinstance(data, PriorityGraphs) else data
+    if not isinstance(dataset, Dataset):
+        raise _not_data(data, what)
+    return dataset
+
+
+def require_graphs(data: object, what: str) -> PriorityGraphs:
+    """``data`` itself when it is a :class:`~symattn.graphs.PriorityGraphs`, the graphs of a Dataset.
+
+    >>> from symattn.data import Dataset
+    >>> sorted(require_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2), "fin_basis"))
+    [1]
+    """
+    from symattn.data import Dataset
+    from symattn.graphs import PriorityGraphs, priority_graphs
+
+    if isinstance(data, PriorityGraphs):
+        return data
+    if isinstance(data, Dataset):
+        return priority_graphs(data)
+    raise _not_data(data, what)
