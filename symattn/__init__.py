@@ -84,6 +84,7 @@ from symattn.train import (
     regularization_path,
     train,
 )
+from symattn.weights import Weights, as_weights, factor_weights, load_embeddings, load_weights
 
 __version__ = "0.1.0"
 
@@ -153,9 +154,12 @@ __all__ = [
     "TrainStatus",
     "Trajectory",
     "Vocabulary",
+    "Weights",
+    "as_weights",
     "attention",
     "direct_loss_and_gradient",
     "exact_graph_svm",
+    "factor_weights",
     "fin_basis",
     "finite_component",
     "gradient",
@@ -164,7 +168,9 @@ __all__ = [
     "hessian_vector_product",
     "initial_weights",
     "load_dataset",
+    "load_embeddings",
     "load_example",
+    "load_weights",
     "loss",
     "numeric_model",
     "partition_basis",
