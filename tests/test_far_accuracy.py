@@ -12,7 +12,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from symattn._regpath import PathProblem
+from symattn.train.path import PathProblem
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.finite import reduced_loss
