@@ -52,6 +52,7 @@ from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import InvalidInput
 from symattn.model import Head, Loss
 from symattn.scores import check_weights
+from symattn.verify._inputs import as_float_array
 from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
 from symattn.verify._report import Check, Verdict
 
@@ -177,33 +178,15 @@ class GradientCheck:
         return tuple(rows)
 
 
-# -- reading the user's values --------------------------------------------------------------------
-def _as_array(value: object, what: str) -> np.ndarray:
-    """``value`` as a NumPy float array (tensors are detached and moved to the CPU first)."""
-    detach = getattr(value, "detach", None)
-    if callable(detach):
-        value = detach()
-        cpu = getattr(value, "cpu", None)
-        value = cpu() if callable(cpu) else value
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise InvalidInput(f"the {what} returned by fn cannot be read as an array: {exc}") from None
-    if array.dtype.kind not in "fiu":
-        raise InvalidInput(
-            f"the {what} returned by fn has dtype {array.dtype}; return real floating-point values"
-        )
-    return array
-
-
+# -- calling the user's function ------------------------------------------------------------------
 def _call(fn: Callable[[np.ndarray], Any], W: np.ndarray, d: int) -> tuple[float, np.ndarray, np.dtype]:
     result = fn(W.copy())
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise InvalidInput(
             f"fn(W) must return a pair (loss, gradient); it returned {type(result).__name__}"
         )
-    loss = _as_array(result[0], "loss")
-    grad = _as_array(result[1], "gradient")
+    loss = as_float_array(result[0], "the loss returned by fn")
+    grad = as_float_array(result[1], "the gradient returned by fn")
     if loss.size != 1:
         raise InvalidInput(f"the loss returned by fn has shape {loss.shape}; return one number")
     if grad.shape != (d, d):
