@@ -138,8 +138,10 @@ def _combination(cons: SVMConstraints, lam: np.ndarray, E: np.ndarray) -> np.nda
     return E.T @ T @ E
 
 
-def _violations(cons: SVMConstraints, margins: np.ndarray, tol: float) -> tuple[Violation, ...]:
-    amount = np.where(cons.equality, np.abs(margins), 1.0 - margins)
+def _violations(
+    cons: SVMConstraints, margins: np.ndarray, amount: np.ndarray, tol: float
+) -> tuple[Violation, ...]:
+    """The constraints violated by more than ``tol`` (``amount``: |m| on equalities, 1 - m on margins)."""
     bad = np.flatnonzero(amount > tol)
     bad = bad[np.argsort(-amount[bad], kind="stable")]
     return tuple(
@@ -227,8 +229,9 @@ def check_svm(
     lam = None if multipliers is None else _multipliers(multipliers, cons)
     E = dataset.embeddings.matrix()
     margins = _margins(cons, Wf, E)
-    violations = _violations(cons, margins, tol)
-    worst = violations[0].violation if violations else 0.0
+    amounts = np.where(cons.equality, np.abs(margins), 1.0 - margins)
+    violations = _violations(cons, margins, amounts, tol)
+    worst = max(float(np.max(amounts, initial=0.0)), 0.0)
     checks = [Check.at_most("primal feasibility", worst, 0.0, tol,
                             f"{len(violations)} of {len(cons)} constraints violated"
                             + (f", worst #{violations[0].index}" if violations else ""))]
