@@ -38,7 +38,7 @@ from symattn.data import Dataset
 from symattn.model import Head, Loss, Outer
 from symattn.scores import check_weights, segment_logsumexp, segment_sum
 
-__all__ = ["Evaluation", "evaluate", "log_outside_mass"]
+__all__ = ["Evaluation", "evaluate", "hessian_vector_scale", "log_outside_mass"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,3 +204,31 @@ def evaluate(
         float(np.sum(values) / n), float(np.sum(np.abs(values)) / n),
         _pullback(dataset, g, q, False), _pullback(dataset, g_abs, q, True),
     )
+
+
+def hessian_vector_scale(dataset: Dataset, W: np.ndarray, V: np.ndarray) -> np.ndarray:
+    r"""The scale of the log-loss Hessian-vector product :math:`\nabla^2 L(W)[V]`, shape (d, d).
+
+    Per sample the product is :math:`\sum_j \pi_j (v_j - \bar v)\, e_j e_k^\top`; centred at the
+    entry :math:`a` of largest mass, each term is bounded by
+    :math:`\pi_j (|v_j - v_a| + \sum_l \pi_l |v_l - v_a|)`, pulled back with :math:`|E|`.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> hessian_vector_scale(ds, np.zeros((2, 2)), np.eye(2))[:, 1].tolist()
+    [0.25, 0.75]
+    """
+    W = check_weights(W, dataset.embeddings.dim)
+    V = check_weights(V, dataset.embeddings.dim, name="V")
+    c = dataset.counts
+    q = dataset.queries
+    lengths = np.diff(c.indptr)
+    z = _potentials(dataset, W, q) + np.log(c.count)
+    pi = np.exp(z - np.repeat(segment_logsumexp(z, c.indptr), lengths))
+    v = _potentials(dataset, V, q)
+    top = np.maximum.reduceat(z, c.indptr[:-1])
+    first = np.flatnonzero(z == np.repeat(top, lengths))
+    anchor = first[np.searchsorted(first, c.indptr[:-1])]
+    spread = np.abs(v - np.repeat(v[anchor], lengths))
+    terms = pi * (spread + np.repeat(segment_sum(pi * spread, c.indptr), lengths))
+    return _pullback(dataset, terms, q, True)
