@@ -243,8 +243,8 @@ def export_vectors(
     >>> index["cases"][0]["file"], index["cases"][0]["certificate"]
     ('cases/single-edge.json', 'certificates/single-edge.json')
     """
-    path = _prepare(directory)
     names = _case_names(cases)
+    path = _prepare(directory)
     entries = []
     for vector in build_vectors(names, seed=seed):
         name = vector["name"]
