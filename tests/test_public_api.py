@@ -7,7 +7,7 @@ import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
 NAMESPACED = {
-    "cli", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic", "verify",
+    "cases", "cli", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic", "verify",
 }
 # Module-level constants and low-level checks that stay in their module.
 MODULE_ONLY = {
