@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "as_count",
     "as_int",
     "as_real",
+    "as_real_array",
     "as_tokens",
     "check_weights",
     "is_integer",
@@ -203,3 +205,46 @@ def require_graphs(data: object, what: str) -> PriorityGraphs:
     if isinstance(data, Dataset):
         return priority_graphs(data)
     raise _not_data(data, what)
+
+
+def as_real_array(value: object, name: str) -> tuple[np.ndarray, np.dtype]:
+    """``value`` as a float64 array, with the dtype its numbers came in; torch tensors included.
+
+    Tensors (anything with ``detach``) are detached and moved to the CPU first, so tensors that
+    require grad are accepted; arrays of Python numbers or Fractions are read entry by entry.
+    Complex, boolean, string and object values are refused with :class:`InvalidInput`.
+
+    >>> array, dtype = as_real_array(np.eye(2, dtype=np.float32), "W")
+    >>> array.dtype, dtype
+    (dtype('float64'), dtype('float32'))
+    >>> as_real_array([[1, 2]], "W")[1]
+    dtype('int64')
+    """
+    kind = type(value).__name__
+    try:
+        detach = getattr(value, "detach", None)
+        if callable(detach):
+            value = detach()
+            cpu = getattr(value, "cpu", None)
+            if callable(cpu):
+                value = cpu()
+        array = np.asarray(value)
+        if array.dtype == object:
+            array = np.array([_real_entry(v, name) for v in array.ravel()]).reshape(array.shape)
+    except (TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise InvalidInput(
+            f"{name} of type {kind} cannot be read as a real matrix ({exc}); pass a NumPy array, "
+            "e.g. W.detach().cpu().double().numpy() for a torch tensor"
+        ) from None
+    if array.dtype.kind not in "fiu":
+        raise InvalidInput(
+            f"{name} of type {kind} has dtype {array.dtype}; it must hold real numbers "
+            "(float64, float32 or integers)"
+        )
+    return array.astype(np.float64), array.dtype
+
+
+def _real_entry(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | Fraction | np.integer | np.floating):
+        raise TypeError(f"entry {value!r} of {name} is not a real number")
+    return float(value)

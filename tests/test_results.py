@@ -44,7 +44,7 @@ def _results() -> dict[str, object]:
     }
 
 
-def _public_classes() -> set[str]:
+def _public_classes() -> dict[str, type]:
     """Names of the public classes (symattn's modules and subpackages, and proofs) with a ``status``."""
     import proofs
 
@@ -52,7 +52,7 @@ def _public_classes() -> set[str]:
     for info in pkgutil.walk_packages(symattn.__path__, "symattn."):
         if not any(part.startswith("_") for part in info.name.split(".")):
             modules.append(importlib.import_module(info.name))
-    names = set()
+    found = {}
     for module in modules:
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
@@ -60,14 +60,24 @@ def _public_classes() -> set[str]:
                 (dataclasses.is_dataclass(obj) and "status" in {f.name for f in dataclasses.fields(obj)})
                 or isinstance(getattr(obj, "status", None), property)
             ):
-                names.add(name)
-    return names
+                found[name] = obj
+    return found
 
 
-def test_every_public_result_type_answers_the_protocol():
-    results = _results()
-    assert set(results) == _public_classes()
-    for name, result in results.items():
+def _answers(cls: type) -> set[str]:
+    fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+    return fields | {name for name in dir(cls) if isinstance(getattr(cls, name, None), property)}
+
+
+def test_every_public_class_with_a_status_answers_the_protocol():
+    classes = _public_classes()
+    assert set(_results()) <= set(classes)
+    for name, cls in classes.items():
+        assert {"status", "success", "message", "iterations"} <= _answers(cls), name
+
+
+def test_every_result_instance_answers_the_protocol():
+    for name, result in _results().items():
         assert isinstance(result, Result), name
         assert isinstance(result.status, Status), name
         assert result.success is result.status.success, name
