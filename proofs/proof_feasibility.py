@@ -97,8 +97,8 @@ def check(*, levels: Levels = condensation_levels) -> Derivation:
             EWE = identity * U * identity.T
         equalities = inequalities = 0
         for c in graph_svm_problem(ds).constraints:
-            value = sp.expand(EWE[c.upper, c.query] - EWE[c.lower, c.query])
-            where = f"{label}: edge {c.upper}→{c.lower} of G_{c.query}"
+            value = sp.expand(EWE[c.high, c.query] - EWE[c.low, c.query])
+            where = f"{label}: edge {c.high}→{c.low} of G_{c.query}"
             proof.require(value.is_Integer, f"{where}: the constraint value {value} is an integer level gap")
             if c.kind is ConstraintKind.EQUALITY:
                 equalities += 1

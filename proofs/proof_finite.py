@@ -15,7 +15,7 @@ import sympy as sp
 from proofs._support import Derivation, exponentials_as_symbols, latex
 from symattn.data import Dataset
 from symattn.graphs import priority_graphs
-from symattn.symbolic import dataset_loss, finite_basis
+from symattn.symbolic import dataset_loss, fin_basis
 
 __all__ = ["CLAIMED_PI", "NAME", "TITLE", "check", "log_ratio_column", "render"]
 
@@ -51,7 +51,7 @@ def check(
     ds = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 1, 2, 2, 2)], vocab=3)
     graph = priority_graphs(ds)[2]
     proof.require(graph.sccs == ((0, 1, 2),), f"G_2 is one SCC (got {graph.sccs})")
-    basis = finite_basis(ds)
+    basis = fin_basis(ds)
     coords = sp.symbols(f"a_0:{len(basis)}", real=True)
     W = sum((a * B for a, B in zip(coords, basis, strict=True)), sp.zeros(3, 3))
     u = list(W.col(2))
@@ -74,7 +74,7 @@ def check(
     proof.say(
         r"Step 1 (stationarity, by differentiation). $S_{fin}$ has the basis "
         + ", ".join(f"${latex(B.col(2).T)}\\,e_2^\\top$" for B in basis)
-        + r" (`finite_basis`). With $W = \sum_m a_m B_m$ and $z_j = e^{u_j}$, SymPy's derivatives "
+        + r" (`fin_basis`). With $W = \sum_m a_m B_m$ and $z_j = e^{u_j}$, SymPy's derivatives "
         r"of $L_{red}$ are exactly $\partial L / \partial a_m = \langle \pi - p, B_m e_2\rangle$ "
         f"where $p = {latex(sp.Matrix(p).T)}$ are the label frequencies."
     )

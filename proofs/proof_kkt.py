@@ -67,7 +67,7 @@ INSTANCES: tuple[Instance, ...] = (
 
 
 def _indices(problem: GraphSVMProblem, edges: Sequence[tuple[int, int]]) -> list[int]:
-    where = {(c.upper, c.lower): n for n, c in enumerate(problem.constraints)}
+    where = {(c.high, c.low): n for n, c in enumerate(problem.constraints)}
     return [where[edge] for edge in edges]
 
 
@@ -134,11 +134,11 @@ def check(*, solver: Solver = solve_kkt, instances: Sequence[Instance] = INSTANC
         wrong = solve_kkt(problem, _indices(problem, inst.wrong_active))
         proof.require(wrong.status is not KKTStatus.OPTIMAL, f"{inst.name}: a wrong active set is rejected")
         terms = " + ".join(
-            f"{latex(lv)}\\,(e_{{{c.upper}}} - e_{{{c.lower}}})e_{{{c.query}}}^\\top"
+            f"{latex(lv)}\\,(e_{{{c.high}}} - e_{{{c.low}}})e_{{{c.query}}}^\\top"
             for lv, c in zip(lam, problem.constraints, strict=True) if lv != 0
         )
         margins = ", ".join(
-            f"{c.upper}→{c.lower}: {latex(c.slack(Wsvm) + c.bound)}" for c in problem.constraints
+            f"{c.high}→{c.low}: {latex(c.slack(Wsvm) + c.bound)}" for c in problem.constraints
         )
         rows.append((
             inst.name, f"${latex(sp.Matrix(inst.column).T)}$", f"${terms}$", margins,

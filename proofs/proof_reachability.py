@@ -61,7 +61,7 @@ def check(*, edge_bound: EdgeBound = lambda c: c.bound) -> Derivation:
         graph = realisable_graph(nx.DiGraph(edges), query)
         problem = graph_svm_problem(realise({query: graph}))
         W = problem.W
-        by_edge = {(c.upper, c.lower): c for c in problem.constraints if c.query == query}
+        by_edge = {(c.high, c.low): c for c in problem.constraints if c.query == query}
         proof.require(set(by_edge) == set(graph.edges), f"{label}: one constraint per edge")
         slack = {e: sp.Symbol(f"sigma_{e[0]}{e[1]}", nonnegative=True) for e in by_edge}
         same = strict = 0

@@ -28,6 +28,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from symattn._arrays import longest_path_levels, unique_sorted
+from symattn._deprecate import warn_renamed
 from symattn._validate import as_int, is_integer, require_dataset
 from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import Embeddings
@@ -65,8 +66,8 @@ class TopSCCs:
     ----------
     query : int
         The query token :math:`k`.
-    sccs : tuple of int
-        Indices (into ``TokenGraph.sccs``) of the maximal SCCs among the tokens present.
+    indices : tuple of int
+        SCC indices (positions in ``TokenGraph.sccs``) of the maximal SCCs among the tokens present.
     tokens : tuple of int
         The present tokens that lie in those SCCs, ascending.
     unseen : tuple of int
@@ -74,9 +75,15 @@ class TopSCCs:
     """
 
     query: int
-    sccs: tuple[int, ...]
+    indices: tuple[int, ...]
     tokens: tuple[int, ...]
     unseen: tuple[int, ...] = ()
+
+    @property
+    def sccs(self) -> tuple[int, ...]:
+        """Deprecated name of :attr:`indices` (``sccs`` means tuples of tokens everywhere else)."""
+        warn_renamed("TopSCCs.sccs", "TopSCCs.indices")
+        return self.indices
 
     @property
     def unique(self) -> bool:
@@ -87,7 +94,7 @@ class TopSCCs:
         >>> pg.top_sccs([1, 2]).unique, pg.top_sccs([0, 1, 2]).unique
         (True, False)
         """
-        return len(self.sccs) == 1 and not self.unseen
+        return len(self.indices) == 1 and not self.unseen
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,7 +254,7 @@ class TokenGraph:
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
         >>> priority_graphs(ds)[2].top_sccs([2, 1])
-        TopSCCs(query=2, sccs=(0,), tokens=(1,), unseen=())
+        TopSCCs(query=2, indices=(0,), tokens=(1,), unseen=())
         """
         present = sorted({as_int(t, "token") for t in tokens})
         seen = [t for t in present if t in self]

@@ -25,6 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
+from symattn._deprecate import warn_renamed
 from symattn._validate import as_int, as_tokens, check_weights, require_dataset
 from symattn.data import Dataset
 from symattn.errors import Infeasible, InvalidInput
@@ -212,16 +213,14 @@ class Prediction:
         """
         return self.finite.W
 
-    @cached_property
+    @property
     def fin_basis(self) -> np.ndarray:
-        """An orthonormal basis of :math:`S_{fin}`, shape (m, d, d) (built on first use).
+        """Deprecated: the matrices of :math:`S_{fin}`'s basis, shape (m, d, d).
 
-        >>> from symattn.data import Dataset
-        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
-        >>> pred = predict(ds)
-        >>> pred.fin_basis.shape
-        (1, 4, 4)
+        ``fin_basis`` names the :class:`~symattn.finite.FinBasis` everywhere else; use
+        ``prediction.finite.basis`` (and its ``matrices()``).
         """
+        warn_renamed("Prediction.fin_basis", "Prediction.finite.basis.matrices()")
         return self.finite.basis.matrices()
 
     @cached_property
@@ -439,8 +438,8 @@ def predict(dataset: Dataset) -> Prediction:
 
     >>> from symattn.data import Dataset
     >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
-    >>> pred.W_svm.tolist(), pred.fin_basis.shape
-    ([[0.0, 0.5], [0.0, -0.5]], (0, 2, 2))
+    >>> pred.W_svm.tolist(), pred.finite.basis.dim
+    ([[0.0, 0.5], [0.0, -0.5]], 0)
     """
     parts = analysis(require_dataset(dataset, "predict"))
     if parts.svm.status is SVMStatus.INFEASIBLE:

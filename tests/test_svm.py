@@ -42,7 +42,7 @@ def test_all_pairs_adds_the_transitive_pairs():
 def test_example_is_certified_with_the_hand_solution():
     res = solve_graph_svm(load_example("default"))
     assert res.status is SVMStatus.OPTIMAL and res.certified
-    W = res.certificate.matrix()
+    W = res.certificate.exact_matrix()
     # query e (4): d > a > e gives (1, 0, -1); query f (5): {b, d} > a, f gives 1/2, -1/2
     assert (W[3][4], W[0][4], W[4][4]) == (1, 0, -1)
     assert (W[1][5], W[3][5], W[0][5], W[5][5]) == (Fraction(1, 2), Fraction(1, 2), Fraction(-1, 2),
@@ -53,7 +53,7 @@ def test_example_is_certified_with_the_hand_solution():
 
 def test_two_token_solution():
     res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
-    assert res.certificate.matrix() == [[0, Fraction(1, 2)], [0, Fraction(-1, 2)]]
+    assert res.certificate.exact_matrix() == [[0, Fraction(1, 2)], [0, Fraction(-1, 2)]]
 
 
 def test_zero_iff_no_cross_scc_edge():
@@ -111,7 +111,7 @@ def test_exact_general_embeddings_are_certified_through_the_gram_path():
     rows = [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 2]]
     res = solve_graph_svm(ds.with_embeddings(Embeddings.given(rows)))
     assert res.method is SVMMethod.GRAM and res.certified
-    W_exact = np.array(res.certificate.matrix(), dtype=float)
+    W_exact = np.array(res.certificate.exact_matrix(), dtype=float)
     assert np.max(np.abs(res.W - W_exact)) < 1e-9
 
 

@@ -22,7 +22,6 @@ from symattn.symbolic import (
     compressed_log_loss,
     dataset_loss,
     exact_graph_svm,
-    finite_basis,
     graph_svm_problem,
     kkt_residuals,
     log_loss,
@@ -32,6 +31,9 @@ from symattn.symbolic import (
     symbolic_embeddings,
     token_mass,
     weight_matrix,
+)
+from symattn.symbolic import (
+    fin_basis as symbolic_fin_basis,
 )
 
 SAMPLES = [([0, 1, 1, 2], 1), ([2, 0, 2], 2), ([1, 2], 2), ([0, 1, 2], 0), ([3, 0, 3, 1], 0), ([3], 3)]
@@ -157,13 +159,13 @@ def test_exact_svm_with_non_orthogonal_embeddings_matches_the_numeric_solver() -
 
 def test_kkt_statuses_name_what_is_wrong() -> None:
     problem = graph_svm_problem(realise({2: [(0, 1), (0, 2), (1, 2)]}))
-    index = {(c.upper, c.lower): n for n, c in enumerate(problem.constraints)}
+    index = {(c.high, c.low): n for n, c in enumerate(problem.constraints)}
     assert solve_kkt(problem, [index[0, 1], index[1, 2]]).status is KKTStatus.OPTIMAL
     assert solve_kkt(problem, [index[0, 2]]).status is KKTStatus.PRIMAL_INFEASIBLE
     assert solve_kkt(problem, list(index.values())).status is KKTStatus.INCONSISTENT
     skewed = realise({2: [(0, 1), (0, 2), (1, 2)]}, embeddings=Embeddings.given([[-1, -1], [-1, 0], [0, 2]]))
     sk = graph_svm_problem(skewed)
-    sk_index = {(c.upper, c.lower): n for n, c in enumerate(sk.constraints)}
+    sk_index = {(c.high, c.low): n for n, c in enumerate(sk.constraints)}
     dual = solve_kkt(sk, [sk_index[0, 1], sk_index[1, 2]])
     assert dual.status is KKTStatus.DUAL_INFEASIBLE and not dual.success
     assert min(dual.multipliers) < 0
@@ -192,9 +194,9 @@ def test_enumeration_is_bounded() -> None:
 
 
 # -- finite component -----------------------------------------------------------------------
-def test_finite_basis_has_the_dimension_of_s_fin() -> None:
+def test_symbolic_fin_basis_has_the_dimension_of_s_fin() -> None:
     ds = load_example("default")
-    basis = finite_basis(ds)
+    basis = symbolic_fin_basis(ds)
     assert len(basis) == 3 == fin_basis(ds).dim
     stacked = sp.Matrix([list(B) for B in basis])
     assert stacked.rank() == 3

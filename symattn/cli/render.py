@@ -102,7 +102,7 @@ def render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
 def matrix_rows(W: Any, result: SVMResult | None = None) -> list[list[Any]]:
     """Rows of ``W``: exact strings like ``"-2/3"`` when ``result`` is certified, floats otherwise."""
     if result is not None and result.certified and result.certificate is not None:
-        return [[str(v) for v in row] for row in result.certificate.matrix()]
+        return [[str(v) for v in row] for row in result.certificate.exact_matrix()]
     return [[float(v) for v in row] for row in W]
 
 
@@ -150,7 +150,7 @@ def columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SVM
     if not dataset.embeddings.is_onehot:
         return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in W]
     certified = result is not None and result.certified and result.certificate is not None
-    exact = result.certificate.matrix() if certified and result and result.certificate else None
+    exact = result.certificate.exact_matrix() if certified and result and result.certificate else None
     lines = []
     for k, g in graphs.items():
         cells = [

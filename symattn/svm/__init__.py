@@ -21,7 +21,7 @@ Infeasible problems (dependent embeddings) come back with Farkas multipliers.
 >>> res = solve_graph_svm(ds)
 >>> res.status, res.certified
 (<SVMStatus.OPTIMAL: 'optimal'>, True)
->>> res.certificate.matrix()[2]
+>>> res.certificate.exact_matrix()[2]
 [Fraction(0, 1), Fraction(0, 1), Fraction(-2, 3)]
 """
 

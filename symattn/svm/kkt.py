@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._deprecate import warn_renamed
 from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
 from symattn.results import Status
@@ -177,19 +178,24 @@ class SVMCertificate:
         """Active-set corrections of the exact re-solve."""
         return self.corrections
 
-    def matrix(self) -> list[list[Fraction]]:
+    def exact_matrix(self) -> list[list[Fraction]]:
         """The exact :math:`d \\times d` matrix as lists of ``Fraction``.
 
         >>> from symattn.data import Dataset
         >>> from symattn.svm import solve_graph_svm
         >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
-        >>> [str(v) for v in res.certificate.matrix()[0]]
+        >>> [str(v) for v in res.certificate.exact_matrix()[0]]
         ['0', '0', '1/3']
         """
         rows = [[Fraction(0)] * self.dim for _ in range(self.dim)]
         for (r, c), value in self.entries.items():
             rows[r][c] = value
         return rows
+
+    def matrix(self) -> list[list[Fraction]]:
+        """Deprecated name of :meth:`exact_matrix` (``matrix()`` returns floats everywhere else)."""
+        warn_renamed("SVMCertificate.matrix()", "SVMCertificate.exact_matrix()")
+        return self.exact_matrix()
 
     @property
     def norm_squared(self) -> Fraction:

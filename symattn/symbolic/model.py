@@ -29,7 +29,7 @@ __all__ = [
     "compressed_log_loss",
     "dataset_loss",
     "exact_embeddings",
-    "finite_basis",
+    "fin_basis",
     "label_probability",
     "log_loss",
     "matrix_gradient",
@@ -254,15 +254,16 @@ def _kept_positions(dataset: Dataset) -> list[frozenset[int]]:
     return [frozenset(graphs.sample_scc(i)) for i in range(len(dataset))]
 
 
-def finite_basis(dataset: Dataset) -> tuple[sp.Matrix, ...]:
+def fin_basis(dataset: Dataset) -> tuple[sp.Matrix, ...]:
     r"""A basis of :math:`S_{fin} = \mathrm{span}\{(e_i - e_j) e_k^\top : i \asymp_k j\}` (exact embeddings).
 
-    For every query :math:`k` and SCC :math:`C = (c_0 < c_1 < \dots)` of :math:`G_k` it takes
+    The exact twin of :func:`symattn.finite.fin_basis` (a star basis, not orthonormalised). For
+    every query :math:`k` and SCC :math:`C = (c_0 < c_1 < \dots)` of :math:`G_k` it takes
     :math:`(e_{c_0} - e_{c_m}) e_k^\top` for :math:`m \ge 1`: independent when the embeddings
     are, :math:`\sum_k \sum_C (|C| - 1)` of them.
 
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
-    >>> finite_basis(ds)
+    >>> fin_basis(ds)
     (Matrix([
     [0, 0,  1],
     [0, 0, -1],

@@ -60,8 +60,9 @@ class SymbolicConstraint:
 
     Attributes
     ----------
-    query, upper, lower : int
-        :math:`k`, :math:`i` and :math:`j`.
+    query, high, low : int
+        :math:`k`, the preferred token :math:`i` and the dispreferred :math:`j` (as in
+        :class:`~symattn.svm.SVMConstraints`).
     kind : ConstraintKind
         Equality when :math:`i \asymp_k j`, inequality when :math:`i \succ_k j`.
     direction : sympy.Matrix
@@ -71,8 +72,8 @@ class SymbolicConstraint:
     """
 
     query: int
-    upper: int
-    lower: int
+    high: int
+    low: int
     kind: ConstraintKind
     direction: sp.Matrix
     expr: sp.Expr
@@ -160,7 +161,7 @@ def graph_svm_problem(dataset: Dataset, *, W: sp.Matrix | None = None) -> GraphS
 
     >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
     >>> problem = graph_svm_problem(ds)
-    >>> [(c.upper, c.lower, c.kind.value, c.expr) for c in problem.constraints]
+    >>> [(c.high, c.low, c.kind.value, c.expr) for c in problem.constraints]
     [(0, 1, 'inequality', w_0_1 - w_1_1)]
     """
     E = exact_embeddings(dataset.embeddings)
@@ -342,7 +343,7 @@ def solve_kkt(problem: GraphSVMProblem, active: Iterable[int]) -> KKTSolution:
 
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3)
     >>> problem = graph_svm_problem(ds)
-    >>> [(c.upper, c.lower) for c in problem.constraints]
+    >>> [(c.high, c.low) for c in problem.constraints]
     [(0, 1), (0, 2), (1, 2)]
     >>> sol = solve_kkt(problem, [0, 2])
     >>> sol.status, list(sol.W.col(2)), sol.multipliers

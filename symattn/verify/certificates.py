@@ -96,7 +96,7 @@ def certificate_json(dataset: Dataset, result: SVMResult | None = None) -> dict[
             f"the graph-SVM result has no verified exact certificate (status {res.status.value}); "
             "solve with certify=True on exact embeddings"
         )
-    out["W"] = [[_text(v) for v in row] for row in cert.matrix()]
+    out["W"] = [[_text(v) for v in row] for row in cert.exact_matrix()]
     out["multipliers"] = [_text(v) for v in cert.multipliers]
     return out
 
