@@ -47,7 +47,7 @@ NAMES: tuple[str, ...] = (
     "finite",
     "retrieval",
 )
-"""The results, in the order of THEORY §2–§6."""
+"""The results, in the order of docs/theory.md §2–§6."""
 
 
 class ProofStatus(Status, success={"passed"}):

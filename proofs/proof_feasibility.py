@@ -1,6 +1,6 @@
 r"""The graph-SVM is feasible whenever the embeddings of the tokens are linearly independent.
 
-Claim (THEORY §4): with independent rows :math:`e_j`, the potential that gives each token its
+Claim (docs/theory.md §4): with independent rows :math:`e_j`, the potential that gives each token its
 level in the condensation of :math:`G_k` (longest path down to a sink) is realised by
 :math:`W = E^{+} U E^{+\top}`, :math:`E^{+} = E^\top (E E^\top)^{-1}`, and meets every constraint.
 """

@@ -1,6 +1,6 @@
 r"""The finite component of the cyclic example, in closed form.
 
-Claim (THEORY §5): for labels 0, 1, 1, 2, 2, 2 on the sequence [0, 1, 2] (query 2), stationarity
+Claim (docs/theory.md §5): for labels 0, 1, 1, 2, 2, 2 on the sequence [0, 1, 2] (query 2), stationarity
 of the reduced loss on :math:`S_{fin}` forces :math:`\pi = (1/6, 1/3, 1/2)`, and
 :math:`W^{fin} e_2 = \big(\tfrac13 \log\tfrac{\pi_j^2}{\pi_l \pi_m}\big)_j
 = \big(\tfrac13\log\tfrac16, \tfrac13\log\tfrac43, \tfrac13\log\tfrac92\big)`.

@@ -1,6 +1,6 @@
 r"""The gradient of the log-loss, derived by differentiation, and its compressed token form.
 
-Claim (THEORY §2): for :math:`\ell(W) = -\log \pi_y`,
+Claim (docs/theory.md §2): for :math:`\ell(W) = -\log \pi_y`,
 :math:`\nabla_W \ell = X^\top (s - q)\, \bar x^\top` with :math:`q_t = s_t 1[x_t = y] / \pi_y` and
 :math:`\bar x = e_k` the query's embedding; in token form
 :math:`\nabla_W \ell = \sum_j (\pi_j - 1[j = y])\, e_j e_k^\top`.

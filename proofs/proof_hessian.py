@@ -1,6 +1,6 @@
 r"""The Hessian in the potentials, its positive semidefiniteness, and convexity of the loss in W.
 
-Claim (THEORY §2): in the potentials :math:`u_j`,
+Claim (docs/theory.md §2): in the potentials :math:`u_j`,
 :math:`\nabla_u^2 \ell = \operatorname{diag}(\pi) - \pi\pi^\top`, which is positive semidefinite
 with null direction the constant shift :math:`\mathbf 1`; since :math:`u` is linear in :math:`W`,
 :math:`L` is convex in :math:`W`.

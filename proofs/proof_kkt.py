@@ -1,6 +1,6 @@
 r"""The KKT characterisation of the graph-SVM and three exact solutions.
 
-Claim (THEORY §4): stationarity of the Lagrangian gives
+Claim (docs/theory.md §4): stationarity of the Lagrangian gives
 :math:`W^{svm} = \sum_c \lambda_c (e_i - e_j) e_k^\top` over the constraints
 :math:`c = (k, i \to j)`, with :math:`\lambda_c \ge 0` on inequalities and :math:`\lambda_c = 0`
 off the margin; exact :math:`W^{svm}` and multipliers of a chain, a diamond and a 2-cycle are

@@ -1,6 +1,6 @@
 r"""Constraining the edges of each token-priority graph is the same as constraining every reachable pair.
 
-Claim (THEORY §4): the graph-SVM with one constraint per edge of :math:`G_k` has the same
+Claim (docs/theory.md §4): the graph-SVM with one constraint per edge of :math:`G_k` has the same
 feasible set, hence the same solution, as the one with a constraint for every pair
 :math:`i \rightsquigarrow j`: :math:`(e_i - e_j)^\top W e_k = 0` if :math:`i \asymp_k j`,
 :math:`\ge 1` if :math:`i \succ_k j` (path-sum argument).

@@ -1,9 +1,10 @@
 r"""Hard retrieval: the attention outside the label's SCC decays exponentially along the direction of W^svm.
 
-Claim (THEORY §6, P3): at :math:`W = R\,\bar W^{svm} + W^{fin}`, :math:`\bar W^{svm} = W^{svm}/\|W^{svm}\|`,
-each training sample puts mass at most :math:`(T - 1)\exp(-R/\|W^{svm}\| + C)` outside its label's SCC,
-with :math:`C = \max (e_j - e_y)^\top W^{fin} e_k` over samples and tokens :math:`j` of the
-sequence outside the SCC of :math:`y`.
+Claim (docs/theory.md §6, P3): at :math:`W = R\,\bar W^{svm} + W^{fin}`, with
+:math:`\bar W^{svm} = W^{svm}/\|W^{svm}\|`, each training sample puts mass at most
+:math:`(T - 1)\exp(-R/\|W^{svm}\| + C)` outside its label's SCC, with
+:math:`C = \max (e_j - e_y)^\top W^{fin} e_k` over samples and tokens :math:`j` of the sequence
+outside the SCC of :math:`y`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Token-priority graphs, the graph-SVM direction :math:`W^{svm}`, the finite component
 :math:`W^{fin}`, a reference trainer and Hypothesis strategies, with exact certificates
-where the data are exact. See ``docs/`` and ``THEORY`` in the README.
+where the data are exact. The mathematics is in ``docs/theory.md`` (cited as ``docs/theory.md §N``),
+and ``docs/index.md`` lists every page.
 
 >>> import symattn
 >>> ds = symattn.Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)

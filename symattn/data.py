@@ -2,7 +2,7 @@ r"""Vocabularies, samples and datasets, validated on construction, with a compre
 
 A sample is a token sequence :math:`x_1..x_T` with a label :math:`y` that must occur in it; its
 query is the last token :math:`k = x_T`. Because all copies of a token share one score, a
-sample's loss depends only on ``(k, y, distinct tokens, counts)`` (THEORY §2): the
+sample's loss depends only on ``(k, y, distinct tokens, counts)`` (docs/theory.md §2): the
 :class:`CountsView` holds exactly that, in flat arrays.
 
 >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 1, 2], 2)], vocab=3)

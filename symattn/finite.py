@@ -1,4 +1,4 @@
-r"""The cyclic subspace :math:`S_{fin}`, the reduced dataset and the finite component (THEORY §5).
+r"""The cyclic subspace :math:`S_{fin}`, the reduced dataset and the finite component (docs/theory.md §5).
 
 .. math::
 
@@ -270,7 +270,7 @@ class ReducedData:
 
 
 def reduced_data(data: Dataset | PriorityGraphs) -> ReducedData:
-    """The reduced dataset of THEORY §5 (see :class:`ReducedData`).
+    """The reduced dataset of docs/theory.md §5 (see :class:`ReducedData`).
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 2], 1)], vocab=3)

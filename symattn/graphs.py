@@ -2,7 +2,7 @@ r"""Token-priority graphs (TPGs), their strongly connected components and priori
 
 For each query token :math:`k`, :math:`G_k` has the tokens seen in :math:`D_k` as nodes and an
 edge :math:`y_i \to j` for every sample of :math:`D_k` and every distinct token
-:math:`j \ne y_i` of its sequence (THEORY §3): "``y_i`` was preferred over ``j``". Components
+:math:`j \ne y_i` of its sequence (docs/theory.md §3): "``y_i`` was preferred over ``j``". Components
 are computed with :func:`scipy.sparse.csgraph.connected_components` (iterative, linear time);
 the graphs themselves are exposed as :class:`networkx.DiGraph` for inspection.
 
@@ -249,7 +249,7 @@ class TokenGraph:
         return self.compare(i, j) is Priority.HIGHER
 
     def top_sccs(self, tokens: Iterable[int]) -> TopSCCs:
-        """The maximal SCCs among the tokens of a sequence (THEORY P5's graph-level answer).
+        """The maximal SCCs among the tokens of a sequence (the graph-level answer of docs/theory.md §6, P5).
 
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
@@ -348,7 +348,7 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
 
 def priority_graphs(dataset: Dataset) -> PriorityGraphs:
-    """Build every token-priority graph :math:`G_k` of ``dataset`` (THEORY §3).
+    """Build every token-priority graph :math:`G_k` of ``dataset`` (docs/theory.md §3).
 
     Vectorised over samples; linear in the number of (sample, distinct token) entries plus
     the sort of the edges, with no recursion, so a million edges are fine.

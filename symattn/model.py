@@ -3,7 +3,7 @@ r"""The single-layer attention model: attention, token mass, losses, gradients a
 For a weight matrix :math:`W` (:math:`d \times d`) a sample with tokens :math:`x_1..x_T`,
 query :math:`k = x_T` and label :math:`y` has scores :math:`a_t = e_{x_t}^\top W e_k`,
 attention :math:`s = \operatorname{softmax}(a)` and token mass
-:math:`\pi_j = \sum_{t: x_t = j} s_t` (THEORY §2). A loss is a *head* and an *outer function*:
+:math:`\pi_j = \sum_{t: x_t = j} s_t` (docs/theory.md §2). A loss is a *head* and an *outer function*:
 
 * identity head (the paper's): :math:`p = \pi_y`;
 * embedding head: logits :math:`z = E f_W(X)` with :math:`f_W(X) = X^\top s`, and
@@ -16,10 +16,11 @@ Two implementations are kept side by side and tested equal:
 
 * :class:`Model` works on the compressed counts (one entry per (sample, distinct token)),
   vectorised over samples, in log-space: with potentials :math:`u_j` and counts :math:`c_j`,
-  :math:`\log \pi_j = u_j + \log c_j - \operatorname{logsumexp}_l (u_l + \log c_l)`, exact for any
-  finite :math:`W` (no ``log(p + eps)``). With one-hot or orthonormal embeddings (and whenever
-  :math:`K^2` is small) it works in token coordinates :math:`U = E W E^\top`, and the gradient
-  is the :math:`K \times K` matrix accumulated from the entries and mapped back by
+  :math:`\log \pi_j = u_j + \log c_j - \operatorname{logsumexp}_l (u_l + \log c_l)`, finite for
+  every accepted :math:`W` (no ``log(p + eps)``). With one-hot embeddings, and otherwise when
+  :math:`K^2` is small enough that the dense products cost less than working entry by entry
+  (:attr:`Model.token_coordinates`), it works in token coordinates :math:`U = E W E^\top`, and the
+  gradient is the :math:`K \times K` matrix accumulated from the entries and mapped back by
   :math:`E^\top (\cdot) E`.
 * :func:`direct_loss_and_gradient` follows the formulas position by position with a softmax over
   each sequence: slow and readable, the oracle.
@@ -126,7 +127,7 @@ _OUTER = {
 
 
 class Loss(enum.Enum):
-    """The losses of THEORY §2: a :class:`Head` and an :class:`Outer` function.
+    """The losses of docs/theory.md §2: a :class:`Head` and an :class:`Outer` function.
 
     ``LOG`` is the paper's convex log-loss; the others are for local-convergence studies.
 
@@ -303,7 +304,7 @@ class Model:
 
         With :math:`z = u + \log c`, :func:`~symattn.scores.label_terms` gives :math:`\pi_j`,
         :math:`\log\pi_y` and the outside mass :math:`1 - \pi_y = \sum_{j \ne y}\pi_j` (a sum,
-        never a difference; THEORY §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
+        never a difference; docs/theory.md §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
         \pi_j)` with :math:`\phi' = d\phi/d\log p`: on the label :math:`\phi'\,(1 - \pi_y)` from
         the outside mass, elsewhere :math:`-\phi'\,\pi_j`.
         """
@@ -564,7 +565,7 @@ def direct_loss_and_gradient(
     :math:`\nabla_W \ell = X^\top (\partial \ell / \partial a)\, e_k^\top`. For the log-loss with the
     identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`,
     written :math:`s_t (1 - \pi_y)/\pi_y` on the label's positions with :math:`1 - \pi_y` from the
-    split (THEORY §2, accuracy far out). A Python loop over samples: use it to check, not to train.
+    split (docs/theory.md §2, accuracy far out). A Python loop over samples: use it to check, not to train.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)

@@ -1,6 +1,6 @@
 r"""What the theory predicts training does, in one bundle, and how far any ``W`` is from it.
 
-:func:`predict` solves the graph-SVM (:math:`W^{svm}`, THEORY §4) and the finite component
+:func:`predict` solves the graph-SVM (:math:`W^{svm}`, docs/theory.md §4) and the finite component
 (:math:`W^{fin}`, §5) and derives the predictions of §6: on every training sample the retrieved
 set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC distribution
 (softmax under :math:`W^{fin}`, P4); on new sequences :meth:`Prediction.predict_retrieval`
@@ -116,7 +116,7 @@ class Distances:
 
 @dataclass(frozen=True)
 class Retrieval:
-    """The predicted retrieval for one sequence (THEORY P5).
+    """The predicted retrieval for one sequence (docs/theory.md §6, P5).
 
     Attributes
     ----------
@@ -181,7 +181,7 @@ class Prediction:
 
     @property
     def reduced(self) -> ReducedData:
-        """The reduced dataset (THEORY §5); :attr:`within` is aligned with its entries.
+        """The reduced dataset (docs/theory.md §5); :attr:`within` is aligned with its entries.
 
         >>> from symattn.data import Dataset
         >>> predict(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).reduced.n
@@ -322,7 +322,7 @@ class Prediction:
         )
 
     def predict_retrieval(self, sequence: Sequence[int]) -> Retrieval:
-        """The retrieved tokens of a new sequence (THEORY P5), with the graph-level answer.
+        """The retrieved tokens of a new sequence (docs/theory.md §6, P5), with the graph-level answer.
 
         >>> from symattn.data import Dataset
         >>> pred = predict(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))

@@ -1,4 +1,4 @@
-r"""Reproduction of the published experiment (THEORY §7), then the same data pushed further.
+r"""Reproduction of the published experiment (docs/theory.md §8), then the same data pushed further.
 
 The published setup: random unit-norm embeddings, :math:`n = 6` samples of length
 :math:`T = 4` over :math:`K = 6` tokens in :math:`d = 8` dimensions, 10 trials, normalised

@@ -2,7 +2,7 @@ r"""Scores and token masses over the compressed view, in log-space; pair potenti
 
 With potentials :math:`u_j = e_j^\top W e_k` and counts :math:`c_j`, sample ``i`` puts mass
 :math:`\pi_j = c_j e^{u_j} / \sum_{l} c_l e^{u_l}` on each distinct token of its sequence
-(THEORY §2). Everything here works on the flat (sample, distinct token) entries of
+(docs/theory.md §2). Everything here works on the flat (sample, distinct token) entries of
 :class:`~symattn.data.CountsView` and stays finite for every accepted ``W`` (finite, with
 potentials at most :data:`MAX_POTENTIAL` in size; larger ones raise): masses are formed from
 ``u + log c`` minus a per-sample log-sum-exp, never by exponentiating first.
@@ -153,7 +153,7 @@ class LabelTerms(NamedTuple):
 def label_terms(z: np.ndarray, indptr: np.ndarray, label_entry: np.ndarray) -> LabelTerms:
     r"""Masses :math:`\pi_j = e^{z_j}/\sum_l e^{z_l}` per segment, :math:`\log \pi_y` and :math:`1 - \pi_y`.
 
-    THEORY §2, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
+    docs/theory.md §2, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
     :math:`o = \sum_{j \ne y} a_j` (a sum of positive terms, never a difference) and
     :math:`S = o + a_y`: :math:`\pi_j = a_j / S`, :math:`1 - \pi_y = o / S` and
     :math:`\log \pi_y = -\operatorname{softplus}(\log o - (z_y - t))`. All three keep their

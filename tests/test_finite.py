@@ -150,7 +150,7 @@ def test_projection_is_orthogonal():
 
 
 def sfin_generators(ds: Dataset) -> np.ndarray:
-    """S_fin spanned straight from THEORY §5: (e_i - e_j) e_k^T for i, j in one SCC of G_k, vectorised."""
+    """S_fin spanned straight from docs/theory.md §5: (e_i - e_j) e_k^T for i, j in one SCC of G_k, vectorised."""
     E = ds.embeddings.matrix()
     rows = [
         np.outer(E[i] - E[j], E[k]).ravel()

@@ -1,4 +1,4 @@
-r"""The graph-SVM of THEORY §4: the hard-retrieval direction :math:`W^{svm}`, solved and certified.
+r"""The graph-SVM of docs/theory.md §4: the hard-retrieval direction :math:`W^{svm}`, solved and certified.
 
 .. math::
 

@@ -3,7 +3,7 @@ r"""The KKT conditions of the graph-SVM, each checked on its own, and the certif
 For constraint rows :math:`a_c = (e_{i_c} - e_{j_c}) e_{k_c}^\top` the optimum :math:`W^{svm}` is
 characterised by primal feasibility (margin 0 on equalities, at least 1 on inequalities), dual
 signs (:math:`\lambda_c \ge 0` on inequalities), complementarity and stationarity
-(:math:`W = \sum_c \lambda_c a_c`) (THEORY §4). :func:`kkt_residuals` measures them in floats;
+(:math:`W = \sum_c \lambda_c a_c`) (docs/theory.md §4). :func:`kkt_residuals` measures them in floats;
 the ``check_*`` functions decide them exactly, in :class:`fractions.Fraction`.
 
 >>> from symattn.data import Dataset

@@ -1,4 +1,4 @@
-r"""Solve the graph-SVM of THEORY §4 and certify the answer.
+r"""Solve the graph-SVM of docs/theory.md §4 and certify the answer.
 
 .. math::
 

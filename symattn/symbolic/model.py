@@ -2,7 +2,7 @@ r"""The attention model as SymPy expressions: scores, attention, token mass, los
 
 Everything is built from symbols and numbers only (no string is ever parsed). Scores
 :math:`a_t = e_{x_t}^\top W e_k`, attention :math:`s = \operatorname{softmax}(a)`, token mass
-:math:`\pi_j = \sum_{t: x_t = j} s_t` and log-loss :math:`\ell = -\log \pi_y` (THEORY §2);
+:math:`\pi_j = \sum_{t: x_t = j} s_t` and log-loss :math:`\ell = -\log \pi_y` (docs/theory.md §2);
 gradients and Hessians come from :func:`sympy.diff`, never from the closed forms they check.
 
 >>> W = weight_matrix(2)
@@ -137,7 +137,7 @@ def log_loss(W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int], label: int) -> s
 def compressed_log_loss(
     potentials: Mapping[int, sp.Expr], counts: Mapping[int, sp.Expr | int], label: int
 ) -> sp.Expr:
-    r"""The compressed form :math:`\log\sum_j e^{u_j + \log c_j} - u_y - \log c_y` (THEORY §2).
+    r"""The compressed form :math:`\log\sum_j e^{u_j + \log c_j} - u_y - \log c_y` (docs/theory.md §2).
 
     >>> u0, u1 = sp.symbols("u0 u1", real=True)
     >>> compressed_log_loss({0: u0, 1: u1}, {0: 1, 1: 2}, 1)
@@ -181,7 +181,7 @@ def label_probability(
 ) -> sp.Expr:
     r"""The probability :math:`p` the model gives the label under the read-out ``head``.
 
-    The identity head gives :math:`\pi_y`; the embedding head (THEORY §2 variants) reads the
+    The identity head gives :math:`\pi_y`; the embedding head (docs/theory.md §2, variants) reads the
     output :math:`f = X^\top s` out through logits :math:`z = E f` and returns
     :math:`\operatorname{softmax}(z)_y`.
 
@@ -222,7 +222,7 @@ def dataset_loss(
     ``loss`` (a :class:`~symattn.model.Loss`, default the log-loss) names the read-out head of
     :math:`p` (see :func:`label_probability`) and the outer function :math:`\phi`.
     With ``reduced=True`` each sample keeps only the positions whose token lies in its label's
-    SCC (THEORY §5); the query vector stays :math:`e_k` and the normaliser stays :math:`1/n`.
+    SCC (docs/theory.md §5); the query vector stays :math:`e_k` and the normaliser stays :math:`1/n`.
     The embeddings must be exact.
 
     >>> ds = Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2)

@@ -1,6 +1,6 @@
 r"""The graph-SVM as a SymPy problem: constraints, Lagrangian, KKT conditions and their exact solution.
 
-:func:`graph_svm_problem` builds :class:`GraphSVMProblem` (THEORY §4) with its objective
+:func:`graph_svm_problem` builds :class:`GraphSVMProblem` (docs/theory.md §4) with its objective
 :math:`\tfrac12 \|W\|_F^2`, one :class:`SymbolicConstraint` per edge of every :math:`G_k`, the
 Lagrangian and the KKT conditions; :func:`solve_kkt` solves it exactly for a given active set
 and :func:`exact_graph_svm` searches the active sets of a small problem.
@@ -157,7 +157,7 @@ class GraphSVMProblem:
 
 
 def graph_svm_problem(dataset: Dataset, *, W: sp.Matrix | None = None) -> GraphSVMProblem:
-    r"""The graph-SVM of ``dataset`` (exact embeddings) as a SymPy problem (THEORY §4).
+    r"""The graph-SVM of ``dataset`` (exact embeddings) as a SymPy problem (docs/theory.md §4).
 
     >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
     >>> problem = graph_svm_problem(ds)

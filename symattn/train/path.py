@@ -2,7 +2,7 @@ r"""The regularisation-path solver: :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` 
 
 Private: :func:`symattn.train.regularization_path` is the public entry point.
 
-Why a dedicated solver (THEORY §6, "Numerics along the path"). Each sample's loss splits as
+Why a dedicated solver (docs/theory.md §9, "Along the path"). Each sample's loss splits as
 :math:`-\log\pi_y = A_i + B_i` with the *outside part*
 :math:`A_i = \operatorname{softplus}(r_i)`, :math:`r_i = \operatorname{lse}_{j \notin C_y}(z) -
 \operatorname{lse}_{j \in C_y}(z)`, and the *inside part* :math:`B_i = \operatorname{lse}_{j\in C_y}(z)

@@ -8,7 +8,7 @@ theory at log-spaced steps, and returns a frozen :class:`Trajectory`. A run stop
 with ``checkpoint=PATH`` it saves its state atomically (``.npz``, never pickle) and a later call
 with the same path resumes bit-identically.
 
-Step size (THEORY §2): the log-loss Hessian is :math:`\frac1n\sum_i A_i^\top(\operatorname{diag}\pi -
+Step size (docs/theory.md §2): the log-loss Hessian is :math:`\frac1n\sum_i A_i^\top(\operatorname{diag}\pi -
 \pi\pi^\top) A_i \preceq \beta I` with :math:`\beta` from :func:`~symattn.model.smoothness_bound`
 (:math:`\beta = 1/2` for one-hot or orthonormal embeddings); the default step of gradient descent
 is :math:`1/\beta`, which decreases the loss at every step.
@@ -103,7 +103,10 @@ class TrainStatus(Status, success={"completed"}):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    r"""Everything that decides a run (and nothing that does not, so resumed runs can be checked).
+    r"""Everything that decides a run, and two run-only settings.
+
+    A resumed run is checked against every field except ``time_budget`` and ``checkpoint_every``,
+    which never change :math:`W(t)` and may differ between a run and its resumption.
 
     Parameters
     ----------
@@ -703,7 +706,7 @@ def regularization_path(
     r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` (log-loss) at every radius.
 
     A convex solve per radius, warm-started along the path (radii ascending). The loss parts
-    outside and inside the label's SCC are kept apart in log-space (see THEORY §6), so the path
+    outside and inside the label's SCC are kept apart in log-space (see docs/theory.md §9), so the path
     keeps moving where their ratio is far below :math:`10^{-16}`; radii up to :math:`10^8` are
     reached. When :math:`W^{svm} \ne 0` the loss has no minimiser, so :math:`\|W_R\| = R` at every
     radius, and a radius the solver cannot reach ends the run with status ``NOT_CONVERGED`` and
