@@ -11,6 +11,10 @@ from symattn import Dataset, Embeddings, realise
 INFEASIBLE = {4: [(0, 1), (1, 0), (2, 0), (2, 1), (0, 3), (1, 3), (0, 4), (1, 4), (2, 4)]}
 INFEASIBLE_ROWS = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]]
 
+# K = 4 tokens in d = 3 with e_2 = e_0 + e_1, where the dependent token 2 is also a query.
+DEPENDENT_QUERY = {0: [(2, 0), (2, 1)], 1: [(2, 1)], 2: [(1, 2)]}
+DEPENDENT_QUERY_ROWS = [[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]]
+
 
 def chain_and_cycle() -> Dataset:
     """Query 3: the cycle {0, 1} above 2 above 3; query 4: the chain 2 > 0 > 4."""

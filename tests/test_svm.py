@@ -3,7 +3,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from svm_cases import INFEASIBLE, INFEASIBLE_ROWS, chain_and_cycle, random_dataset
+from svm_cases import (
+    DEPENDENT_QUERY,
+    DEPENDENT_QUERY_ROWS,
+    INFEASIBLE,
+    INFEASIBLE_ROWS,
+    chain_and_cycle,
+    random_dataset,
+)
 from svm_oracles import constraint_rows, exact_stationarity_holds, svm_by_trust_constr
 
 from symattn import Dataset, Embeddings, load_example, realise
@@ -124,18 +131,25 @@ def test_residuals_are_reported_and_tiny():
 
 # -- infeasibility and bad input ---------------------------------------------------------------------------
 def test_dependent_exact_embeddings_give_an_exact_farkas_certificate():
-    # e_2 = e_0 + e_1: query 3 asks u_0 - u_2 >= 1 and u_1 - u_2 >= 1 ... with u_2 = u_0 + u_1
-    ds = realise({3: [(0, 2), (1, 2), (0, 3), (1, 3), (2, 3)]}, vocab=4)
-    emb = Embeddings.given([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
-    res = solve_graph_svm(ds.with_embeddings(emb))
-    if res.status is SVMStatus.INFEASIBLE:
-        assert res.farkas.exact and res.farkas.verified
-        lam = res.farkas.multipliers
-        cons = res.constraints
-        assert check_dual_signs(cons, lam) and check_stationarity(cons, lam, {}, emb)
-        assert sum(lam[~cons.equality]) > 0
-    else:
-        assert res.certified
+    # e_2 = e_0 + e_1, and 2 is a query too, so W e_2 = W e_0 + W e_1. Writing f(i, k) = e_iᵀ W e_k:
+    # query 0 asks f(1, 0) >= 1 and f(0, 0) >= 1, query 1 asks f(0, 1) >= 1, and query 2 asks
+    # f(1, 2) - f(2, 2) = -(f(0, 0) + f(0, 1)) >= 1: impossible.
+    emb = Embeddings.given(DEPENDENT_QUERY_ROWS)
+    ds = realise(DEPENDENT_QUERY, vocab=4, embeddings=emb)
+    res = solve_graph_svm(ds)
+    assert res.status is SVMStatus.INFEASIBLE and res.farkas.exact and res.farkas.verified
+    lam, cons = res.farkas.multipliers, res.constraints
+    assert all(isinstance(v, Fraction) for v in lam)
+    assert check_dual_signs(cons, lam) and check_stationarity(cons, lam, {}, emb)
+    assert sum(lam[~cons.equality]) > 0
+    # independently: the multipliers combine the constraint rows (e_i - e_j) e_kᵀ to exactly zero
+    rows = [[Fraction(v) for v in row] for row in DEPENDENT_QUERY_ROWS]
+    total = [[Fraction(0)] * 3 for _ in range(3)]
+    for value, i, j, k in zip(lam, cons.high.tolist(), cons.low.tolist(), cons.query.tolist(), strict=True):
+        for r in range(3):
+            for c in range(3):
+                total[r][c] += value * (rows[i][r] - rows[j][r]) * rows[k][c]
+    assert total == [[0] * 3 for _ in range(3)]
 
 
 def test_more_tokens_than_dimensions_is_infeasible_with_a_verified_certificate():
