@@ -200,3 +200,11 @@ def test_missing_proofs_directory_is_a_clear_error(tmp_path: Path) -> None:
 def test_load_proofs_finds_the_checkout() -> None:
     assert load_proofs() is proofs
     assert load_proofs(ROOT) is proofs
+
+
+def test_a_foreign_proofs_module_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    monkeypatch.setitem(__import__("sys").modules, "proofs", types.ModuleType("proofs"))
+    with pytest.raises(SymAttnError, match="not symattn's"):
+        load_proofs()
