@@ -38,7 +38,14 @@ from scipy.sparse.csgraph import connected_components
 
 from symattn._arrays import unique_sorted
 from symattn._forest import forest_flows, forest_order, min_norm_potentials
-from symattn._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, feasible_point
+from symattn._gramqp import (
+    active_set_qp,
+    exact_farkas,
+    exact_kkt,
+    farkas_lp,
+    feasible_point,
+    power_of_two_scale,
+)
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput, SolverError
@@ -241,13 +248,18 @@ class KKTResiduals:
     Attributes
     ----------
     primal : float
-        Largest constraint violation (|margin| on equalities, 1 - margin on inequalities).
+        Largest constraint violation (|margin| on equalities, 1 - margin on inequalities); margins
+        do not change when the embeddings are scaled.
     dual_sign : float
-        Largest negative part of an inequality multiplier, over ``max(1, max |λ|)``.
+        Largest negative part of an inequality multiplier, over ``max |λ|``.
     complementarity : float
-        Largest :math:`|\\lambda_c (\\text{margin}_c - 1)|` on inequalities, over ``max(1, max |λ|)``.
+        Largest :math:`|\\lambda_c (\\text{margin}_c - 1)|` on inequalities, over ``max |λ|``.
     stationarity : float
-        :math:`\\|W - \\sum_c \\lambda_c a_c\\|_F / \\max(1, \\|W\\|_F)`.
+        :math:`\\|W - \\sum_c \\lambda_c a_c\\|_F` over
+        :math:`\\max(\\|W\\|_F, \\sum_c |\\lambda_c|\\|a_c\\|_F)`.
+
+    Every residual is relative to the data's own scale, so scaling the embeddings by :math:`c`
+    (which scales :math:`W` by :math:`1/c^2` and :math:`\\lambda` by :math:`1/c^4`) leaves them unchanged.
     """
 
     primal: float
@@ -429,7 +441,12 @@ class SVMResult:
 
 # -- exact checks -----------------------------------------------------------------------------
 def _exact_rows(embeddings: Embeddings) -> list[list[Fraction]] | None:
-    return None if embeddings.is_onehot else [list(r) for r in embeddings.exact_matrix()]
+    """The rows as exact rationals (float rows as the binary rationals they are); ``None`` for one-hot."""
+    if embeddings.is_onehot:
+        return None
+    if embeddings.is_exact:
+        return [list(r) for r in embeddings.exact_matrix()]
+    return [[Fraction(float(v)) for v in row] for row in embeddings.matrix()]
 
 
 def exact_margins(
@@ -576,16 +593,27 @@ def _combination(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) 
     return E.T @ coef @ E
 
 
+def _combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> float:
+    r""":math:`\sum_c |\lambda_c| \|(e_i - e_j) e_k^\top\|_F`: the size of the terms of the combination."""
+    E = embeddings.matrix()
+    if embeddings.is_onehot:
+        norms = np.where(cons.high == cons.low, 0.0, np.sqrt(2.0))
+    else:
+        norms = np.linalg.norm(E[cons.high] - E[cons.low], axis=1) * np.linalg.norm(E[cons.query], axis=1)
+    return float(np.sum(np.abs(lam) * norms))
+
+
 def _residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings: Embeddings) -> tuple[
     np.ndarray, KKTResiduals
 ]:
     margins = _margins(cons, W, embeddings)
     eq = cons.equality
     primal = max(float(np.abs(margins[eq]).max(initial=0.0)), float(np.max(1.0 - margins[~eq], initial=0.0)))
-    lam_scale = max(1.0, float(np.abs(lam).max(initial=0.0)))
-    dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale
-    comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale
-    stat = float(np.linalg.norm(W - _combination(cons, lam, embeddings))) / max(1.0, float(np.linalg.norm(W)))
+    lam_scale = float(np.abs(lam).max(initial=0.0))
+    dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale if lam_scale else 0.0
+    comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale if lam_scale else 0.0
+    size = max(float(np.linalg.norm(W)), _combination_scale(cons, lam, embeddings))
+    stat = float(np.linalg.norm(W - _combination(cons, lam, embeddings))) / size if size else 0.0
     return margins, KKTResiduals(max(primal, 0.0), dual, comp, stat)
 
 
@@ -739,14 +767,17 @@ def _solve_gram(
     E = embeddings.matrix()
     d = embeddings.dim
     A = _row_matrix(red, E)
+    # the solvers see the rows at unit scale (an exact power of two): A x >= 1 iff (sA)(x/s) >= 1
+    scale = power_of_two_scale(A)
+    A = A * scale
     n_eq = int(red.equality.sum())
     A_eq, A_in = A[:n_eq], A[n_eq:]
     x0 = feasible_point(A_eq, A_in) if A_in.shape[0] else np.zeros(d * d)
     if x0 is None:
         return _infeasible(cons, prob, red, A_eq, A_in, embeddings)
     x, work, mu = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else (x0, np.zeros(0, bool), np.zeros(n_eq))
-    W = x.reshape(d, d)
-    lam = _to_edges(prob, red, mu)
+    W = (x * scale).reshape(d, d)
+    lam = _to_edges(prob, red, mu * (scale * scale))
     margins, residuals = _residuals(cons, W, lam, embeddings)
     certificate = _certify_gram(cons, prob, red, work, embeddings) if certify else None
     status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
@@ -789,32 +820,47 @@ def _certify_gram(
     return SVMCertificate(entries, d, lam, _verify(cons, entries, lam, embeddings), corrections)
 
 
+def _exact_farkas(
+    cons: SVMConstraints, prob: _Collapsed, red: _Reduced, mu: np.ndarray, embeddings: Embeddings
+) -> FarkasCertificate | None:
+    """Re-solve the Farkas system on the support of ``mu`` in rationals and verify it exactly.
+
+    The rows are taken exactly: exact embeddings as given, float embeddings as the binary
+    rationals they are, so a success proves infeasibility of the data as given.
+    """
+    rows = _exact_rows(embeddings) or [[Fraction(int(i == j)) for j in range(embeddings.dim)]
+                                       for i in range(embeddings.size)]
+    support = np.flatnonzero(np.abs(mu) > 1e-12 * float(np.abs(mu).max()))
+    columns = [_exact_row(rows, int(red.high[r]), int(red.low[r]), int(red.query[r])) for r in support]
+    solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
+    if solved is None:
+        return None
+    mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
+    mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
+    lam = _to_edges(prob, red, mu_exact)
+    ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
+          and check_stationarity(cons, lam, {}, embeddings))
+    return FarkasCertificate(lam, True, 0.0, 0.0, True) if ok else None
+
+
 def _infeasible(
     cons: SVMConstraints, prob: _Collapsed, red: _Reduced, A_eq: np.ndarray,
     A_in: np.ndarray, embeddings: Embeddings,
 ) -> SVMResult:
-    mu = farkas_lp(A_eq, A_in)
-    farkas = None
-    if embeddings.is_exact:
-        rows = [list(r) for r in embeddings.exact_matrix()]
-        support = np.flatnonzero(np.abs(mu) > 1e-12 * max(1.0, float(np.abs(mu).max())))
-        columns = [_exact_row(rows, int(red.high[r]), int(red.low[r]), int(red.query[r])) for r in support]
-        solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
-        if solved is not None:
-            mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
-            mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
-            lam = _to_edges(prob, red, mu_exact)
-            ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
-                  and check_stationarity(cons, lam, {}, embeddings))
-            if ok:
-                farkas = FarkasCertificate(lam, True, 0.0, 0.0, True)
+    mu = farkas_lp(A_eq, A_in)  # Aᵀμ = 0 is homogeneous: the rows' scale does not matter
+    farkas = _exact_farkas(cons, prob, red, mu, embeddings)
+    if farkas is None and embeddings.is_exact:
+        raise SolverError(
+            "the graph-SVM looks infeasible to HiGHS but no exact Farkas certificate verifies on these "
+            "exact embedding rows; infeasibility is not established"
+        )
     if farkas is None:
         lam = _to_edges(prob, red, mu)
         residual = float(np.linalg.norm(_combination(cons, lam, embeddings)))
-        scale = max(1.0, float(np.abs(lam).max()))
-        signs = float(lam[~cons.equality].min(initial=0.0)) >= -_FARKAS_TOL * scale
-        ok = residual <= _FARKAS_TOL * scale and signs and float(lam[~cons.equality].sum()) > 0.5
-        farkas = FarkasCertificate(lam, False, residual, _FARKAS_TOL, ok)
+        size = _combination_scale(cons, lam, embeddings)
+        signs = float(lam[~cons.equality].min(initial=0.0)) >= -_FARKAS_TOL * float(np.abs(lam).max())
+        ok = residual <= _FARKAS_TOL * size and signs and float(lam[~cons.equality].sum()) > 0.5
+        farkas = FarkasCertificate(lam, False, residual / size if size else 0.0, _FARKAS_TOL, ok)
     if not farkas.verified:
         raise SolverError("the graph-SVM looks infeasible but the Farkas multipliers do not verify")
     d = embeddings.dim
