@@ -25,6 +25,7 @@ from symattn.errors import (
 from symattn.examples import load_example
 from symattn.finite import (
     FinBasis,
+    FiniteProof,
     FiniteResult,
     FiniteStatus,
     ReducedData,
@@ -114,6 +115,7 @@ __all__ = [
     "FarkasCertificate",
     "FileFormatError",
     "FinBasis",
+    "FiniteProof",
     "FiniteResult",
     "FiniteStatus",
     "GradientDescent",
