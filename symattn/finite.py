@@ -24,6 +24,7 @@ the reported error bound.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import flint
@@ -47,6 +48,8 @@ __all__ = [
     "ReducedData",
     "fin_basis",
     "finite_component",
+    "partition_basis",
+    "reachable_basis",
     "reduced_data",
     "reduced_loss",
 ]
@@ -65,7 +68,8 @@ difference of :math:`W^{fin}` known to 1e-9."""
 # -- S_fin ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class FinBasis:
-    r"""An orthonormal basis of :math:`S_{fin}` (Frobenius inner product).
+    r"""An orthonormal basis of :math:`S_{fin}` (Frobenius inner product), or of another span of
+    the same kind (:func:`partition_basis`: the reachable subspace :math:`\mathcal R`, ...).
 
     Basis element ``r`` is :math:`B_r = E^\top T_r E` with the token-coefficient matrix
     :math:`T_r = \sum_p \text{coef}[r, p]\, \delta_{t_p} \delta_{k_p}^\top` over the pairs
@@ -186,26 +190,26 @@ def _helmert(size: int) -> np.ndarray:
 
 
 def _star_generators(
-    graphs: PriorityGraphs,
+    groups: Iterable[tuple[int, Sequence[int]]],
 ) -> tuple[list[int], list[int], np.ndarray, list[tuple[int, int]]]:
-    """Pairs (token, query) of every cyclic SCC, and its star generators ``(e_{c_0} - e_{c_r}) e_k^T``.
+    """Pairs (token, query) of every group of two or more tokens, and its star generators
+    ``(e_{c_0} - e_{c_r}) e_k^T``.
 
     Returns the pair tokens and queries, the generators as rows ``(pair of c_0, pair of c_r)``,
-    and each SCC's range of generators (its pairs are ``first .. first + size``).
+    and each group's range of generators (its pairs are ``first .. first + size``).
     """
     tokens: list[int] = []
     queries: list[int] = []
     stars: list[tuple[int, int]] = []
     ranges: list[tuple[int, int]] = []
-    for k, g in graphs.items():
-        for scc in g.sccs:
-            if len(scc) < 2:
-                continue
-            base = len(tokens)
-            tokens.extend(scc)
-            queries.extend([k] * len(scc))
-            ranges.append((len(stars), len(stars) + len(scc) - 1))
-            stars.extend((base, base + r) for r in range(1, len(scc)))
+    for k, scc in groups:
+        if len(scc) < 2:
+            continue
+        base = len(tokens)
+        tokens.extend(scc)
+        queries.extend([k] * len(scc))
+        ranges.append((len(stars), len(stars) + len(scc) - 1))
+        stars.extend((base, base + r) for r in range(1, len(scc)))
     return tokens, queries, np.array(stars, dtype=np.int64).reshape(-1, 2), ranges
 
 
@@ -239,10 +243,8 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     With orthonormal embeddings each cyclic SCC :math:`C` of :math:`G_k` contributes a Helmert
     basis of the zero-sum vectors on :math:`C` in column :math:`k` (so
     :math:`\dim S_{fin} = \sum (|C| - 1)` exactly); otherwise the star generators
-    :math:`(e_{c_0} - e_{c_r}) e_k^\top` are orthonormalised through their Gram matrix. Which of
-    them are independent (the dimension) is decided exactly for exact embedding rows (rational
-    row reduction) and, for float rows, by eigenvalues above :math:`10^{-10}` times the largest
-    one: relative to the data's own scale, so scaling the embeddings changes no dimension.
+    :math:`(e_{c_0} - e_{c_r}) e_k^\top` are orthonormalised through their Gram matrix (see
+    :func:`partition_basis` for how the dimension is decided).
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
@@ -251,8 +253,45 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     (1, [0.707107, -0.707107, 0.0])
     """
     graphs = _as_graphs(data, "fin_basis")
-    emb = graphs.dataset.embeddings
-    tokens, queries, stars, ranges = _star_generators(graphs)
+    groups = ((k, scc) for k, g in graphs.items() for scc in g.sccs)
+    return partition_basis(graphs.dataset.embeddings, groups)
+
+
+def reachable_basis(data: Dataset | PriorityGraphs) -> FinBasis:
+    r"""An orthonormal basis of the reachable subspace :math:`\mathcal R` (docs/theory.md §2).
+
+    :math:`\mathcal R = \operatorname{span}\{(e_i - e_j) e_k^\top : i, j \in G_k\}`: every
+    gradient of every loss lies in it, and components of :math:`W` orthogonal to it never move in
+    training (each :math:`G_k` is weakly connected, since every token of a sample with query
+    :math:`k` is joined to its label and the label to :math:`k`).
+
+    >>> from symattn.data import Dataset
+    >>> b = reachable_basis(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
+    >>> b.dim, b.project(np.ones((3, 3))).tolist()
+    (2, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    """
+    graphs = _as_graphs(data, "reachable_basis")
+    groups = ((k, tuple(g.nodes.tolist())) for k, g in graphs.items())
+    return partition_basis(graphs.dataset.embeddings, groups)
+
+
+def partition_basis(embeddings: Embeddings, groups: Iterable[tuple[int, Sequence[int]]]) -> FinBasis:
+    r"""An orthonormal basis of :math:`\operatorname{span}\{(e_i - e_j) e_k^\top : i, j \in C\}`
+    over the given ``(k, C)`` pairs (disjoint token groups per query ``k``).
+
+    :math:`S_{fin}` takes the SCCs of every :math:`G_k`, :math:`\mathcal R` the vertex sets. With
+    orthonormal embeddings each group contributes a Helmert basis (the dimension is
+    :math:`\sum (|C| - 1)` exactly). Otherwise the star generators are orthonormalised through
+    their Gram matrix, and which of them are independent (the dimension) is decided exactly for
+    exact embedding rows (rational row reduction) and, for float rows, by eigenvalues above
+    :math:`10^{-10}` times the largest one: relative to the data's own scale, so scaling the
+    embeddings changes no dimension.
+
+    >>> partition_basis(Embeddings.onehot(3), [(2, (0, 1, 2))]).dim
+    2
+    """
+    emb = embeddings
+    tokens, queries, stars, ranges = _star_generators(groups)
     pair_token = np.array(tokens, dtype=np.int64)
     pair_query = np.array(queries, dtype=np.int64)
     gen = stars.shape[0]

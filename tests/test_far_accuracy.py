@@ -12,11 +12,11 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from symattn._regpath import PathProblem
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.finite import reduced_loss
 from symattn.model import Loss, Model, direct_loss_and_gradient
+from symattn.train.path import PathProblem
 
 DIGITS = 400
 RTOL = 1e-12

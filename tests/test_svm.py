@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from svm_oracles import constraint_rows, exact_stationarity_holds, svm_by_trust_constr
 
-import symattn.svm as svm_module
+import symattn.svm.solve as svm_module
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput
 from symattn.svm import (
