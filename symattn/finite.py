@@ -47,6 +47,7 @@ __all__ = [
     "FiniteStatus",
     "ReducedData",
     "fin_basis",
+    "finite_bound",
     "finite_component",
     "partition_basis",
     "reachable_basis",
@@ -673,6 +674,29 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     proof = prove_finite_bound(basis, red, theta, W)
     return FiniteResult(status, W, theta, basis, red, loss, grad_norm, eigs[0], proof.bound, iterations,
                         decrement, estimate, proof)
+
+
+def finite_bound(data: Dataset | PriorityGraphs, W: np.ndarray) -> FiniteProof:
+    r"""A proven upper bound on :math:`\|W - W^{fin}\|_F` for any ``W`` (d, d), e.g. another solver's.
+
+    ``W`` is split into the nearest combination :math:`W'` of :math:`S_{fin}`'s generators (built
+    exactly from its coordinates) and the rest; the bound is :math:`\|W - W'\|_F` plus the
+    self-concordance radius around :math:`W'` (see :func:`finite_component` and
+    docs/proofs/finite_bound.md), everything in ball arithmetic. ``proven`` is False, with the
+    reason, when no bound could be established.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 1, 2, 2, 2)], vocab=3)
+    >>> exact = np.zeros((3, 3)); exact[:, 2] = np.log([1 / 6, 1 / 3, 1 / 2]) - np.log(1 / 36) / 3
+    >>> moved = exact.copy(); moved[0, 2] += 1e-3  # 1e-3 away from W^fin
+    >>> proof = finite_bound(ds, moved)
+    >>> proof.proven, 1e-3 <= proof.bound < 2e-3, finite_bound(ds, exact).bound < 1e-15
+    (True, True, True)
+    """
+    graphs = _as_graphs(data, "finite_bound")
+    basis = fin_basis(graphs)
+    W = check_weights(W, graphs.dataset.embeddings.dim)
+    return prove_finite_bound(basis, reduced_data(graphs), basis.coordinates(W), W)
 
 
 _SINGULAR_RTOL = 1e-13
