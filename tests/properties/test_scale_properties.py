@@ -1,4 +1,4 @@
-"""Scaling the embeddings by c scales W^svm and W^fin by 1/c^2 and changes nothing else (THEORY §2, scale).
+"""Scaling the embeddings by c scales W^svm and W^fin by 1/c^2 and changes nothing else (docs/theory.md §2, scale).
 
 For random datasets and embeddings (exact integer rows scaled exactly as fractions, float rows
 scaled in floating point, including more tokens than dimensions so that some problems are
