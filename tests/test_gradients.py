@@ -237,3 +237,15 @@ def test_torch_autograd_variants(form, passed, diagnoses):
     ds = known_case("default-example").dataset()
     result = check_gradient(ds, _torch_fn(ds, form))
     assert result.passed is passed and _names(result) == diagnoses
+
+
+def test_result_as_json():
+    import json
+
+    ds = known_case("chain").dataset()
+    payload = check_gradient(ds, lambda W: per_position(ds, W)).to_dict()
+    json.dumps(payload, allow_nan=False)
+    assert payload["verdict"] == "fail" and payload["diagnoses"][0]["name"] == "precision-far-out"
+    assert {"name", "value", "expected", "tolerance", "passed"} <= set(payload["checks"][0])
+    assert [p["passed"] for p in payload["points"]] == [p.passed for p in check_gradient(
+        ds, lambda W: per_position(ds, W)).points]

@@ -50,9 +50,10 @@ from symattn._checks import parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import InvalidInput
+from symattn.graphs import priority_graphs
 from symattn.model import Head, Loss
 from symattn.scores import check_weights
-from symattn.verify._inputs import as_float_array
+from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
 from symattn.verify._report import Check, Verdict
 
@@ -82,8 +83,8 @@ class GradientPoint:
     norm : float
         :math:`\|W\|_F`.
     log_outside_mass : float
-        :math:`\max_i \log(1 - \pi_{y_i})` at this point (natural log; ``-inf`` when no sample
-        has a token besides its label).
+        The largest log attention mass outside a sample's label SCC at this point (natural log;
+        ``-inf`` when every token is in its label's SCC).
     loss, loss_reference : float
         The user's loss and symattn's.
     loss_error : float
@@ -115,10 +116,15 @@ class GradientPoint:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A named explanation of a failure: an alternative hypothesis that fits the user's values."""
+    """A named test for one common mistake, and what it found (``found`` is True for every listed one)."""
 
     name: str
+    found: bool
     detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this diagnosis."""
+        return {"name": self.name, "found": self.found, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,17 @@ class GradientCheck:
     def passed(self) -> bool:
         """The same as :attr:`success`."""
         return self.status.success
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this result: ``verdict``, ``checks``, ``points``, ``diagnoses``, the setup."""
+        points = [{k: (json_float(v) if isinstance(v, float) else v) for k, v in vars(p).items()}
+                  | {"passed": p.passed} for p in self.points]
+        return {
+            "verdict": self.status.value, "passed": self.passed, "loss": self.loss.value, "dtype": self.dtype,
+            "tolerance": self.tolerance, "reference": self.reference, "message": self.message,
+            "checks": [c.to_dict() for c in self.checks], "points": points,
+            "diagnoses": [d.to_dict() for d in self.diagnoses],
+        }
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -282,9 +299,10 @@ def _diagnose(
         worst = max(far_failed, key=lambda r: r.log_outside_mass)
         eps = float(np.finfo(dtype).eps)
         return (Diagnosis(
-            "precision-far-out",
+            "precision-far-out", True,
             f"right at every point that is not far, wrong at {len(far_failed)} far point(s), the first "
-            f"at outside mass e^{worst.log_outside_mass:.3g} (eps of {dtype} = {eps:.2g}): the loss or "
+            f"at attention mass e^{worst.log_outside_mass:.3g} outside the label's SCC (eps of {dtype} = "
+            f"{eps:.2g}): the loss or "
             "the gradient loses its digits once the mass outside the label's SCC drops below eps; form "
             "-log pi_y as log1p(exp(lse_out - z_y)) and 1 - pi_y as exp(lse_out - lse) "
             "(docs/theory.md §2)",
@@ -299,7 +317,7 @@ def _diagnose(
                 fits = False
                 break
         if fits:
-            found.append(Diagnosis(name, detail))
+            found.append(Diagnosis(name, True, detail))
     return tuple(found)
 
 
@@ -413,12 +431,14 @@ def check_gradient(
         raise InvalidInput(f"tolerance={tolerance!r} must be a number in (0, 1)")
     tol = float(tolerance) if tolerance is not None else math.sqrt(float(np.finfo(dtype).eps))
     refs = [evaluate(dataset, p.W, kind) for p in evaluated]
+    outside = ~priority_graphs(dataset).in_label_scc
     rows = []
     for p, ref in zip(evaluated, refs, strict=True):
         loss_error, gradient_error, relative = _errors(p.loss, p.grad, ref, dtype)
+        log_out = float(np.max(log_outside_mass(dataset, p.W, outside)))
         rows.append(GradientPoint(
-            p.name, p.kind, float(np.linalg.norm(p.W)), float(np.max(log_outside_mass(dataset, p.W))),
-            p.loss, ref.loss, loss_error, gradient_error, relative, tol,
+            p.name, p.kind, float(np.linalg.norm(p.W)), log_out, p.loss, ref.loss, loss_error, gradient_error,
+            relative, tol,
         ))
     diagnoses = _diagnose(dataset, kind, evaluated, rows, refs, dtype, tol)
     status = Verdict.PASS if all(r.passed for r in rows) else Verdict.FAIL

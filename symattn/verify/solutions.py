@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ from symattn.errors import InvalidInput
 from symattn.finite import FiniteResult, finite_component, reduced_loss
 from symattn.scores import check_weights, segment_logsumexp
 from symattn.svm import SVMConstraints, SVMResult, SVMStatus, solve_graph_svm
-from symattn.verify._inputs import as_float_array
+from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._report import Check, Verdict
 
 __all__ = ["SolutionCheck", "Violation", "check_finite", "check_svm"]
@@ -106,6 +107,14 @@ class SolutionCheck:
     def passed(self) -> bool:
         """The same as :attr:`success`."""
         return self.status.success
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this result: ``verdict``, ``checks``, ``violations``, ``reference_norm``."""
+        return {
+            "verdict": self.status.value, "passed": self.passed, "message": self.message,
+            "checks": [c.to_dict() for c in self.checks], "violations": [vars(v) for v in self.violations],
+            "reference_norm": json_float(self.reference_norm),
+        }
 
 
 def _weights(W: object, d: int, tolerance: float | None) -> tuple[np.ndarray, float]:

@@ -351,6 +351,11 @@ class ConformanceTable:
         """The rows as dicts (``case`` plus the check's JSON fields), for printing or JSON."""
         return [{"case": r.case, **r.check.to_dict()} for r in self.rows]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this table: ``verdict``, ``message`` and ``checks`` (the rows)."""
+        return {"verdict": self.status.value, "passed": self.passed, "message": self.message,
+                "checks": self.table()}
+
 
 def _conformance_case(vector: dict[str, Any]) -> ConformanceCase:
     ds = dataset_from_json(vector["dataset"])
