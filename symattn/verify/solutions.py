@@ -6,10 +6,10 @@ reports, each as a named :class:`~symattn.verify.Check`:
 * ``primal feasibility``: the largest violation of the constraints of ``docs/theory.md`` §4
   (:math:`|m_c|` on within-SCC equalities, :math:`1 - m_c` on margins, with
   :math:`m_c = (e_i - e_j)^\top W e_k`), listing every violated constraint;
-* ``objective gap``: :math:`(\|W\|_F^2 - \|W^{svm}\|_F^2)/\|W^{svm}\|_F^2` against the exact optimum
-  (a rational number for exact embeddings), and the distance :math:`\|W - W^{svm}\|_F`; for a
-  feasible ``W``, :math:`\|W - W^{svm}\|^2 \le \|W\|^2 - \|W^{svm}\|^2`, so the distance is held
-  to the square root of the tolerance;
+* ``objective gap``: :math:`(\|W\|_F - \|W^{svm}\|_F)/\|W^{svm}\|_F` against the exact optimum
+  (its square is a rational number for exact embeddings), and the distance
+  :math:`\|W - W^{svm}\|_F`; for a feasible ``W``, :math:`\|W - W^{svm}\|^2 \le \|W\|^2 -
+  \|W^{svm}\|^2`, so the distance is held to the square root of the tolerance;
 * ``orthogonality to S_fin``: :math:`\|\Pi_{S_{fin}} W\| / \|W\|` (§5: :math:`W^{svm} \perp S_{fin}`);
 * with multipliers :math:`\lambda` (one per constraint, in the order of
   :func:`~symattn.svm.svm_constraints`, for the objective :math:`\tfrac12\|W\|_F^2`), the KKT
@@ -251,9 +251,9 @@ def check_svm(
     norm = _reference_norm(ref)
     scale = norm if norm > 0 else _unit_norm(dataset)
     norm_w = float(np.linalg.norm(Wf))
-    gap = (norm_w**2 - norm**2) / scale**2
+    gap = (norm_w - norm) / scale
     checks.append(Check.close("objective gap", gap, 0.0, tol,
-                              f"(||W||^2 - ||W^svm||^2) / {scale:.6g}^2; ||W^svm||^2 = {norm**2:.17g}"))
+                              f"(||W|| - ||W^svm||) / {scale:.6g}; ||W^svm||^2 = {norm**2:.17g}"))
     checks.append(Check.at_most("distance to W^svm", float(np.linalg.norm(Wf - ref.W)) / scale, 0.0,
                                 math.sqrt(tol), "||W - W^svm|| relative; sqrt of the tolerance (see the gap)"
                                 ))
