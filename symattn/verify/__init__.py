@@ -5,9 +5,9 @@
 'pass'
 """
 
-from symattn.verify._report import Check, Relation, Verdict
+from symattn.verify._report import Check, Diagnosis, Relation, Verdict
 from symattn.verify.certificates import CERTIFICATE_FORMAT, certificate_json, export_certificate
-from symattn.verify.gradients import Diagnosis, GradientCheck, GradientPoint, check_gradient
+from symattn.verify.gradients import GradientCheck, GradientPoint, check_gradient
 from symattn.verify.solutions import SolutionCheck, Violation, check_finite, check_svm
 from symattn.verify.vectors import (
     VECTORS_FORMAT,

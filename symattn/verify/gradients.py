@@ -55,9 +55,9 @@ from symattn.model import Head, Loss
 from symattn.scores import check_weights
 from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
-from symattn.verify._report import Check, Verdict
+from symattn.verify._report import Check, Diagnosis, Verdict
 
-__all__ = ["Diagnosis", "GradientCheck", "GradientPoint", "check_gradient"]
+__all__ = ["GradientCheck", "GradientPoint", "check_gradient"]
 
 _FAR_FLOAT64 = (10.0, 40.0, 100.0)
 """Score gaps ``t`` of the far points for float64 values; scaled by ``log eps / log eps64`` otherwise."""
@@ -112,19 +112,6 @@ class GradientPoint:
     def passed(self) -> bool:
         """Both errors within the tolerance."""
         return bool(self.loss_error <= self.tolerance and self.gradient_error <= self.tolerance)
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A named test for one common mistake, and what it found (``found`` is True for every listed one)."""
-
-    name: str
-    found: bool
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of this diagnosis."""
-        return {"name": self.name, "found": self.found, "detail": self.detail}
 
 
 @dataclass(frozen=True)
