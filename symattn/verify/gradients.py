@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -222,7 +223,7 @@ class _Point:
     kind: str
     W: np.ndarray = field(repr=False)
     loss: float = 0.0
-    grad: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    grad: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
 Hypothesis = Callable[[np.ndarray], Evaluation]
@@ -258,7 +259,7 @@ def _hypotheses(dataset: Dataset, kind: Loss, ratio: float | None) -> list[tuple
     for other in Loss:
         if other is not kind:
             out.append(("other-loss", f"fn matches loss={other.value!r}, not loss={kind.value!r}",
-                        lambda W, o=other: evaluate(dataset, W, o)))
+                        partial(evaluate, dataset, kind=other)))
     if ratio is not None and abs(ratio - n) > 1e-6 * n and abs(ratio - 1.0) > 1e-6:
         out.append(("constant-factor", f"loss and gradient are {ratio:.6g} times symattn's (a constant "
                     "factor in the loss)", lambda W: _scaled(evaluate(dataset, W, kind), ratio)))
@@ -347,9 +348,9 @@ def _given_points(points: Mapping[str, object] | None, d: int) -> list[_Point]:
             for name, W in points.items()]
 
 
-def _scales(values: object, what: str) -> tuple[float, ...]:
+def _scales(values: Any, what: str) -> tuple[float, ...]:
     try:
-        out = tuple(float(v) for v in values)  # type: ignore[union-attr]
+        out = tuple(float(v) for v in values)
     except (TypeError, ValueError):
         raise InvalidInput(f"{what}={values!r} must be a sequence of positive numbers") from None
     if not all(math.isfinite(v) and v > 0 for v in out):
@@ -400,6 +401,16 @@ def check_gradient(
     ------
     InvalidInput
         When ``fn`` returns something that is not a loss and a :math:`d \times d` gradient.
+
+    Examples
+    --------
+    >>> from symattn.data import Dataset
+    >>> from symattn.model import Model
+    >>> ds = Dataset.from_samples([([0, 1, 2], 1), ([0, 2], 0)], vocab=3)
+    >>> model = Model(ds)
+    >>> swapped = check_gradient(ds, lambda W: (model.value(W), model.gradient(W).T))
+    >>> swapped.passed, [d.name for d in swapped.diagnoses]
+    (False, ['transposed-gradient'])
     """
     dataset = require_dataset(dataset, "check_gradient")
     kind = parse_enum(Loss, loss, "loss")

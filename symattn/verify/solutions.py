@@ -230,6 +230,17 @@ def check_svm(
     -------
     SolutionCheck
         The checks, the violated constraints and the verdict.
+
+    Examples
+    --------
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> W = np.array([[0.0, 0.5], [0.0, -0.5]])
+    >>> result = check_svm(ds, W, [0.5])
+    >>> result.passed, len(result.checks)
+    (True, 7)
+    >>> check_svm(ds, W, [-0.5]).message
+    'failed: dual sign, stationarity'
     """
     dataset = require_dataset(dataset, "check_svm")
     Wf, tol = _weights(W, dataset.embeddings.dim, tolerance)
