@@ -12,6 +12,17 @@ where the data are exact. See ``docs/`` and ``THEORY`` in the README.
 
 import logging
 
+from symattn.automaton import (
+    Agreement,
+    Automaton,
+    Dropped,
+    DropReason,
+    NextStatus,
+    NextToken,
+    PromptRetrieval,
+    Source,
+    automaton,
+)
 from symattn.data import CountsView, Dataset, Sample, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
 from symattn.errors import (
@@ -33,7 +44,8 @@ from symattn.finite import (
     reduced_data,
     reduced_loss,
 )
-from symattn.formats import load_dataset, save_dataset
+from symattn.formats import load_dataset, load_prompts, save_dataset, save_prompts
+from symattn.generation import Generation, GenerationStatus, generate
 from symattn.graphs import (
     Priority,
     PriorityGraphs,
@@ -58,6 +70,7 @@ from symattn.model import (
     token_mass,
 )
 from symattn.predict import Distances, Prediction, Retrieval, predict
+from symattn.prompts import Prompt, PromptLike, Prompts
 from symattn.svm import (
     FarkasCertificate,
     KKTChecks,
@@ -105,10 +118,14 @@ def __getattr__(name: str) -> object:
 logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
+    "Agreement",
+    "Automaton",
     "CertificateError",
     "CountsView",
     "Dataset",
     "Distances",
+    "DropReason",
+    "Dropped",
     "EmbeddingKind",
     "Embeddings",
     "FarkasCertificate",
@@ -116,6 +133,8 @@ __all__ = [
     "FinBasis",
     "FiniteResult",
     "FiniteStatus",
+    "Generation",
+    "GenerationStatus",
     "GradientDescent",
     "GraphSVMProblem",
     "Head",
@@ -128,12 +147,18 @@ __all__ = [
     "KKTStatus",
     "Loss",
     "Model",
+    "NextStatus",
+    "NextToken",
     "NormalizedGradientDescent",
     "NumericModel",
     "Outer",
     "Prediction",
     "Priority",
     "PriorityGraphs",
+    "Prompt",
+    "PromptLike",
+    "PromptRetrieval",
+    "Prompts",
     "ReducedData",
     "Retrieval",
     "SVMCertificate",
@@ -142,6 +167,7 @@ __all__ = [
     "SVMStatus",
     "Sample",
     "SolverError",
+    "Source",
     "SymAttnError",
     "TokenGraph",
     "TopSCCs",
@@ -152,10 +178,12 @@ __all__ = [
     "Trajectory",
     "Vocabulary",
     "attention",
+    "automaton",
     "direct_loss_and_gradient",
     "exact_graph_svm",
     "fin_basis",
     "finite_component",
+    "generate",
     "gradient",
     "graph_svm_problem",
     "hessian",
@@ -163,6 +191,7 @@ __all__ = [
     "initial_weights",
     "load_dataset",
     "load_example",
+    "load_prompts",
     "loss",
     "numeric_model",
     "predict",
@@ -173,6 +202,7 @@ __all__ = [
     "reduced_loss",
     "regularization_path",
     "save_dataset",
+    "save_prompts",
     "smoothness_bound",
     "solve_graph_svm",
     "solve_kkt",
