@@ -30,6 +30,7 @@ from symattn.errors import (
     FileFormatError,
     Infeasible,
     InvalidInput,
+    NotConverged,
     SolverError,
     SymAttnError,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "NextStatus",
     "NextToken",
     "NormalizedGradientDescent",
+    "NotConverged",
     "NumericModel",
     "Outer",
     "Prediction",

@@ -6,7 +6,7 @@ import sys
 import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
-NAMESPACED = {"cli", "examples", "plots", "reproduce", "scores", "strategies", "symbolic"}
+NAMESPACED = {"cli", "results", "examples", "plots", "reproduce", "scores", "strategies", "symbolic"}
 # Module-level constants and low-level checks that stay in their module.
 MODULE_ONLY = {
     "MAX_VOCAB", "MAX_PROMPT_LENGTH", "MAX_PROMPTS_BYTES", "PROMPTS_FORMAT", "decode_text", "parse_prompts",
