@@ -96,6 +96,7 @@ from symattn.train import (
     regularization_path,
     train,
 )
+from symattn.weights import load_weights
 
 __version__ = "0.1.0"
 
@@ -194,6 +195,7 @@ __all__ = [
     "load_dataset",
     "load_example",
     "load_prompts",
+    "load_weights",
     "loss",
     "numeric_model",
     "predict",
