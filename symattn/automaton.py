@@ -6,16 +6,16 @@ and §7) does two things:
 1. **retrieval**: keep the present tokens with the largest score :math:`e_j^\top W^{svm} e_k`.
    When the tokens present have a unique top SCC in :math:`G_k` these are exactly its present
    tokens; every dropped token is then reached from them by a priority path of :math:`G_k`.
-   Tokens absent from :math:`G_k` are flagged (their score is 0 for orthonormal embeddings) and a
+   Tokens absent from :math:`G_k` are flagged (their score is 0 for orthogonal embeddings) and a
    query never seen in training is flagged (its column :math:`W^{svm} e_k` is then 0 for
-   orthonormal embeddings, so every token ties);
+   orthogonal embeddings, so every token ties);
 2. **composition**: mix the retrieved tokens by
    :math:`\pi_j \propto \exp(e_j^\top W^{fin} e_k + \log c_j)` (copies counted); the next token is
    drawn from this token mass :math:`\pi`, and the layer outputs :math:`X^\top s = \sum_j \pi_j e_j`.
 
 **What the theory does not fix.** Along the regularisation path :math:`W_R` the differences of
 scores inside one SCC of :math:`G_k` converge to those of :math:`W^{fin}` (the direction
-:math:`(e_i - e_j) e_k^\top` lies in :math:`S_{fin}`), and with orthonormal embeddings every token
+:math:`(e_i - e_j) e_k^\top` lies in :math:`S_{fin}`), and with orthogonal embeddings every token
 absent from :math:`G_k` keeps the score 0 for every :math:`R`. Between two such *groups* (two SCCs,
 or an SCC and the absent tokens) with tied :math:`W^{svm}` scores nothing in :math:`W^{svm}` or
 :math:`W^{fin}` fixes the relative weight. Then no rule is invented: the result has status
@@ -42,13 +42,13 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import shortest_path
 
 from symattn.data import Dataset, Vocabulary
 from symattn.errors import InvalidInput
@@ -56,7 +56,7 @@ from symattn.graphs import TokenGraph
 from symattn.predict import Prediction, predict
 from symattn.prompts import Prompt, PromptLike, Prompts
 from symattn.results import ResultMixin, Status
-from symattn.scores import MAX_POTENTIAL, check_weights
+from symattn.scores import MAX_POTENTIAL, check_weights, segment_logsumexp
 
 __all__ = [
     "Agreement",
@@ -151,7 +151,7 @@ class PromptRetrieval:
         The tokens of maximal score, ascending.
     groups : tuple of tuple of int
         The retrieved tokens grouped: one SCC of :math:`G_k` each (in priority order), then the
-        tokens absent from :math:`G_k` (one group for orthonormal embeddings, whose scores are 0
+        tokens absent from :math:`G_k` (one group for orthogonal embeddings, whose scores are 0
         under every weight training reaches; one group each otherwise).
     group_sccs : tuple of int or None
         Index into ``G_k.sccs`` of each group; ``None`` for absent tokens.
@@ -187,6 +187,20 @@ class PromptRetrieval:
     def query(self) -> int:
         """The query token :math:`k`."""
         return self.prompt.query
+
+    @property
+    def margin(self) -> float:
+        r"""The smallest score gap between the retrieved tokens and a dropped one (``inf`` if none).
+
+        Weights near :math:`R\,W^{svm}/\|W^{svm}\|` put about :math:`e^{-R\,\text{margin}/\|W^{svm}\|}`
+        (times counts and a factor from the finite part) on the closest dropped token, so the
+        retrieval shows only once :math:`R \gg \|W^{svm}\| / \text{margin}`.
+
+        >>> from symattn.examples import load_example
+        >>> automaton(load_example()).retrieve("a d e").margin
+        1.0
+        """
+        return min((d.gap for d in self.dropped), default=float("inf"))
 
     @property
     def determined(self) -> bool:
@@ -343,8 +357,12 @@ class _Core:
     exact: bool
 
 
+def _logsumexp(z: np.ndarray) -> float:
+    return float(segment_logsumexp(z, np.array([0, z.size]))[0])
+
+
 def _log_normalise(z: np.ndarray) -> np.ndarray:
-    return z - logsumexp(z)
+    return z - _logsumexp(z)
 
 
 @dataclass(frozen=True, eq=False)
@@ -407,13 +425,14 @@ class Automaton:
     def _graph(self, k: int) -> TokenGraph | None:
         return self.prediction.graphs.graphs.get(k)
 
-    def _fin_column(self, k: int) -> np.ndarray:
-        """:math:`e_j^\\top W^{fin} e_k` for every token ``j`` (cached per query)."""
-        key = ("fin", k)
-        if key not in self._cache:
-            E = self.dataset.embeddings.matrix()
-            self._cache[key] = E @ (self.prediction.W_fin @ E[k])
-        return self._cache[key]
+    def _potentials(self, W: np.ndarray, k: int, tokens: Sequence[int]) -> np.ndarray:
+        """:math:`e_j^\top W e_k` for ``tokens`` (never forms a :math:`K \times K` or one-hot matrix)."""
+        emb = self.dataset.embeddings
+        if emb.is_onehot:
+            return W[list(tokens), k]
+        E = emb.matrix()
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected by the callers
+            return E[list(tokens)] @ (W @ E[k])
 
     def _groups(
         self, retrieved: Sequence[int], graph: TokenGraph | None
@@ -426,7 +445,7 @@ class Automaton:
             else:
                 absent.append(t)
         groups: list[tuple[int | None, list[int]]] = sorted(by_scc.items())
-        if absent and self.dataset.embeddings.is_orthonormal:
+        if absent and self.dataset.embeddings.is_orthogonal:
             groups.append((None, absent))
         else:
             groups.extend((None, [t]) for t in absent)
@@ -438,7 +457,8 @@ class Automaton:
         scores, top, exact = self.prediction.svm_scores(tokens, k)
         retrieved = tuple(t for t, hit in zip(tokens, top.tolist(), strict=True) if hit)
         groups = self._groups(retrieved, self._graph(k))
-        fin = self._fin_column(k)
+        fin_scores = self._potentials(self.prediction.W_fin, k, retrieved)
+        fin = dict(zip(retrieved, fin_scores.tolist(), strict=True))
         log_c = dict(zip(tokens, np.log(counts).tolist(), strict=True))
         log_within = tuple(
             _log_normalise(np.array([fin[t] + log_c[t] for t in members])) for _, members in groups
@@ -487,7 +507,12 @@ class Automaton:
         best = float(core.scores.max())
         dropped_tokens = [t for t in core.tokens if t not in core.retrieved]
         sources = [t for t in core.retrieved if graph is not None and t in graph]
-        paths = _priority_paths(graph, sources, dropped_tokens) if graph is not None else {}
+        paths = {}
+        if graph is not None:
+            key = ("adjacency", k)
+            if key not in self._cache:
+                self._cache[key] = _adjacency(graph)
+            paths = _priority_paths(graph, self._cache[key], sources, dropped_tokens)
         position = {t: i for i, t in enumerate(core.tokens)}
         dropped = []
         for t in dropped_tokens:
@@ -558,25 +583,25 @@ class Automaton:
     ) -> tuple[np.ndarray, np.ndarray]:
         per_copy = dict(zip(tokens, (log_probs - np.log(counts)).tolist(), strict=True))
         attention = np.exp(np.array([per_copy[t] for t in p.tokens]))
-        E = self.dataset.embeddings.matrix()
-        return attention, np.exp(log_probs) @ E[list(tokens)]
+        emb = self.dataset.embeddings
+        probs = np.exp(log_probs)
+        if emb.is_onehot:
+            output = np.zeros(emb.size)
+            output[list(tokens)] = probs
+            return attention, output
+        return attention, probs @ emb.matrix()[list(tokens)]
 
     # -- given weights -------------------------------------------------------------------------
-    def _weights_column(self, W: np.ndarray, k: int) -> np.ndarray:
-        E = self.dataset.embeddings.matrix()
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and refused below
-            column = E @ (W @ E[k])
-        if not float(np.max(np.abs(column))) <= MAX_POTENTIAL:
+    def _weights_log_probs(
+        self, W: np.ndarray, k: int, tokens: tuple[int, ...], counts: tuple[int, ...]
+    ) -> np.ndarray:
+        u = self._potentials(W, k, tokens)
+        if not float(np.max(np.abs(u))) <= MAX_POTENTIAL:
             raise InvalidInput(
                 f"the potentials e_j^T W e_k for query {self.vocab.name(k)!r} exceed {MAX_POTENTIAL:g} "
                 "in absolute value; scale W down"
             )
-        return column
-
-    def _weights_log_probs(
-        self, column: np.ndarray, tokens: tuple[int, ...], counts: tuple[int, ...]
-    ) -> np.ndarray:
-        return _log_normalise(column[list(tokens)] + np.log(counts))
+        return _log_normalise(u + np.log(counts))
 
     def attend(
         self, prompt: PromptLike, W: np.ndarray, *, threshold: float = DEFAULT_THRESHOLD
@@ -596,7 +621,7 @@ class Automaton:
         W = check_weights(W, self.dataset.embeddings.dim)
         level = _check_threshold(threshold)
         tokens, counts = p.counts()
-        log_probs = self._weights_log_probs(self._weights_column(W, p.query), tokens, counts)
+        log_probs = self._weights_log_probs(W, p.query, tokens, counts)
         attention, output = self._attention_output(p, tokens, counts, log_probs)
         chosen = {tokens[int(np.argmax(log_probs))]} | {
             t for t, lp in zip(tokens, log_probs.tolist(), strict=True) if lp > np.log(level)
@@ -645,32 +670,42 @@ class Automaton:
         p = self.prompt(prompt)
         tokens, counts = p.counts()
         if W is not None:
-            column = self._weights_column(check_weights(W, self.dataset.embeddings.dim), p.query)
-            return np.array(tokens), self._weights_log_probs(column, tokens, counts)
+            weights = check_weights(W, self.dataset.embeddings.dim)
+            return np.array(tokens), self._weights_log_probs(weights, p.query, tokens, counts)
         log_probs = self._theory_core(p).log_probs
         return None if log_probs is None else (np.array(tokens), log_probs)
 
 
+def _adjacency(graph: TokenGraph) -> csr_matrix:
+    """The adjacency matrix of :math:`G_k` on the positions of ``graph.nodes``."""
+    n = graph.nodes.size
+    src = np.searchsorted(graph.nodes, graph.edges[:, 0])
+    dst = np.searchsorted(graph.nodes, graph.edges[:, 1])
+    return csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
+
+
 def _priority_paths(
-    graph: TokenGraph, sources: Sequence[int], targets: Sequence[int]
+    graph: TokenGraph, adjacency: csr_matrix, sources: Sequence[int], targets: Sequence[int]
 ) -> dict[int, tuple[int, ...]]:
-    """Shortest paths in :math:`G_k` from any of ``sources`` to each reachable target (one BFS)."""
-    wanted = {t for t in targets if t in graph}
-    parent: dict[int, int | None] = {s: None for s in sources}
-    queue = deque(sources)
-    g = graph.graph
-    while queue and wanted - parent.keys():
-        node = queue.popleft()
-        for nxt in sorted(g.successors(node)):
-            if nxt not in parent:
-                parent[nxt] = node
-                queue.append(nxt)
+    """A shortest path in :math:`G_k` from one of ``sources`` to each reachable target.
+
+    Breadth-first search from every source (SciPy's compiled routine on the adjacency of
+    :math:`G_k`); the source nearest to a target wins, the smallest source id among ties.
+    """
+    wanted = [t for t in targets if t in graph and any(graph.reaches(s, t) for s in sources)]
+    if not wanted:
+        return {}
+    nodes = graph.nodes
+    starts = np.searchsorted(nodes, sorted(sources))
+    dist, pred = shortest_path(adjacency, unweighted=True, indices=starts, return_predecessors=True)
     paths = {}
-    for t in wanted & parent.keys():
-        path = [t]
-        while parent[path[-1]] is not None:
-            path.append(parent[path[-1]])  # type: ignore[arg-type]
-        paths[t] = tuple(reversed(path))
+    for t in wanted:
+        column = int(np.searchsorted(nodes, t))
+        row = int(np.argmin(dist[:, column]))
+        path = [column]
+        while path[-1] != starts[row]:
+            path.append(int(pred[row, path[-1]]))
+        paths[t] = tuple(int(nodes[i]) for i in reversed(path))
     return paths
 
 
@@ -680,12 +715,12 @@ def _theory_message(r: PromptRetrieval, vocab: Vocabulary) -> str:
     if r.unseen_query:
         notes.append(
             f"query {k!r} is never a query in training: there is no G_{k}, and W^svm e_{k} is 0 for "
-            "orthonormal embeddings (every token ties)"
+            "orthogonal embeddings (every token ties)"
         )
     elif r.absent:
         names = ", ".join(vocab.name(t) for t in r.absent)
         notes.append(f"token(s) {names} are not in G_{k}: the graph says nothing about them (score 0 "
-                     "for orthonormal embeddings)")
+                     "for orthogonal embeddings)")
     if len(r.groups) > 1:
         groups = "; ".join("{" + ", ".join(vocab.name(t) for t in g) + "}" for g in r.groups)
         notes.append(
@@ -700,7 +735,7 @@ def _agreement(theory: NextToken, weights: NextToken, threshold: float) -> Agree
     inside = np.isin(tokens, theory.retrieved)
     lw = weights.log_probs
     assert lw is not None
-    log_out = float(logsumexp(lw[~inside])) if (~inside).any() else -np.inf
+    log_out = _logsumexp(lw[~inside]) if (~inside).any() else -np.inf
     within = 0.0
     position = {t: i for i, t in enumerate(theory.tokens)}
     for group, log in zip(theory.groups, theory.log_within, strict=True):

@@ -340,8 +340,12 @@ class Prediction:
             best = max(values)
             return (np.array([float(v) for v in values]),
                     np.array([v == best for v in values], dtype=bool), True)
-        E = self.dataset.embeddings.matrix()
-        floats = E[present] @ (self.W_svm @ E[query])
+        emb = self.dataset.embeddings
+        if emb.is_onehot:
+            floats = self.W_svm[present, query]
+        else:
+            E = emb.matrix()
+            floats = E[present] @ (self.W_svm @ E[query])
         best = float(floats.max())
         return floats, floats >= best - _TIE_TOL * max(1.0, abs(best)), False
 

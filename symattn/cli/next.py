@@ -167,6 +167,16 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} must lie strictly between 0 and 1")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "next", help="the automaton on new prompts: what is retrieved, why, and the next-token distribution"
@@ -179,7 +189,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--prompts", dest="prompts_file", action="append", metavar="FILE",
                         help="a prompts file: one prompt a line, or JSON symattn.prompts/1 (repeatable)")
     weights_arg(parser)
-    parser.add_argument("--threshold", type=float, default=1e-2,
+    parser.add_argument("--threshold", type=_level, default=1e-2,
                         help="mass above which the weights count a token as retrieved (default 0.01)")
     parser.add_argument("--drop-unrealizable", action="store_true",
                         help="drop training samples whose label is not in their sequence")
