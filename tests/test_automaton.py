@@ -186,7 +186,7 @@ def test_bad_prompts_and_weights(auto):
         auto.attend("a b", np.zeros((2, 2)))
     with pytest.raises(InvalidInput, match="must be finite"):
         auto.attend("a b", np.full((6, 6), np.nan))
-    with pytest.raises(InvalidInput, match="overflow|exceed"):
+    with pytest.raises(InvalidInput, match=r"overflow|exceed"):
         automaton(load_example().with_embeddings(Embeddings.equicorrelated(6, 0.5))).attend(
             "a b", np.full((6, 6), 1e308)
         )

@@ -136,3 +136,11 @@ def test_load_weights_size_is_bounded(tmp_path, monkeypatch):
     path.write_text("[[1, 2], [3, 4]]")
     with pytest.raises(FileFormatError, match="larger than 10 bytes"):
         load_weights(path)
+
+
+def test_demo_shows_the_automaton(capsys):
+    assert main(["demo"]) == 0
+    text = capsys.readouterr().out
+    assert "the automaton on new prompts" in text
+    assert "prompt: a b b c   (query c, determined)" in text and "next token: b 0.5, c 0.375, a 0.125" in text
+    assert "retrieved {c}: not in G_f" in text and "a d b f | " in text

@@ -133,3 +133,24 @@ def test_round_trip(tmp_path_factory, seqs, named):
         back = load_prompts(save_prompts(ps, folder / f"p{suffix}"), vocab)
         assert [p.tokens for p in back] == [p.tokens for p in ps]
     assert prompts_to_json(ps)["vocab"] == (["a", "b", "c"] if named else 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"seen_query": False}, {"min_length": 0}, {"max_length": 1, "min_length": 2}, {"seen_query": 1}]
+)
+def test_prompts_for_rejects_bad_arguments(kwargs):
+    from hypothesis import settings
+    from hypothesis.errors import InvalidArgument
+
+    from symattn import Dataset
+    from symattn.strategies import prompts_for
+
+    every_token_a_query = Dataset.from_samples([([0, 1], 1), ([1, 0], 0)], vocab=2)
+
+    @settings(max_examples=1, database=None)
+    @given(prompts_for(every_token_a_query, **kwargs))
+    def draw(_):
+        raise AssertionError("a strategy with impossible arguments produced a value")
+
+    with pytest.raises(InvalidArgument):
+        draw()
