@@ -42,6 +42,8 @@ from symattn.finite import (
     ReducedData,
     fin_basis,
     finite_component,
+    partition_basis,
+    reachable_basis,
     reduced_data,
     reduced_loss,
 )
@@ -96,7 +98,7 @@ from symattn.train import (
     regularization_path,
     train,
 )
-from symattn.weights import load_weights
+from symattn.weights import Weights, as_weights, factor_weights, load_embeddings, load_weights
 
 __version__ = "0.1.0"
 
@@ -180,10 +182,13 @@ __all__ = [
     "TrainStatus",
     "Trajectory",
     "Vocabulary",
+    "Weights",
+    "as_weights",
     "attention",
     "automaton",
     "direct_loss_and_gradient",
     "exact_graph_svm",
+    "factor_weights",
     "fin_basis",
     "finite_component",
     "generate",
@@ -193,13 +198,16 @@ __all__ = [
     "hessian_vector_product",
     "initial_weights",
     "load_dataset",
+    "load_embeddings",
     "load_example",
     "load_prompts",
     "load_weights",
     "loss",
     "numeric_model",
+    "partition_basis",
     "predict",
     "priority_graphs",
+    "reachable_basis",
     "realisable_graph",
     "realise",
     "reduced_data",

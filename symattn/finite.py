@@ -24,8 +24,8 @@ the reported error bound.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
@@ -34,7 +34,7 @@ from symattn.data import Dataset, _as_int
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import PriorityGraphs, _as_graphs
-from symattn.scores import check_weights, entry_potentials, segment_logsumexp
+from symattn.scores import check_weights, entry_potentials, label_terms
 
 __all__ = [
     "GRAD_TOL",
@@ -44,6 +44,8 @@ __all__ = [
     "ReducedData",
     "fin_basis",
     "finite_component",
+    "partition_basis",
+    "reachable_basis",
     "reduced_data",
     "reduced_loss",
 ]
@@ -55,7 +57,8 @@ GRAD_TOL = 1e-12
 # -- S_fin ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class FinBasis:
-    r"""An orthonormal basis of :math:`S_{fin}` (Frobenius inner product).
+    r"""An orthonormal basis of :math:`S_{fin}` (Frobenius inner product), or of another span of
+    the same kind (:func:`partition_basis`: the reachable subspace :math:`\mathcal R`, ...).
 
     Basis element ``r`` is :math:`B_r = E^\top T_r E` with the token-coefficient matrix
     :math:`T_r = \sum_p \text{coef}[r, p]\, \delta_{t_p} \delta_{k_p}^\top` over the pairs
@@ -179,7 +182,38 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     (1, [0.707107, -0.707107, 0.0])
     """
     graphs = _as_graphs(data, "fin_basis")
-    emb = graphs.dataset.embeddings
+    groups = ((k, scc) for k, g in graphs.items() for scc in g.sccs)
+    return partition_basis(graphs.dataset.embeddings, groups)
+
+
+def reachable_basis(data: Dataset | PriorityGraphs) -> FinBasis:
+    r"""An orthonormal basis of the reachable subspace :math:`\mathcal R` (docs/theory.md §2).
+
+    :math:`\mathcal R = \operatorname{span}\{(e_i - e_j) e_k^\top : i, j \in G_k\}`: every
+    gradient of every loss lies in it, and components of :math:`W` orthogonal to it never move in
+    training (each :math:`G_k` is weakly connected, since every token of a sample with query
+    :math:`k` is joined to its label and the label to :math:`k`).
+
+    >>> from symattn.data import Dataset
+    >>> b = reachable_basis(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
+    >>> b.dim, b.project(np.ones((3, 3))).tolist()
+    (2, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    """
+    graphs = _as_graphs(data, "reachable_basis")
+    groups = ((k, tuple(g.nodes.tolist())) for k, g in graphs.items())
+    return partition_basis(graphs.dataset.embeddings, groups)
+
+
+def partition_basis(embeddings: Embeddings, groups: Iterable[tuple[int, Sequence[int]]]) -> FinBasis:
+    r"""An orthonormal basis of :math:`\operatorname{span}\{(e_i - e_j) e_k^\top : i, j \in C\}`
+    over the given ``(k, C)`` pairs (disjoint token groups per query ``k``).
+
+    :math:`S_{fin}` takes the SCCs of every :math:`G_k`, :math:`\mathcal R` the vertex sets.
+
+    >>> partition_basis(Embeddings.onehot(3), [(2, (0, 1, 2))]).dim
+    2
+    """
+    emb = embeddings
     tokens: list[int] = []
     queries: list[int] = []
     rows: list[np.ndarray] = []
@@ -187,20 +221,19 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     vals: list[np.ndarray] = []
     blocks: list[tuple[int, int]] = []
     gen = 0
-    for k, g in graphs.items():
-        for scc in g.sccs:
-            if len(scc) < 2:
-                continue
-            base = len(tokens)
-            tokens.extend(scc)
-            queries.extend([k] * len(scc))
-            H = _helmert(len(scc))
-            r, c = np.nonzero(H)
-            rows.append(gen + r)
-            cols.append(base + c)
-            vals.append(H[r, c])
-            blocks.append((gen, gen + len(scc) - 1))
-            gen += len(scc) - 1
+    for k, scc in groups:
+        if len(scc) < 2:
+            continue
+        base = len(tokens)
+        tokens.extend(scc)
+        queries.extend([k] * len(scc))
+        H = _helmert(len(scc))
+        r, c = np.nonzero(H)
+        rows.append(gen + r)
+        cols.append(base + c)
+        vals.append(H[r, c])
+        blocks.append((gen, gen + len(scc) - 1))
+        gen += len(scc) - 1
     pair_token = np.array(tokens, dtype=np.int64)
     pair_query = np.array(queries, dtype=np.int64)
 
@@ -305,7 +338,7 @@ def reduced_loss(
     else:
         red = reduced
     z = entry_potentials(data, W)[red.entry] + np.log(red.count)
-    return float(np.sum(segment_logsumexp(z, red.indptr) - z[red.label_entry]) / red.n)
+    return float(-np.sum(label_terms(z, red.indptr, red.label_entry).log_p) / red.n)
 
 
 # -- W^fin ----------------------------------------------------------------------------------------
@@ -405,10 +438,6 @@ class _Objective:
     select: csc_matrix  # entry -> pair (orthonormal embeddings; empty otherwise)
     pairwise: bool  # orthonormal: potentials are select @ coefᵀ θ and each block is one SCC
 
-    @cached_property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.red.indptr)
-
     def potentials(self, theta: np.ndarray) -> np.ndarray:
         if self.pairwise:
             return self.select @ (self.coef.T @ theta)
@@ -421,12 +450,11 @@ class _Objective:
 
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         z = self.potentials(theta) + self.log_count
-        lse = segment_logsumexp(z, self.red.indptr)
-        loss = float(np.sum(lse - z[self.red.label_entry]) / self.red.n)
-        pi = np.exp(z - np.repeat(lse, self.lengths))
-        resid = pi.copy()
-        resid[self.red.label_entry] -= 1.0
-        return loss, self.pullback(resid) / self.red.n, pi
+        terms = label_terms(z, self.red.indptr, self.red.label_entry)
+        loss = float(-np.sum(terms.log_p) / self.red.n)
+        resid = terms.pi.copy()
+        resid[self.red.label_entry] = -terms.outside  # pi_y - 1 without cancellation
+        return loss, self.pullback(resid) / self.red.n, terms.pi
 
     def hessian_block(self, pi: np.ndarray, start: int, stop: int) -> np.ndarray:
         nnz = pi.size

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from symattn import FileFormatError, automaton, load_example, load_weights
+from symattn import FileFormatError, automaton, load_example
 from symattn.cli import main
 from symattn.cli._prompts import read_stdin
 
@@ -104,38 +104,20 @@ def test_generate_undetermined_exits_1_and_weights_continue(tmp_path, capsys):
     assert "a f | a a" in capsys.readouterr().out
 
 
-def test_load_weights_forms_and_errors(tmp_path):
-    good = tmp_path / "W.json"
-    good.write_text('[[1, "3/2"], [-0.5, 0]]')
-    assert load_weights(good).tolist() == [[1.0, 1.5], [-0.5, 0.0]]
-    cases = {
-        "ragged.json": ('[[1, 2], [3]]', "row 1 has 1 entries"),
-        "word.json": ('[[1, "1e400"], [0, 0]]', r"W\[0\]\[1\]: '1e400' is not a number"),
-        "nan.json": ("[[NaN]]", "NaN is not allowed"),
-        "flat.json": ("[1, 2]", "list of rows"),
-        "syntax.json": ("[[1,", "invalid JSON at line 1"),
-    }
-    for name, (text, message) in cases.items():
-        (tmp_path / name).write_text(text)
-        with pytest.raises(FileFormatError, match=message):
-            load_weights(tmp_path / name)
-    np.save(tmp_path / "obj.npy", np.array([[None]], dtype=object), allow_pickle=True)
-    with pytest.raises(FileFormatError, match="not a real number type"):
-        load_weights(tmp_path / "obj.npy")
-    np.save(tmp_path / "vec.npy", np.zeros(3))
-    with pytest.raises(FileFormatError, match="square matrix"):
-        load_weights(tmp_path / "vec.npy")
-    np.save(tmp_path / "inf.npy", np.array([[np.inf]]))
-    with pytest.raises(FileFormatError, match="not finite"):
-        load_weights(tmp_path / "inf.npy")
-
-
-def test_load_weights_size_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr("symattn.weights.MAX_WEIGHTS_BYTES", 10)
-    path = tmp_path / "W.json"
-    path.write_text("[[1, 2], [3, 4]]")
-    with pytest.raises(FileFormatError, match="larger than 10 bytes"):
-        load_weights(path)
+def test_bad_weights_files_exit_2(tmp_path, capsys):
+    wrong = tmp_path / "W.npy"
+    np.save(wrong, np.eye(3))
+    pickled = tmp_path / "obj.npy"
+    np.save(pickled, np.array([[None]], dtype=object), allow_pickle=True)
+    for path in (wrong, pickled):
+        assert main(["next", "--example", "default", "a b", "--weights", str(path)]) == 2
+        assert str(path.name) in capsys.readouterr().err
+    npz = tmp_path / "W.npz"
+    np.savez(npz, first=np.zeros((6, 6)), second=np.eye(6))
+    assert main(["next", "--example", "default", "a b", "--weights", str(npz), "--weights-key", "second",
+                 "--json"]) == 0
+    e = np.e  # W = I: the query b scores 1, a scores 0 (the member "first", zeros, would give 1/2 each)
+    assert _json(capsys)[0]["weights"]["distribution"] == pytest.approx({"a": 1 / (1 + e), "b": e / (1 + e)})
 
 
 def test_demo_shows_the_automaton(capsys):

@@ -51,15 +51,16 @@ def collect_prompts(dataset: Dataset, values: Sequence[str], files: Sequence[str
 
 
 def weights_arg(parser: argparse.ArgumentParser) -> None:
-    """Add ``--weights FILE`` (``.npy``, or JSON rows of numbers or strings like ``"3/2"``)."""
+    """Add ``--weights FILE`` and ``--weights-key NAME`` (any file :func:`~symattn.load_weights` reads)."""
     parser.add_argument(
         "--weights", metavar="FILE",
-        help="weights W (d x d) to use as well as the theory: .npy, or JSON rows of numbers or '3/2'",
+        help="weights W (d x d): .npy, .npz, or JSON rows of numbers or exact strings like '3/2'",
     )
+    parser.add_argument("--weights-key", metavar="NAME", help="the .npz member or JSON key holding W")
 
 
 def weights_of(args: argparse.Namespace, dataset: Dataset) -> np.ndarray | None:
     """The matrix named by ``--weights``, checked against the embeddings' dimension, or ``None``."""
     if args.weights is None:
         return None
-    return load_weights(args.weights, dim=dataset.embeddings.dim)
+    return load_weights(args.weights, key=args.weights_key, dim=dataset.embeddings.dim).matrix
