@@ -37,10 +37,12 @@ from symattn.errors import (
 from symattn.examples import load_example
 from symattn.finite import (
     FinBasis,
+    FiniteProof,
     FiniteResult,
     FiniteStatus,
     ReducedData,
     fin_basis,
+    finite_bound,
     finite_component,
     partition_basis,
     reachable_basis,
@@ -135,6 +137,7 @@ __all__ = [
     "FarkasCertificate",
     "FileFormatError",
     "FinBasis",
+    "FiniteProof",
     "FiniteResult",
     "FiniteStatus",
     "Generation",
@@ -190,6 +193,7 @@ __all__ = [
     "exact_graph_svm",
     "factor_weights",
     "fin_basis",
+    "finite_bound",
     "finite_component",
     "generate",
     "gradient",

@@ -25,11 +25,21 @@ import numpy as np
 
 from symattn.errors import InvalidInput
 
-__all__ = ["EmbeddingKind", "Embeddings", "SeedLike", "as_generator"]
+__all__ = ["MAX_ROW_SCALE", "MIN_ROW_SCALE", "EmbeddingKind", "Embeddings", "SeedLike", "as_generator"]
 
 SeedLike = int | np.random.Generator | None
 
 _ORTHO_TOL = 1e-12
+
+MAX_ROW_SCALE = 2.0**200
+r"""Largest accepted :math:`\max_c |E_{jc}|` of a row (about 1.6e60).
+
+The theory is invariant under :math:`E \to cE` (THEORY §2, scale), but float64 is not: Gram
+products of four rows (the Hessian in :math:`W`, the norm metric of the path) scale like
+:math:`c^4` and must stay finite, and :math:`W^{svm} \propto c^{-2}` must stay normal."""
+
+MIN_ROW_SCALE = 2.0**-200
+"""Smallest accepted largest entry of a non-zero row (about 6.2e-61); zero rows are allowed."""
 
 
 def as_generator(seed: SeedLike) -> np.random.Generator:
@@ -112,6 +122,7 @@ class Embeddings:
             raise InvalidInput(
                 f"embedding row {r} column {c} is {rows[r, c]}: embeddings must be finite numbers"
             )
+        _check_row_scales(rows)
         rows.setflags(write=False)
         object.__setattr__(self, "rows", rows)
 
@@ -361,6 +372,19 @@ class Embeddings:
         return self.is_onehot or bool(np.array_equal(self.matrix(), other.matrix()))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _check_row_scales(rows: np.ndarray) -> None:
+    """Refuse rows whose largest entry lies outside [MIN_ROW_SCALE, MAX_ROW_SCALE] (zero rows pass)."""
+    scale = np.max(np.abs(rows), axis=1, initial=0.0)
+    for r in np.flatnonzero((scale > MAX_ROW_SCALE) | ((scale > 0) & (scale < MIN_ROW_SCALE))).tolist():
+        side, limit = ("above", MAX_ROW_SCALE) if scale[r] > MAX_ROW_SCALE else ("below", MIN_ROW_SCALE)
+        raise InvalidInput(
+            f"embedding row {r} has largest entry {scale[r]:.3g}, {side} the limit {limit:.3g} "
+            f"(2**{int(np.log2(limit))}): products of four embedding entries would leave float64. The "
+            "theory is invariant under scaling the embeddings (W^svm and W^fin scale by 1/c^2), so "
+            "rescale all rows by one factor"
+        )
 
 
 def _exact_rank(rows: tuple[tuple[Fraction, ...], ...]) -> int:
