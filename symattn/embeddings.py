@@ -339,6 +339,31 @@ class Embeddings:
             )
         return bool(np.max(np.abs(self.gram() - np.eye(self.size))) <= _ORTHO_TOL)
 
+    @cached_property
+    def is_orthogonal(self) -> bool:
+        r"""True when distinct rows are orthogonal: :math:`e_i^\top e_j = 0` for :math:`i \ne j`.
+
+        Exactly for exact rows; to 1e-12 of the largest squared norm otherwise. Orthonormal rows
+        are orthogonal; so are rows of different lengths at right angles.
+
+        >>> Embeddings.given([[2, 0], [0, 1]]).is_orthogonal, Embeddings.equicorrelated(2, 0.5).is_orthogonal
+        (True, False)
+        """
+        if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
+            return True
+        if self.size > self.dim:
+            return False
+        if self.exact is not None:
+            return all(
+                sum((a * b for a, b in zip(ri, rj, strict=True)), Fraction(0)) == 0
+                for i, ri in enumerate(self.exact)
+                for j, rj in enumerate(self.exact)
+                if i != j
+            )
+        gram = self.gram()
+        off = gram - np.diag(np.diag(gram))
+        return bool(np.max(np.abs(off)) <= _ORTHO_TOL * float(np.max(np.diag(gram))))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Embeddings):
             return NotImplemented

@@ -16,6 +16,8 @@ MODULE_ONLY = {
     "dataset_to_json", "TOLERANCE", "check_complementarity", "check_dual_signs",
     "check_primal_feasibility", "check_stationarity", "exact_margins", "Trainer", "record_steps",
     "MAX_ENTRIES",
+    "MAX_PROMPT_LENGTH", "MAX_PROMPTS_BYTES", "PROMPTS_FORMAT", "decode_text", "parse_prompts",
+    "prompts_from_json", "prompts_to_json",
 }
 
 

@@ -6,5 +6,41 @@
 """
 
 from symattn.verify._report import Check, Diagnosis, Relation, Verdict
+from symattn.verify.certificates import CERTIFICATE_FORMAT, certificate_json, export_certificate
+from symattn.verify.gradients import GradientCheck, GradientPoint, check_gradient
+from symattn.verify.solutions import SolutionCheck, Violation, check_finite, check_svm
+from symattn.verify.vectors import (
+    VECTORS_FORMAT,
+    ConformanceCase,
+    ConformanceRow,
+    ConformanceTable,
+    build_vectors,
+    export_vectors,
+    load_vectors,
+    run_conformance,
+)
 
-__all__ = ["Check", "Diagnosis", "Relation", "Verdict"]
+__all__ = [
+    "CERTIFICATE_FORMAT",
+    "VECTORS_FORMAT",
+    "Check",
+    "ConformanceCase",
+    "ConformanceRow",
+    "ConformanceTable",
+    "Diagnosis",
+    "GradientCheck",
+    "GradientPoint",
+    "Relation",
+    "SolutionCheck",
+    "Verdict",
+    "Violation",
+    "build_vectors",
+    "certificate_json",
+    "check_finite",
+    "check_gradient",
+    "check_svm",
+    "export_certificate",
+    "export_vectors",
+    "load_vectors",
+    "run_conformance",
+]
