@@ -379,8 +379,8 @@ def _judge(setting: _Setting, P: np.ndarray, allow: _Allowance, prompts: list[tu
         ))
     if has_svm and m.prompts.size:
         check, bad = _outside_check("generalisation", m.prompts, ref.prompts, half.prompts, allow,
-                                    f"{m.prompts.size} new prompts (log attention mass outside the "
-                                    "theory's retrieved set, P5)")
+                                    "new prompts (log attention mass outside the theory's retrieved "
+                                    "set, P5)")
         if check is not None:
             out.checks.append(check)
             out.failing_prompts = tuple(prompts[i] for i in bad.tolist())
@@ -394,8 +394,8 @@ def _direction_check(m: _Measure, ref: _Measure, half: _Measure, R: float, allow
         "direction", m.corr, ref.corr, max(0.0, ref.corr - bound),
         f"corr(W, W^svm) after projecting onto the reachable subspace, at norm R={R:.4g}; expected: "
         "the regularisation path at R; tolerance: down to the path at R/2"
-        + (f", widened by the initial offset {allow.offset:.3g} that the projection reveals" if allow.offset
-           else ""),
+        + (f", widened by the initial offset {allow.offset:.3g} that the projection reveals"
+           if allow.offset > np.sqrt(allow.eps) * R else ""),
     )
 
 
