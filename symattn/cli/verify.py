@@ -28,7 +28,7 @@ def read_prompts(path: str, dataset: Dataset) -> list[tuple[int, ...]]:
 
     >>> import tempfile, pathlib
     >>> from symattn.data import Dataset
-    >>> ds = Dataset.from_samples([(["a", "b"], "a")])
+    >>> ds = Dataset.from_samples([(["a", "b"], "a")], vocab=["a", "b"])
     >>> file = pathlib.Path(tempfile.mkdtemp()) / "p.txt"
     >>> _ = file.write_text("b a b\\n# comment\\na\\n")
     >>> read_prompts(str(file), ds)
@@ -55,6 +55,20 @@ def read_prompts(path: str, dataset: Dataset) -> list[tuple[int, ...]]:
     if not prompts:
         raise FileFormatError(f"{file}: no prompt found; write one prompt a line, tokens separated by spaces")
     return prompts
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+def _mass(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be an attention mass in [0, 1)")
+    return value
 
 
 def _fmt(value: float) -> str:
@@ -128,10 +142,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(default: drawn from the graphs)")
     parser.add_argument("--loss", choices=[k.value for k in Loss], default="log",
                         help="the loss trained with; non-convex losses may pass with a local direction")
-    parser.add_argument("--step", type=float, default=DEFAULT_STEP,
+    parser.add_argument("--step", type=_non_negative, default=DEFAULT_STEP,
                         help=f"normalised-GD step allowed in the finite part (default {DEFAULT_STEP}; "
                         "0 for exact methods)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+    parser.add_argument("--threshold", type=_mass, default=DEFAULT_THRESHOLD,
                         help="attention mass of a selected token, for the pseudo-graph "
                         f"(default {DEFAULT_THRESHOLD})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn prompts (default 0)")
