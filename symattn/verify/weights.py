@@ -55,6 +55,7 @@ __all__ = [
     "QuerySide",
     "WeightsReport",
     "draw_prompts",
+    "norm_needed",
     "verify_weights",
 ]
 
