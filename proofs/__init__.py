@@ -45,6 +45,7 @@ NAMES: tuple[str, ...] = (
     "feasibility",
     "kkt",
     "finite",
+    "finite_bound",
     "retrieval",
 )
 """The results, in the order of docs/theory.md §2–§6."""

@@ -13,6 +13,17 @@ and ``docs/index.md`` lists every page.
 
 import logging
 
+from symattn.automaton import (
+    Agreement,
+    Automaton,
+    Dropped,
+    DropReason,
+    NextStatus,
+    NextToken,
+    PromptRetrieval,
+    Source,
+    automaton,
+)
 from symattn.data import CountsView, Dataset, Sample, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
 from symattn.errors import (
@@ -27,17 +38,20 @@ from symattn.errors import (
 from symattn.examples import load_example
 from symattn.finite import (
     FinBasis,
+    FiniteProof,
     FiniteResult,
     FiniteStatus,
     ReducedData,
     fin_basis,
+    finite_bound,
     finite_component,
     partition_basis,
     reachable_basis,
     reduced_data,
     reduced_loss,
 )
-from symattn.formats import load_dataset, save_dataset
+from symattn.formats import load_dataset, load_prompts, save_dataset, save_prompts
+from symattn.generation import Generation, GenerationStatus, generate
 from symattn.graphs import (
     Priority,
     PriorityGraphs,
@@ -62,6 +76,7 @@ from symattn.model import (
     token_mass,
 )
 from symattn.predict import Analysis, Distances, Metric, Prediction, Retrieval, analysis, predict
+from symattn.prompts import Prompt, PromptLike, Prompts
 from symattn.svm import (
     CertificateStatus,
     FarkasCertificate,
@@ -112,19 +127,26 @@ def __getattr__(name: str) -> object:
 logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
+    "Agreement",
     "Analysis",
+    "Automaton",
     "CertificateError",
     "CertificateStatus",
     "CountsView",
     "Dataset",
     "Distances",
+    "DropReason",
+    "Dropped",
     "EmbeddingKind",
     "Embeddings",
     "FarkasCertificate",
     "FileFormatError",
     "FinBasis",
+    "FiniteProof",
     "FiniteResult",
     "FiniteStatus",
+    "Generation",
+    "GenerationStatus",
     "GradientDescent",
     "GraphSVMProblem",
     "Head",
@@ -138,6 +160,8 @@ __all__ = [
     "Loss",
     "Metric",
     "Model",
+    "NextStatus",
+    "NextToken",
     "NormalizedGradientDescent",
     "NotConverged",
     "NumericModel",
@@ -145,6 +169,10 @@ __all__ = [
     "Prediction",
     "Priority",
     "PriorityGraphs",
+    "Prompt",
+    "PromptLike",
+    "PromptRetrieval",
+    "Prompts",
     "ReducedData",
     "Retrieval",
     "SVMCertificate",
@@ -154,6 +182,7 @@ __all__ = [
     "SVMStatus",
     "Sample",
     "SolverError",
+    "Source",
     "SymAttnError",
     "TokenGraph",
     "TopSCCs",
@@ -167,11 +196,14 @@ __all__ = [
     "analysis",
     "as_weights",
     "attention",
+    "automaton",
     "direct_loss_and_gradient",
     "exact_graph_svm",
     "factor_weights",
     "fin_basis",
+    "finite_bound",
     "finite_component",
+    "generate",
     "gradient",
     "graph_svm_problem",
     "hessian",
@@ -180,6 +212,7 @@ __all__ = [
     "load_dataset",
     "load_embeddings",
     "load_example",
+    "load_prompts",
     "load_weights",
     "loss",
     "numeric_model",
@@ -193,6 +226,7 @@ __all__ = [
     "reduced_loss",
     "regularization_path",
     "save_dataset",
+    "save_prompts",
     "smoothness_bound",
     "solve_graph_svm",
     "solve_kkt",

@@ -59,7 +59,7 @@ def test_every_link_into_the_theory_page_hits_a_heading():
     assert [f"{p.relative_to(ROOT)}#{a}" for p, a in links if a not in anchors] == []
 
 
-@pytest.mark.parametrize("pattern", [r"THEORY §", r"THEORY P\d", r"``THEORY``"])
+@pytest.mark.parametrize("pattern", [r"THEORY §", r"THEORY P\d", r"``THEORY`` in the README"])
 def test_no_citation_of_a_document_outside_the_repository(pattern):
     hits = [str(p.relative_to(ROOT)) for p in [*_sources(), ROOT / "README.md"]
             if re.search(pattern, p.read_text(encoding="utf-8"))]

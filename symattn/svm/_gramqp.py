@@ -23,7 +23,28 @@ from scipy.optimize import linprog
 from symattn._exact import exact_dot, fmpq_matrix, pivot_columns, to_fraction
 from symattn.errors import NotConverged, SolverError
 
-__all__ = ["QPSolution", "active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point"]
+__all__ = [
+    "QPSolution",
+    "active_set_qp",
+    "exact_farkas",
+    "exact_kkt",
+    "farkas_lp",
+    "feasible_point",
+    "power_of_two_scale",
+]
+
+
+def power_of_two_scale(A: np.ndarray) -> float:
+    r"""The power of two :math:`s` with :math:`s \max|A| \in [1/2, 1)` (1 for an all-zero ``A``).
+
+    Multiplying by it is exact in floating point, so a solver fed :math:`sA` sees the data at
+    unit scale and the answer for :math:`A` follows exactly (HiGHS' tolerances are absolute).
+
+    >>> power_of_two_scale(np.array([[3e-9, -1e-9]])), power_of_two_scale(np.zeros((1, 2)))
+    (268435456.0, 1.0)
+    """
+    top = float(np.max(np.abs(A), initial=0.0))
+    return 1.0 if top == 0.0 else float(np.ldexp(1.0, -int(np.frexp(top)[1])))
 
 
 def feasible_point(A_eq: np.ndarray, A_in: np.ndarray) -> np.ndarray | None:
@@ -101,7 +122,9 @@ def active_set_qp(
 
     Returns the optimum, the working set and the multipliers (see :class:`QPSolution`). The
     problem must be feasible; :class:`~symattn.errors.NotConverged` is raised after ``max_iter``
-    iterations (default :math:`20 (m_{in} + n) + 100`).
+    iterations (default :math:`20 (m_{in} + n) + 100`). Every tolerance is relative (to
+    :math:`\|x\|`, to the largest multiplier, to the row norms), so scaling :math:`A` by :math:`c`
+    scales ``x`` by :math:`1/c` and changes no decision.
 
     >>> active_set_qp(np.zeros((0, 1)), np.array([[2.0]])).x.tolist()
     [0.5]
@@ -119,11 +142,11 @@ def active_set_qp(
         target = _min_norm(A_S, b_S)
         step = target - x
         size = float(np.linalg.norm(step))
-        if size <= 1e-13 * (1.0 + float(np.linalg.norm(x))):
+        if size <= 1e-13 * max(float(np.linalg.norm(x)), float(np.linalg.norm(target))):
             mu = _min_norm(A_S.T, target)
             active = np.flatnonzero(work)
             mu_in = mu[n_eq:]
-            if active.size == 0 or mu_in.min() >= -1e-12 * (1.0 + float(np.abs(mu).max())):
+            if active.size == 0 or mu_in.min() >= -1e-12 * float(np.abs(mu).max()):
                 full = np.zeros(n_eq + n_in)
                 full[:n_eq] = mu[:n_eq]
                 full[n_eq + active] = mu_in
