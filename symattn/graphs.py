@@ -379,17 +379,69 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     c = require_dataset(dataset, "priority_graphs").counts
     K = dataset.K
     k_of = c.query[c.sample]
-    y_of = c.label[c.sample]
-    # Nodes are (query, token) pairs, so all the G_k are one disjoint graph, handled at once.
-    node_keys = unique_sorted(k_of * K + c.token)
-    off = c.token != y_of
-    edge_keys = unique_sorted((k_of[off] * K + y_of[off]) * K + c.token[off])
+    joint = _joint_graph(k_of, c.label[c.sample], c.token, K)
+    comp = _condense(joint)
+    queries = np.unique(joint.node_k)
+    scc_lo = _bounds(comp.query_of_rank, queries)[0]
+    graphs = _split_by_query(joint, comp, queries)
+    entry_rank = comp.rank[comp.raw[np.searchsorted(joint.node_keys, k_of * K + c.token)]]
+    label_scc = entry_rank[c.label_entry] - scc_lo[np.searchsorted(queries, c.query)]
+    in_label = entry_rank == entry_rank[c.label_entry][c.sample]
+    for array in (label_scc, in_label):
+        array.setflags(write=False)
+    return PriorityGraphs(dataset, graphs, label_scc, in_label)
+
+
+@dataclass(frozen=True, eq=False)
+class _JointGraph:
+    """Every :math:`G_k` as one disjoint graph whose nodes are the (query, token) pairs.
+
+    ``node_keys`` are ``query * K + token`` (sorted), ``node_k``/``node_t`` their parts; edge ``e``
+    joins ``src[e] -> dst[e]`` (node indices) and reads ``edge_i[e] -> edge_j[e]`` in ``G_{edge_k[e]}``.
+    """
+
+    node_keys: np.ndarray
+    node_k: np.ndarray
+    node_t: np.ndarray
+    edge_k: np.ndarray
+    edge_i: np.ndarray
+    edge_j: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+
+
+def _joint_graph(k_of: np.ndarray, y_of: np.ndarray, token: np.ndarray, K: int) -> _JointGraph:
+    """The edges ``label -> token`` of every entry (query ``k_of``, label ``y_of``), deduplicated."""
+    node_keys = unique_sorted(k_of * K + token)
+    off = token != y_of
+    edge_keys = unique_sorted((k_of[off] * K + y_of[off]) * K + token[off])
     edge_k, rest = np.divmod(edge_keys, K * K)
     edge_i, edge_j = np.divmod(rest, K)
     src = np.searchsorted(node_keys, edge_k * K + edge_i)
     dst = np.searchsorted(node_keys, edge_k * K + edge_j)
     node_k, node_t = np.divmod(node_keys, K)
-    N = node_keys.size
+    return _JointGraph(node_keys, node_k, node_t, edge_k, edge_i, edge_j, src, dst)
+
+
+@dataclass(frozen=True, eq=False)
+class _Condensed:
+    """The SCCs of the joint graph, ranked by (query, level, smallest token).
+
+    ``raw`` is the SCC of each node as scipy labels it, ``rank`` the position of each raw SCC in
+    the ranking, ``query_of_rank`` the query of each ranked SCC and ``dag`` the condensation edges
+    between ranks, sorted.
+    """
+
+    raw: np.ndarray
+    rank: np.ndarray
+    query_of_rank: np.ndarray
+    dag: np.ndarray
+
+
+def _condense(joint: _JointGraph) -> _Condensed:
+    """Strongly connected components (scipy, iterative) and their order: highest priority first."""
+    N = joint.node_keys.size
+    src, dst = joint.src, joint.dst
     adjacency = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(N, N))
     n_raw, raw32 = connected_components(adjacency, directed=True, connection="strong")
     raw = raw32.astype(np.int64)  # int32 labels would overflow in the pair keys below
@@ -397,40 +449,40 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     raw_edges = unique_sorted(raw[src][cross] * n_raw + raw[dst][cross])
     raw_src, raw_dst = np.divmod(raw_edges, n_raw)
     first_token = np.full(n_raw, np.iinfo(np.int64).max)
-    np.minimum.at(first_token, raw, node_t)
+    np.minimum.at(first_token, raw, joint.node_t)
     raw_query = np.empty(n_raw, dtype=np.int64)
-    raw_query[raw] = node_k
+    raw_query[raw] = joint.node_k
     level = longest_path_levels(n_raw, raw_src, raw_dst)
     order = np.lexsort((first_token, level, raw_query))
     rank = np.empty(n_raw, dtype=np.int64)
     rank[order] = np.arange(n_raw)
-    queries = np.unique(node_k)
-    node_lo, node_hi = _bounds(node_k, queries)
-    edge_lo, edge_hi = _bounds(edge_k, queries)
-    scc_lo, scc_hi = _bounds(raw_query[order], queries)
     dag = np.stack([rank[raw_src], rank[raw_dst]], axis=1)
-    dag = dag[np.lexsort((dag[:, 1], dag[:, 0]))]
-    dag_lo, dag_hi = _bounds(raw_query[order][dag[:, 0]], queries)
-    members = np.argsort(rank[raw], kind="stable")
-    scc_bounds = np.searchsorted(rank[raw][members], np.arange(n_raw + 1))
-    all_sccs = [tuple(part.tolist()) for part in np.split(node_t[members], scc_bounds[1:-1])]
+    return _Condensed(raw, rank, raw_query[order], dag[np.lexsort((dag[:, 1], dag[:, 0]))])
+
+
+def _split_by_query(joint: _JointGraph, comp: _Condensed, queries: np.ndarray) -> dict[int, TokenGraph]:
+    """One read-only :class:`TokenGraph` per query, cut out of the joint graph and its ranking."""
+    node_lo, node_hi = _bounds(joint.node_k, queries)
+    edge_lo, edge_hi = _bounds(joint.edge_k, queries)
+    scc_lo, scc_hi = _bounds(comp.query_of_rank, queries)
+    dag_lo, dag_hi = _bounds(comp.query_of_rank[comp.dag[:, 0]], queries)
+    node_rank = comp.rank[comp.raw]
+    members = np.argsort(node_rank, kind="stable")
+    scc_bounds = np.searchsorted(node_rank[members], np.arange(comp.rank.size + 1))
+    all_sccs = [tuple(part.tolist()) for part in np.split(joint.node_t[members], scc_bounds[1:-1])]
     graphs: dict[int, TokenGraph] = {}
     for q, k in enumerate(queries.tolist()):
         base = scc_lo[q]
-        nodes = node_t[node_lo[q] : node_hi[q]]
-        edges = np.stack([edge_i[edge_lo[q] : edge_hi[q]], edge_j[edge_lo[q] : edge_hi[q]]], axis=1)
-        component = rank[raw[node_lo[q] : node_hi[q]]] - base
-        local_dag = dag[dag_lo[q] : dag_hi[q]] - base
+        nodes = joint.node_t[node_lo[q] : node_hi[q]]
+        cut = slice(edge_lo[q], edge_hi[q])
+        edges = np.stack([joint.edge_i[cut], joint.edge_j[cut]], axis=1)
+        component = node_rank[node_lo[q] : node_hi[q]] - base
+        local_dag = comp.dag[dag_lo[q] : dag_hi[q]] - base
         for array in (nodes, edges, component):
             array.setflags(write=False)
         sccs = tuple(all_sccs[base : scc_hi[q]])
         graphs[k] = TokenGraph(k, nodes, edges, sccs, tuple(map(tuple, local_dag.tolist())), component)
-    entry_rank = rank[raw[np.searchsorted(node_keys, k_of * K + c.token)]]
-    label_scc = entry_rank[c.label_entry] - scc_lo[np.searchsorted(queries, c.query)]
-    in_label = entry_rank == entry_rank[c.label_entry][c.sample]
-    for array in (label_scc, in_label):
-        array.setflags(write=False)
-    return PriorityGraphs(dataset, graphs, label_scc, in_label)
+    return graphs
 
 
 def _bounds(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

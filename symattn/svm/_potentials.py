@@ -259,23 +259,12 @@ class PotentialSolution:
 
 
 def min_norm_potentials(
-    weights: np.ndarray,
-    tails: np.ndarray,
-    heads: np.ndarray,
-    *,
-    exact: bool = False,
-    working: np.ndarray | None = None,
-    block: np.ndarray | None = None,
-    max_iter: int | None = None,
+    weights: np.ndarray, tails: np.ndarray, heads: np.ndarray, *, exact: bool = False,
+    working: np.ndarray | None = None, block: np.ndarray | None = None, max_iter: int | None = None,
 ) -> PotentialSolution:
     r"""Solve :math:`\min \frac12 \sum_c w_c v_c^2` s.t. :math:`v_{t_e} - v_{h_e} \ge 1` for all edges.
 
-    Primal active set: start from the longest-path heights (shifted to weighted mean 0), which
-    are feasible; on the working set (a forest) take the closed-form minimiser, step towards it
-    until constraints block (each joins two trees; all tied ones are added), and when the
-    minimiser is reached drop the most negative multiplier. Independent sub-problems
-    (``block``) take their own step lengths and drops, so they progress in parallel.
-    ``working`` warm-starts the set (used only when its solution is feasible).
+    A primal active-set method on forests (see :class:`_ActiveSet`); ``working`` warm-starts it.
 
     Parameters
     ----------
@@ -327,7 +316,15 @@ def min_norm_potentials(
 
 
 class _ActiveSet:
-    """The state of :func:`min_norm_potentials`: potentials, working forest, multipliers, finished blocks."""
+    """The state of :func:`min_norm_potentials`: potentials, working forest, multipliers, finished blocks.
+
+    Primal active set: start from the longest-path heights (shifted to weighted mean 0), which
+    are feasible; on the working set (a forest) take the closed-form minimiser, step towards it
+    until constraints block (each joins two trees; all tied ones are added), and when the
+    minimiser is reached drop the most negative multiplier. Independent sub-problems
+    (``block``) take their own step lengths and drops, so they progress in parallel. A warm
+    start from a given working set is used only when its solution is feasible.
+    """
 
     def __init__(
         self, weights: np.ndarray, tails: np.ndarray, heads: np.ndarray, exact: bool, block: np.ndarray | None

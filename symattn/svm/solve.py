@@ -187,32 +187,45 @@ def solve_graph_svm(
     >>> res.W.tolist(), round(res.norm ** 2, 12)
     ([[0.0, 0.5], [0.0, -0.5]], 0.5)
     """
-    require_dataset(dataset, "solve_graph_svm")
+    cons = _checked_constraints(require_dataset(dataset, "solve_graph_svm"), constraints)
+    embeddings = dataset.embeddings
+    demanded = _certify_option(certify, embeddings)
+    build = embeddings.is_exact if certify is None else demanded
+    solve = _solve_potentials if embeddings.is_orthonormal else _solve_gram
+    result = solve(cons, collapse(cons, embeddings.size), embeddings, build)
+    if demanded and result.certificate is not None and not result.certificate.checks.holds:
+        raise CertificateError(
+            f"the exact certificate of the graph-SVM does not verify: {result.certificate.message}"
+        )
+    return result
+
+
+def _checked_constraints(dataset: Dataset, constraints: object) -> SVMConstraints:
+    """``constraints`` (default: the edges of the dataset's graphs), refused if not over its vocabulary."""
     if constraints is not None and not isinstance(constraints, SVMConstraints):
         raise InvalidInput(
             f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"
         )
+    cons = constraints if constraints is not None else svm_constraints(dataset)
+    if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= dataset.K:
+        raise InvalidInput("the constraints name tokens beyond the dataset's vocabulary")
+    return cons
+
+
+def _certify_option(certify: object, embeddings: Embeddings) -> bool:
+    """Whether a certificate is demanded (``certify=True``); refused for float embeddings.
+
+    With ``certify=None`` a certificate is built whenever the embeddings are exact, and a failing
+    one is reported in the result; with ``certify=False`` none is built.
+    """
     if certify is not None and not isinstance(certify, bool | np.bool_):
         raise InvalidInput(f"certify={certify!r} must be True, False or None")
-    embeddings = dataset.embeddings
-    cons = constraints if constraints is not None else svm_constraints(dataset)
-    if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= embeddings.size:
-        raise InvalidInput("the constraints name tokens beyond the dataset's vocabulary")
-    requested = bool(certify)
-    certify = embeddings.is_exact if certify is None else requested
     if certify and not embeddings.is_exact:
         raise InvalidInput(
             f"certify=True needs exact embeddings; these are {embeddings.kind.value} floats "
             "(use one-hot embeddings or rows given as integers or fractions)"
         )
-    prob = collapse(cons, embeddings.size)
-    solve = _solve_potentials if embeddings.is_orthonormal else _solve_gram
-    result = solve(cons, prob, embeddings, certify)
-    if requested and result.certificate is not None and not result.certificate.checks.holds:
-        raise CertificateError(
-            f"the exact certificate of the graph-SVM does not verify: {result.certificate.message}"
-        )
-    return result
+    return bool(certify)
 
 
 def _finish(
