@@ -326,7 +326,7 @@ class NormalizedGradientDescent:
         >>> ngd.step(ngd.init(np.zeros((1, 1)))).W.tolist()
         [[0.0]]
         """
-        g = self.model.gradient(state.W)
+        g = self.model.gradient_direction(state.W)  # the direction, exact where the gradient underflows
         norm = float(np.linalg.norm(g))
         if norm == 0.0:
             return TrainState(state.W.copy(), state.step + 1)
