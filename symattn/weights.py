@@ -325,11 +325,11 @@ def _read_npy(handle: IO[bytes], where: str, bounds: _Bounds, available: int) ->
         )
     bounds.check(shape, where)
     count = int(np.prod(shape))
-    if count * dtype.itemsize > available:
+    if count * dtype.itemsize > available - handle.tell():
         raise FileFormatError(f"{where}: the header promises shape {shape} but the data are shorter")
     data = handle.read(count * dtype.itemsize)
     if len(data) != count * dtype.itemsize:
-        raise FileFormatError(f"{where}: truncated data for shape {shape}")
+        raise FileFormatError(f"{where}: the data are shorter than shape {shape} needs")
     array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     return array.astype(np.float64), dtype
 
