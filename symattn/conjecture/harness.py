@@ -27,11 +27,12 @@ verdict, the same counterexample and the same count of examples tried.
 ...     return not priority_graphs(ds).cyclic
 >>> result = check_conjecture(every_graph_is_acyclic, examples=50, seed=0)
 >>> result.status.value, [(s.tokens, s.label) for s in result.counterexample.dataset]
-('refuted', [((1, 0), 0), ((0,), 1)])
+('refuted', [((1, 0), 0), ((1, 0), 1)])
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
@@ -39,7 +40,8 @@ import inspect
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import Flaky, HypothesisException, Unsatisfiable
+from hypothesis.errors import Flaky, HypothesisDeprecationWarning, HypothesisException, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
 from symattn import strategies as sts
@@ -440,13 +442,17 @@ def merge_kinds(parts: list[Mapping[str, int]]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """What one batch found: ``status``, examples ``tried`` (up to the first failure) and their kinds."""
+    """What one batch found: ``status``, examples ``tried`` (up to the first failure) and their kinds.
+
+    ``found_after``: seconds from the start of the batch to its first failure.
+    """
 
     index: int
     status: Verdict
     tried: int
     kinds: Mapping[str, int]
     message: str = ""
+    found_after: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -486,6 +492,40 @@ class _BatchState:
     shrink_calls: int = 0
     last: tuple[Dataset, dict, _Failure] | None = None
     kinds: dict[str, int] = field(default_factory=dict)
+    found_after: float | None = None
+
+
+@contextlib.contextmanager
+def _same_in_every_process() -> Iterator[None]:
+    """Make a batch a function of its seed alone, in any process.
+
+    Hypothesis draws about one value in twenty from the constants written in the source of the
+    "local" modules loaded in the process (``hypothesis.internal.conjecture.providers``), so the
+    same seed would draw different examples in a Dask worker, under pytest and from the command
+    line; inside a batch that pool is empty. Hypothesis also warns when the global ``random``
+    state changes during a draw, which other threads (Dask's event loop) do; the warning (an
+    error under ``-W error``) is silenced here, as the strategies never use ``random``. The
+    constants are Hypothesis internals: when they are missing nothing is changed, and
+    ``tests/test_conjecture_sweep.py`` checks that a worker and this process still agree.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Do not use the `random` module",
+                                category=HypothesisDeprecationWarning)
+        try:
+            from hypothesis.internal.conjecture import providers
+
+            original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE
+            empty = providers.Constants()
+        except (ImportError, AttributeError):
+            yield
+            return
+        cache.cache.clear()
+        providers._get_local_constants = lambda: empty
+        try:
+            yield
+        finally:
+            providers._get_local_constants = original
+            cache.cache.clear()
 
 
 def _settings(size: int, shrink: bool) -> settings:
@@ -515,6 +555,7 @@ def run_batch(
     ``progress(1)`` is called after each example tried.
     """
     state = _BatchState()
+    began = time.perf_counter()
 
     def test(example: tuple[Dataset, dict]) -> None:
         dataset, arguments = example
@@ -527,6 +568,7 @@ def run_batch(
             if failure is None:
                 return
             state.kind = failure.kind
+            state.found_after = time.perf_counter() - began
         else:
             state.shrink_calls += 1
             if failure is None:
@@ -541,7 +583,8 @@ def run_batch(
         _settings(size, shrink)(given(_examples(datasets, conj.arguments))(test))
     )
     try:
-        run()
+        with _same_in_every_process():
+            run()
     except _Failed:
         pass
     except Flaky as exc:
@@ -554,7 +597,7 @@ def run_batch(
     if state.last is None:
         return BatchOutcome(index, Verdict.SURVIVED, state.tried, state.kinds), None
     dataset, arguments, failure = state.last
-    outcome = BatchOutcome(index, failure.kind, state.tried, state.kinds, failure.message)
+    outcome = BatchOutcome(index, failure.kind, state.tried, state.kinds, failure.message, state.found_after)
     if not shrink:
         return outcome, None
     steps = max(state.failures - 2, 0)  # minus the first failure and Hypothesis's final replay
@@ -566,7 +609,7 @@ def run_batch(
 def _engine_error(
     index: int, state: _BatchState, message: str, exc: BaseException
 ) -> tuple[BatchOutcome, Counterexample | None]:
-    outcome = BatchOutcome(index, Verdict.ERROR, state.tried, state.kinds, message)
+    outcome = BatchOutcome(index, Verdict.ERROR, state.tried, state.kinds, message, state.found_after)
     if state.last is None:
         return outcome, None
     dataset, arguments, _ = state.last
@@ -601,6 +644,8 @@ class ConjectureResult(ResultMixin):
         The shrunk failing example (``None`` when it survived).
     seconds : float
         Wall time of the search, shrinking included.
+    seconds_to_find : float or None
+        Wall time until the failing example was first met (``None`` when it survived).
     workers : int
         Dask worker processes that ran the batches (0: this process).
     """
@@ -617,6 +662,7 @@ class ConjectureResult(ResultMixin):
     kinds: Mapping[str, int]
     counterexample: Counterexample | None
     seconds: float
+    seconds_to_find: float | None = None
     workers: int = 0
 
     @property
@@ -673,17 +719,21 @@ def check_conjecture(
     start = time.perf_counter()
     outcomes: list[BatchOutcome] = []
     found: Counterexample | None = None
+    to_find = None
     for index, size in enumerate(plan):
+        began = time.perf_counter() - start
         outcome, found = run_batch(conj, datasets, seed, index, size, progress=progress)
         outcomes.append(outcome)
         if outcome.status is not Verdict.SURVIVED:
+            to_find = began + (outcome.found_after or 0.0)
             break
-    return finish(conj, described, seed, examples, batch_size, outcomes, found, start, 0)
+    return finish(conj, described, seed, examples, batch_size, outcomes, found, start, to_find, 0)
 
 
 def finish(
     conj: Conjecture, described: str, seed: int, examples: int, batch_size: int,
-    outcomes: list[BatchOutcome], found: Counterexample | None, start: float, workers: int,
+    outcomes: list[BatchOutcome], found: Counterexample | None, start: float, to_find: float | None,
+    workers: int,
 ) -> ConjectureResult:
     """Assemble the :class:`ConjectureResult` of batches run in order up to the first failure."""
     tried = sum(o.tried for o in outcomes)
@@ -696,5 +746,5 @@ def finish(
         message = f"the conjecture raised an error after {tried} examples: {last.message}"
     return ConjectureResult(
         last.status, message, tried, conj.name, conj.origin, described, seed, examples, batch_size,
-        merge_kinds([o.kinds for o in outcomes]), found, time.perf_counter() - start, workers,
+        merge_kinds([o.kinds for o in outcomes]), found, time.perf_counter() - start, to_find, workers,
     )
