@@ -19,6 +19,7 @@ from symattn.errors import (
     FileFormatError,
     Infeasible,
     InvalidInput,
+    NotConverged,
     SolverError,
     SymAttnError,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "Loss",
     "Model",
     "NormalizedGradientDescent",
+    "NotConverged",
     "NumericModel",
     "Outer",
     "Prediction",

@@ -37,12 +37,12 @@ import numpy as np
 
 from symattn._checks import parse_enum, require_dataset
 from symattn._io import atomic_save_npz, atomic_write_text
-from symattn._regpath import PathProblem, PathStatus
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import FileFormatError, InvalidInput
 from symattn.model import Loss, Model, smoothness_bound
 from symattn.scores import check_weights
+from symattn.train.path import PathProblem, PathStatus
 
 if TYPE_CHECKING:
     from symattn.predict import Prediction

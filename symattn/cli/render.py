@@ -1,0 +1,210 @@
+"""Text and JSON renderings of symattn results, shared by every command.
+
+Only the command line writes to the terminal, and it does so through :func:`out`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from symattn.data import Dataset
+from symattn.finite import FiniteResult
+from symattn.graphs import PriorityGraphs
+from symattn.svm import SVMResult, SVMStatus
+
+__all__ = [
+    "analysis_payload",
+    "columns",
+    "graphs_payload",
+    "json_number",
+    "matrix_rows",
+    "out",
+    "render_analysis",
+    "render_final",
+    "render_graphs",
+]
+
+_FARKAS_NOTE = "a relative tolerance of 1e-9 (floating-point embeddings)"
+
+
+def out(text: str = "") -> None:
+    """Write one block of text and a newline to standard output."""
+    sys.stdout.write(text + "\n")
+
+
+def json_number(value: float) -> float | None:
+    """``value`` as a JSON number, ``None`` when it is not finite."""
+    return float(value) if math.isfinite(value) else None
+
+
+def graphs_payload(graphs: PriorityGraphs) -> dict[str, Any]:
+    """The ``analyze --json`` object for the token-priority graphs.
+
+    >>> from symattn.data import Dataset
+    >>> from symattn.graphs import priority_graphs
+    >>> graphs_payload(priority_graphs(Dataset.from_samples([([0, 1], 0)], vocab=2)))["queries"]
+    {'1': {'sccs': [['0'], ['1']], 'dag': [[0, 1]]}}
+    """
+    names = graphs.dataset.vocab.names
+    queries = {
+        names[k]: {
+            "sccs": [sorted(names[t] for t in scc) for scc in g.sccs],
+            "dag": [list(edge) for edge in g.dag],
+        }
+        for k, g in graphs.items()
+    }
+    samples = [
+        {"query": names[int(k)], "label": names[int(y)], "label_scc": int(c)}
+        for k, y, c in zip(
+            graphs.dataset.queries, graphs.dataset.labels, graphs.label_scc, strict=True
+        )
+    ]
+    return {"vocab": list(names), "queries": queries, "samples": samples}
+
+
+def render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
+    """Lines describing every token-priority graph and the label SCC of each sample."""
+    names = dataset.vocab.names
+    lines = [
+        f"dataset: n={len(dataset)} samples, K={dataset.K} tokens, "
+        f"embeddings={dataset.embeddings.kind.value}, {len(graphs)} query token(s), "
+        f"{graphs.n_edges} edge(s)"
+        + (f", {dataset.n_dropped} unrealizable sample(s) dropped" if dataset.n_dropped else "")
+    ]
+    for k, g in graphs.items():
+        kind = "cyclic" if g.cyclic else "acyclic"
+        lines.append("")
+        lines.append(f"query {names[k]}: {len(g.nodes)} tokens, {len(g.edges)} edges, {kind}")
+        lines.append("  SCCs, highest priority first:")
+        for c, scc in enumerate(g.sccs):
+            lines.append(f"    [{c}] {{{', '.join(names[t] for t in scc)}}}")
+        dag = ", ".join(f"{a}->{b}" for a, b in g.dag) or "(none)"
+        lines.append(f"  condensation edges: {dag}")
+    lines.append("")
+    lines.append("label SCC of each sample:")
+    width = len(str(len(dataset) - 1))
+    for i in range(len(dataset)):
+        k = int(dataset.queries[i])
+        seq = " ".join(names[t] for t in dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]])
+        scc = graphs.sample_scc(i)
+        lines.append(
+            f"  {i:>{width}}: {seq} -> {names[int(dataset.labels[i])]}"
+            f"   SCC [{int(graphs.label_scc[i])}] of {names[k]} = {{{', '.join(names[t] for t in scc)}}}"
+        )
+    return lines
+
+
+def matrix_rows(W: Any, result: SVMResult | None = None) -> list[list[Any]]:
+    """Rows of ``W``: exact strings like ``"-2/3"`` when ``result`` is certified, floats otherwise."""
+    if result is not None and result.certified and result.certificate is not None:
+        return [[str(v) for v in row] for row in result.certificate.matrix()]
+    return [[float(v) for v in row] for row in W]
+
+
+def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
+    """The ``svm`` and ``finite`` parts of the ``analyze --json`` object.
+
+    Matrices are lists of rows, in token coordinates for one-hot embeddings
+    (``W[j][k]`` = :math:`e_j^\\top W e_k`) and embedding coordinates otherwise.
+
+    >>> from symattn.data import Dataset
+    >>> from symattn import finite_component, solve_graph_svm
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> part = analysis_payload(solve_graph_svm(ds), finite_component(ds))
+    >>> part["svm"]["W"], part["finite"]["dim"]
+    ([['0', '1/2'], ['0', '-1/2']], 0)
+    """
+    feasible = svm.status is not SVMStatus.INFEASIBLE
+    svm_part: dict[str, Any] = {
+        "status": svm.status.value,
+        "certified": svm.certified,
+        "W": matrix_rows(svm.W, svm) if feasible else None,
+        "norm": svm.norm if feasible else None,
+    }
+    if svm.certified and svm.certificate is not None:
+        svm_part["norm_squared"] = str(svm.certificate.norm_squared)
+    if svm.residuals is not None:
+        svm_part["max_kkt_residual"] = svm.residuals.max
+    if svm.farkas is not None:
+        svm_part["farkas"] = {"verified": svm.farkas.verified, "exact": svm.farkas.exact}
+    fin_part = {
+        "dim": fin.dim,
+        "W": matrix_rows(fin.W),
+        "certified": fin.certified,
+        "grad_norm": fin.grad_norm,
+        "status": fin.status.value,
+        "hessian_min_eig": fin.hessian_min_eig if np.isfinite(fin.hessian_min_eig) else None,
+        "error_bound": fin.error_bound,
+    }
+    return {"svm": svm_part, "finite": fin_part}
+
+
+def columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SVMResult | None) -> list[str]:
+    """Lines showing ``W`` on the tokens of each ``G_k`` (one-hot) or as a matrix."""
+    names = dataset.vocab.names
+    if not dataset.embeddings.is_onehot:
+        return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in W]
+    certified = result is not None and result.certified and result.certificate is not None
+    exact = result.certificate.matrix() if certified and result and result.certificate else None
+    lines = []
+    for k, g in graphs.items():
+        cells = [
+            f"{names[t]}={exact[t][k] if exact is not None else f'{W[t, k]:.6g}'}" for t in g.nodes.tolist()
+        ]
+        lines.append(f"    query {names[k]}: " + ", ".join(cells))
+    return lines
+
+
+def render_analysis(
+    dataset: Dataset, graphs: PriorityGraphs, svm: SVMResult, fin: FiniteResult
+) -> list[str]:
+    """Lines describing the graph-SVM and the finite component."""
+    lines = ["", f"graph-SVM W^svm ({svm.method} solver): status {svm.status.value}"]
+    if svm.status is SVMStatus.INFEASIBLE:
+        farkas = svm.farkas
+        lines.append(
+            "  infeasible: Farkas multipliers "
+            + ("verified exactly" if farkas and farkas.exact else f"verified to {_FARKAS_NOTE}")
+        )
+    else:
+        certificate = svm.certificate
+        cert = "not certified (floating-point embeddings)"
+        if certificate is not None:
+            checks = certificate.checks
+            cert = (
+                f"certified exactly: ||W||^2 = {certificate.norm_squared}"
+                if checks.holds else f"certificate FAILED: {checks}"
+            )
+        residual = svm.residuals.max if svm.residuals is not None else float("nan")
+        lines.append(f"  ||W^svm|| = {svm.norm:.6g}, max KKT residual {residual:.1e}, {cert}")
+        lines.append("  W^svm e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^svm:")
+        lines.extend(columns(dataset, graphs, svm.W, svm))
+    lines.append("")
+    lines.append(
+        f"finite component W^fin: status {fin.status.value}, dim S_fin = {fin.dim}, "
+        f"gradient norm {fin.grad_norm:.1e}, smallest Hessian eigenvalue {fin.hessian_min_eig:.3g}, "
+        f"error bound {fin.error_bound:.1e}, " + ("certified" if fin.certified else "NOT certified")
+    )
+    if fin.dim:
+        lines.append("  W^fin e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^fin:")
+        lines.extend(columns(dataset, graphs, fin.W, None))
+    return lines
+
+
+def render_final(traj: Any) -> list[str]:
+    """Lines with the status and final metrics of a training run."""
+    final = traj.final()
+    lines = [f"status: {traj.status.value}"]
+    if traj.message:
+        lines.append(f"reason: {traj.message}")
+    if not final:
+        return [*lines, "nothing was recorded"]
+    lines += [f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
+    for key in ("corr_svm", "finite_error", "outside_mass_max", "within_error"):
+        if key in final:
+            lines.append(f"{key} = {final[key]:.6g}")
+    return lines
