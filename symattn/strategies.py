@@ -30,14 +30,16 @@ from hypothesis.strategies import SearchStrategy
 
 from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
-from symattn.graphs import realisable_graph, realise
+from symattn.graphs import priority_graphs, realisable_graph, realise
 
 __all__ = [
     "datasets",
     "embeddings_for",
     "graph_families",
+    "prompts_for",
     "realised_datasets",
     "token_graphs",
+    "weights_for",
 ]
 
 
@@ -314,3 +316,52 @@ def embeddings_for(
     entries = st.lists(st.integers(-2, 2), min_size=K * d, max_size=K * d)
     shifts = draw(entries.filter(lambda v: np.linalg.matrix_rank(base + np.reshape(v, (K, d))) == K))
     return Embeddings.given((base + np.reshape(shifts, (K, d))).tolist())
+
+
+@st.composite
+def prompts_for(
+    draw: st.DrawFn, dataset: Dataset, *, min_length: int = 1, max_length: int = 6, seen: bool = False
+) -> tuple[int, ...]:
+    """A new prompt for ``dataset``: token ids ending with one of its query tokens.
+
+    The other tokens come from the whole vocabulary, or with ``seen=True`` from the nodes of
+    :math:`G_k` of the drawn query :math:`k` (so the graph ranks every token present).
+
+    >>> from hypothesis import given, settings
+    >>> ds = Dataset.from_samples([([0, 2], 0), ([1, 2], 1)], vocab=4)
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(prompts_for(ds, seen=True))
+    ... def check(prompt):
+    ...     assert prompt[-1] == 2 and set(prompt) <= {0, 1, 2}
+    >>> check()
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidArgument(f"prompts_for needs a Dataset, got {type(dataset).__name__}")
+    _check_bounds("length", min_length, max_length, floor=1)
+    k = draw(st.sampled_from(sorted(set(dataset.queries.tolist()))))
+    pool = priority_graphs(dataset)[k].nodes.tolist() if seen else list(range(dataset.K))
+    body = draw(st.lists(st.sampled_from(pool), min_size=min_length - 1, max_size=max_length - 1))
+    return (*body, k)
+
+
+@st.composite
+def weights_for(draw: st.DrawFn, dataset: Dataset, *, max_abs: float = 4.0) -> np.ndarray:
+    """A weight matrix :math:`W` (shape (d, d)) for ``dataset``, entries in ``[-max_abs, max_abs]``.
+
+    Entries are drawn one by one as floats, so a failing ``W`` shrinks towards zero.
+
+    >>> from hypothesis import given, settings
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(weights_for(ds, max_abs=1.0))
+    ... def check(W):
+    ...     assert W.shape == (2, 2) and np.abs(W).max() <= 1.0
+    >>> check()
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidArgument(f"weights_for needs a Dataset, got {type(dataset).__name__}")
+    if isinstance(max_abs, bool) or not isinstance(max_abs, int | float) or not 0 < max_abs < np.inf:
+        raise InvalidArgument(f"max_abs={max_abs!r} must be a positive finite number")
+    d = dataset.embeddings.dim
+    entries = st.floats(-max_abs, max_abs, allow_nan=False, allow_subnormal=False)
+    return np.reshape(draw(st.lists(entries, min_size=d * d, max_size=d * d)), (d, d))

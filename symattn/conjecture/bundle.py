@@ -50,7 +50,7 @@ from symattn.conjecture.harness import (
 from symattn.data import Dataset
 from symattn.errors import FileFormatError, InvalidInput, SymAttnError
 from symattn.finite import finite_component
-from symattn.formats import dataset_from_json, dataset_to_json, load_dataset, save_dataset
+from symattn.formats import dataset_from_json, dataset_to_json, load_dataset
 from symattn.graphs import priority_graphs
 from symattn.svm import solve_graph_svm
 
@@ -58,6 +58,7 @@ __all__ = [
     "REPORT_FORMAT",
     "Bundle",
     "bundle_name",
+    "compact_json",
     "counterexample_report",
     "decode_value",
     "encode_value",
@@ -175,9 +176,14 @@ def _finite_part(dataset: Dataset) -> dict[str, Any]:
         return {"status": "error", "message": str(exc)}
     return {
         "status": fin.status.value, "certified": fin.certified, "dim": fin.dim,
-        "W": [[float(v) for v in row] for row in fin.W], "loss": fin.loss,
-        "grad_norm": fin.grad_norm, "error_bound": fin.error_bound,
+        "W": [[float(v) for v in row] for row in fin.W], "loss": _number(fin.loss),
+        "grad_norm": _number(fin.grad_norm), "error_bound": _number(fin.error_bound),
     }
+
+
+def _number(value: float) -> float | None:
+    """A JSON number, ``None`` when not finite (infinite bounds of a singular Hessian)."""
+    return float(value) if math.isfinite(value) else None
 
 
 def describe_dataset(dataset: Dataset) -> dict[str, Any]:
@@ -235,7 +241,7 @@ def counterexample_report(result: ConjectureResult, dataset_file: str = "") -> d
         "dataset": dataset_file,
         "arguments": {k: encode_value(v) for k, v in found.arguments.items()},
         **describe_dataset(found.dataset),
-        "traceback": found.traceback,
+        **({"traceback": found.traceback} if result.status is Verdict.ERROR else {}),
         "versions": {"symattn": symattn.__version__, "hypothesis": hypothesis.__version__},
     }
 
@@ -250,18 +256,35 @@ def write_bundle(result: ConjectureResult, directory: str | os.PathLike[str]) ->
         raise InvalidInput(f"conjecture {result.name!r} {result.status.value}: there is no counterexample")
     folder = Path(directory)
     stem = bundle_name(result.name)
-    data_path = save_dataset(found.dataset, folder / f"{stem}.json")
-    _describe_file(data_path, result)
+    data = dataset_to_json(found.dataset)
+    data["description"] = f"counterexample to conjecture {result.name} ({result.status.value})"
+    data_path = atomic_write_text(folder / f"{stem}.json", compact_json(data) + "\n")
     report = counterexample_report(result, data_path.name)
     report["replay"] = replay_command(result.origin, data_path)
-    report_path = atomic_write_text(folder / f"{stem}.report.json", json.dumps(report, indent=1) + "\n")
+    report_path = atomic_write_text(folder / f"{stem}.report.json", compact_json(report) + "\n")
     return data_path, report_path
 
 
-def _describe_file(path: Path, result: ConjectureResult) -> None:
-    obj = json.loads(path.read_text(encoding="utf-8"))
-    obj["description"] = f"counterexample to conjecture {result.name} ({result.status.value})"
-    atomic_write_text(path, json.dumps(obj, indent=1) + "\n")
+def compact_json(obj: Any, indent: int = 0) -> str:
+    """JSON for people: objects one key a line, lists on one line when they fit in 100 characters.
+
+    >>> print(compact_json({"W": [["0", "1/2"], ["0", "-1/2"]], "n": 1}))
+    {
+     "W": [["0", "1/2"], ["0", "-1/2"]],
+     "n": 1
+    }
+    """
+    flat = json.dumps(obj, allow_nan=False)
+    if not isinstance(obj, dict | list) or (not isinstance(obj, dict) and len(flat) <= 100):
+        return flat
+    pad = " " * (indent + 1)
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f"{pad}{json.dumps(k)}: {compact_json(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + compact_json(v, indent + 1) for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 
 # -- reading and replaying ------------------------------------------------------------------------
