@@ -186,7 +186,7 @@ def test_loading_from_a_file_and_refusing_what_is_not_there(tmp_path):
         load_conjecture(f"{path}::CONSTANT")
     with pytest.raises(ConjectureError, match="does not exist"):
         load_conjecture(f"{tmp_path / 'absent.py'}::holds")
-    with pytest.raises(ConjectureError, match="FILE.py::NAME"):
+    with pytest.raises(ConjectureError, match=r"FILE\.py::NAME"):
         load_conjecture(str(path))
     with pytest.raises(ConjectureError, match="no conjecture"):
         load_conjecture("catalogue:absent")

@@ -53,14 +53,15 @@ class Expectation(enum.Enum):
 class Entry:
     """A catalogue conjecture, what it must do, where the theory states it, and a CI-sized search.
 
-    ``examples`` is the search the test suite runs (seed 0); a refuted entry's committed
-    counterexample was found by the search of ``examples`` examples from seed 0.
+    ``examples`` and ``seed`` are the search the test suite runs; a refuted entry's committed
+    counterexample is the shrunk result of that search.
     """
 
     conjecture: Conjecture
     expect: Expectation
     cites: str
     examples: int
+    seed: int = 0
 
     @property
     def name(self) -> str:
@@ -72,13 +73,13 @@ CATALOGUE: dict[str, Entry] = {}
 
 
 def _entry(
-    name: str, expect: Expectation, cites: str, examples: int, **declared: object
+    name: str, expect: Expectation, cites: str, examples: int, seed: int = 0, **declared: object
 ) -> Callable[[Callable[..., object]], Conjecture]:
     def register(func: Callable[..., object]) -> Conjecture:
         conj = conjecture(name=name, **declared)(func)  # type: ignore[arg-type]
         conj = Conjecture(conj.func, name, conj.strategy, conj.arguments, conj.description,
                           f"catalogue:{name}")
-        CATALOGUE[name] = Entry(conj, expect, cites, examples)
+        CATALOGUE[name] = Entry(conj, expect, cites, examples, seed)
         return conj
 
     return register
@@ -279,7 +280,7 @@ def wfin_minimises_full_loss(ds: Dataset) -> None:
     assert float(np.linalg.norm(g)) <= 1e-8, f"||P_fin grad L(W^fin)|| = {np.linalg.norm(g):.4g}"
 
 
-@_entry("embed-squared-gd-global-svm", REFUTED, "docs/theory.md §6 (P6)", 40)
+@_entry("embed-squared-gd-global-svm", REFUTED, "docs/theory.md §6 (P6)", 40, seed=2)
 def embed_squared_gd_global_svm(ds: Dataset) -> None:
     """(false) NGD on the embedding head's squared loss (lr 0.1, 1000 steps) aligns with W^svm (corr >= 0.9).
 

@@ -97,6 +97,11 @@ STRATEGIES: Mapping[str, tuple[str, Callable[[], SearchStrategy]]] = {
         "realised datasets whose graphs are all acyclic; one-hot embeddings",
         lambda: sts.realised_datasets(max_queries=3, max_tokens=5, cyclic=False),
     ),
+    "one-query": (
+        "realised datasets with one query token, up to 4 tokens, up to 2 samples a label; one-hot "
+        "embeddings (small, for conjectures that train)",
+        lambda: sts.realised_datasets(max_queries=1, max_tokens=4, max_repeats=2),
+    ),
     "uniform": (
         "uniformly random datasets: up to 5 tokens, 8 samples of length up to 5, labels drawn from "
         "their sequence; one-hot embeddings",
@@ -549,8 +554,8 @@ def run_batch(
 ) -> tuple[BatchOutcome, Counterexample | None]:
     """Run batch ``index`` of a search: one seeded Hypothesis run of at most ``size`` examples.
 
-    Generation stops at the first failure. With ``shrink`` the failure is shrunk and returned
-    as a :class:`Counterexample`; failures of the other kind (an error while shrinking a
+    Generation stops at the first failure, which is returned as a :class:`Counterexample`,
+    shrunk when ``shrink`` is true; failures of the other kind (an error while shrinking a
     refutation, or the reverse) are rejected, so a refutation never slips into an error.
     ``progress(1)`` is called after each example tried.
     """
@@ -598,8 +603,6 @@ def run_batch(
         return BatchOutcome(index, Verdict.SURVIVED, state.tried, state.kinds), None
     dataset, arguments, failure = state.last
     outcome = BatchOutcome(index, failure.kind, state.tried, state.kinds, failure.message, state.found_after)
-    if not shrink:
-        return outcome, None
     steps = max(state.failures - 2, 0)  # minus the first failure and Hypothesis's final replay
     calls = max(state.shrink_calls - 1, 0)
     found = Counterexample(dataset, arguments, failure.message, failure.traceback, index, steps, calls)
@@ -686,6 +689,7 @@ def check_conjecture(
     strategy: str | SearchStrategy | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    shrink: bool = True,
 ) -> ConjectureResult:
     """Search ``examples`` examples for a counterexample to ``conj`` in this process.
 
@@ -703,6 +707,8 @@ def check_conjecture(
         Examples per batch (keep the default to compare with a sweep).
     progress : callable, optional
         ``progress(n)`` after every ``n`` examples tried.
+    shrink : bool
+        Shrink the failing example (default); without, it is returned as first met.
 
     Returns
     -------
@@ -722,7 +728,7 @@ def check_conjecture(
     to_find = None
     for index, size in enumerate(plan):
         began = time.perf_counter() - start
-        outcome, found = run_batch(conj, datasets, seed, index, size, progress=progress)
+        outcome, found = run_batch(conj, datasets, seed, index, size, shrink=shrink, progress=progress)
         outcomes.append(outcome)
         if outcome.status is not Verdict.SURVIVED:
             to_find = began + (outcome.found_after or 0.0)

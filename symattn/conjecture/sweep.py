@@ -66,8 +66,8 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator[tuple[Any, i
         return
     with LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, Client(cluster) as client:
+        scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster) as client:  # ":0": its HTTP server on a free port, not 8787
         yield client, int(workers or 0)
 
 
