@@ -113,7 +113,7 @@ _TOL = 1e-9
 
 
 # -- graphs and the graph-SVM --------------------------------------------------------------------
-@_entry("label-top-scc", SURVIVES, "docs/theory.md §3", 300)
+@_entry("label-top-scc", SURVIVES, "docs/theory.md §3", 100)
 def label_top_scc(ds: Dataset) -> None:
     """A label's SCC is the unique top SCC among the tokens of its own sequence."""
     graphs = priority_graphs(ds)
@@ -122,7 +122,7 @@ def label_top_scc(ds: Dataset) -> None:
         assert top.sccs == (int(graphs.label_scc[i]),), f"sample {i}: top SCCs {top.sccs}"
 
 
-@_entry("svm-feasible", SURVIVES, "docs/theory.md §4", 150, strategy="given")
+@_entry("svm-feasible", SURVIVES, "docs/theory.md §4", 60, strategy="given")
 def svm_feasible(ds: Dataset) -> None:
     """With linearly independent exact embeddings the graph-SVM is feasible and exactly certified."""
     result = solve_graph_svm(ds)
@@ -130,7 +130,7 @@ def svm_feasible(ds: Dataset) -> None:
     assert result.certified, "no exact certificate"
 
 
-@_entry("svm-zero-iff-no-outside", SURVIVES, "docs/theory.md §4", 300)
+@_entry("svm-zero-iff-no-outside", SURVIVES, "docs/theory.md §4", 100)
 def svm_zero_iff_no_outside(ds: Dataset) -> None:
     """W^svm = 0 exactly when no sample has a token outside its label's SCC."""
     result = solve_graph_svm(ds)
@@ -139,7 +139,7 @@ def svm_zero_iff_no_outside(ds: Dataset) -> None:
     assert zero != outside, f"||W^svm||^2 = {result.certificate and result.certificate.norm_squared}"
 
 
-@_entry("svm-perp-fin", SURVIVES, "docs/theory.md §5", 300)
+@_entry("svm-perp-fin", SURVIVES, "docs/theory.md §5", 100)
 def svm_perp_fin(ds: Dataset) -> None:
     """W^svm is orthogonal to S_fin: exactly on every same-SCC pair (one-hot), else on a basis."""
     result = solve_graph_svm(ds)
@@ -154,14 +154,14 @@ def svm_perp_fin(ds: Dataset) -> None:
     assert np.all(np.abs(coords) <= _TOL * max(1.0, result.norm)), f"<W^svm, B> = {coords}"
 
 
-@_entry("fin-dim", SURVIVES, "docs/theory.md §5", 150, strategy="given")
+@_entry("fin-dim", SURVIVES, "docs/theory.md §5", 60, strategy="given")
 def fin_dim(ds: Dataset) -> None:
     """dim S_fin = sum over k and SCCs C of G_k of (|C| - 1), for independent embeddings."""
     expected = sum(len(scc) - 1 for g in priority_graphs(ds).values() for scc in g.sccs)
     assert fin_basis(ds).dim == expected, f"dim {fin_basis(ds).dim} != {expected}"
 
 
-@_entry("scale-invariance", SURVIVES, "docs/theory.md §2", 100, strategy="given",
+@_entry("scale-invariance", SURVIVES, "docs/theory.md §2", 40, strategy="given",
         scale=st.sampled_from([Fraction(2), Fraction(3), Fraction(1, 2)]))
 def scale_invariance(ds: Dataset, scale: Fraction) -> None:
     """Scaling the embeddings by c scales W^svm by 1/c^2, exactly, and W^fin too."""
@@ -175,7 +175,7 @@ def scale_invariance(ds: Dataset, scale: Fraction) -> None:
     assert np.allclose(fb * float(scale) ** 2, fa, rtol=1e-7, atol=1e-9), "W^fin does not scale as 1/c^2"
 
 
-@_entry("loss-chain", SURVIVES, "docs/theory.md §6", 200, W=weights_for,
+@_entry("loss-chain", SURVIVES, "docs/theory.md §6", 80, W=weights_for,
         direction=lambda ds: st.lists(st.floats(-1, 1), min_size=fin_basis(ds).dim,
                                       max_size=fin_basis(ds).dim),
         step=st.floats(1e-3, 1.0))
@@ -207,7 +207,7 @@ def _path(ds: Dataset, radii: tuple[float, ...]) -> np.ndarray:
     return path.weights
 
 
-@_entry("p1-path", SURVIVES, "docs/theory.md §6 (P1)", 40)
+@_entry("p1-path", SURVIVES, "docs/theory.md §6 (P1)", 20)
 def p1_path(ds: Dataset) -> None:
     """P1: far out on the path (R = 40||W^svm|| + ...), corr(W_R, W^svm) >= 0.99 and P_fin W_R = W^fin."""
     pred = predict(ds)
@@ -219,7 +219,7 @@ def p1_path(ds: Dataset) -> None:
     assert d.finite_error <= bound, f"||P_fin W_R - W^fin|| = {d.finite_error:.3g} at R = {R:.4g}"
 
 
-@_entry("p2-gd", SURVIVES, "docs/theory.md §6 (P2)", 12)
+@_entry("p2-gd", SURVIVES, "docs/theory.md §6 (P2)", 6)
 def p2_gd(ds: Dataset) -> None:
     """P2: GD at step 1/beta descends at every step; NGD (lr 0.01, 4000 steps) ends near the prediction.
 
@@ -241,7 +241,7 @@ def p2_gd(ds: Dataset) -> None:
     assert d.finite_error <= 0.05, f"NGD: ||P_fin W - W^fin|| = {d.finite_error:.4g}"
 
 
-@_entry("p3-outside-mass", SURVIVES, "docs/theory.md §6 (P3)", 40)
+@_entry("p3-outside-mass", SURVIVES, "docs/theory.md §6 (P3)", 20)
 def p3_outside_mass(ds: Dataset) -> None:
     """P3: far out on the path the mass outside the label SCCs falls like exp(-R/||W^svm||) (within 5%)."""
     pred = predict(ds)
@@ -254,7 +254,7 @@ def p3_outside_mass(ds: Dataset) -> None:
     assert abs(rate + 1) <= 0.05, f"log outside mass falls at {rate:.4f} per R/||W^svm||, not -1"
 
 
-@_entry("p4-within-scc", SURVIVES, "docs/theory.md §6 (P4)", 40)
+@_entry("p4-within-scc", SURVIVES, "docs/theory.md §6 (P4)", 20)
 def p4_within_scc(ds: Dataset) -> None:
     """P4: far out on the path the attention inside each label's SCC is the softmax under W^fin."""
     pred = predict(ds)
@@ -262,7 +262,7 @@ def p4_within_scc(ds: Dataset) -> None:
     assert d.within_error <= 1e-6, f"within-SCC attention differs from W^fin's by {d.within_error:.3g}"
 
 
-@_entry("p5-retrieval", SURVIVES, "docs/theory.md §6 (P5)", 200, prompt=prompts_for)
+@_entry("p5-retrieval", SURVIVES, "docs/theory.md §6 (P5)", 80, prompt=prompts_for)
 def p5_retrieval(ds: Dataset, prompt: tuple[int, ...]) -> None:
     """P5: when a new prompt's tokens have a unique top SCC, its max-W^svm-score tokens are that SCC's."""
     answer = predict(ds).predict_retrieval(prompt)
