@@ -30,7 +30,8 @@ from hypothesis.strategies import SearchStrategy
 
 from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
-from symattn.graphs import priority_graphs, realisable_graph, realise
+from symattn.graphs import realisable_graph, realise
+from symattn.prompts import Prompt
 
 __all__ = [
     "datasets",
@@ -320,28 +321,45 @@ def embeddings_for(
 
 @st.composite
 def prompts_for(
-    draw: st.DrawFn, dataset: Dataset, *, min_length: int = 1, max_length: int = 6, seen: bool = False
-) -> tuple[int, ...]:
-    """A new prompt for ``dataset``: token ids ending with one of its query tokens.
+    draw: st.DrawFn,
+    dataset: Dataset,
+    *,
+    min_length: int = 1,
+    max_length: int = 6,
+    seen_query: bool | None = None,
+) -> Prompt:
+    """A random prompt over ``dataset``'s vocabulary (label-free; the query is the last token).
 
-    The other tokens come from the whole vocabulary, or with ``seen=True`` from the nodes of
-    :math:`G_k` of the drawn query :math:`k` (so the graph ranks every token present).
+    ``seen_query=True`` draws the query among the training queries, ``False`` among the other
+    tokens (``InvalidArgument`` when every token is a query), ``None`` either (training queries
+    three times as often). The other tokens are uniform over the vocabulary, so prompts mix
+    tokens of :math:`G_k` with tokens absent from it; they shrink towards shorter prompts and
+    smaller ids.
 
     >>> from hypothesis import given, settings
-    >>> ds = Dataset.from_samples([([0, 2], 0), ([1, 2], 1)], vocab=4)
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=3)
     >>> @settings(max_examples=5, derandomize=True, database=None)
-    ... @given(prompts_for(ds, seen=True))
-    ... def check(prompt):
-    ...     assert prompt[-1] == 2 and set(prompt) <= {0, 1, 2}
+    ... @given(prompts_for(ds, max_length=3, seen_query=True))
+    ... def check(p):
+    ...     assert p.query == 1 and 1 <= len(p) <= 3
     >>> check()
     """
     if not isinstance(dataset, Dataset):
-        raise InvalidArgument(f"prompts_for needs a Dataset, got {type(dataset).__name__}")
+        raise InvalidArgument(f"dataset={dataset!r} must be a Dataset")
     _check_bounds("length", min_length, max_length, floor=1)
-    k = draw(st.sampled_from(sorted(set(dataset.queries.tolist()))))
-    pool = priority_graphs(dataset)[k].nodes.tolist() if seen else list(range(dataset.K))
-    body = draw(st.lists(st.sampled_from(pool), min_size=min_length - 1, max_size=max_length - 1))
-    return (*body, k)
+    if seen_query is not None and not isinstance(seen_query, bool):
+        raise InvalidArgument(f"seen_query={seen_query!r} must be True, False or None")
+    K = dataset.K
+    queries = sorted(set(dataset.queries.tolist()))
+    others = sorted(set(range(K)) - set(queries))
+    if seen_query is False and not others:
+        raise InvalidArgument("seen_query=False needs a token that is no training query; every token is one")
+    if seen_query is True or (seen_query is None and (not others or draw(st.integers(0, 3)) > 0)):
+        query = draw(st.sampled_from(queries))
+    else:
+        query = draw(st.sampled_from(others))
+    body = draw(st.lists(st.integers(0, K - 1), min_size=min_length - 1, max_size=max_length - 1))
+    return Prompt((*body, query))
 
 
 @st.composite

@@ -22,6 +22,7 @@ from symattn.conjecture.bundle import (
     replay,
     write_bundle,
 )
+from symattn.prompts import Prompt
 from symattn.strategies import weights_for
 
 
@@ -156,8 +157,9 @@ def test_encoded_values_survive_a_trip_through_json(value):
     assert same(decode_value(json.loads(text)["v"]), value)
 
 
-def test_datasets_as_arguments_and_unknown_objects():
+def test_datasets_and_prompts_as_arguments_and_unknown_objects():
     ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
     assert decode_value(encode_value(ds)) == ds
+    assert decode_value(encode_value([Prompt((2, 0, 1))])) == [Prompt((2, 0, 1))]
     with pytest.raises(InvalidInput, match="cannot be restored"):
         decode_value(encode_value(object()))

@@ -142,15 +142,15 @@ def test_assume_in_a_conjecture_restricts_the_examples():
 
 
 def test_declared_arguments_are_drawn_per_dataset_and_shrink():
-    @conjecture(strategy="acyclic", prompt=prompts_for, R=st.integers(0, 100))
+    @conjecture(strategy="acyclic", prompt=lambda ds: prompts_for(ds, seen_query=True), R=st.integers(0, 100))
     def prompts_are_short(ds, prompt, R):
-        assert prompt[-1] in ds.queries.tolist()
+        assert prompt.query in ds.queries.tolist()
         assert len(prompt) < 3 or R < 50
 
     result = check_conjecture(prompts_are_short, examples=200, seed=0)
     assert result.status is Verdict.REFUTED
     found = result.counterexample
-    assert found.arguments["prompt"] == (0, 0, 0) and found.arguments["R"] == 50
+    assert found.arguments["prompt"].tokens == (0, 0, 0) and found.arguments["R"] == 50
     assert len(found.dataset) <= 3 and found.dataset.lengths.max() <= 2
 
 

@@ -52,6 +52,7 @@ from symattn.errors import FileFormatError, InvalidInput, SymAttnError
 from symattn.finite import finite_component
 from symattn.formats import dataset_from_json, dataset_to_json, load_dataset
 from symattn.graphs import priority_graphs
+from symattn.prompts import Prompt
 from symattn.svm import solve_graph_svm
 
 __all__ = [
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 REPORT_FORMAT = "symattn.counterexample/1"
-_TAGS = ("array", "tuple", "dict", "fraction", "float", "dataset", "repr")
+_TAGS = ("array", "tuple", "dict", "fraction", "float", "dataset", "prompt", "repr")
 
 
 def bundle_name(name: str) -> str:
@@ -112,6 +113,8 @@ def encode_value(value: Any) -> Any:
         return {"dict": {k: encode_value(v) for k, v in value.items()}}
     if isinstance(value, Dataset):
         return {"dataset": dataset_to_json(value)}
+    if isinstance(value, Prompt):
+        return {"prompt": list(value.tokens)}
     return {"repr": repr(value)}
 
 
@@ -142,6 +145,8 @@ def decode_value(obj: Any) -> Any:
         return float(obj["float"])
     if tag == "dataset":
         return dataset_from_json(obj["dataset"])
+    if tag == "prompt":
+        return Prompt(tuple(obj["prompt"]))
     raise InvalidInput(f"an argument was saved only as its repr {obj['repr']!r} and cannot be restored")
 
 

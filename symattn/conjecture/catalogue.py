@@ -35,6 +35,7 @@ from symattn.finite import fin_basis, finite_component, reduced_loss
 from symattn.graphs import priority_graphs
 from symattn.model import Model, gradient, loss, smoothness_bound
 from symattn.predict import Prediction, predict
+from symattn.prompts import Prompt
 from symattn.strategies import prompts_for, weights_for
 from symattn.svm import solve_graph_svm
 from symattn.train import GradientDescent, regularization_path, train
@@ -263,9 +264,9 @@ def p4_within_scc(ds: Dataset) -> None:
 
 
 @_entry("p5-retrieval", SURVIVES, "docs/theory.md §6 (P5)", 80, prompt=prompts_for)
-def p5_retrieval(ds: Dataset, prompt: tuple[int, ...]) -> None:
+def p5_retrieval(ds: Dataset, prompt: Prompt) -> None:
     """P5: when a new prompt's tokens have a unique top SCC, its max-W^svm-score tokens are that SCC's."""
-    answer = predict(ds).predict_retrieval(prompt)
+    answer = predict(ds).predict_retrieval(prompt.tokens)
     if answer.graph is not None:
         graph = answer.graph.tokens
         assert answer.tokens == graph, f"retrieved {answer.tokens}, the graph says {graph}"
@@ -294,9 +295,16 @@ def embed_squared_gd_global_svm(ds: Dataset) -> None:
     assert corr >= 0.9, f"corr(W, W^svm) = {corr:.4f} after 1000 steps"
 
 
-@_entry("prompt-top-scc-unique", REFUTED, "docs/theory.md §6b", 200,
-        prompt=lambda ds: prompts_for(ds, seen=True))
-def prompt_top_scc_unique(ds: Dataset, prompt: tuple[int, ...]) -> None:
+@st.composite
+def _prompts_in_graph(draw: st.DrawFn, ds: Dataset) -> Prompt:
+    """A prompt with a training query :math:`k` and other tokens from the nodes of :math:`G_k`."""
+    k = draw(st.sampled_from(sorted(set(ds.queries.tolist()))))
+    nodes = priority_graphs(ds)[k].nodes.tolist()
+    return Prompt((*draw(st.lists(st.sampled_from(nodes), max_size=5)), k))
+
+
+@_entry("prompt-top-scc-unique", REFUTED, "docs/theory.md §6b", 200, prompt=_prompts_in_graph)
+def prompt_top_scc_unique(ds: Dataset, prompt: Prompt) -> None:
     """(false) The top SCC among a new prompt's tokens (all seen in G_k) is unique."""
-    top = priority_graphs(ds).top_sccs(prompt)
-    assert top.unique, f"the prompt {list(prompt)} has {len(top.sccs)} top SCCs: {top.tokens}"
+    top = priority_graphs(ds).top_sccs(prompt.tokens)
+    assert top.unique, f"the prompt {list(prompt.tokens)} has {len(top.sccs)} top SCCs: {top.tokens}"
