@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from symattn import Dataset, FileFormatError, InvalidInput, load_dataset, solve_graph_svm
 from symattn.cli import main
-from symattn.conjecture import Verdict, check_conjecture, conjecture
+from symattn.conjecture import ConjectureStatus, check_conjecture, conjecture
 from symattn.conjecture.bundle import (
     REPORT_FORMAT,
     compact_json,
@@ -74,19 +74,19 @@ def test_replay_refutes_again_and_holds_for_a_fixed_conjecture(refuted):
     _, (data, report_path) = refuted
     for path in (data, report_path):
         again = replay(svm_is_zero, path)
-        assert again.status is Verdict.REFUTED and again.counterexample.message.startswith("W^svm is not zero")
+        assert again.status is ConjectureStatus.REFUTED and again.counterexample.message.startswith("W^svm is not zero")
     fixed = replay(lambda ds: True, data)
-    assert fixed.status is Verdict.SURVIVED and fixed.counterexample is None
+    assert fixed.status is ConjectureStatus.SURVIVED and fixed.counterexample is None
 
 
 def test_arguments_replay_bit_for_bit(tmp_path):
     result = check_conjecture(small_weights, examples=100, seed=0)
-    assert result.status is Verdict.REFUTED
+    assert result.status is ConjectureStatus.REFUTED
     _, report = write_bundle(result, tmp_path)
     bundle = load_bundle(report)
     W = bundle.arguments["W"]
     assert W.dtype == np.float64 and np.array_equal(W, result.counterexample.arguments["W"])
-    assert replay(small_weights, report).status is Verdict.REFUTED
+    assert replay(small_weights, report).status is ConjectureStatus.REFUTED
     with pytest.raises(InvalidInput, match="no value for the argument"):
         replay(conjecture(R=st.just(1))(lambda ds, R: True), report)
 
@@ -94,13 +94,13 @@ def test_arguments_replay_bit_for_bit(tmp_path):
 def test_a_plain_dataset_file_replays_without_arguments(tmp_path):
     path = tmp_path / "plain.txt"
     path.write_text("a b -> a\n", encoding="utf-8")
-    assert replay(svm_is_zero, path).status is Verdict.REFUTED
+    assert replay(svm_is_zero, path).status is ConjectureStatus.REFUTED
     assert load_bundle(path).report is None
 
 
 def test_an_error_bundle_keeps_the_traceback(tmp_path):
     result = check_conjecture(lambda ds: 1 / 0, examples=5, seed=0)
-    assert result.status is Verdict.ERROR
+    assert result.status is ConjectureStatus.ERROR
     _, report = write_bundle(result, tmp_path)
     obj = json.loads(report.read_text(encoding="utf-8"))
     assert obj["verdict"] == "error" and "ZeroDivisionError" in obj["traceback"]

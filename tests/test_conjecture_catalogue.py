@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 from symattn import Dataset, load_dataset, load_example
-from symattn.conjecture import Verdict, check_conjecture
+from symattn.conjecture import ConjectureStatus, check_conjecture
 from symattn.conjecture import catalogue as cat
 from symattn.conjecture.bundle import REPORT_FORMAT, replay
 from symattn.conjecture.catalogue import CATALOGUE, Expectation, counterexample_path
@@ -38,7 +38,7 @@ def test_the_catalogue_has_the_theory_and_the_known_false_statements():
 def test_the_theory_survives_a_ci_sized_search(entry):
     result = check_conjecture(entry.conjecture, examples=SCALE * entry.examples, seed=entry.seed)
     found = result.counterexample
-    assert result.status is Verdict.SURVIVED, f"{result.message}\n{found.traceback if found else ''}"
+    assert result.status is ConjectureStatus.SURVIVED, f"{result.message}\n{found.traceback if found else ''}"
     if entry.examples >= 20:  # the search met both kinds of graph
         assert result.kinds["cyclic"] > 0 and result.kinds["acyclic"] > 0
 
@@ -47,7 +47,7 @@ def test_the_theory_survives_a_ci_sized_search(entry):
 def test_the_known_false_statements_are_refuted(entry):
     shrink = entry.name in SHRINK_IN_CI
     result = check_conjecture(entry.conjecture, examples=entry.examples, seed=entry.seed, shrink=shrink)
-    assert result.status is Verdict.REFUTED, result.message
+    assert result.status is ConjectureStatus.REFUTED, result.message
     report = json.loads(counterexample_path(entry.name).with_suffix(".report.json").read_text(encoding="utf-8"))
     assert result.tried == report["examples_tried"]
     if shrink:
@@ -65,7 +65,7 @@ def test_the_committed_counterexamples_replay(entry):
     ds = load_dataset(data)
     assert report["size"]["samples"] == len(ds) and report["size"]["positions"] == int(ds.lengths.sum())
     again = replay(entry.conjecture, report_path)
-    assert again.status is Verdict.REFUTED and again.counterexample.message == report["message"]
+    assert again.status is ConjectureStatus.REFUTED and again.counterexample.message == report["message"]
 
 
 def test_the_committed_counterexamples_are_small():

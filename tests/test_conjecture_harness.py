@@ -8,7 +8,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from symattn import Dataset, priority_graphs, solve_graph_svm
-from symattn.conjecture import ConjectureError, Verdict, check_conjecture, conjecture
+from symattn.conjecture import ConjectureError, ConjectureStatus, check_conjecture, conjecture
 from symattn.conjecture.harness import (
     STRATEGIES,
     as_conjecture,
@@ -36,7 +36,7 @@ def samples(ds: Dataset) -> list[tuple[tuple[int, ...], int]]:
                                                 ("orthonormal", 4)])
 def test_a_single_edge_shrinks_to_one_sample_of_two_tokens(strategy, seed):
     result = check_conjecture(svm_is_zero, examples=200, seed=seed, strategy=strategy)
-    assert result.status is Verdict.REFUTED
+    assert result.status is ConjectureStatus.REFUTED
     ds = result.counterexample.dataset
     assert len(ds) == 1 and ds.lengths.tolist() == [2] and ds.K == 2
     (tokens, label), = samples(ds)
@@ -69,7 +69,7 @@ def test_the_same_seed_gives_the_same_search_and_another_seed_another():
 
 def test_a_survivor_says_how_many_examples_of_what_kind():
     result = check_conjecture(lambda ds: len(ds) >= 1, examples=120, seed=0, batch_size=50)
-    assert result.status is Verdict.SURVIVED and result.success
+    assert result.status is ConjectureStatus.SURVIVED and result.success
     assert result.tried == 120 and result.counterexample is None
     assert result.message == "no counterexample in 120 examples"
     kinds = result.kinds
@@ -80,7 +80,7 @@ def test_a_survivor_says_how_many_examples_of_what_kind():
 
 def test_returning_false_refutes_and_a_bare_assert_names_its_line(tmp_path):
     false = check_conjecture(lambda ds: len(ds) < 4, examples=100, seed=0)
-    assert false.status is Verdict.REFUTED and false.counterexample.message == "the conjecture returned False"
+    assert false.status is ConjectureStatus.REFUTED and false.counterexample.message == "the conjecture returned False"
     assert len(false.counterexample.dataset) == 4
     path = tmp_path / "bare.py"  # a file of the user's, so pytest does not rewrite its asserts
     path.write_text("def bare(ds):\n    assert len(ds) < 3\n", encoding="utf-8")
@@ -90,8 +90,8 @@ def test_returning_false_refutes_and_a_bare_assert_names_its_line(tmp_path):
 
 
 def test_numpy_false_refutes_and_other_values_hold():
-    assert check_conjecture(lambda ds: np.bool_(len(ds) < 2), examples=50, seed=0).status is Verdict.REFUTED
-    assert check_conjecture(lambda ds: 0, examples=30, seed=0).status is Verdict.SURVIVED
+    assert check_conjecture(lambda ds: np.bool_(len(ds) < 2), examples=50, seed=0).status is ConjectureStatus.REFUTED
+    assert check_conjecture(lambda ds: 0, examples=30, seed=0).status is ConjectureStatus.SURVIVED
 
 
 def test_an_exception_is_an_error_of_the_conjecture_not_a_refutation():
@@ -99,7 +99,7 @@ def test_an_exception_is_an_error_of_the_conjecture_not_a_refutation():
         return 1 / (len(ds) - 2) > -10
 
     result = check_conjecture(crashes, examples=100, seed=0)
-    assert result.status is Verdict.ERROR and not result.success
+    assert result.status is ConjectureStatus.ERROR and not result.success
     assert "ZeroDivisionError" in result.message and "ZeroDivisionError" in result.counterexample.traceback
     assert len(result.counterexample.dataset) == 2
 
@@ -116,7 +116,7 @@ def test_shrinking_never_slips_between_an_error_and_a_refutation(seed):
     first, _ = run_batch(conj, datasets, seed, 0, 200, shrink=False)
     final, found = run_batch(conj, datasets, seed, 0, 200)
     assert final.status is first.status and final.tried == first.tried
-    assert len(found.dataset) == (4 if first.status is Verdict.ERROR else 2)
+    assert len(found.dataset) == (4 if first.status is ConjectureStatus.ERROR else 2)
 
 
 def test_a_nondeterministic_conjecture_is_an_error():
@@ -129,7 +129,7 @@ def test_a_nondeterministic_conjecture_is_an_error():
         assert len(ds) < 3 or not first_time
 
     result = check_conjecture(flaky, examples=200, seed=0)
-    assert result.status is Verdict.ERROR
+    assert result.status is ConjectureStatus.ERROR
 
 
 def test_assume_in_a_conjecture_restricts_the_examples():
@@ -138,7 +138,7 @@ def test_assume_in_a_conjecture_restricts_the_examples():
         assert len(ds) < 3
 
     result = check_conjecture(only_cyclic, examples=200, seed=0)
-    assert result.status is Verdict.REFUTED and priority_graphs(result.counterexample.dataset).cyclic
+    assert result.status is ConjectureStatus.REFUTED and priority_graphs(result.counterexample.dataset).cyclic
 
 
 def test_declared_arguments_are_drawn_per_dataset_and_shrink():
@@ -148,7 +148,7 @@ def test_declared_arguments_are_drawn_per_dataset_and_shrink():
         assert len(prompt) < 3 or R < 50
 
     result = check_conjecture(prompts_are_short, examples=200, seed=0)
-    assert result.status is Verdict.REFUTED
+    assert result.status is ConjectureStatus.REFUTED
     found = result.counterexample
     assert found.arguments["prompt"].tokens == (0, 0, 0) and found.arguments["R"] == 50
     assert len(found.dataset) <= 3 and found.dataset.lengths.max() <= 2
@@ -159,8 +159,8 @@ def test_the_strategy_argument_overrides_the_declared_one():
     def always_cyclic(ds):
         assert priority_graphs(ds).cyclic
 
-    assert check_conjecture(always_cyclic, examples=60, seed=0).status is Verdict.SURVIVED
-    assert check_conjecture(always_cyclic, examples=60, seed=0, strategy="acyclic").status is Verdict.REFUTED
+    assert check_conjecture(always_cyclic, examples=60, seed=0).status is ConjectureStatus.SURVIVED
+    assert check_conjecture(always_cyclic, examples=60, seed=0, strategy="acyclic").status is ConjectureStatus.REFUTED
 
 
 def test_declarations_are_checked():
@@ -205,7 +205,7 @@ def test_batches_and_their_seeds():
 def test_every_named_strategy_draws_datasets():
     for name in STRATEGIES:
         result = check_conjecture(lambda ds: isinstance(ds, Dataset), examples=5, seed=0, strategy=name)
-        assert result.status is Verdict.SURVIVED, name
+        assert result.status is ConjectureStatus.SURVIVED, name
 
 
 def test_the_search_prints_nothing(capsys):

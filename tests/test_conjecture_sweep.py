@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from symattn.conjecture import Verdict, check_conjecture
+from symattn.conjecture import ConjectureStatus, check_conjecture
 from symattn.conjecture.harness import load_conjecture
 from symattn.conjecture.sweep import sweep_conjecture
 from symattn.errors import InvalidInput
@@ -84,7 +84,7 @@ def test_a_local_cluster_of_two_processes_and_a_catalogue_conjecture():
     swept = sweep_conjecture(conj, examples=60, seed=0, batch_size=20, workers=2, progress=progress.append)
     serial = check_conjecture(conj, examples=60, seed=0, batch_size=20)
     same_verdict(serial, swept)
-    assert swept.status is Verdict.SURVIVED and swept.workers == 2 and sum(progress) == 60
+    assert swept.status is ConjectureStatus.SURVIVED and swept.workers == 2 and sum(progress) == 60
 
 
 def test_sweep_arguments_are_checked(monkeypatch):

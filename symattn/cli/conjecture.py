@@ -126,9 +126,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _exit_code(result: Any) -> int:
-    from symattn.conjecture.harness import Verdict
+    from symattn.conjecture.harness import ConjectureStatus
 
-    return {Verdict.SURVIVED: EXIT_OK, Verdict.REFUTED: EXIT_FAILED}.get(result.status, EXIT_CONJECTURE_ERROR)
+    codes = {ConjectureStatus.SURVIVED: EXIT_OK, ConjectureStatus.REFUTED: EXIT_FAILED}
+    return codes.get(result.status, EXIT_CONJECTURE_ERROR)
 
 
 # -- rendering ------------------------------------------------------------------------------------

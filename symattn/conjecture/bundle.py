@@ -42,8 +42,8 @@ from symattn._io import atomic_write_text
 from symattn.conjecture.harness import (
     Conjecture,
     ConjectureResult,
+    ConjectureStatus,
     Counterexample,
-    Verdict,
     as_conjecture,
     evaluate,
 )
@@ -246,7 +246,7 @@ def counterexample_report(result: ConjectureResult, dataset_file: str = "") -> d
         "dataset": dataset_file,
         "arguments": {k: encode_value(v) for k, v in found.arguments.items()},
         **describe_dataset(found.dataset),
-        **({"traceback": found.traceback} if result.status is Verdict.ERROR else {}),
+        **({"traceback": found.traceback} if result.status is ConjectureStatus.ERROR else {}),
         "versions": {"symattn": symattn.__version__, "hypothesis": hypothesis.__version__},
     }
 
@@ -350,7 +350,7 @@ def replay(conj: Conjecture | Any, path: str | os.PathLike[str] | Bundle) -> Con
     report = bundle.report or {}
     seed = int(report.get("seed", 0)) if isinstance(report.get("seed", 0), int) else 0
     if failure is None:
-        status, message, found = Verdict.SURVIVED, f"holds on the example in {bundle.path}", None
+        status, message, found = ConjectureStatus.SURVIVED, f"holds on the example in {bundle.path}", None
     else:
         status = failure.kind
         message = f"{failure.kind.value} on the example in {bundle.path}: {failure.message}"

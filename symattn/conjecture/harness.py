@@ -66,8 +66,8 @@ __all__ = [
     "Conjecture",
     "ConjectureError",
     "ConjectureResult",
+    "ConjectureStatus",
     "Counterexample",
-    "Verdict",
     "as_conjecture",
     "batch_plan",
     "batch_seed",
@@ -125,7 +125,7 @@ STRATEGIES: Mapping[str, tuple[str, Callable[[], SearchStrategy]]] = {
 DEFAULT_STRATEGY = "realised"
 
 
-class Verdict(Status):
+class ConjectureStatus(Status):
     """The outcome of a search or a replay; only ``SURVIVED`` counts as success."""
 
     SURVIVED = "survived"
@@ -343,7 +343,7 @@ def dataset_strategy(spec: str | SearchStrategy | None) -> tuple[SearchStrategy,
 # -- one example ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Failure:
-    kind: Verdict
+    kind: ConjectureStatus
     message: str
     traceback: str
 
@@ -357,13 +357,13 @@ def evaluate(conj: Conjecture, dataset: Dataset, arguments: Mapping[str, Any]) -
     try:
         value = conj.func(dataset, **arguments)
     except AssertionError as exc:
-        return _Failure(Verdict.REFUTED, _assertion_message(exc), _format(exc))
+        return _Failure(ConjectureStatus.REFUTED, _assertion_message(exc), _format(exc))
     except HypothesisException:
         raise  # assume() and friends belong to the engine
     except Exception as exc:
-        return _Failure(Verdict.ERROR, f"{type(exc).__name__}: {exc}", _format(exc))
+        return _Failure(ConjectureStatus.ERROR, f"{type(exc).__name__}: {exc}", _format(exc))
     if value is False or (isinstance(value, np.bool_) and not value):
-        return _Failure(Verdict.REFUTED, "the conjecture returned False", "")
+        return _Failure(ConjectureStatus.REFUTED, "the conjecture returned False", "")
     return None
 
 
@@ -453,7 +453,7 @@ class BatchOutcome:
     """
 
     index: int
-    status: Verdict
+    status: ConjectureStatus
     tried: int
     kinds: Mapping[str, int]
     message: str = ""
@@ -491,7 +491,7 @@ class Counterexample:
 
 @dataclass
 class _BatchState:
-    kind: Verdict | None = None
+    kind: ConjectureStatus | None = None
     tried: int = 0
     failures: int = 0
     shrink_calls: int = 0
@@ -600,7 +600,7 @@ def run_batch(
     except Exception as exc:
         return _engine_error(index, state, f"drawing an example failed: {type(exc).__name__}: {exc}", exc)
     if state.last is None:
-        return BatchOutcome(index, Verdict.SURVIVED, state.tried, state.kinds), None
+        return BatchOutcome(index, ConjectureStatus.SURVIVED, state.tried, state.kinds), None
     dataset, arguments, failure = state.last
     outcome = BatchOutcome(index, failure.kind, state.tried, state.kinds, failure.message, state.found_after)
     steps = max(state.failures - 2, 0)  # minus the first failure and Hypothesis's final replay
@@ -612,7 +612,9 @@ def run_batch(
 def _engine_error(
     index: int, state: _BatchState, message: str, exc: BaseException
 ) -> tuple[BatchOutcome, Counterexample | None]:
-    outcome = BatchOutcome(index, Verdict.ERROR, state.tried, state.kinds, message, state.found_after)
+    outcome = BatchOutcome(
+        index, ConjectureStatus.ERROR, state.tried, state.kinds, message, state.found_after
+    )
     if state.last is None:
         return outcome, None
     dataset, arguments, _ = state.last
@@ -626,7 +628,7 @@ class ConjectureResult(ResultMixin):
 
     Attributes
     ----------
-    status : Verdict
+    status : ConjectureStatus
         ``SURVIVED``, ``REFUTED`` or ``ERROR``; ``success`` only when it survived.
     message : str
         One sentence for people.
@@ -653,7 +655,7 @@ class ConjectureResult(ResultMixin):
         Dask worker processes that ran the batches (0: this process).
     """
 
-    status: Verdict
+    status: ConjectureStatus
     message: str
     iterations: int
     name: str
@@ -730,7 +732,7 @@ def check_conjecture(
         began = time.perf_counter() - start
         outcome, found = run_batch(conj, datasets, seed, index, size, shrink=shrink, progress=progress)
         outcomes.append(outcome)
-        if outcome.status is not Verdict.SURVIVED:
+        if outcome.status is not ConjectureStatus.SURVIVED:
             to_find = began + (outcome.found_after or 0.0)
             break
     return finish(conj, described, seed, examples, batch_size, outcomes, found, start, to_find, 0)
@@ -744,9 +746,9 @@ def finish(
     """Assemble the :class:`ConjectureResult` of batches run in order up to the first failure."""
     tried = sum(o.tried for o in outcomes)
     last = outcomes[-1]
-    if last.status is Verdict.SURVIVED:
+    if last.status is ConjectureStatus.SURVIVED:
         message = f"no counterexample in {tried} examples"
-    elif last.status is Verdict.REFUTED:
+    elif last.status is ConjectureStatus.REFUTED:
         message = f"refuted after {tried} examples: {last.message}"
     else:
         message = f"the conjecture raised an error after {tried} examples: {last.message}"

@@ -29,8 +29,8 @@ from symattn.conjecture.harness import (
     BatchOutcome,
     Conjecture,
     ConjectureResult,
+    ConjectureStatus,
     Counterexample,
-    Verdict,
     as_conjecture,
     batch_plan,
     check_seed,
@@ -118,11 +118,11 @@ def sweep_conjecture(
         outcomes, to_find = _run(client, conj, strategy, seed, plan, start, progress)
     found: Counterexample | None = None
     last = outcomes[-1]
-    if last.status is not Verdict.SURVIVED:
+    if last.status is not ConjectureStatus.SURVIVED:
         local, found = run_batch(conj, datasets, seed, last.index, plan[last.index])
         if (local.status, local.tried) != (last.status, last.tried):
             local = BatchOutcome(
-                last.index, Verdict.ERROR, last.tried, last.kinds,
+                last.index, ConjectureStatus.ERROR, last.tried, last.kinds,
                 f"the conjecture is not deterministic: batch {last.index} gave {last.status.value} after "
                 f"{last.tried} examples on a worker and {local.status.value} after {local.tried} here",
             )
@@ -152,7 +152,8 @@ def _run(
         done[outcome.index] = outcome
         if progress is not None:
             progress(outcome.tried)
-        if outcome.status is not Verdict.SURVIVED and (first_bad is None or outcome.index < first_bad):
+        failed = outcome.status is not ConjectureStatus.SURVIVED
+        if failed and (first_bad is None or outcome.index < first_bad):
             first_bad, to_find = outcome.index, time.perf_counter() - start
             client.cancel([f for f, i in futures.items() if i > first_bad and not f.done()])
         if first_bad is not None and all(i in done for i in range(first_bad)):
