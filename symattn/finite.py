@@ -30,6 +30,7 @@ from functools import cached_property
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
+from symattn._checks import require_dense
 from symattn.data import Dataset, _as_int
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
@@ -179,6 +180,7 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     (1, [0.707107, -0.707107, 0.0])
     """
     graphs = _as_graphs(data, "fin_basis")
+    require_dense(graphs.dataset, "fin_basis")
     emb = graphs.dataset.embeddings
     tokens: list[int] = []
     queries: list[int] = []
@@ -518,6 +520,7 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     True
     """
     graphs = _as_graphs(data, "finite_component")
+    require_dense(graphs.dataset, "finite_component")
     max_iter = _as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)

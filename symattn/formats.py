@@ -37,9 +37,9 @@ import json
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from symattn._io import atomic_write_text
+from symattn._io import DATASET_BYTES, atomic_write_text, read_input
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
@@ -48,17 +48,19 @@ __all__ = ["DATASET_FORMAT", "dataset_from_json", "dataset_to_json", "load_datas
 
 DATASET_FORMAT = "symattn.dataset/1"
 _KEYS = {"format", "vocab", "embeddings", "samples", "description", "meta"}
-_MAX_FILE_BYTES = 2**31
 _SUFFIXES = (".json", ".txt")
 
 
-def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = False) -> Dataset:
+def load_dataset(
+    path: str | os.PathLike[str] | BinaryIO, *, drop_unrealizable: bool = False
+) -> Dataset:
     """Read a dataset file: JSON when it ends in ``.json`` or starts with ``{``, text otherwise.
 
     Parameters
     ----------
-    path : str or PathLike
-        The file.
+    path : str, PathLike or binary file object
+        The file (a regular file: FIFOs, devices and directories are refused), or an open
+        binary stream such as ``sys.stdin.buffer``.
     drop_unrealizable : bool
         Drop (and count in ``n_dropped``) samples whose label is absent from their sequence
         instead of raising.
@@ -71,7 +73,11 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
     Raises
     ------
     FileFormatError
-        When the file cannot be read or is malformed; the message names the file and the place.
+        When the file cannot be read, is larger than the limit (64 MiB unless the environment
+        variable ``SYMATTN_MAX_DATASET_BYTES`` says otherwise) or is malformed; the message
+        names the file and the place.
+    InvalidInput
+        When ``path`` is neither a path nor a binary stream.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.txt"
@@ -80,26 +86,25 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
     >>> ds.vocab.names, len(ds)
     (('a', 'b'), 2)
     """
-    file = _as_path(path)
+    if hasattr(path, "read") and not isinstance(path, str | os.PathLike):
+        name = str(getattr(path, "name", "<stream>"))
+        raw = read_input(path, DATASET_BYTES, name=name)  # type: ignore[arg-type]
+        suffix = ""
+    else:
+        file = _as_path(path)
+        name, suffix = str(file), file.suffix.lower()
+        raw = read_input(file, DATASET_BYTES)
     try:
-        if file.stat().st_size > _MAX_FILE_BYTES:
-            raise FileFormatError(f"{file}: larger than 2 GiB; split the dataset")
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{file}: not UTF-8 text (byte {exc.start})") from None
-    is_json = file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+        raise FileFormatError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    is_json = suffix == ".json" or text.lstrip().startswith("{")
     try:
         if is_json:
-            return dataset_from_json(_parse_json(text, file), drop_unrealizable=drop_unrealizable)
+            return dataset_from_json(_parse_json(text), drop_unrealizable=drop_unrealizable)
         return _from_text(text, drop_unrealizable=drop_unrealizable)
-    except FileFormatError as exc:
-        raise FileFormatError(f"{file}: {exc}") from None
     except InvalidInput as exc:
-        raise FileFormatError(f"{file}: {exc}") from None
+        raise FileFormatError(f"{name}: {exc}") from None
 
 
 def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
@@ -284,7 +289,7 @@ def _reject_constant(name: str) -> None:
     raise FileFormatError(f"the JSON constant {name} is not allowed; numbers must be finite")
 
 
-def _parse_json(text: str, file: Path) -> Any:
+def _parse_json(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -295,6 +300,7 @@ def _parse_json(text: str, file: Path) -> Any:
 
 def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
     declared: list[str] | None = None
+    known: set[str] = set()
     order: dict[str, int] = {}
     pairs: list[tuple[list[str], str]] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -305,6 +311,7 @@ def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
             if declared is not None or pairs:
                 raise FileFormatError(f"line {lineno}: 'vocab:' must come once, before any sample")
             declared = line[len("vocab:") :].split()
+            known = set(declared)
             if not declared:
                 raise FileFormatError(f"line {lineno}: 'vocab:' names no token")
             continue
@@ -317,7 +324,7 @@ def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
         for name in [*tokens, *label]:
             if declared is None:
                 order.setdefault(name, len(order))
-            elif name not in declared:
+            elif name not in known:
                 raise FileFormatError(f"line {lineno}: token {name!r} is not in the declared vocab")
         pairs.append((tokens, label[0]))
     if not pairs:

@@ -37,6 +37,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from symattn._arrays import unique_sorted
+from symattn._checks import require_dense
 from symattn._forest import forest_flows, forest_order, min_norm_potentials
 from symattn._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, feasible_point
 from symattn.data import Dataset
@@ -621,6 +622,7 @@ def solve_graph_svm(
     """
     if not isinstance(dataset, Dataset):
         raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
+    require_dense(dataset, "solve_graph_svm")
     if constraints is not None and not isinstance(constraints, SVMConstraints):
         raise InvalidInput(
             f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"

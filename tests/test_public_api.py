@@ -12,6 +12,7 @@ MODULE_ONLY = {
     "MAX_VOCAB", "SeedLike", "as_generator", "GRAD_TOL", "DATASET_FORMAT", "dataset_from_json",
     "dataset_to_json", "TOLERANCE", "check_complementarity", "check_dual_signs",
     "check_primal_feasibility", "check_stationarity", "exact_margins", "Trainer", "record_steps",
+    "Transform", "normalize",
 }
 
 

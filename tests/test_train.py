@@ -63,10 +63,19 @@ def _corr(X: np.ndarray, Y: np.ndarray) -> float:
 
 # -- configuration and helpers ------------------------------------------------------------
 def test_record_steps_are_log_spaced_and_include_the_ends():
-    steps = record_steps(4000, 30)
+    steps = record_steps(4000, 10)
     assert steps[0] == 0 and steps[-1] == 4000
-    assert np.all(np.diff(steps) > 0) and steps.size <= 32
+    assert np.all(np.diff(steps) > 0) and steps.size <= 10 * np.log10(4000) + 2
     assert record_steps(0, 10).tolist() == [0]
+    assert record_steps(7, 0).tolist() == [0, 7]
+
+
+def test_recorded_steps_do_not_depend_on_the_number_of_steps():
+    # what makes a run extended to more steps record exactly what one run would
+    short, long = record_steps(1500, 20), record_steps(10**6, 20)
+    assert short[:-1].tolist() == long[long < 1500].tolist()
+    grid = [round(10 ** (j / 20)) for j in range(121)]
+    assert set(long.tolist()) == {0, *grid}
 
 
 def test_initial_weights():
@@ -193,8 +202,10 @@ def test_periodic_checkpoints_resume_identically(tmp_path):
 def test_checkpoint_mismatches_are_refused(tmp_path):
     path = tmp_path / "ck.npz"
     train(load_example(), steps=5, checkpoint=path)
-    with pytest.raises(InvalidInput, match="steps"):
-        train(load_example(), steps=6, checkpoint=path)
+    with pytest.raises(InvalidInput, match="at step 5, beyond steps=4"):
+        train(load_example(), steps=4, checkpoint=path)
+    with pytest.raises(InvalidInput, match=r"differs in \['lr'\]"):
+        train(load_example(), steps=5, lr=0.5, checkpoint=path)
     with pytest.raises(InvalidInput, match="another dataset"):
         train(CYCLIC, steps=5, checkpoint=path)
     bad = tmp_path / "bad.npz"
@@ -438,12 +449,12 @@ def test_trajectory_records_every_distance_field():
         ({"time_budget": -1.0}, "time_budget=-1.0"),
         ({"time_budget": "x"}, "time_budget='x'"),
         ({"lr": "x"}, "lr='x'"),
-        ({"scale": "x"}, "scale='x'"),
-        ({"scale": float("nan")}, "scale=nan"),
-        ({"seed": "x"}, "seed='x'"),
-        ({"seed": -1}, "seed=-1"),
-        ({"radii": ["x"]}, "radii='x'"),
-        ({"radii": "abc"}, "radii='abc'"),
+        ({"init": "gaussian", "scale": "x"}, "scale='x'"),
+        ({"init": "gaussian", "scale": float("nan")}, "scale=nan"),
+        ({"init": "gaussian", "seed": "x"}, "seed='x'"),
+        ({"init": "gaussian", "seed": -1}, "seed=-1"),
+        ({"method": "regpath", "radii": ["x"]}, "radii='x'"),
+        ({"method": "regpath", "radii": "abc"}, "radii='abc'"),
         ({"steps": True}, "steps=True"),
         ({"method": 3}, "method=3"),
     ],
@@ -452,7 +463,7 @@ def test_every_configuration_field_is_validated(options, match):
     with pytest.raises(InvalidInput, match=match):
         TrainConfig(**options)
     with pytest.raises(InvalidInput, match=match):
-        train(load_example(), **{"steps": 2, **options})
+        train(load_example(), **options)
 
 
 def test_unknown_training_options_are_named():
