@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
@@ -35,7 +34,7 @@ from symattn.data import Dataset, _as_int
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import PriorityGraphs, _as_graphs
-from symattn.scores import check_weights, entry_potentials, segment_logsumexp
+from symattn.scores import check_weights, entry_potentials, label_terms
 
 __all__ = [
     "GRAD_TOL",
@@ -307,7 +306,7 @@ def reduced_loss(
     else:
         red = reduced
     z = entry_potentials(data, W)[red.entry] + np.log(red.count)
-    return float(np.sum(segment_logsumexp(z, red.indptr) - z[red.label_entry]) / red.n)
+    return float(-np.sum(label_terms(z, red.indptr, red.label_entry).log_p) / red.n)
 
 
 # -- W^fin ----------------------------------------------------------------------------------------
@@ -407,10 +406,6 @@ class _Objective:
     select: csc_matrix  # entry -> pair (orthonormal embeddings; empty otherwise)
     pairwise: bool  # orthonormal: potentials are select @ coefᵀ θ and each block is one SCC
 
-    @cached_property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.red.indptr)
-
     def potentials(self, theta: np.ndarray) -> np.ndarray:
         if self.pairwise:
             return self.select @ (self.coef.T @ theta)
@@ -423,12 +418,11 @@ class _Objective:
 
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         z = self.potentials(theta) + self.log_count
-        lse = segment_logsumexp(z, self.red.indptr)
-        loss = float(np.sum(lse - z[self.red.label_entry]) / self.red.n)
-        pi = np.exp(z - np.repeat(lse, self.lengths))
-        resid = pi.copy()
-        resid[self.red.label_entry] -= 1.0
-        return loss, self.pullback(resid) / self.red.n, pi
+        terms = label_terms(z, self.red.indptr, self.red.label_entry)
+        loss = float(-np.sum(terms.log_p) / self.red.n)
+        resid = terms.pi.copy()
+        resid[self.red.label_entry] = -terms.outside  # pi_y - 1 without cancellation
+        return loss, self.pullback(resid) / self.red.n, terms.pi
 
     def hessian_block(self, pi: np.ndarray, start: int, stop: int) -> np.ndarray:
         nnz = pi.size

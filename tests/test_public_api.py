@@ -6,7 +6,9 @@ import sys
 import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
-NAMESPACED = {"cli", "results", "examples", "plots", "reproduce", "scores", "strategies", "symbolic"}
+NAMESPACED = {
+    "cli", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic", "verify",
+}
 # Module-level constants and low-level checks that stay in their module.
 MODULE_ONLY = {
     "MAX_VOCAB", "SeedLike", "as_generator", "GRAD_TOL", "DATASET_FORMAT", "dataset_from_json",
