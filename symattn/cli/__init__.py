@@ -19,6 +19,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from symattn._startup import ignore_further_signals
 from symattn.cli import analyze, demo, prove, reproduce, train
 from symattn.cli._common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Interrupts
 from symattn.cli.prove import load_proofs
@@ -115,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 logger.setLevel(level)
         except KeyboardInterrupt:
             err(f"interrupted by {interrupts.name or 'SIGINT'} before any result was written")
+            ignore_further_signals()
             return EXIT_INTERRUPTED
     if interrupts.received is not None:
         err(f"stopped by {interrupts.name}; what was computed is saved (see above)")
+        ignore_further_signals()
         return EXIT_INTERRUPTED
     return code
