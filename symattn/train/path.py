@@ -434,7 +434,6 @@ class PathProblem:
                 "rounding error of its growing part; use smaller radii"
             )
         target = np.log(radius)
-        interior_possible = self.has_out.size == 0
 
         def evaluate(x: float, start: np.ndarray) -> tuple[float, np.ndarray, bool]:
             sol, ok = self.minimise(x, self.rescale(start, radius))
@@ -468,25 +467,34 @@ class PathProblem:
                     x = 0.5 * (lo[0] + hi[0])
                 v = hi[2] if abs(hi[1]) < abs(lo[1]) else lo[2]
                 continue
-            guess = self.estimate_log_mu(self.rescale(v, radius), x)
-            if f < 0.0:
-                if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
-                    return v, x, PathStatus.INTERIOR, ""
-                new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
-                floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
-                if new < floor and x <= floor:
-                    return v, x, PathStatus.NOT_CONVERGED, (
-                        f"||W|| = {self.radius(v):.6g} < R = {radius:g} at log mu = {x:.6g}: the radius is "
-                        "out of numerical reach of the path solver"
-                    )
-                x = max(new, floor)
-            else:
-                if x >= _LOG_MU_MAX:
-                    return v, x, PathStatus.NOT_CONVERGED, f"||W|| > R = {radius:g} even at mu = 1e12"
-                new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
-                x = min(new, _LOG_MU_MAX)
+            x, status, reason = self._expand(x, f, v, radius, step)
+            if status is not None:
+                return v, x, status, reason
             step *= 2.0
         return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {radius:g} in 200 solves"
+
+    def _expand(
+        self, x: float, f: float, v: np.ndarray, radius: float, step: float
+    ) -> tuple[float, PathStatus | None, str]:
+        """The next :math:`\\log\\mu` while no sign change brackets the root (steps growing with
+        ``step``), or a final status and the reason (``x`` then unchanged)."""
+        interior_possible = self.has_out.size == 0
+        guess = self.estimate_log_mu(self.rescale(v, radius), x)
+        if f >= 0.0:
+            if x >= _LOG_MU_MAX:
+                return x, PathStatus.NOT_CONVERGED, f"||W|| > R = {radius:g} even at mu = 1e12"
+            new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
+            return min(new, _LOG_MU_MAX), None, ""
+        if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
+            return x, PathStatus.INTERIOR, ""
+        new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
+        floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
+        if new < floor and x <= floor:
+            return x, PathStatus.NOT_CONVERGED, (
+                f"||W|| = {self.radius(v):.6g} < R = {radius:g} at log mu = {x:.6g}: the radius is "
+                "out of numerical reach of the path solver"
+            )
+        return max(new, floor), None, ""
 
     def point(self, radius: float, log_mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
         """Solve at one radius and package the result (and the coordinates, for warm starts)."""

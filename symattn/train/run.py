@@ -626,48 +626,54 @@ def train(
     require_dataset(dataset, "train")
     config = _merge(config, options)
     if config.method is TrainMethod.REGPATH:
-        if checkpoint is not None:
-            raise InvalidInput(
-                f"checkpoint={str(checkpoint)!r} applies to gd and ngd; the regularisation path keeps no "
-                "checkpoint"
-            )
-        from symattn.train.path import regularization_path
-
-        return regularization_path(
-            dataset,
-            config.radii or (),
-            prediction=prediction,
-            callback=callback,
-            W0=W0,
-            time_budget=config.time_budget,
-        )
+        return _path(dataset, config, prediction, callback, checkpoint, W0)
     if checkpoint is None and (config.checkpoint_every is not None or config.checkpoint_seconds is not None):
         raise InvalidInput("checkpoint_every and checkpoint_seconds need a checkpoint path (checkpoint=PATH)")
     run = _prepare(dataset, config, prediction, None if checkpoint is None else Path(checkpoint), W0)
     logger.info(
         "train %s on n=%d, d=%d: steps %d to %d, lr=%g",
-        config.method.value,
-        dataset.n,
-        run.model.dim,
-        run.state.step,
-        config.steps,
-        run.trainer.lr,
+        *(config.method.value, dataset.n, run.model.dim, run.state.step, config.steps, run.trainer.lr),
     )
     status, message = _loop(run, callback)
+    return _finish(run, status, message)
+
+
+def _path(
+    dataset: Dataset,
+    config: TrainConfig,
+    prediction: Prediction | None,
+    callback: ProgressCallback | None,
+    checkpoint: str | os.PathLike[str] | None,
+    W0: np.ndarray | None,
+) -> Trajectory:
+    if checkpoint is not None:
+        raise InvalidInput(
+            f"checkpoint={str(checkpoint)!r} applies to gd and ngd; the regularisation path keeps none"
+        )
+    from symattn.train.path import regularization_path  # path.py builds on this module
+
+    return regularization_path(
+        dataset, config.radii or (), prediction=prediction, callback=callback, W0=W0,
+        time_budget=config.time_budget,
+    )
+
+
+def _finish(run: _Run, status: TrainStatus, message: str) -> Trajectory:
+    """Save the last checkpoint and return the run's trajectory (ending with its last iterate)."""
     if run.path is not None:
         run.save()
-    if run.rec.last_step != run.state.step:  # the stopped run ends with its last iterate
+    if run.rec.last_step != run.state.step:  # the checkpoint keeps the regular records only
         run.rec.add(*run.row(run.state))
-    logger.info("train %s: %s at step %d", config.method.value, status.value, run.state.step)
+    logger.info("train %s: %s at step %d", run.config.method.value, status.value, run.state.step)
     rows = run.rec.arrays(run.keys)
     return Trajectory(
-        method=config.method,
+        method=run.config.method,
         status=status,
         steps=rows["steps"],
         loss=rows["loss"],
         norm=rows["norm"],
         metrics={k: rows[f"metric_{k}"] for k in run.keys},
         W=run.state.W,
-        config=config,
+        config=run.config,
         message=message,
     )
