@@ -48,6 +48,8 @@ __all__ = [
     "check_output_file",
     "exclusive",
     "format_bytes",
+    "npy_data",
+    "npy_header",
     "read_input",
     "read_npy",
     "read_npz",
@@ -85,10 +87,18 @@ class Limit:
         return value
 
     def refuse(self, source: object, size: int | None = None) -> FileFormatError:
-        """The error for ``source`` holding ``size`` bytes (or more than the limit)."""
-        have = "more than the limit" if size is None else f"{format_bytes(size)}, above the limit"
+        """The error for ``source`` holding ``size`` bytes (or more than the limit).
+
+        >>> print(DATASET_BYTES.refuse("d.txt", 2**27))  # doctest: +ELLIPSIS
+        d.txt: 128 MiB, above the limit of 64 MiB for dataset files; raise the limit with ...
+        """
+        cap = self.value()
+        have, limit = format_bytes(size or 0), format_bytes(cap)
+        if have == limit:
+            have, limit = f"{size:,} bytes", f"{cap:,} bytes"
+        have = "more than the limit" if size is None else f"{have}, above the limit"
         return FileFormatError(
-            f"{source}: {have} of {format_bytes(self.value())} for {self.what}; raise the limit with the "
+            f"{source}: {have} of {limit} for {self.what}; raise the limit with the "
             f"environment variable {self.env}=BYTES if this input is intended"
         )
 
@@ -168,8 +178,12 @@ def read_input(source: str | os.PathLike[str] | BinaryIO, limit: Limit, *, name:
     return data
 
 
-def _npy_header(handle: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
-    """Shape, Fortran order, dtype and header length of the ``.npy`` stream at ``handle``."""
+def npy_header(handle: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """Shape, Fortran order, dtype and header length of the ``.npy`` stream at ``handle``.
+
+    The header length is bounded before the header is read, and object dtypes (pickles) are
+    refused. Read the data next with :func:`npy_data`, after any check of the shape.
+    """
     magic = handle.read(8)
     if len(magic) < 8 or magic[:6] != b"\x93NUMPY":
         raise FileFormatError(f"{where}: not a NumPy .npy array")
@@ -197,7 +211,7 @@ def _npy_header(handle: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np
     return shape, fortran, dtype, 8 + width + length
 
 
-def _npy_body(
+def npy_data(
     handle: BinaryIO,
     where: str,
     header: tuple[tuple[int, ...], bool, np.dtype, int],
@@ -242,7 +256,7 @@ def read_npy(path: str | os.PathLike[str], *, limit: Limit = ARRAY_BYTES) -> np.
         size = os.fstat(handle.fileno()).st_size
         if size > limit.value():
             raise limit.refuse(file, size)
-        return _npy_body(handle, str(file), _npy_header(handle, str(file)), size, limit.value())
+        return npy_data(handle, str(file), npy_header(handle, str(file)), size, limit.value())
 
 
 def read_npz(path: str | os.PathLike[str], *, limit: Limit = ARRAY_BYTES) -> dict[str, np.ndarray]:
@@ -281,8 +295,8 @@ def _members(archive: zipfile.ZipFile, file: Path, limit: Limit) -> dict[str, np
             raise FileFormatError(f"{file}: member {info.filename!r} is not a .npy array")
         where = f"{file}[{info.filename[:-4]}]"
         with archive.open(info) as member:
-            out[info.filename[:-4]] = _npy_body(
-                member, where, _npy_header(member, where), info.file_size, info.file_size
+            out[info.filename[:-4]] = npy_data(
+                member, where, npy_header(member, where), info.file_size, info.file_size
             )
             member.read(1)  # at the end of the member: zipfile checks its CRC here
     return out

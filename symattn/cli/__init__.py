@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from symattn._startup import ignore_further_signals
-from symattn.cli import analyze, demo, prove, reproduce, train
+from symattn.cli import analyze, demo, generate, next, prove, reproduce, train, vectors
 from symattn.cli._common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Interrupts
 from symattn.cli.prove import load_proofs
 from symattn.cli.render import err, printable
@@ -37,7 +37,7 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = (demo, analyze, train, reproduce, prove)
+COMMANDS = (demo, analyze, next, generate, train, reproduce, prove, vectors)
 """The command modules, in the order ``symattn --help`` lists them."""
 
 

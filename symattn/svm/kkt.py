@@ -36,6 +36,7 @@ __all__ = [
     "check_primal_feasibility",
     "check_stationarity",
     "combination",
+    "combination_scale",
     "exact_margins",
     "exact_rows",
     "expand_exact",
@@ -52,13 +53,18 @@ class KKTResiduals:
     Attributes
     ----------
     primal : float
-        Largest constraint violation (|margin| on equalities, 1 - margin on inequalities).
+        Largest constraint violation (|margin| on equalities, 1 - margin on inequalities); margins
+        do not change when the embeddings are scaled.
     dual_sign : float
-        Largest negative part of an inequality multiplier, over ``max(1, max |λ|)``.
+        Largest negative part of an inequality multiplier, over ``max |λ|``.
     complementarity : float
-        Largest :math:`|\\lambda_c (\\text{margin}_c - 1)|` on inequalities, over ``max(1, max |λ|)``.
+        Largest :math:`|\\lambda_c (\\text{margin}_c - 1)|` on inequalities, over ``max |λ|``.
     stationarity : float
-        :math:`\\|W - \\sum_c \\lambda_c a_c\\|_F / \\max(1, \\|W\\|_F)`.
+        :math:`\\|W - \\sum_c \\lambda_c a_c\\|_F` over
+        :math:`\\max(\\|W\\|_F, \\sum_c |\\lambda_c|\\|a_c\\|_F)`.
+
+    Every residual is relative to the data's own scale, so scaling the embeddings by :math:`c`
+    (which scales :math:`W` by :math:`1/c^2` and :math:`\\lambda` by :math:`1/c^4`) leaves them unchanged.
     """
 
     primal: float
@@ -181,8 +187,18 @@ class FarkasCertificate:
 
 
 def exact_rows(embeddings: Embeddings) -> list[list[Fraction]] | None:
-    """The embedding rows as Fractions, or ``None`` for one-hot embeddings (token coordinates)."""
-    return None if embeddings.is_onehot else [list(r) for r in embeddings.exact_matrix()]
+    """The embedding rows as Fractions, or ``None`` for one-hot embeddings (token coordinates).
+
+    Float rows are taken as the binary rationals they are, so exact checks decide the data as given.
+
+    >>> exact_rows(Embeddings.given([[0.5, 0.1]]))[0][1] == Fraction(0.1)
+    True
+    """
+    if embeddings.is_onehot:
+        return None
+    if embeddings.is_exact:
+        return [list(r) for r in embeddings.exact_matrix()]
+    return [[Fraction(float(v)) for v in row] for row in embeddings.matrix()]
 
 
 def exact_margins(
@@ -333,6 +349,23 @@ def combination(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -
     return E.T @ coef @ E
 
 
+def combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> float:
+    r""":math:`\sum_c |\lambda_c| \|(e_i - e_j) e_k^\top\|_F`: the size of the terms of the combination.
+
+    >>> from symattn.data import Dataset
+    >>> from symattn.svm.constraints import svm_constraints
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> round(combination_scale(svm_constraints(ds), np.array([0.5]), ds.embeddings), 6)
+    0.707107
+    """
+    if embeddings.is_onehot:
+        norms = np.where(cons.high == cons.low, 0.0, np.sqrt(2.0))
+    else:
+        E = embeddings.matrix()
+        norms = np.linalg.norm(E[cons.high] - E[cons.low], axis=1) * np.linalg.norm(E[cons.query], axis=1)
+    return float(np.sum(np.abs(lam) * norms))
+
+
 def kkt_residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings: Embeddings) -> tuple[
     np.ndarray, KKTResiduals
 ]:
@@ -340,8 +373,9 @@ def kkt_residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddin
     margins = numeric_margins(cons, W, embeddings)
     eq = cons.equality
     primal = max(float(np.abs(margins[eq]).max(initial=0.0)), float(np.max(1.0 - margins[~eq], initial=0.0)))
-    lam_scale = max(1.0, float(np.abs(lam).max(initial=0.0)))
-    dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale
-    comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale
-    stat = float(np.linalg.norm(W - combination(cons, lam, embeddings))) / max(1.0, float(np.linalg.norm(W)))
+    lam_scale = float(np.abs(lam).max(initial=0.0))
+    dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale if lam_scale else 0.0
+    comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale if lam_scale else 0.0
+    size = max(float(np.linalg.norm(W)), combination_scale(cons, lam, embeddings))
+    stat = float(np.linalg.norm(W - combination(cons, lam, embeddings))) / size if size else 0.0
     return margins, KKTResiduals(max(primal, 0.0), dual, comp, stat)

@@ -33,7 +33,14 @@ from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput, SolverError
 from symattn.svm._collapse import Collapsed, Stars, collapse, edge_multipliers, star_multipliers, stars
-from symattn.svm._gramqp import active_set_qp, exact_farkas, exact_kkt, farkas_lp, feasible_point
+from symattn.svm._gramqp import (
+    active_set_qp,
+    exact_farkas,
+    exact_kkt,
+    farkas_lp,
+    feasible_point,
+    power_of_two_scale,
+)
 from symattn.svm._potentials import min_norm_potentials
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
@@ -43,6 +50,7 @@ from symattn.svm.kkt import (
     check_dual_signs,
     check_stationarity,
     combination,
+    combination_scale,
     exact_rows,
     expand_exact,
     kkt_residuals,
@@ -248,14 +256,17 @@ def _solve_gram(
     E = embeddings.matrix()
     d = embeddings.dim
     A = _row_matrix(red, E)
+    # the solvers see the rows at unit scale (an exact power of two): A x >= 1 iff (sA)(x/s) >= 1
+    scale = power_of_two_scale(A)
+    A = A * scale
     n_eq = int(red.equality.sum())
     A_eq, A_in = A[:n_eq], A[n_eq:]
     x0 = feasible_point(A_eq, A_in) if A_in.shape[0] else np.zeros(d * d)
     if x0 is None:
         return _infeasible(cons, prob, red, A_eq, A_in, embeddings)
     x, work, mu = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else (x0, np.zeros(0, bool), np.zeros(n_eq))
-    W = x.reshape(d, d)
-    lam = star_multipliers(prob, red, mu)
+    W = (x * scale).reshape(d, d)
+    lam = star_multipliers(prob, red, mu * (scale * scale))
     margins, residuals = kkt_residuals(cons, W, lam, embeddings)
     certificate = _certify_gram(cons, prob, red, work, embeddings) if certify else None
     status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
@@ -298,32 +309,47 @@ def _certify_gram(
     return SVMCertificate(entries, d, lam, verify_kkt(cons, entries, lam, embeddings), corrections)
 
 
+def _exact_farkas(
+    cons: SVMConstraints, prob: Collapsed, red: Stars, mu: np.ndarray, embeddings: Embeddings
+) -> FarkasCertificate | None:
+    """Re-solve the Farkas system on the support of ``mu`` in rationals and verify it exactly.
+
+    The rows are taken exactly: exact embeddings as given, float embeddings as the binary
+    rationals they are, so a success proves infeasibility of the data as given.
+    """
+    rows = exact_rows(embeddings) or [[Fraction(int(i == j)) for j in range(embeddings.dim)]
+                                      for i in range(embeddings.size)]
+    support = np.flatnonzero(np.abs(mu) > 1e-12 * float(np.abs(mu).max()))
+    columns = [_exact_row(rows, int(red.high[r]), int(red.low[r]), int(red.query[r])) for r in support]
+    solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
+    if solved is None:
+        return None
+    mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
+    mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
+    lam = star_multipliers(prob, red, mu_exact)
+    ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
+          and check_stationarity(cons, lam, {}, embeddings))
+    return FarkasCertificate(lam, True, 0.0, 0.0, True) if ok else None
+
+
 def _infeasible(
     cons: SVMConstraints, prob: Collapsed, red: Stars, A_eq: np.ndarray,
     A_in: np.ndarray, embeddings: Embeddings,
 ) -> SVMResult:
-    mu = farkas_lp(A_eq, A_in)
-    farkas = None
-    if embeddings.is_exact:
-        rows = [list(r) for r in embeddings.exact_matrix()]
-        support = np.flatnonzero(np.abs(mu) > 1e-12 * max(1.0, float(np.abs(mu).max())))
-        columns = [_exact_row(rows, int(red.high[r]), int(red.low[r]), int(red.query[r])) for r in support]
-        solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
-        if solved is not None:
-            mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
-            mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
-            lam = star_multipliers(prob, red, mu_exact)
-            ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
-                  and check_stationarity(cons, lam, {}, embeddings))
-            if ok:
-                farkas = FarkasCertificate(lam, True, 0.0, 0.0, True)
+    mu = farkas_lp(A_eq, A_in)  # Aᵀμ = 0 is homogeneous: the rows' scale does not matter
+    farkas = _exact_farkas(cons, prob, red, mu, embeddings)
+    if farkas is None and embeddings.is_exact:
+        raise SolverError(
+            "the graph-SVM looks infeasible to HiGHS but no exact Farkas certificate verifies on these "
+            "exact embedding rows; infeasibility is not established"
+        )
     if farkas is None:
         lam = star_multipliers(prob, red, mu)
         residual = float(np.linalg.norm(combination(cons, lam, embeddings)))
-        scale = max(1.0, float(np.abs(lam).max()))
-        signs = float(lam[~cons.equality].min(initial=0.0)) >= -_FARKAS_TOL * scale
-        ok = residual <= _FARKAS_TOL * scale and signs and float(lam[~cons.equality].sum()) > 0.5
-        farkas = FarkasCertificate(lam, False, residual, _FARKAS_TOL, ok)
+        size = combination_scale(cons, lam, embeddings)
+        signs = float(lam[~cons.equality].min(initial=0.0)) >= -_FARKAS_TOL * float(np.abs(lam).max())
+        ok = residual <= _FARKAS_TOL * size and signs and float(lam[~cons.equality].sum()) > 0.5
+        farkas = FarkasCertificate(lam, False, residual / size if size else 0.0, _FARKAS_TOL, ok)
     if not farkas.verified:
         raise SolverError("the graph-SVM looks infeasible but the Farkas multipliers do not verify")
     d = embeddings.dim

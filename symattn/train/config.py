@@ -282,7 +282,14 @@ class TrainConfig:
             )
         if dataset is None:
             raise InvalidInput("the default gd step 1/smoothness needs the dataset")
-        return 1.0 / smoothness_bound(dataset)
+        beta = smoothness_bound(dataset)
+        if beta == 0.0:
+            raise InvalidInput(
+                "the smoothness bound is 0: the embedding rows of every query token (or of every token "
+                "in the samples) are zero, so every score e_j^T W e_k is 0 and the loss does not depend "
+                "on W; there is no default step 1/beta. Give non-zero embedding rows"
+            )
+        return 1.0 / beta
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of the options that apply to the method (enums as their values).

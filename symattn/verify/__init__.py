@@ -5,6 +5,6 @@
 'pass'
 """
 
-from symattn.verify._report import Check, Relation, Verdict
+from symattn.verify._report import Check, Diagnosis, Relation, Verdict
 
-__all__ = ["Check", "Relation", "Verdict"]
+__all__ = ["Check", "Diagnosis", "Relation", "Verdict"]
