@@ -31,7 +31,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 
@@ -137,7 +137,7 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
-def _open_regular(path: Path) -> BinaryIO:
+def _open_regular(path: Path) -> IO[bytes]:
     """``path`` opened for reading if it is a regular file (opened without blocking, then checked)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -151,7 +151,7 @@ def _open_regular(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def read_input(source: str | os.PathLike[str] | BinaryIO, limit: Limit, *, name: str | None = None) -> bytes:
+def read_input(source: str | os.PathLike[str] | IO[bytes], limit: Limit, *, name: str | None = None) -> bytes:
     """All bytes of a regular file (or of a binary stream such as stdin), at most ``limit`` of them.
 
     >>> path = Path(tempfile.mkdtemp()) / "a.txt"
@@ -178,7 +178,7 @@ def read_input(source: str | os.PathLike[str] | BinaryIO, limit: Limit, *, name:
     return data
 
 
-def npy_header(handle: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+def npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
     """Shape, Fortran order, dtype and header length of the ``.npy`` stream at ``handle``.
 
     The header length is bounded before the header is read, and object dtypes (pickles) are
@@ -212,7 +212,7 @@ def npy_header(handle: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.
 
 
 def npy_data(
-    handle: BinaryIO,
+    handle: IO[bytes],
     where: str,
     header: tuple[tuple[int, ...], bool, np.dtype, int],
     stored: int,
@@ -233,13 +233,13 @@ def npy_data(
     if nbytes == 0:
         return np.empty(shape, dtype=dtype)
     buffer = bytearray(nbytes)
-    view = memoryview(buffer)
     done = 0
     while done < nbytes:
-        got = handle.readinto(view[done:])
-        if not got:
+        chunk = handle.read(min(nbytes - done, 1 << 24))
+        if not chunk:
             raise FileFormatError(f"{where}: truncated data for shape {shape}")
-        done += got
+        buffer[done : done + len(chunk)] = chunk
+        done += len(chunk)
     return np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
@@ -505,7 +505,7 @@ def _try_lock(fd: int) -> bool:
         import msvcrt
 
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except OSError:
             return False
         return True

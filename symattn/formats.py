@@ -109,7 +109,7 @@ def load_dataset(
     """
     if hasattr(path, "read") and not isinstance(path, str | os.PathLike):
         name = str(getattr(path, "name", "<stream>"))
-        text = decode_text(read_input(path, DATASET_BYTES, name=name), name)  # type: ignore[arg-type]
+        text = decode_text(read_input(path, DATASET_BYTES, name=name), name)
         suffix = ""
     else:
         file = _as_path(path)

@@ -463,10 +463,10 @@ def _resume(run: _Run) -> None:
         arrays, path, ("format", "W", "step", "config", "dataset", "start", *_ROW_KEYS), CHECKPOINT_FORMAT
     )
     _check_checkpoint(run, arrays)
-    step = arrays["step"]
-    if step.shape != () or step.dtype.kind not in "iu" or not 0 <= int(step) <= MAX_STEPS:
-        raise FileFormatError(f"{path}: step must be one integer in [0, {MAX_STEPS:,}], got {step!r}")
-    step = int(step)
+    saved = arrays["step"]
+    if saved.shape != () or saved.dtype.kind not in "iu" or not 0 <= int(saved) <= MAX_STEPS:
+        raise FileFormatError(f"{path}: step must be one integer in [0, {MAX_STEPS:,}], got {saved!r}")
+    step = int(saved)
     if step > run.config.steps:  # type: ignore[operator]
         raise InvalidInput(
             f"{path} is at step {step:,}, beyond steps={run.config.steps:,}; pass steps >= {step:,} to "
