@@ -178,11 +178,14 @@ def read_input(source: str | os.PathLike[str] | IO[bytes], limit: Limit, *, name
     return data
 
 
-def npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+def npy_header(
+    handle: IO[bytes], where: str, *, numbers_only: bool = False
+) -> tuple[tuple[int, ...], bool, np.dtype, int]:
     """Shape, Fortran order, dtype and header length of the ``.npy`` stream at ``handle``.
 
     The header length is bounded before the header is read, and object dtypes (pickles) are
-    refused. Read the data next with :func:`npy_data`, after any check of the shape.
+    refused; with ``numbers_only`` every dtype but real numbers (floats and integers) is. Read
+    the data next with :func:`npy_data`, after any check of the shape.
     """
     magic = handle.read(8)
     if len(magic) < 8 or magic[:6] != b"\x93NUMPY":
@@ -203,6 +206,11 @@ def npy_header(handle: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np
         shape, fortran, dtype = reader(io.BytesIO(length_field + header))
     except (ValueError, TypeError, SyntaxError) as exc:
         raise FileFormatError(f"{where}: malformed .npy header ({exc})") from None
+    if numbers_only and dtype.kind not in "fiu":
+        raise FileFormatError(
+            f"{where}: dtype {dtype} is not a real number type; save float64, float32 or integers "
+            "(objects are never unpickled)"
+        )
     if dtype.hasobject:
         raise FileFormatError(
             f"{where}: holds Python objects (dtype {dtype}); symattn reads numbers and text only and "
@@ -226,10 +234,13 @@ def npy_data(
         raise FileFormatError(
             f"{where}: shape {shape} of {dtype} needs {format_bytes(nbytes)}, more than is allowed"
         )
-    if header_bytes + nbytes != stored:
+    have = stored - header_bytes
+    if have < nbytes:
         raise FileFormatError(
-            f"{where}: the header promises {nbytes} bytes of data but the file holds {stored - header_bytes}"
+            f"{where}: the data are shorter than shape {shape} needs ({have} of {nbytes} bytes)"
         )
+    if have > nbytes:
+        raise FileFormatError(f"{where}: {have - nbytes} bytes follow the {nbytes} bytes shape {shape} needs")
     if nbytes == 0:
         return np.empty(shape, dtype=dtype)
     buffer = bytearray(nbytes)

@@ -185,7 +185,12 @@ class PromptRetrieval:
 
     @property
     def query(self) -> int:
-        """The query token :math:`k`."""
+        """The query token :math:`k` (the prompt's last token).
+
+        >>> from symattn.examples import load_example
+        >>> automaton(load_example()).retrieve("a d e").query
+        4
+        """
         return self.prompt.query
 
     @property
@@ -267,7 +272,13 @@ class NextToken(ResultMixin):
 
     @property
     def probs(self) -> np.ndarray | None:
-        """:math:`\\pi_j` aligned with ``tokens`` (``None`` when ``INCOMPARABLE``)."""
+        """:math:`\\pi_j` aligned with ``tokens`` (``None`` when ``INCOMPARABLE``).
+
+        >>> from symattn.examples import load_example
+        >>> auto = automaton(load_example())
+        >>> auto.next("a b b c").probs.round(12).tolist(), auto.next("a f").probs is None
+        ([0.125, 0.5, 0.375], True)
+        """
         return None if self.log_probs is None else np.exp(self.log_probs)
 
     def distribution(self) -> dict[int, float]:
@@ -426,7 +437,7 @@ class Automaton:
         return self.prediction.graphs.graphs.get(k)
 
     def _potentials(self, W: np.ndarray, k: int, tokens: Sequence[int]) -> np.ndarray:
-        """:math:`e_j^\top W e_k` for ``tokens`` (never forms a :math:`K \times K` or one-hot matrix)."""
+        r""":math:`e_j^\top W e_k` for ``tokens`` (never forms a :math:`K \times K` or one-hot matrix)."""
         emb = self.dataset.embeddings
         if emb.is_onehot:
             return W[list(tokens), k]

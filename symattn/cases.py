@@ -110,7 +110,7 @@ class Case:
         return out
 
 
-def _column(query: int, values: Mapping[int, Fraction | float]) -> dict[tuple[int, int], object]:
+def _column(query: int, values: Mapping[int, Fraction]) -> dict[tuple[int, int], Fraction]:
     return {(token, query): value for token, value in values.items() if value != 0}
 
 

@@ -305,7 +305,7 @@ class Model:
 
         With :math:`z = u + \log c`, :func:`~symattn.scores.label_terms` gives :math:`\pi_j`,
         :math:`\log\pi_y` and the outside mass :math:`1 - \pi_y = \sum_{j \ne y}\pi_j` (a sum,
-        never a difference; THEORY §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
+        never a difference; docs/theory.md §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
         \pi_j)` with :math:`\phi' = d\phi/d\log p`: on the label :math:`\phi'\,(1 - \pi_y)` from
         the outside mass, elsewhere :math:`-\phi'\,\pi_j`.
         """
@@ -566,7 +566,7 @@ def direct_loss_and_gradient(
     :math:`\nabla_W \ell = X^\top (\partial \ell / \partial a)\, e_k^\top`. For the log-loss with the
     identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`,
     written :math:`s_t (1 - \pi_y)/\pi_y` on the label's positions with :math:`1 - \pi_y` from the
-    split (THEORY §2, accuracy far out). A Python loop over samples: use it to check, not to train.
+    split (docs/theory.md §2, accuracy far out). A Python loop over samples: use it to check, not to train.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)

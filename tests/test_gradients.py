@@ -237,3 +237,51 @@ def test_torch_autograd_variants(form, passed, diagnoses):
     ds = known_case("default-example").dataset()
     result = check_gradient(ds, _torch_fn(ds, form))
     assert result.passed is passed and _names(result) == diagnoses
+
+
+def test_result_as_json():
+    import json
+
+    ds = known_case("chain").dataset()
+    payload = check_gradient(ds, lambda W: per_position(ds, W)).to_dict()
+    json.dumps(payload, allow_nan=False)
+    assert payload["verdict"] == "fail" and payload["diagnoses"][0]["name"] == "precision-far-out"
+    assert {"name", "value", "expected", "tolerance", "passed"} <= set(payload["checks"][0])
+    assert [p["passed"] for p in payload["points"]] == [p.passed for p in check_gradient(
+        ds, lambda W: per_position(ds, W)).points]
+
+
+# -- the shared PyTorch reference trainer (tests/torch_reference.py) -----------------------------------
+@pytest.mark.parametrize(
+    ("bugs", "passed", "diagnoses"),
+    [
+        ({}, True, []),
+        ({"query": "first"}, False, ["first-token-query"]),
+        ({"transpose": True}, False, ["transposed-model"]),
+        ({"reduction": "sum"}, False, ["sum-instead-of-mean"]),
+        ({"label": "one"}, False, ["one-position"]),
+        ({"redraw_labels": 1}, False, []),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_reference_variants(bugs, passed, diagnoses, dtype):
+    torch = pytest.importorskip("torch", reason="the torch reference needs the bench extra")
+    import torch_reference as tr
+
+    ds = known_case("repeated-tokens").dataset()
+    toks, labels, E = [s.tokens for s in ds], [s.label for s in ds], ds.embeddings.matrix()
+    result = check_gradient(ds, lambda W: tr.loss_and_gradient(W, toks, labels, E, dtype=getattr(torch, dtype),
+                                                               bugs=tr.Bugs(**bugs)))
+    assert result.dtype == dtype
+    assert result.passed is passed and _names(result) == diagnoses
+
+
+def test_torch_reference_is_textbook_far_out():
+    pytest.importorskip("torch", reason="the torch reference needs the bench extra")
+    import torch_reference as tr
+
+    ds = known_case("chain").dataset()
+    toks, labels, E = [s.tokens for s in ds], [s.label for s in ds], ds.embeddings.matrix()
+    result = check_gradient(ds, lambda W: tr.loss_and_gradient(W, toks, labels, E))
+    assert _names(result) == ["precision-far-out"]
+    assert [p.name for p in result.points if not p.passed] == ["far-40", "far-100"]

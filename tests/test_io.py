@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -59,8 +60,8 @@ def test_npz_round_trip_keeps_dtypes_and_shapes(tmp_path):
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        ({"W.npy": _npy(np.zeros(4))[:-8]}, "header promises 32 bytes of data but the file holds 24"),
-        ({"W.npy": _npy(np.zeros(4)) + bytes(8)}, "header promises 32 bytes of data but the file holds 40"),
+        ({"W.npy": _npy(np.zeros(4))[:-8]}, "the data are shorter than shape (4,) needs (24 of 32 bytes)"),
+        ({"W.npy": _npy(np.zeros(4)) + bytes(8)}, "8 bytes follow the 32 bytes shape (4,) needs"),
         ({"W.txt": b"hello"}, "is not a .npy array"),
         ({"W.npy": b"not numpy at all"}, "not a NumPy .npy array"),
         ({"W.npy": b"\x93NUMPY\x03\x00" + bytes(8)}, "version 3.0 is not supported"),
@@ -70,7 +71,7 @@ def test_npz_round_trip_keeps_dtypes_and_shapes(tmp_path):
     ids=["truncated", "trailing", "not npy member", "not numpy", "version 3", "huge header", "bad descr"],
 )
 def test_bad_members_are_named(tmp_path, members, message):
-    with pytest.raises(FileFormatError, match=message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(FileFormatError, match=re.escape(message)):
         read_npz(_zip(tmp_path / "a.npz", members))
 
 
@@ -107,7 +108,7 @@ def test_a_lying_zip_directory_inflates_no_more_than_it_claims(tmp_path):
     central = data.rindex(b"PK\x01\x02")
     data[central + 24 : central + 28] = (info.file_size // 2).to_bytes(4, "little")
     path.write_bytes(bytes(data))
-    with pytest.raises(FileFormatError, match=r"Bad CRC-32|promises 8000 bytes|needs 7\.81 KiB"):
+    with pytest.raises(FileFormatError, match=r"Bad CRC-32|data are shorter|needs 7\.81 KiB"):
         read_npz(path)
 
 

@@ -206,3 +206,15 @@ def test_a_loose_optimal_is_reported_not_accepted(name):
     result = check_svm(ds, W, lam)
     assert not result.passed and result.violations
     assert "primal feasibility" in _failed(result)
+
+
+def test_results_as_json():
+    import json
+
+    ds = known_case("default-example").dataset()
+    W = known_case("default-example").svm_matrix().astype(float)
+    payload = check_svm(ds, W * 0.99).to_dict()
+    json.dumps(payload, allow_nan=False)
+    assert payload["verdict"] == "fail" and payload["violations"][0]["kind"] == "ge"
+    assert json.loads(json.dumps(check_svm(known_case("dependent-infeasible").dataset(), np.eye(2)).to_dict(),
+                                 allow_nan=False))["reference_norm"] is None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from symattn.errors import InvalidInput
 
-__all__ = ["as_float_array"]
+__all__ = ["as_float_array", "json_float"]
 
 
 def as_float_array(value: object, what: str) -> np.ndarray:
@@ -35,3 +37,12 @@ def as_float_array(value: object, what: str) -> np.ndarray:
     if array.dtype.kind not in "fiu":
         raise InvalidInput(f"{what} has dtype {array.dtype}; pass real floating-point values")
     return array
+
+
+def json_float(value: float) -> float | None:
+    """``value`` as a JSON number, ``None`` when it is not finite (JSON has no inf or NaN).
+
+    >>> json_float(float("-inf")), json_float(2)
+    (None, 2.0)
+    """
+    return float(value) if math.isfinite(value) else None

@@ -80,18 +80,25 @@ def _outside(z: np.ndarray, dataset: Dataset) -> np.ndarray:
     return np.where(np.isfinite(top), safe + total, -np.inf)
 
 
-def log_outside_mass(dataset: Dataset, W: np.ndarray, query: np.ndarray | None = None) -> np.ndarray:
-    r""":math:`\log(1 - \pi_{y_i})` per sample, in log-space (``-inf`` when the label is alone).
+def log_outside_mass(dataset: Dataset, W: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    r"""Per sample, :math:`\log \sum_{j \in S_i} \pi_j` over the entries flagged in ``outside`` (log-space).
+
+    ``outside`` flags entries of ``dataset.counts`` (e.g. the tokens outside each label's SCC,
+    ``~priority_graphs(dataset).in_label_scc``); samples with no flagged entry get ``-inf``.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1), ([1], 1)], vocab=2)
-    >>> log_outside_mass(ds, np.array([[0.0, -20.0], [0.0, 20.0]])).round(6).tolist()
+    >>> log_outside_mass(ds, np.array([[0.0, -20.0], [0.0, 20.0]]), np.array([True, False, False])).tolist()
     [-40.0, -inf]
     """
     c = dataset.counts
-    q = dataset.queries if query is None else query
-    z = _potentials(dataset, check_weights(W, dataset.embeddings.dim), q) + np.log(c.count)
-    return -np.logaddexp(0.0, z[c.label_entry] - _outside(z, dataset))
+    z = _potentials(dataset, check_weights(W, dataset.embeddings.dim), dataset.queries) + np.log(c.count)
+    masked = np.where(outside, z, -np.inf)
+    top = np.maximum.reduceat(masked, c.indptr[:-1])
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        inside = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(c.indptr))), c.indptr[:-1]))
+    return np.where(np.isfinite(top), safe + inside, -np.inf) - segment_logsumexp(z, c.indptr)
 
 
 def _outer(outer: Outer, log_p: np.ndarray, one_minus_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

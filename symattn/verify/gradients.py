@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -50,13 +51,14 @@ from symattn._checks import parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import InvalidInput
+from symattn.graphs import priority_graphs
 from symattn.model import Head, Loss
 from symattn.scores import check_weights
-from symattn.verify._inputs import as_float_array
+from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
-from symattn.verify._report import Check, Verdict
+from symattn.verify._report import Check, Diagnosis, Verdict
 
-__all__ = ["Diagnosis", "GradientCheck", "GradientPoint", "check_gradient"]
+__all__ = ["GradientCheck", "GradientPoint", "check_gradient"]
 
 _FAR_FLOAT64 = (10.0, 40.0, 100.0)
 """Score gaps ``t`` of the far points for float64 values; scaled by ``log eps / log eps64`` otherwise."""
@@ -82,8 +84,8 @@ class GradientPoint:
     norm : float
         :math:`\|W\|_F`.
     log_outside_mass : float
-        :math:`\max_i \log(1 - \pi_{y_i})` at this point (natural log; ``-inf`` when no sample
-        has a token besides its label).
+        The largest log attention mass outside a sample's label SCC at this point (natural log;
+        ``-inf`` when every token is in its label's SCC).
     loss, loss_reference : float
         The user's loss and symattn's.
     loss_error : float
@@ -111,14 +113,6 @@ class GradientPoint:
     def passed(self) -> bool:
         """Both errors within the tolerance."""
         return bool(self.loss_error <= self.tolerance and self.gradient_error <= self.tolerance)
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A named explanation of a failure: an alternative hypothesis that fits the user's values."""
-
-    name: str
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -164,6 +158,17 @@ class GradientCheck:
     def passed(self) -> bool:
         """The same as :attr:`success`."""
         return self.status.success
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this result: ``verdict``, ``checks``, ``points``, ``diagnoses``, the setup."""
+        points = [{k: (json_float(v) if isinstance(v, float) else v) for k, v in vars(p).items()}
+                  | {"passed": p.passed} for p in self.points]
+        return {
+            "verdict": self.status.value, "passed": self.passed, "loss": self.loss.value, "dtype": self.dtype,
+            "tolerance": self.tolerance, "reference": self.reference, "message": self.message,
+            "checks": [c.to_dict() for c in self.checks], "points": points,
+            "diagnoses": [d.to_dict() for d in self.diagnoses],
+        }
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -218,7 +223,7 @@ class _Point:
     kind: str
     W: np.ndarray = field(repr=False)
     loss: float = 0.0
-    grad: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    grad: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
 Hypothesis = Callable[[np.ndarray], Evaluation]
@@ -254,7 +259,7 @@ def _hypotheses(dataset: Dataset, kind: Loss, ratio: float | None) -> list[tuple
     for other in Loss:
         if other is not kind:
             out.append(("other-loss", f"fn matches loss={other.value!r}, not loss={kind.value!r}",
-                        lambda W, o=other: evaluate(dataset, W, o)))
+                        partial(evaluate, dataset, kind=other)))
     if ratio is not None and abs(ratio - n) > 1e-6 * n and abs(ratio - 1.0) > 1e-6:
         out.append(("constant-factor", f"loss and gradient are {ratio:.6g} times symattn's (a constant "
                     "factor in the loss)", lambda W: _scaled(evaluate(dataset, W, kind), ratio)))
@@ -282,9 +287,10 @@ def _diagnose(
         worst = max(far_failed, key=lambda r: r.log_outside_mass)
         eps = float(np.finfo(dtype).eps)
         return (Diagnosis(
-            "precision-far-out",
+            "precision-far-out", True,
             f"right at every point that is not far, wrong at {len(far_failed)} far point(s), the first "
-            f"at outside mass e^{worst.log_outside_mass:.3g} (eps of {dtype} = {eps:.2g}): the loss or "
+            f"at attention mass e^{worst.log_outside_mass:.3g} outside the label's SCC (eps of {dtype} = "
+            f"{eps:.2g}): the loss or "
             "the gradient loses its digits once the mass outside the label's SCC drops below eps; form "
             "-log pi_y as log1p(exp(lse_out - z_y)) and 1 - pi_y as exp(lse_out - lse) "
             "(docs/theory.md §2)",
@@ -299,7 +305,7 @@ def _diagnose(
                 fits = False
                 break
         if fits:
-            found.append(Diagnosis(name, detail))
+            found.append(Diagnosis(name, True, detail))
     return tuple(found)
 
 
@@ -342,9 +348,9 @@ def _given_points(points: Mapping[str, object] | None, d: int) -> list[_Point]:
             for name, W in points.items()]
 
 
-def _scales(values: object, what: str) -> tuple[float, ...]:
+def _scales(values: Any, what: str) -> tuple[float, ...]:
     try:
-        out = tuple(float(v) for v in values)  # type: ignore[union-attr]
+        out = tuple(float(v) for v in values)
     except (TypeError, ValueError):
         raise InvalidInput(f"{what}={values!r} must be a sequence of positive numbers") from None
     if not all(math.isfinite(v) and v > 0 for v in out):
@@ -395,6 +401,16 @@ def check_gradient(
     ------
     InvalidInput
         When ``fn`` returns something that is not a loss and a :math:`d \times d` gradient.
+
+    Examples
+    --------
+    >>> from symattn.data import Dataset
+    >>> from symattn.model import Model
+    >>> ds = Dataset.from_samples([([0, 1, 2], 1), ([0, 2], 0)], vocab=3)
+    >>> model = Model(ds)
+    >>> swapped = check_gradient(ds, lambda W: (model.value(W), model.gradient(W).T))
+    >>> swapped.passed, [d.name for d in swapped.diagnoses]
+    (False, ['transposed-gradient'])
     """
     dataset = require_dataset(dataset, "check_gradient")
     kind = parse_enum(Loss, loss, "loss")
@@ -413,12 +429,14 @@ def check_gradient(
         raise InvalidInput(f"tolerance={tolerance!r} must be a number in (0, 1)")
     tol = float(tolerance) if tolerance is not None else math.sqrt(float(np.finfo(dtype).eps))
     refs = [evaluate(dataset, p.W, kind) for p in evaluated]
+    outside = ~priority_graphs(dataset).in_label_scc
     rows = []
     for p, ref in zip(evaluated, refs, strict=True):
         loss_error, gradient_error, relative = _errors(p.loss, p.grad, ref, dtype)
+        log_out = float(np.max(log_outside_mass(dataset, p.W, outside)))
         rows.append(GradientPoint(
-            p.name, p.kind, float(np.linalg.norm(p.W)), float(np.max(log_outside_mass(dataset, p.W))),
-            p.loss, ref.loss, loss_error, gradient_error, relative, tol,
+            p.name, p.kind, float(np.linalg.norm(p.W)), log_out, p.loss, ref.loss, loss_error, gradient_error,
+            relative, tol,
         ))
     diagnoses = _diagnose(dataset, kind, evaluated, rows, refs, dtype, tol)
     status = Verdict.PASS if all(r.passed for r in rows) else Verdict.FAIL

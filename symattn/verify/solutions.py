@@ -6,10 +6,10 @@ reports, each as a named :class:`~symattn.verify.Check`:
 * ``primal feasibility``: the largest violation of the constraints of ``docs/theory.md`` §4
   (:math:`|m_c|` on within-SCC equalities, :math:`1 - m_c` on margins, with
   :math:`m_c = (e_i - e_j)^\top W e_k`), listing every violated constraint;
-* ``objective gap``: :math:`(\|W\|_F^2 - \|W^{svm}\|_F^2)/\|W^{svm}\|_F^2` against the exact optimum
-  (a rational number for exact embeddings), and the distance :math:`\|W - W^{svm}\|_F`; for a
-  feasible ``W``, :math:`\|W - W^{svm}\|^2 \le \|W\|^2 - \|W^{svm}\|^2`, so the distance is held
-  to the square root of the tolerance;
+* ``objective gap``: :math:`(\|W\|_F - \|W^{svm}\|_F)/\|W^{svm}\|_F` against the exact optimum
+  (its square is a rational number for exact embeddings), and the distance
+  :math:`\|W - W^{svm}\|_F`; for a feasible ``W``, :math:`\|W - W^{svm}\|^2 \le \|W\|^2 -
+  \|W^{svm}\|^2`, so the distance is held to the square root of the tolerance;
 * ``orthogonality to S_fin``: :math:`\|\Pi_{S_{fin}} W\| / \|W\|` (§5: :math:`W^{svm} \perp S_{fin}`);
 * with multipliers :math:`\lambda` (one per constraint, in the order of
   :func:`~symattn.svm.svm_constraints`, for the objective :math:`\tfrac12\|W\|_F^2`), the KKT
@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ from symattn.errors import InvalidInput
 from symattn.finite import FiniteResult, finite_component, reduced_loss
 from symattn.scores import check_weights, segment_logsumexp
 from symattn.svm import SVMConstraints, SVMResult, SVMStatus, solve_graph_svm
-from symattn.verify._inputs import as_float_array
+from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._report import Check, Verdict
 
 __all__ = ["SolutionCheck", "Violation", "check_finite", "check_svm"]
@@ -106,6 +107,14 @@ class SolutionCheck:
     def passed(self) -> bool:
         """The same as :attr:`success`."""
         return self.status.success
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this result: ``verdict``, ``checks``, ``violations``, ``reference_norm``."""
+        return {
+            "verdict": self.status.value, "passed": self.passed, "message": self.message,
+            "checks": [c.to_dict() for c in self.checks], "violations": [vars(v) for v in self.violations],
+            "reference_norm": json_float(self.reference_norm),
+        }
 
 
 def _weights(W: object, d: int, tolerance: float | None) -> tuple[np.ndarray, float]:
@@ -221,6 +230,17 @@ def check_svm(
     -------
     SolutionCheck
         The checks, the violated constraints and the verdict.
+
+    Examples
+    --------
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> W = np.array([[0.0, 0.5], [0.0, -0.5]])
+    >>> result = check_svm(ds, W, [0.5])
+    >>> result.passed, len(result.checks)
+    (True, 7)
+    >>> check_svm(ds, W, [-0.5]).message
+    'failed: dual sign, stationarity'
     """
     dataset = require_dataset(dataset, "check_svm")
     Wf, tol = _weights(W, dataset.embeddings.dim, tolerance)
@@ -242,9 +262,9 @@ def check_svm(
     norm = _reference_norm(ref)
     scale = norm if norm > 0 else _unit_norm(dataset)
     norm_w = float(np.linalg.norm(Wf))
-    gap = (norm_w**2 - norm**2) / scale**2
+    gap = (norm_w - norm) / scale
     checks.append(Check.close("objective gap", gap, 0.0, tol,
-                              f"(||W||^2 - ||W^svm||^2) / {scale:.6g}^2; ||W^svm||^2 = {norm**2:.17g}"))
+                              f"(||W|| - ||W^svm||) / {scale:.6g}; ||W^svm||^2 = {norm**2:.17g}"))
     checks.append(Check.at_most("distance to W^svm", float(np.linalg.norm(Wf - ref.W)) / scale, 0.0,
                                 math.sqrt(tol), "||W - W^svm|| relative; sqrt of the tolerance (see the gap)"
                                 ))

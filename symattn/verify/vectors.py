@@ -56,7 +56,7 @@ from symattn.finite import finite_component
 from symattn.formats import dataset_from_json, dataset_to_json
 from symattn.model import Loss, Model
 from symattn.predict import predict
-from symattn.svm import SVMStatus, solve_graph_svm
+from symattn.svm import solve_graph_svm
 from symattn.verify import checkcert
 from symattn.verify._inputs import as_float_array
 from symattn.verify._reference import evaluate, hessian_vector_scale
@@ -92,7 +92,7 @@ def _exact(value: Fraction) -> str:
     return str(value)
 
 
-def _points(ds: Dataset, far_W: np.ndarray | None, seed: int) -> list[tuple[str, np.ndarray]]:
+def _points(ds: Dataset, far_W: Sequence[np.ndarray] | None, seed: int) -> list[tuple[str, np.ndarray]]:
     rng = as_generator(seed)
     d = ds.embeddings.dim
     E = ds.embeddings.matrix()
@@ -126,12 +126,13 @@ def _svm_json(ds: Dataset) -> tuple[dict[str, Any], np.ndarray | None]:
         "constraints": [[int(k), int(i), int(j), "eq" if e else "ge"]
                         for k, i, j, e in zip(cons.query, cons.high, cons.low, cons.equality, strict=True)],
     }
-    if res.status is SVMStatus.INFEASIBLE:
-        out["exact"] = bool(res.farkas is not None and res.farkas.exact)
-        out["farkas"] = [_exact(Fraction(v)) if out["exact"] else float(v) for v in res.farkas.multipliers]
+    farkas = res.farkas
+    if farkas is not None:
+        out["exact"] = farkas.exact
+        out["farkas"] = [_exact(Fraction(v)) if farkas.exact else float(v) for v in farkas.multipliers]
         return out, None
-    if res.certified:
-        cert = res.certificate
+    cert = res.certificate
+    if cert is not None and res.certified:
         out.update(exact=True, W=[[_exact(v) for v in row] for row in cert.matrix()],
                    multipliers=[_exact(v) for v in cert.multipliers], norm_squared=_exact(cert.norm_squared))
     else:
@@ -350,6 +351,11 @@ class ConformanceTable:
     def table(self) -> list[dict[str, Any]]:
         """The rows as dicts (``case`` plus the check's JSON fields), for printing or JSON."""
         return [{"case": r.case, **r.check.to_dict()} for r in self.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this table: ``verdict``, ``message`` and ``checks`` (the rows)."""
+        return {"verdict": self.status.value, "passed": self.passed, "message": self.message,
+                "checks": self.table()}
 
 
 def _conformance_case(vector: dict[str, Any]) -> ConformanceCase:
