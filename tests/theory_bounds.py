@@ -15,15 +15,15 @@ The only symattn values used are W^svm and W^fin (what is being tested) and the 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.special import logsumexp
-
 from hypothesis import settings
 from hypothesis import strategies as st
+from scipy.special import logsumexp
 
 from symattn import Prediction, priority_graphs
 from symattn.strategies import realised_datasets
@@ -171,7 +171,7 @@ class Theory:
         vectors = []
         for k, graph in pg.graphs.items():
             for scc in graph.sccs:
-                for a, b in zip(scc[:-1], scc[1:], strict=True):
+                for a, b in itertools.pairwise(scc):
                     vectors.append(np.outer(self.E[a] - self.E[b], self.E[k]).ravel())
         if not vectors:
             return np.zeros((0, d, d))
