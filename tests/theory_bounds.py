@@ -23,15 +23,22 @@ from functools import cached_property
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
+from scipy.optimize import brentq
 from scipy.special import logsumexp
 
 from symattn import Prediction, priority_graphs
 from symattn.strategies import realised_datasets
 
-__all__ = ["THOROUGH", "Theory", "path_floor", "theory_datasets"]
+__all__ = ["THOROUGH", "Theory", "examples", "path_floor", "theory_datasets"]
 
 THOROUGH = settings().max_examples >= 1000
 """The ``thorough`` profile is active: larger graphs, longer runs (the ``ci`` profile stays fast)."""
+
+
+def examples(ci: int) -> settings:
+    """``ci`` examples under the fast profiles (each example trains or solves a path); the
+    profile's own number (1,000) under ``thorough``."""
+    return settings() if THOROUGH else settings(max_examples=min(ci, settings().max_examples))
 
 EMBEDDINGS = ("onehot", "orthonormal", "given", "random_unit")
 """One-hot, orthonormal, exact independent integer rows, independent unit rows (dim = K)."""
@@ -230,10 +237,8 @@ class Theory:
         hi = lo + 2.0
         while excess_at(hi) < 0:
             hi += 2.0
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if excess_at(mid) < 0 else (lo, mid)
-        return float(np.exp(hi))
+        # the root, rounded up: log-tau is increasing in the target, and xtol is far below any floor
+        return float(np.exp(brentq(excess_at, lo, hi, xtol=1e-13, rtol=1e-15) + 1e-12))
 
     def margin(self, log_eps: float) -> float:
         """mu(eps) = min psi_ij(W^fin) - 2 nu r(eps) - log expm1(n eps) (Lemma D)."""

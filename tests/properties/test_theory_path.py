@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import assume, event, given
-from theory_bounds import Theory, path_floor, theory_datasets
+from theory_bounds import Theory, examples, path_floor, theory_datasets
 
 from symattn import attention, predict, train
 
@@ -28,6 +28,7 @@ def _path(ds):
     return pred, th, path
 
 
+@examples(ci=15)
 @given(theory_datasets())
 def test_p1_path_direction_and_finite_part(ds):
     """P1: W_R / R -> W^svm / sigma and Pi_fin W_R -> W^fin, at the rates the theory gives.
@@ -64,6 +65,7 @@ def test_p1_path_direction_and_finite_part(ds):
         assert abs(d.corr_svm - corr) <= 1e-12
 
 
+@examples(ci=15)
 @given(theory_datasets())
 def test_p3_p4_outside_mass_rate_and_within_scc_composition(ds):
     """P3: the mass outside the label's SCC decays like exp(-R margin / sigma); P4: inside, the

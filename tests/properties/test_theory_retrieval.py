@@ -6,10 +6,10 @@ Derivation in docs/properties.md; notation as in test_theory_path.py.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 from scipy.special import logsumexp
-from theory_bounds import Theory, path_floor, theory_datasets
+from theory_bounds import Theory, examples, path_floor, theory_datasets
 
 from symattn import Dataset, attention, predict, train
 
@@ -59,6 +59,7 @@ def _guaranteed(th: Theory, mu: float, r: float, log_psi: float, q: np.ndarray) 
     return mu > 0 and out < q.min() / 2 and (1 - out) * np.exp(-2 * th.nu * r) > 0.5
 
 
+@examples(ci=20)
 @given(theory_datasets(), st.data())
 def test_p5_retrieval_on_new_prompts(ds, data):
     """P5: for a new prompt with query k whose present tokens have a unique top SCC C* in G_k,
@@ -83,7 +84,9 @@ def test_p5_retrieval_on_new_prompts(ds, data):
         cases.append((prompt, retrieval.tokens, *_composition(th, prompt, retrieval.tokens)[2:]))
     if not cases:
         return
-    R = _radius_for(th, [(p, t, lp, q) for p, t, lp, q in cases])
+    R = _radius_for(th, cases)
+    event(f"retrieval guaranteed from R = {R / th.sigma:.0f} sigma")
+    event(f"prompts with tokens below the top SCC: {sum(np.isfinite(c[2]) for c in cases)}")
     path = train(ds, method="regpath", radii=[R])
     assert path.success, path.message
     W = path.W

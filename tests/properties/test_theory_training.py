@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import given
-from theory_bounds import THOROUGH, Theory, theory_datasets
+from theory_bounds import THOROUGH, Theory, examples, theory_datasets
 
 from symattn import predict, smoothness_bound, train
 
@@ -33,6 +33,22 @@ def _float_tol(values: np.ndarray) -> np.ndarray:
     return 1e-12 * (1.0 + np.abs(values))
 
 
+def _first_violation(what: str, margins: np.ndarray) -> None:
+    """Fail with the first step whose margin (violated when positive) is above 0."""
+    bad = np.flatnonzero(margins > 0)
+    assert bad.size == 0, f"{what} at step {bad[0]} (by {margins[bad[0]]:.3g})" if bad.size else ""
+
+
+def _final_bounds(th: Theory, traj, t: int, log_B: float) -> None:
+    """Lemmas B-E with the a priori bound B on the excess at step t."""
+    m = traj.metrics
+    r = th.fin_radius(log_B)
+    assert m["finite_error"][t] <= r + 1e-12, (m["finite_error"][t], r)
+    assert m["outside_mass_mean"][t] <= np.exp(log_B), (m["outside_mass_mean"][t], np.exp(log_B))
+    assert m["corr_svm"][t] >= th.corr_lower(log_B, traj.norm[t]) - 1e-12, m["corr_svm"][t]
+    assert m["within_error"][t] <= np.expm1(2 * th.nu * r) + 1e-12, (m["within_error"][t], r)
+
+
 def _envelopes(th: Theory, traj, excess: np.ndarray, start: int = 0) -> None:
     """Lemmas B-E at every recorded step t >= start: the measured metrics lie inside the envelopes of
     the measured excess loss (for gradient descent the excess is non-increasing, so the envelopes fall)."""
@@ -40,13 +56,14 @@ def _envelopes(th: Theory, traj, excess: np.ndarray, start: int = 0) -> None:
     for t in range(start, traj.steps.size):
         log_eps = np.log(max(excess[t], 1e-300))
         r = th.fin_radius(log_eps)
-        assert m["finite_error"][t] <= r + 1e-12, (t, m["finite_error"][t], r)
-        assert m["outside_mass_mean"][t] <= excess[t] * (1 + 1e-9), t
-        assert m["outside_mass_max"][t] <= -np.expm1(-th.n * excess[t]) * (1 + 1e-9), t
+        assert m["finite_error"][t] <= r + 1e-12, ("finite error", t, m["finite_error"][t], r)
+        assert m["outside_mass_mean"][t] <= excess[t] * (1 + 1e-9), ("mean outside mass", t)
+        assert m["outside_mass_max"][t] <= -np.expm1(-th.n * excess[t]) * (1 + 1e-9), ("max outside mass", t)
         if traj.norm[t] > 0:
-            assert m["corr_svm"][t] >= th.corr_lower(log_eps, traj.norm[t]) - 1e-12, t
+            assert m["corr_svm"][t] >= th.corr_lower(log_eps, traj.norm[t]) - 1e-12, ("corr", t)
 
 
+@examples(ci=15)
 @given(theory_datasets())
 def test_p2_gradient_descent_from_zero(ds):
     """P2, gradient descent with step eta = 1/beta (beta bounds the Hessian everywhere) from W = 0.
@@ -68,24 +85,22 @@ def test_p2_gradient_descent_from_zero(ds):
     lr = 1.0 / smoothness_bound(ds)
     traj = _every_step(ds, pred, GD_STEPS, method="gd")
     m = traj.metrics
-    assert np.all(np.diff(traj.loss) <= _float_tol(traj.loss[:-1]))  # T1
+    _first_violation("T1: the loss rose", np.diff(traj.loss) - _float_tol(traj.loss[:-1]))
     a = np.nan_to_num(m["corr_svm"]) * traj.norm
-    assert np.all(np.diff(a) >= lr * m["outside_mass_mean"][:-1] / th.sigma - _float_tol(a[1:]))  # T2
+    _first_violation("T2: a rose too little",
+                     lr * m["outside_mass_mean"][:-1] / th.sigma - _float_tol(a[1:]) - np.diff(a))
     e = m["finite_error"]
-    assert np.all(np.diff(e) <= 2 * lr * th.nu * m["outside_mass_mean"][:-1] + _float_tol(e[1:]))  # T3
+    _first_violation("T3: the finite error rose too much",
+                     np.diff(e) - 2 * lr * th.nu * m["outside_mass_mean"][:-1] - _float_tol(e[1:]))
     excess = traj.loss - th.L_star
-    assert abs(th.excess(traj.W) - excess[-1]) <= 1e-12 * (1 + th.L_star)
+    assert abs(th.excess(traj.W) - excess[-1]) <= 1e-12 * (1 + th.L_star), (th.excess(traj.W), excess[-1])
     bound = np.array([th.log_gd_excess(int(t), lr) for t in traj.steps[1:]])
-    assert np.all(np.log(np.maximum(excess[1:], 1e-300)) <= bound + 1e-9)  # the rate
+    _first_violation("rate: excess above B(t)", np.log(np.maximum(excess[1:], 1e-300)) - bound - 1e-9)
     _envelopes(th, traj, excess)
-    log_B = bound[-1]
-    r = th.fin_radius(log_B)
-    assert m["finite_error"][-1] <= r + 1e-12
-    assert m["outside_mass_mean"][-1] <= np.exp(log_B)
-    assert m["corr_svm"][-1] >= th.corr_lower(log_B, traj.norm[-1]) - 1e-12
-    assert m["within_error"][-1] <= np.expm1(2 * th.nu * r) + 1e-12
+    _final_bounds(th, traj, len(traj.steps) - 1, bound[-1])
 
 
+@examples(ci=15)
 @given(theory_datasets())
 def test_p2_normalised_gradient_descent(ds):
     """P2, normalised gradient descent W <- W - eta grad/||grad|| from W = 0, eta = NGD_STEP / nu.
@@ -109,18 +124,15 @@ def test_p2_normalised_gradient_descent(ds):
     first = train(ds, method="ngd", steps=half, lr=lr, records=2)
     traj = _every_step(ds, pred, NGD_STEPS - half, method="ngd", lr=lr, W0=first.W)
     m = traj.metrics
-    assert np.all(np.diff(traj.loss) <= beta * lr**2 / 2 + _float_tol(traj.loss[:-1]))  # T1'
+    _first_violation("T1': the loss rose by more than beta eta^2/2",
+                     np.diff(traj.loss) - beta * lr**2 / 2 - _float_tol(traj.loss[:-1]))
     a = np.nan_to_num(m["corr_svm"]) * traj.norm
     rise = lr * m["outside_mass_mean"][:-1] / (2 * th.nu * th.sigma)
-    assert np.all(np.diff(a) >= rise - _float_tol(a[1:]))  # T2'
-    assert np.all(np.diff(traj.norm) <= lr * (1 + 1e-12))  # T0
+    _first_violation("T2': a rose too little", rise - _float_tol(a[1:]) - np.diff(a))
+    _first_violation("T0: the norm grew by more than eta", np.diff(traj.norm) - lr * (1 + 1e-12))
     excess = traj.loss - th.L_star
     best = int(np.argmin(excess))
     log_B = th.log_ngd_excess(first.W, NGD_STEPS - half, lr)
-    assert np.log(max(excess[best], 1e-300)) <= log_B + 1e-9
+    assert np.log(max(excess[best], 1e-300)) <= log_B + 1e-9, (best, excess[best], np.exp(log_B))
     _envelopes(th, traj, excess)
-    r = th.fin_radius(log_B)
-    assert m["finite_error"][best] <= r + 1e-12
-    assert m["outside_mass_mean"][best] <= np.exp(log_B)
-    assert m["corr_svm"][best] >= th.corr_lower(log_B, traj.norm[best]) - 1e-12
-    assert m["within_error"][best] <= np.expm1(2 * th.nu * r) + 1e-12
+    _final_bounds(th, traj, best, log_B)
