@@ -48,6 +48,7 @@ NAMES: tuple[str, ...] = (
     "feasibility",
     "kkt",
     "finite",
+    "finite_bound",
     "retrieval",
 )
 """The results, in the order of THEORY §2–§6."""

@@ -12,6 +12,17 @@ where the data are exact. See ``docs/`` and ``THEORY`` in the README.
 
 import logging
 
+from symattn.automaton import (
+    Agreement,
+    Automaton,
+    Dropped,
+    DropReason,
+    NextStatus,
+    NextToken,
+    PromptRetrieval,
+    Source,
+    automaton,
+)
 from symattn.data import CountsView, Dataset, Sample, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
 from symattn.errors import (
@@ -26,15 +37,20 @@ from symattn.errors import (
 from symattn.examples import load_example
 from symattn.finite import (
     FinBasis,
+    FiniteProof,
     FiniteResult,
     FiniteStatus,
     ReducedData,
     fin_basis,
+    finite_bound,
     finite_component,
+    partition_basis,
+    reachable_basis,
     reduced_data,
     reduced_loss,
 )
-from symattn.formats import load_dataset, save_dataset
+from symattn.formats import load_dataset, load_prompts, save_dataset, save_prompts
+from symattn.generation import Generation, GenerationStatus, generate
 from symattn.graphs import (
     Priority,
     PriorityGraphs,
@@ -59,6 +75,7 @@ from symattn.model import (
     token_mass,
 )
 from symattn.predict import Distances, Prediction, Retrieval, predict
+from symattn.prompts import Prompt, PromptLike, Prompts
 from symattn.svm import (
     FarkasCertificate,
     KKTChecks,
@@ -83,6 +100,7 @@ from symattn.train import (
     regularization_path,
     train,
 )
+from symattn.weights import Weights, as_weights, factor_weights, load_embeddings, load_weights
 
 __version__ = "0.1.0"
 
@@ -106,17 +124,24 @@ def __getattr__(name: str) -> object:
 logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
+    "Agreement",
+    "Automaton",
     "CertificateError",
     "CountsView",
     "Dataset",
     "Distances",
+    "DropReason",
+    "Dropped",
     "EmbeddingKind",
     "Embeddings",
     "FarkasCertificate",
     "FileFormatError",
     "FinBasis",
+    "FiniteProof",
     "FiniteResult",
     "FiniteStatus",
+    "Generation",
+    "GenerationStatus",
     "GradientDescent",
     "GraphSVMProblem",
     "Head",
@@ -129,6 +154,8 @@ __all__ = [
     "KKTStatus",
     "Loss",
     "Model",
+    "NextStatus",
+    "NextToken",
     "NormalizedGradientDescent",
     "NotConverged",
     "NumericModel",
@@ -136,6 +163,10 @@ __all__ = [
     "Prediction",
     "Priority",
     "PriorityGraphs",
+    "Prompt",
+    "PromptLike",
+    "PromptRetrieval",
+    "Prompts",
     "ReducedData",
     "Retrieval",
     "SVMCertificate",
@@ -144,6 +175,7 @@ __all__ = [
     "SVMStatus",
     "Sample",
     "SolverError",
+    "Source",
     "SymAttnError",
     "TokenGraph",
     "TopSCCs",
@@ -153,28 +185,40 @@ __all__ = [
     "TrainStatus",
     "Trajectory",
     "Vocabulary",
+    "Weights",
+    "as_weights",
     "attention",
+    "automaton",
     "direct_loss_and_gradient",
     "exact_graph_svm",
+    "factor_weights",
     "fin_basis",
+    "finite_bound",
     "finite_component",
+    "generate",
     "gradient",
     "graph_svm_problem",
     "hessian",
     "hessian_vector_product",
     "initial_weights",
     "load_dataset",
+    "load_embeddings",
     "load_example",
+    "load_prompts",
+    "load_weights",
     "loss",
     "numeric_model",
+    "partition_basis",
     "predict",
     "priority_graphs",
+    "reachable_basis",
     "realisable_graph",
     "realise",
     "reduced_data",
     "reduced_loss",
     "regularization_path",
     "save_dataset",
+    "save_prompts",
     "smoothness_bound",
     "solve_graph_svm",
     "solve_kkt",

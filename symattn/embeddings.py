@@ -25,11 +25,21 @@ import numpy as np
 
 from symattn.errors import InvalidInput
 
-__all__ = ["EmbeddingKind", "Embeddings", "SeedLike", "as_generator"]
+__all__ = ["MAX_ROW_SCALE", "MIN_ROW_SCALE", "EmbeddingKind", "Embeddings", "SeedLike", "as_generator"]
 
 SeedLike = int | np.random.Generator | None
 
 _ORTHO_TOL = 1e-12
+
+MAX_ROW_SCALE = 2.0**200
+r"""Largest accepted :math:`\max_c |E_{jc}|` of a row (about 1.6e60).
+
+The theory is invariant under :math:`E \to cE` (docs/theory.md §2, scale), but float64 is not: Gram
+products of four rows (the Hessian in :math:`W`, the norm metric of the path) scale like
+:math:`c^4` and must stay finite, and :math:`W^{svm} \propto c^{-2}` must stay normal."""
+
+MIN_ROW_SCALE = 2.0**-200
+"""Smallest accepted largest entry of a non-zero row (about 6.2e-61); zero rows are allowed."""
 
 
 def as_generator(seed: SeedLike) -> np.random.Generator:
@@ -112,6 +122,7 @@ class Embeddings:
             raise InvalidInput(
                 f"embedding row {r} column {c} is {rows[r, c]}: embeddings must be finite numbers"
             )
+        _check_row_scales(rows)
         rows.setflags(write=False)
         object.__setattr__(self, "rows", rows)
 
@@ -328,6 +339,31 @@ class Embeddings:
             )
         return bool(np.max(np.abs(self.gram() - np.eye(self.size))) <= _ORTHO_TOL)
 
+    @cached_property
+    def is_orthogonal(self) -> bool:
+        r"""True when distinct rows are orthogonal: :math:`e_i^\top e_j = 0` for :math:`i \ne j`.
+
+        Exactly for exact rows; to 1e-12 of the largest squared norm otherwise. Orthonormal rows
+        are orthogonal; so are rows of different lengths at right angles.
+
+        >>> Embeddings.given([[2, 0], [0, 1]]).is_orthogonal, Embeddings.equicorrelated(2, 0.5).is_orthogonal
+        (True, False)
+        """
+        if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
+            return True
+        if self.size > self.dim:
+            return False
+        if self.exact is not None:
+            return all(
+                sum((a * b for a, b in zip(ri, rj, strict=True)), Fraction(0)) == 0
+                for i, ri in enumerate(self.exact)
+                for j, rj in enumerate(self.exact)
+                if i != j
+            )
+        gram = self.gram()
+        off = gram - np.diag(np.diag(gram))
+        return bool(np.max(np.abs(off)) <= _ORTHO_TOL * float(np.max(np.diag(gram))))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Embeddings):
             return NotImplemented
@@ -336,6 +372,19 @@ class Embeddings:
         return self.is_onehot or bool(np.array_equal(self.matrix(), other.matrix()))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _check_row_scales(rows: np.ndarray) -> None:
+    """Refuse rows whose largest entry lies outside [MIN_ROW_SCALE, MAX_ROW_SCALE] (zero rows pass)."""
+    scale = np.max(np.abs(rows), axis=1, initial=0.0)
+    for r in np.flatnonzero((scale > MAX_ROW_SCALE) | ((scale > 0) & (scale < MIN_ROW_SCALE))).tolist():
+        side, limit = ("above", MAX_ROW_SCALE) if scale[r] > MAX_ROW_SCALE else ("below", MIN_ROW_SCALE)
+        raise InvalidInput(
+            f"embedding row {r} has largest entry {scale[r]:.3g}, {side} the limit {limit:.3g} "
+            f"(2**{int(np.log2(limit))}): products of four embedding entries would leave float64. The "
+            "theory is invariant under scaling the embeddings (W^svm and W^fin scale by 1/c^2), so "
+            "rescale all rows by one factor"
+        )
 
 
 def _exact_rank(rows: tuple[tuple[Fraction, ...], ...]) -> int:

@@ -43,10 +43,29 @@ from symattn._io import atomic_write_text
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
+from symattn.prompts import Prompt, Prompts
 
-__all__ = ["DATASET_FORMAT", "dataset_from_json", "dataset_to_json", "load_dataset", "save_dataset"]
+__all__ = [
+    "DATASET_FORMAT",
+    "MAX_PROMPTS_BYTES",
+    "PROMPTS_FORMAT",
+    "dataset_from_json",
+    "dataset_to_json",
+    "decode_text",
+    "load_dataset",
+    "load_prompts",
+    "parse_prompts",
+    "prompts_from_json",
+    "prompts_to_json",
+    "save_dataset",
+    "save_prompts",
+]
 
 DATASET_FORMAT = "symattn.dataset/1"
+PROMPTS_FORMAT = "symattn.prompts/1"
+MAX_PROMPTS_BYTES = 64 * 2**20
+"""Largest prompts file (or standard input) read: 64 MiB."""
+_PROMPT_KEYS = {"format", "vocab", "samples", "description", "meta"}
 _KEYS = {"format", "vocab", "embeddings", "samples", "description", "meta"}
 _MAX_FILE_BYTES = 2**31
 _SUFFIXES = (".json", ".txt")
@@ -81,20 +100,11 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
     (('a', 'b'), 2)
     """
     file = _as_path(path)
-    try:
-        if file.stat().st_size > _MAX_FILE_BYTES:
-            raise FileFormatError(f"{file}: larger than 2 GiB; split the dataset")
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{file}: not UTF-8 text (byte {exc.start})") from None
+    text = _read_text(file, _MAX_FILE_BYTES, "split the dataset")
     is_json = file.suffix.lower() == ".json" or text.lstrip().startswith("{")
     try:
         if is_json:
-            return dataset_from_json(_parse_json(text, file), drop_unrealizable=drop_unrealizable)
+            return dataset_from_json(_parse_json(text), drop_unrealizable=drop_unrealizable)
         return _from_text(text, drop_unrealizable=drop_unrealizable)
     except FileFormatError as exc:
         raise FileFormatError(f"{file}: {exc}") from None
@@ -150,6 +160,33 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         raise FileFormatError(
             f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
         ) from None
+
+
+def _read_text(file: Path, limit: int, fix: str) -> str:
+    """The UTF-8 text of ``file``, refusing files above ``limit`` bytes before reading them."""
+    try:
+        if file.stat().st_size > limit:
+            raise FileFormatError(f"{file}: larger than {limit:,} bytes; {fix}")
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    return decode_text(raw, str(file))
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """``raw`` decoded as UTF-8, else :class:`FileFormatError` naming ``source`` and the byte.
+
+    >>> decode_text(b"a b", "x.txt")
+    'a b'
+    >>> decode_text(b"\\xff", "x.txt")
+    Traceback (most recent call last):
+    ...
+    symattn.errors.FileFormatError: x.txt: not UTF-8 text (byte 0)
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{source}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _as_path(path: object) -> Path:
@@ -240,11 +277,11 @@ def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
     )
 
 
-def _check_token_value(value: Any, by_name: bool, i: int) -> None:
+def _check_token_value(value: Any, by_name: bool, i: int, what: str = "sample") -> None:
     if by_name and not isinstance(value, str):
-        raise FileFormatError(f"sample {i}: token {value!r} must be a name (the vocab is a list of names)")
+        raise FileFormatError(f"{what} {i}: token {value!r} must be a name (the vocab is a list of names)")
     if not by_name and (isinstance(value, bool) or not isinstance(value, int)):
-        raise FileFormatError(f"sample {i}: token {value!r} must be an integer id (the vocab is a count)")
+        raise FileFormatError(f"{what} {i}: token {value!r} must be an integer id (the vocab is a count)")
 
 
 def _json_vocab(value: Any) -> Vocabulary:
@@ -284,7 +321,7 @@ def _reject_constant(name: str) -> None:
     raise FileFormatError(f"the JSON constant {name} is not allowed; numbers must be finite")
 
 
-def _parse_json(text: str, file: Path) -> Any:
+def _parse_json(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -342,3 +379,198 @@ def _to_text(dataset: Dataset) -> str:
         seq = dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]]
         lines.append(" ".join(names[t] for t in seq) + " -> " + names[int(dataset.labels[i])])
     return "\n".join(lines) + "\n"
+
+
+# -- prompts ----------------------------------------------------------------------------------
+def load_prompts(path: str | os.PathLike[str], vocab: Vocabulary) -> Prompts:
+    """Read a prompts file against the dataset's vocabulary (see :func:`parse_prompts`).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file: JSON (``symattn.prompts/1``) when it ends in ``.json`` or starts with ``{``,
+        otherwise text with one prompt a line.
+    vocab : Vocabulary
+        The vocabulary of the dataset the prompts go to; names are resolved in it.
+
+    Returns
+    -------
+    Prompts
+        The validated prompts.
+
+    Raises
+    ------
+    FileFormatError
+        When the file cannot be read, is larger than :data:`MAX_PROMPTS_BYTES` or is malformed;
+        the message names the file, the line (text) or prompt index (JSON) and the bad value.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "p.txt"
+    >>> _ = path.write_text("a b  # first\\nb\\n")
+    >>> [p.tokens for p in load_prompts(path, Vocabulary.from_names(["a", "b"]))]
+    [(0, 1), (1,)]
+    """
+    file = _as_path(path)
+    text = _read_text(file, MAX_PROMPTS_BYTES, "split the prompts into several files")
+    return parse_prompts(text, vocab, source=str(file), json_form=file.suffix.lower() == ".json")
+
+
+def parse_prompts(
+    text: str, vocab: Vocabulary, *, source: str = "<prompts>", json_form: bool = False
+) -> Prompts:
+    """Prompts from the text of a prompts file (or standard input).
+
+    Text form: one prompt a line, its tokens separated by spaces (names, or ids when the
+    vocabulary is a number); ``#`` starts a comment; blank lines are skipped. JSON form, the
+    dataset form without labels::
+
+        {"format": "symattn.prompts/1", "vocab": ["a", "b"] or 2,
+         "samples": [{"tokens": ["a", "b"]}, ...]}
+
+    where ``vocab`` must equal the dataset's vocabulary. JSON is assumed when ``json_form`` is
+    true or the text starts with ``{``.
+
+    >>> v = Vocabulary.from_names(["a", "b"])
+    >>> [p.tokens for p in parse_prompts("a b\\n\\n b b a", v)]
+    [(0, 1), (1, 1, 0)]
+    >>> parse_prompts("a\\na c", v, source="p.txt")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symattn.errors.FileFormatError: p.txt: line 2: token 'c' is not in the vocabulary ...
+    """
+    if not isinstance(text, str):
+        raise InvalidInput(f"parse_prompts needs the text as a str, got {type(text).__name__}")
+    if not isinstance(vocab, Vocabulary):
+        raise InvalidInput(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
+    try:
+        if json_form or text.lstrip().startswith("{"):
+            return prompts_from_json(_parse_json(text), vocab)
+        return _prompts_from_text(text, vocab)
+    except InvalidInput as exc:
+        raise FileFormatError(f"{source}: {exc}") from None
+
+
+def _prompts_from_text(text: str, vocab: Vocabulary) -> Prompts:
+    prompts = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        names = raw.split("#", 1)[0].split()
+        if not names:
+            continue
+        if "->" in names:
+            raise FileFormatError(
+                f"line {lineno}: {raw.strip()[:80]!r} has a label ('->'); a prompt is tokens only, "
+                "e.g. 'a b c'"
+            )
+        ids = []
+        for name in names:
+            try:
+                ids.append(vocab.index(name))
+            except InvalidInput:
+                raise FileFormatError(
+                    f"line {lineno}: token {name[:40]!r} is not in the vocabulary "
+                    f"(names such as {list(vocab.names[:5])})"
+                ) from None
+        try:
+            prompts.append(Prompt(tuple(ids)))
+        except InvalidInput as exc:
+            raise FileFormatError(f"line {lineno}: {exc}") from None
+    if not prompts:
+        raise FileFormatError("no prompt found; write one prompt a line, e.g. 'a b c'")
+    return Prompts(tuple(prompts), vocab)
+
+
+def prompts_from_json(obj: Any, vocab: Vocabulary) -> Prompts:
+    """Prompts from a parsed ``symattn.prompts/1`` JSON object (see :func:`parse_prompts`).
+
+    >>> obj = {"format": "symattn.prompts/1", "vocab": 3, "samples": [{"tokens": [2, 0]}]}
+    >>> prompts_from_json(obj, Vocabulary(3))[0].tokens
+    (2, 0)
+    """
+    if not isinstance(obj, dict):
+        raise FileFormatError(f"the top level must be a JSON object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - _PROMPT_KEYS)
+    if unknown:
+        raise FileFormatError(f"unknown key(s) {unknown}; allowed keys are {sorted(_PROMPT_KEYS)}")
+    for key in ("format", "vocab", "samples"):
+        if key not in obj:
+            raise FileFormatError(f"missing key {key!r}")
+    if obj["format"] != PROMPTS_FORMAT:
+        raise FileFormatError(
+            f"format {str(obj['format'])[:60]!r} is not a prompts file; prompts files have format "
+            f"{PROMPTS_FORMAT!r} and samples without labels"
+        )
+    declared = _json_vocab(obj["vocab"])
+    if declared.names != vocab.names:
+        raise FileFormatError(
+            f"'vocab' {list(declared.names[:5])} (K={declared.size}) differs from the dataset's "
+            f"{list(vocab.names[:5])} (K={vocab.size}); prompts must use the dataset's vocabulary"
+        )
+    samples = obj["samples"]
+    if not isinstance(samples, list) or not samples:
+        raise FileFormatError("'samples' must be a non-empty list of {\"tokens\": [...]} objects")
+    by_name = not isinstance(obj["vocab"], int)
+    prompts = []
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict) or set(sample) != {"tokens"}:
+            raise FileFormatError(
+                f"prompt {i} must be an object with exactly 'tokens' (a prompt has no label), "
+                f"got {str(sample)[:80]}"
+            )
+        tokens = sample["tokens"]
+        if not isinstance(tokens, list) or not tokens:
+            raise FileFormatError(f"prompt {i}: 'tokens' must be a non-empty list")
+        for value in tokens:
+            _check_token_value(value, by_name, i, "prompt")
+        try:
+            prompts.append(Prompt.parse(tokens, vocab))
+        except InvalidInput as exc:
+            raise FileFormatError(f"prompt {i}: {exc}") from None
+    return Prompts(tuple(prompts), vocab)
+
+
+def prompts_to_json(prompts: Prompts) -> dict[str, Any]:
+    """The ``symattn.prompts/1`` JSON object of ``prompts``.
+
+    >>> ps = Prompts.from_sequences(["b a"], vocab=["a", "b"])
+    >>> prompts_to_json(ps)["samples"]
+    [{'tokens': ['b', 'a']}]
+    """
+    if not isinstance(prompts, Prompts):
+        raise InvalidInput(f"prompts_to_json needs Prompts, got {type(prompts).__name__}")
+    by_name = not prompts.vocab.is_default
+    return {
+        "format": PROMPTS_FORMAT,
+        "vocab": list(prompts.vocab.names) if by_name else prompts.vocab.size,
+        "samples": [
+            {"tokens": list(p.names(prompts.vocab)) if by_name else list(p.tokens)} for p in prompts
+        ],
+    }
+
+
+def save_prompts(prompts: Prompts, path: str | os.PathLike[str]) -> Path:
+    """Write ``prompts`` atomically: JSON for ``.json`` paths, one prompt a line for ``.txt``.
+
+    >>> import tempfile, pathlib
+    >>> ps = Prompts.from_sequences(["b a", "a"], vocab=["a", "b"])
+    >>> path = save_prompts(ps, pathlib.Path(tempfile.mkdtemp()) / "p.txt")
+    >>> path.read_text()
+    'b a\\na\\n'
+    """
+    if not isinstance(prompts, Prompts):
+        raise InvalidInput(f"save_prompts needs Prompts, got {type(prompts).__name__}")
+    file = _as_path(path)
+    suffix = file.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InvalidInput(
+            f"{file}: unknown suffix {file.suffix!r}; a prompts file ends in one of {list(_SUFFIXES)}"
+        )
+    if suffix == ".json":
+        text = json.dumps(prompts_to_json(prompts), indent=1) + "\n"
+    else:
+        text = "".join(prompts.text(i) + "\n" for i in range(len(prompts)))
+    try:
+        return atomic_write_text(file, text)
+    except OSError as exc:
+        raise FileFormatError(
+            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
+        ) from None

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.special import log_softmax, logsumexp
+from scipy.special import expit, log_softmax, logsumexp
 
 from symattn._checks import parse_enum, require_dataset
 from symattn.data import Dataset
@@ -47,6 +47,9 @@ from symattn.errors import InvalidInput
 from symattn.scores import (
     check_weights,
     entry_potentials,
+    label_terms,
+    segment_argmax,
+    segment_centre,
     segment_logsumexp,
     segment_sum,
     token_scores,
@@ -297,29 +300,22 @@ class Model:
 
     # -- loss and derivatives ----------------------------------------------------------
     def _identity_head(self, W: np.ndarray) -> tuple[float, np.ndarray]:
-        r"""Loss and entry gradient of the identity head, with one exponential per entry.
+        r"""Loss and entry gradient of the identity head, accurate at any distance.
 
-        With :math:`m_i = \max_l z_l` and :math:`S_i = \sum_l e^{z_l - m_i} \ge 1`:
-        :math:`\pi_j = e^{z_j - m_i}/S_i` and :math:`\log\pi_y = z_y - m_i - \log S_i`, exact in
-        log-space for any finite :math:`W` (the numbers of :meth:`log_mass`, fused and computed in
-        place for speed). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] - \pi_j)` with
-        :math:`\phi' = d\phi/d\log p`.
+        With :math:`z = u + \log c`, :func:`~symattn.scores.label_terms` gives :math:`\pi_j`,
+        :math:`\log\pi_y` and the outside mass :math:`1 - \pi_y = \sum_{j \ne y}\pi_j` (a sum,
+        never a difference; docs/theory.md §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
+        \pi_j)` with :math:`\phi' = d\phi/d\log p`: on the label :math:`\phi'\,(1 - \pi_y)` from
+        the outside mass, elsewhere :math:`-\phi'\,\pi_j`.
         """
         c = self.dataset.counts
-        lengths = self._arrays["lengths"]
-        z = self.potentials(W)
-        z += self._arrays["log_count"]
-        top = np.maximum.reduceat(z, c.indptr[:-1])
-        log_p = z[c.label_entry] - top
-        z -= np.repeat(top, lengths)
-        np.exp(z, out=z)
-        total = np.add.reduceat(z, c.indptr[:-1])
-        log_p -= np.log(total)
+        z = self.potentials(W) + self._arrays["log_count"]
+        terms = label_terms(z, c.indptr, c.label_entry)
         outer = self.kind.outer
-        slope = outer.slope(log_p)
-        z *= np.repeat(-slope / total, lengths)
-        z[c.label_entry] += slope
-        return float(np.sum(outer.evaluate(log_p))), z
+        slope = outer.slope(terms.log_p)
+        g = terms.pi * np.repeat(-slope, self._arrays["lengths"])
+        g[c.label_entry] = slope * terms.outside
+        return float(np.sum(outer.evaluate(terms.log_p))), g
 
     def _entry_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and its gradient in the entry potentials (before the 1/n and the pullback)."""
@@ -327,21 +323,21 @@ class Model:
             return self._identity_head(W)
         c = self.dataset.counts
         outer = self.kind.outer
-        pi = np.exp(self.log_mass(W))
+        z = self.potentials(W) + self._arrays["log_count"]
+        pi = label_terms(z, c.indptr, c.label_entry).pi
         ds = self.dataset
         E = ds.embeddings.matrix()
         P = csr_matrix((pi, (c.sample, c.token)), shape=(ds.n, ds.K))
         Z = np.asarray((P @ E) @ E.T)
-        log_q = log_softmax(Z, axis=1)
         rows = np.arange(ds.n)
-        log_p = log_q[rows, c.label]
-        slope = outer.slope(log_p)
-        dZ = -slope[:, None] * np.exp(log_q)
-        dZ[rows, c.label] += slope
+        logits = label_terms(Z.ravel(), np.arange(ds.n + 1) * ds.K, rows * ds.K + c.label)
+        slope = outer.slope(logits.log_p)
+        dZ = logits.pi.reshape(ds.n, ds.K) * -slope[:, None]
+        dZ[rows, c.label] = slope * logits.outside
         H = dZ @ ds.embeddings.gram()
         h = H[c.sample, c.token]
-        centred = h - np.repeat(segment_sum(pi * h, c.indptr), self._arrays["lengths"])
-        return float(np.sum(outer.evaluate(log_p))), pi * centred
+        centred = segment_centre(h, pi, c.indptr, segment_argmax(z, c.indptr))
+        return float(np.sum(outer.evaluate(logits.log_p))), pi * centred
 
     def value(self, W: np.ndarray) -> float:
         r"""The mean loss :math:`L(W) = \frac1n \sum_i \ell_i(W)`.
@@ -392,7 +388,9 @@ class Model:
 
         Per sample the Hessian in the potentials is :math:`\operatorname{diag}(\pi) - \pi\pi^\top`, so
         with :math:`v_j = e_j^\top V e_k` the product is
-        :math:`\sum_j \pi_j (v_j - \langle \pi, v\rangle)\, e_j e_k^\top`.
+        :math:`\sum_j \pi_j (v_j - \langle \pi, v\rangle)\, e_j e_k^\top`; the centring is taken around
+        the entry of largest mass (:func:`~symattn.scores.segment_centre`), so the product keeps its
+        relative accuracy when that mass is :math:`1 - 10^{-300}`.
 
         >>> from symattn.data import Dataset
         >>> m = Model(Dataset.from_samples([([0, 1, 1], 1)], vocab=2))
@@ -403,17 +401,23 @@ class Model:
         self._require_log("Hessian")
         W = check_weights(W, self.dim)
         V = check_weights(V, self.dim, name="V")
-        c = self.dataset.counts
-        pi = np.exp(self.log_mass(W))
-        v = self.potentials(V)
-        centred = v - np.repeat(segment_sum(pi * v, c.indptr), self._arrays["lengths"])
+        pi, anchor = self._mass_and_anchor(W)
+        centred = segment_centre(self.potentials(V), pi, self.dataset.counts.indptr, anchor)
         return self.pullback(pi * centred) / self.dataset.n
+
+    def _mass_and_anchor(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Entry masses and each sample's entry of largest mass (the centring anchor)."""
+        c = self.dataset.counts
+        z = self.potentials(W) + self._arrays["log_count"]
+        return label_terms(z, c.indptr, c.label_entry).pi, segment_argmax(z, c.indptr)
 
     def hessian(self, W: np.ndarray) -> np.ndarray:
         r"""The Hessian of the log-loss as a :math:`d^2 \times d^2` matrix (row-major ``W.ravel()``).
 
         :math:`\nabla^2 L = \frac1n \sum_i A_i^\top (\operatorname{diag}\pi - \pi\pi^\top) A_i` with
-        the rows of :math:`A_i` equal to :math:`e_j \otimes e_k` for the distinct tokens :math:`j`.
+        the rows of :math:`A_i` equal to :math:`e_j \otimes e_k` for the distinct tokens :math:`j`,
+        assembled as :math:`\sum_j \pi_j D_j D_j^\top` with the centred rows
+        :math:`D_j = A_j - \sum_l \pi_l A_l` (no difference of near-equal terms).
         Dense, so refused above :math:`d = 64`; use :meth:`hessian_vector_product` there.
 
         >>> from symattn.data import Dataset
@@ -431,10 +435,10 @@ class Model:
         c = self.dataset.counts
         E = self.dataset.embeddings.matrix()
         d = self.dim
-        pi = np.exp(self.log_mass(W))
+        pi, anchor = self._mass_and_anchor(W)
         A = (E[c.token][:, :, None] * E[self._arrays["query"]][:, None, :]).reshape(-1, d * d)
-        B = segment_sum(pi[:, None] * A, c.indptr)
-        return ((A * pi[:, None]).T @ A - B.T @ B) / self.dataset.n
+        D = segment_centre(A, pi, c.indptr, anchor)
+        return (D * pi[:, None]).T @ D / self.dataset.n
 
 
 def smoothness_bound(dataset: Dataset) -> float:
@@ -542,17 +546,26 @@ def attention(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     return np.exp(per_entry[entry])
 
 
+def _split(scores: np.ndarray, label: np.ndarray) -> tuple[float, float]:
+    r""":math:`\log p` and :math:`1 - p` for :math:`p = \sum_{label} e^{a} / \sum e^{a}` (no cancellation)."""
+    log_odds = logsumexp(scores[~label]) if (~label).any() else -np.inf
+    log_odds -= logsumexp(scores[label])
+    return float(-np.logaddexp(0.0, log_odds)), float(expit(log_odds))
+
+
 def direct_loss_and_gradient(
     dataset: Dataset, W: np.ndarray, kind: Loss | str = Loss.LOG
 ) -> tuple[float, np.ndarray]:
     r"""The loss and gradient computed position by position, straight from the formulas (the oracle).
 
     For each sample: :math:`a = X W e_k`, :math:`s = \operatorname{softmax}(a)` over the :math:`T`
-    positions, :math:`\log p` from :math:`\log \pi_y = \operatorname{logsumexp}_{t: x_t = y} \log s_t`
-    (identity head) or from :math:`z = E X^\top s` (embedding head), and
+    positions, :math:`\log p = -\operatorname{softplus}(\operatorname{lse}_{t: x_t \ne y} a_t -
+    \operatorname{lse}_{t: x_t = y} a_t)` (identity head) or the same split of the logits
+    :math:`z = E X^\top s` (embedding head), and
     :math:`\nabla_W \ell = X^\top (\partial \ell / \partial a)\, e_k^\top`. For the log-loss with the
-    identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`.
-    A Python loop over samples: use it to check, not to train.
+    identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`,
+    written :math:`s_t (1 - \pi_y)/\pi_y` on the label's positions with :math:`1 - \pi_y` from the
+    split (docs/theory.md §2, accuracy far out). A Python loop over samples: use it to check, not to train.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
@@ -568,24 +581,24 @@ def direct_loss_and_gradient(
     grad = np.zeros_like(W)
     for i in range(dataset.n):
         toks = dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]]
-        y = int(dataset.labels[i])
         e_k = E[toks[-1]]
         X = E[toks]
-        log_s = log_softmax(X @ W @ e_k)
-        s = np.exp(log_s)
-        is_y = toks == y
-        log_py = logsumexp(log_s[is_y])
+        a = X @ W @ e_k
+        s = np.exp(log_softmax(a))
         if kind.head is Head.IDENTITY:
-            log_p = log_py
-            q = np.zeros_like(s)
-            q[is_y] = np.exp(log_s[is_y] - log_py)
-            dlogp_da = q - s
+            is_y = toks == int(dataset.labels[i])
+            log_p, outside = _split(a, is_y)
+            # q - s without cancellation: s_t (1 - pi_y) / pi_y on the label's positions, -s_t elsewhere
+            dlogp_da = -s
+            dlogp_da[is_y] = np.exp(a[is_y] - logsumexp(a[is_y])) * outside
         else:
-            log_probs = log_softmax(E @ (X.T @ s))
-            log_p = log_probs[y]
-            dlogp_dz = -np.exp(log_probs)
-            dlogp_dz[y] += 1.0
+            logits = E @ (X.T @ s)
+            label = np.arange(logits.size) == int(dataset.labels[i])
+            log_p, outside = _split(logits, label)
+            dlogp_dz = -np.exp(log_softmax(logits))
+            dlogp_dz[label] = outside
             b = X @ (E.T @ dlogp_dz)
+            b = b - b[np.argmax(s)]
             dlogp_da = s * (b - s @ b)
         outer = kind.outer
         total += float(outer.evaluate(np.array([log_p]))[0])

@@ -300,25 +300,54 @@ class Prediction:
             raise InvalidInput(f"token {bad[0]} is out of range for K={K} (ids 0..{K - 1})")
         k = tokens[-1]
         present = sorted(set(tokens))
-        cert = self.svm.certificate
-        exact = cert is not None and self.svm.certified and self.dataset.embeddings.is_onehot
-        if cert is not None and exact:
-            values = [cert.entries.get((j, k), Fraction(0)) for j in present]
-            top = max(values)
-            chosen = tuple(j for j, v in zip(present, values, strict=True) if v == top)
-            floats = [float(v) for v in values]
-        else:
-            E = self.dataset.embeddings.matrix()
-            floats = (E[present] @ (self.W_svm @ E[k])).tolist()
-            best = max(floats)
-            chosen = tuple(j for j, v in zip(present, floats, strict=True)
-                           if v >= best - _TIE_TOL * max(1.0, abs(best)))
+        floats, top, exact = self.svm_scores(present, k)
+        chosen = tuple(j for j, hit in zip(present, top.tolist(), strict=True) if hit)
         graph = None
         if k in self.graphs.graphs:
             answer = self.graphs[k].top_sccs(present)
             graph = answer if answer.unique else None
-        scores = tuple((j, v) for j, v in zip(present, floats, strict=True))
+        scores = tuple((j, v) for j, v in zip(present, floats.tolist(), strict=True))
         return Retrieval(k, chosen, scores, exact, graph)
+
+    def svm_scores(self, tokens: Sequence[int], query: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        r"""The scores :math:`e_j^\top W^{svm} e_k` of ``tokens`` for query ``k`` and which are maximal.
+
+        Ties are decided exactly when :math:`W^{svm}` is certified and the embeddings are one-hot
+        (``exact`` is then true), else within :math:`10^{-9}\max(1, |\text{best}|)` (scores are
+        invariant under scaling the embeddings, and distinct scores differ by a margin of order 1).
+        Token ids are not validated here (see :meth:`predict_retrieval`).
+
+        Returns
+        -------
+        scores : numpy.ndarray, shape (m,)
+            The scores as floats.
+        top : numpy.ndarray of bool, shape (m,)
+            Whether each score is maximal.
+        exact : bool
+            Whether ties were decided in exact arithmetic.
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
+        >>> scores, top, exact = pred.svm_scores([0, 1, 2], 2)
+        >>> [str(Fraction(v).limit_denominator(9)) for v in scores], top.tolist(), exact
+        (['1', '0', '-1'], [True, False, False], True)
+        """
+        present = [int(t) for t in tokens]
+        cert = self.svm.certificate
+        exact = cert is not None and self.svm.certified and self.dataset.embeddings.is_onehot
+        if cert is not None and exact:
+            values = [cert.entries.get((j, query), Fraction(0)) for j in present]
+            best = max(values)
+            return (np.array([float(v) for v in values]),
+                    np.array([v == best for v in values], dtype=bool), True)
+        emb = self.dataset.embeddings
+        if emb.is_onehot:
+            floats = self.W_svm[present, query]
+        else:
+            E = emb.matrix()
+            floats = E[present] @ (self.W_svm @ E[query])
+        best = float(floats.max())
+        return floats, floats >= best - _TIE_TOL * max(1.0, abs(best)), False
 
 
 def predict(dataset: Dataset) -> Prediction:

@@ -15,6 +15,8 @@ potentials at most :data:`MAX_POTENTIAL` in size; larger ones raise): masses are
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from symattn.data import Dataset
@@ -22,9 +24,14 @@ from symattn.errors import InvalidInput
 
 __all__ = [
     "MAX_POTENTIAL",
+    "LabelTerms",
     "check_weights",
     "entry_potentials",
+    "label_terms",
     "log_token_mass",
+    "segment_argmax",
+    "segment_centre",
+    "segment_complement",
     "segment_logsumexp",
     "segment_sum",
     "token_scores",
@@ -74,6 +81,93 @@ def segment_logsumexp(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     lengths = np.diff(indptr)
     shifted = np.exp(values - np.repeat(top, lengths))
     return top + np.log(np.add.reduceat(shifted, indptr[:-1]))
+
+
+class LabelTerms(NamedTuple):
+    r"""Per-entry masses and per-sample label terms, each to full relative accuracy.
+
+    ``pi`` (nnz,): :math:`\pi_j`; ``log_p`` (n,): :math:`\log\pi_y`; ``outside`` (n,):
+    :math:`1 - \pi_y = \sum_{j \ne y} \pi_j`, the mass outside the label.
+    """
+
+    pi: np.ndarray
+    log_p: np.ndarray
+    outside: np.ndarray
+
+
+def label_terms(z: np.ndarray, indptr: np.ndarray, label_entry: np.ndarray) -> LabelTerms:
+    r"""Masses :math:`\pi_j = e^{z_j}/\sum_l e^{z_l}` per segment, :math:`\log \pi_y` and :math:`1 - \pi_y`.
+
+    docs/theory.md §2, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
+    :math:`o = \sum_{j \ne y} a_j` (a sum of positive terms, never a difference) and
+    :math:`S = o + a_y`: :math:`\pi_j = a_j / S`, :math:`1 - \pi_y = o / S` and
+    :math:`\log \pi_y = -\operatorname{softplus}(\log o - (z_y - t))`. All three keep their
+    relative accuracy however small the outside mass is (down to the smallest normal double);
+    ``1 - pi[label_entry]`` would lose it all below ``1e-16``.
+
+    >>> terms = label_terms(np.array([0.0, -600.0, 5.0]), np.array([0, 2, 3]), np.array([0, 2]))
+    >>> terms.outside.tolist(), terms.log_p.tolist()  # 1 - pi_y = e^-600 = -log pi_y, not 0
+    ([2.6503965530043108e-261, 0.0], [-2.6503965530043108e-261, -0.0])
+    """
+    lengths = np.diff(indptr)
+    top = np.maximum.reduceat(z, indptr[:-1])
+    a = np.exp(z - np.repeat(top, lengths))
+    a_label = a[label_entry]
+    a[label_entry] = 0.0
+    outside = np.add.reduceat(a, indptr[:-1])
+    a[label_entry] = a_label
+    total = outside + a_label
+    with np.errstate(divide="ignore"):  # no token outside the label: log 0 = -inf, mass 0
+        log_odds = np.log(outside) - (z[label_entry] - top)
+    return LabelTerms(a / np.repeat(total, lengths), -np.logaddexp(0.0, log_odds), outside / total)
+
+
+def segment_argmax(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Index (into ``values``) of the first largest entry of every segment (segments non-empty).
+
+    >>> segment_argmax(np.array([1.0, 3.0, 3.0, 0.5]), np.array([0, 3, 4])).tolist()
+    [1, 3]
+    """
+    top = np.repeat(np.maximum.reduceat(values, indptr[:-1]), np.diff(indptr))
+    hits = np.flatnonzero(values == top)
+    owner = np.searchsorted(indptr, hits, side="right") - 1
+    return hits[np.unique(owner, return_index=True)[1]]
+
+
+def segment_centre(
+    values: np.ndarray, weights: np.ndarray, indptr: np.ndarray, anchor: np.ndarray
+) -> np.ndarray:
+    r""":math:`v_e - \sum_{e'} w_{e'} v_{e'}` per segment (weights summing to 1), without cancellation.
+
+    Computed as :math:`(v_e - v_a) - \sum_{e'} w_{e'} (v_{e'} - v_a)` around the segment's entry
+    ``anchor`` :math:`a` (take the entry of largest weight): the anchor's own weight, which may be
+    :math:`1 - 10^{-300}`, then multiplies an exact zero, and the entry of the anchor,
+    :math:`-\sum_{e' \ne a} w_{e'}(v_{e'} - v_a)`, keeps its relative accuracy. ``values`` may be
+    (nnz,) or (nnz, p) (each column centred).
+
+    >>> v, w = np.array([1.0, 2.0, 5.0]), np.array([1 - 1e-20, 1e-20, 1.0])
+    >>> segment_centre(v, w, np.array([0, 2, 3]), np.array([0, 2])).tolist()
+    [-1e-20, 1.0, 0.0]
+    """
+    lengths = np.diff(indptr)
+    shifted = values - np.repeat(values[anchor], lengths, axis=0)
+    weighted = shifted * (weights[:, None] if shifted.ndim == 2 else weights)
+    return shifted - np.repeat(segment_sum(weighted, indptr), lengths, axis=0)
+
+
+def segment_complement(pi: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    r""":math:`1 - \pi_e` for every entry of probability segments, to full relative accuracy.
+
+    At most one entry per segment exceeds 1/2; for it the complement is the sum of the other
+    entries (positive terms), for the others :math:`1 - \pi_e \ge 1/2` is exact to rounding.
+
+    >>> segment_complement(np.array([1 - 1e-20, 1e-20]), np.array([0, 2])).tolist()
+    [1e-20, 1.0]
+    """
+    big = pi > 0.5
+    others = np.where(big, 0.0, pi)
+    rest = np.repeat(segment_sum(others, indptr), np.diff(indptr))
+    return np.where(big, rest, 1.0 - pi)
 
 
 def token_scores(dataset: Dataset, W: np.ndarray) -> np.ndarray:

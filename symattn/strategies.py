@@ -24,11 +24,13 @@ from hypothesis.strategies import SearchStrategy
 from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import EmbeddingKind, Embeddings
 from symattn.graphs import realisable_graph, realise
+from symattn.prompts import Prompt
 
 __all__ = [
     "datasets",
     "embeddings_for",
     "graph_families",
+    "prompts_for",
     "realised_datasets",
     "token_graphs",
 ]
@@ -279,3 +281,46 @@ def embeddings_for(
         rows = rng.integers(-2, 3, size=(K, d))
         if np.linalg.matrix_rank(rows) == K:
             return Embeddings.given(rows.tolist())
+
+
+@st.composite
+def prompts_for(
+    draw: st.DrawFn,
+    dataset: Dataset,
+    *,
+    min_length: int = 1,
+    max_length: int = 6,
+    seen_query: bool | None = None,
+) -> Prompt:
+    """A random prompt over ``dataset``'s vocabulary (label-free; the query is the last token).
+
+    ``seen_query=True`` draws the query among the training queries, ``False`` among the other
+    tokens (``InvalidArgument`` when every token is a query), ``None`` either (training queries
+    three times as often). The other tokens are uniform over the vocabulary, so prompts mix
+    tokens of :math:`G_k` with tokens absent from it; they shrink towards shorter prompts and
+    smaller ids.
+
+    >>> from hypothesis import given, settings
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=3)
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(prompts_for(ds, max_length=3, seen_query=True))
+    ... def check(p):
+    ...     assert p.query == 1 and 1 <= len(p) <= 3
+    >>> check()
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidArgument(f"dataset={dataset!r} must be a Dataset")
+    _check_bounds("length", min_length, max_length, floor=1)
+    if seen_query is not None and not isinstance(seen_query, bool):
+        raise InvalidArgument(f"seen_query={seen_query!r} must be True, False or None")
+    K = dataset.K
+    queries = sorted(set(dataset.queries.tolist()))
+    others = sorted(set(range(K)) - set(queries))
+    if seen_query is False and not others:
+        raise InvalidArgument("seen_query=False needs a token that is no training query; every token is one")
+    if seen_query is True or (seen_query is None and (not others or draw(st.integers(0, 3)) > 0)):
+        query = draw(st.sampled_from(queries))
+    else:
+        query = draw(st.sampled_from(others))
+    body = draw(st.lists(st.integers(0, K - 1), min_size=min_length - 1, max_size=max_length - 1))
+    return Prompt((*body, query))

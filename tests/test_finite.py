@@ -7,7 +7,7 @@ from test_svm import random_dataset
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput
 from symattn.finite import (
-    GRAD_TOL,
+    DECREMENT_TOL,
     FiniteStatus,
     fin_basis,
     finite_component,
@@ -128,8 +128,9 @@ def test_loss_chain_and_not_the_full_minimiser():
 
 def test_gradient_and_hessian_are_reported():
     fin = finite_component(load_example("default"))
-    assert fin.grad_norm <= GRAD_TOL and fin.hessian_min_eig > 0
-    assert fin.error_bound == pytest.approx(2 * fin.grad_norm / fin.hessian_min_eig)
+    assert fin.decrement <= DECREMENT_TOL and fin.grad_norm <= 1e-14 and fin.hessian_min_eig > 0
+    assert fin.error_estimate == pytest.approx(2 * fin.grad_norm / fin.hessian_min_eig)
+    assert fin.proof.proven and fin.error_bound == fin.proof.bound <= 1e-14
     assert fin.iterations >= 1
 
 

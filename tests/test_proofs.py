@@ -17,6 +17,7 @@ from proofs import (
     proof_compression,
     proof_feasibility,
     proof_finite,
+    proof_finite_bound,
     proof_gradient,
     proof_hessian,
     proof_kkt,
@@ -95,6 +96,12 @@ BROKEN = {
     "wrong claimed pi": ("finite", lambda: proof_finite.check(claimed_pi=(sp.Rational(1, 3),) * 3)),
     "closed form without centring": ("finite", lambda: proof_finite.check(
         closed_form=lambda pi: [sp.log(p) for p in pi]
+    )),
+    "third moment halved": ("finite_bound", lambda: proof_finite_bound.check(
+        moment=lambda pi, v: proof_finite_bound.third_cumulant(pi, v) / 2
+    )),
+    "radius without the logarithm": ("finite_bound", lambda: proof_finite_bound.check(
+        bound=lambda kappa, nu: kappa / nu
     )),
     "bound with C - 1": ("retrieval", lambda: proof_retrieval.check(
         bound=lambda T, R, norm, C: proof_retrieval.decay_bound(T, R, norm, C - 1)

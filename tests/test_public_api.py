@@ -6,12 +6,18 @@ import sys
 import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
-NAMESPACED = {"cli", "results", "examples", "plots", "reproduce", "scores", "strategies", "symbolic"}
+NAMESPACED = {
+    "cases", "cli", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic", "verify",
+}
 # Module-level constants and low-level checks that stay in their module.
 MODULE_ONLY = {
-    "MAX_VOCAB", "SeedLike", "as_generator", "GRAD_TOL", "DATASET_FORMAT", "dataset_from_json",
+    "MAX_VOCAB", "SeedLike", "as_generator", "DECREMENT_TOL", "POTENTIAL_TOL", "MAX_ROW_SCALE",
+    "MIN_ROW_SCALE", "DATASET_FORMAT", "dataset_from_json",
     "dataset_to_json", "TOLERANCE", "check_complementarity", "check_dual_signs",
     "check_primal_feasibility", "check_stationarity", "exact_margins", "Trainer", "record_steps",
+    "MAX_ENTRIES",
+    "MAX_PROMPT_LENGTH", "MAX_PROMPTS_BYTES", "PROMPTS_FORMAT", "decode_text", "parse_prompts",
+    "prompts_from_json", "prompts_to_json",
 }
 
 

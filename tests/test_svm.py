@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from svm_oracles import constraint_rows, exact_stationarity_holds, svm_by_trust_constr
 
+import symattn.svm.solve as svm_module
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput
 from symattn.svm import (
@@ -167,12 +168,28 @@ def test_more_tokens_than_dimensions_is_infeasible_with_a_verified_certificate()
     assert np.isnan(res.norm)
 
 
-def test_float_dependent_embeddings_are_verified_numerically():
+def _float_dependent_rows(scale: float = 1.0) -> np.ndarray:
     rng = np.random.default_rng(0)
     rows = np.array([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]]) + 1e-3 * rng.standard_normal((5, 2))
     rows[2] = rows[0] + rows[1]
     rows[4] = 2 * rows[0] + rows[1]
-    res = solve_graph_svm(realise(INFEASIBLE, vocab=5, embeddings=Embeddings.given(rows)))
+    return scale * rows
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
+def test_float_dependent_embeddings_get_an_exact_farkas_certificate(scale):
+    """Float rows are binary rationals: the Farkas system is re-solved and checked on them exactly."""
+    res = solve_graph_svm(realise(INFEASIBLE, vocab=5, embeddings=Embeddings.given(_float_dependent_rows(scale))))
+    assert res.status is SVMStatus.INFEASIBLE
+    assert res.farkas.verified and res.farkas.exact
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
+def test_float_farkas_fallback_is_relative_to_the_data(scale, monkeypatch):
+    """Without the exact re-solve the HiGHS multipliers are checked to a relative 1e-9 at any scale
+    (an absolute 1e-9 accepted anything at scale 1e-6 and refused a true certificate at 1e6)."""
+    monkeypatch.setattr(svm_module, "exact_farkas", lambda columns, inequality: None)
+    res = solve_graph_svm(realise(INFEASIBLE, vocab=5, embeddings=Embeddings.given(_float_dependent_rows(scale))))
     assert res.status is SVMStatus.INFEASIBLE
     assert res.farkas.verified and not res.farkas.exact and res.farkas.residual <= res.farkas.tolerance
 

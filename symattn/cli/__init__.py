@@ -3,7 +3,8 @@
 One module per command, each with ``add_parser(subparsers)`` and ``run(args) -> int``;
 :mod:`symattn.cli.render` holds the text and JSON renderings they share.
 
-Exit codes: 0 success, 1 a computation failed (solver, certificate), 2 bad input.
+Exit codes: 0 success, 1 a computation failed (solver, certificate) or a check failed, 2 bad input,
+3 inconclusive (``verify``).
 
 >>> main(["analyze", "--example", "default", "--json"]) == 0  # doctest: +ELLIPSIS
 {...}
@@ -17,14 +18,15 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from symattn.cli import analyze, demo, prove, reproduce, train
+from symattn.cli import analyze, demo, generate, prove, reproduce, train, vectors, verify
+from symattn.cli import next as next_command  # the module; keeps the builtin next() unshadowed
 from symattn.cli._common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from symattn.cli.prove import load_proofs
 from symattn.errors import InvalidInput, SymAttnError
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "build_parser", "load_proofs", "main"]
 
-COMMANDS = (demo, analyze, train, reproduce, prove)
+COMMANDS = (demo, analyze, next_command, generate, train, reproduce, prove, verify, vectors)
 """The command modules, in the order ``symattn --help`` lists them."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from symattn.cli._common import analyse, prediction_or_none
+from symattn.cli.generate import render_generation
+from symattn.cli.next import render_next
 from symattn.cli.render import out, render_analysis, render_graphs
 from symattn.data import Dataset
 from symattn.examples import EXAMPLES, load_example
@@ -20,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     out("\n".join(render_graphs(dataset, graphs) + render_analysis(dataset, graphs, svm, fin)))
     out("")
     out("\n".join(_render_training(dataset)))
+    out("")
+    out("\n".join(_render_automaton(dataset, DEMO_PROMPTS.get(args.example, ()))))
     return code
 
 
@@ -50,4 +54,25 @@ def _render_training(dataset: Dataset) -> list[str]:
                 f"{final['outside_mass_max']:.1e}"
             )
         lines.append(text)
+    return lines
+
+
+DEMO_PROMPTS = {"default": ("a b b c", "a d b f", "c a f")}
+"""New prompts the demo runs the automaton on, per example."""
+
+
+def _render_automaton(dataset: Dataset, prompts: tuple[str, ...]) -> list[str]:
+    from symattn.automaton import automaton
+    from symattn.generation import generate
+
+    if not prompts:
+        return []
+    auto = automaton(dataset)
+    lines = ["the automaton on new prompts (retrieve by W^svm, mix by W^fin; docs/automaton.md):"]
+    for prompt in prompts:
+        lines.append("")
+        lines.extend(render_next(auto, auto.next(prompt)))
+    gen = generate(auto, prompts[:2], steps=8, seed=0, samples=2)
+    lines.append("")
+    lines.extend(render_generation(auto, gen))
     return lines

@@ -28,7 +28,10 @@ __all__ = [
     "render_graphs",
 ]
 
-_FARKAS_NOTE = "a relative tolerance of 1e-9 (floating-point embeddings)"
+_FARKAS_NOTE = (
+    "a relative tolerance of 1e-9 only (an estimate: the exact re-solve on these floating-point rows "
+    "did not verify)"
+)
 
 
 def out(text: str = "") -> None:
@@ -131,14 +134,19 @@ def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
         svm_part["max_kkt_residual"] = svm.residuals.max
     if svm.farkas is not None:
         svm_part["farkas"] = {"verified": svm.farkas.verified, "exact": svm.farkas.exact}
+    proof = fin.proof
     fin_part = {
         "dim": fin.dim,
         "W": matrix_rows(fin.W),
         "certified": fin.certified,
         "grad_norm": fin.grad_norm,
         "status": fin.status.value,
-        "hessian_min_eig": fin.hessian_min_eig if np.isfinite(fin.hessian_min_eig) else None,
-        "error_bound": fin.error_bound,
+        "hessian_min_eig": _finite_number(fin.hessian_min_eig),
+        "error_bound": _finite_number(fin.error_bound),
+        "error_estimate": _finite_number(fin.error_estimate),
+        "decrement": _finite_number(fin.decrement),
+        "proof": {"proven": proof.proven, "kappa": _finite_number(proof.kappa),
+                  "nu": _finite_number(proof.nu), "message": proof.message},
     }
     return {"svm": svm_part, "finite": fin_part}
 
@@ -168,7 +176,8 @@ def render_analysis(
         farkas = svm.farkas
         lines.append(
             "  infeasible: Farkas multipliers "
-            + ("verified exactly" if farkas and farkas.exact else f"verified to {_FARKAS_NOTE}")
+            + ("verified exactly (rows as exact rationals): proved" if farkas and farkas.exact
+               else f"checked to {_FARKAS_NOTE}")
         )
     else:
         certificate = svm.certificate
@@ -186,13 +195,27 @@ def render_analysis(
     lines.append("")
     lines.append(
         f"finite component W^fin: status {fin.status.value}, dim S_fin = {fin.dim}, "
-        f"gradient norm {fin.grad_norm:.1e}, smallest Hessian eigenvalue {fin.hessian_min_eig:.3g}, "
-        f"error bound {fin.error_bound:.1e}, " + ("certified" if fin.certified else "NOT certified")
+        f"gradient norm {fin.grad_norm:.1e}, smallest Hessian eigenvalue {fin.hessian_min_eig:.3g}"
     )
+    lines.append("  " + finite_certificate_line(fin))
     if fin.dim:
         lines.append("  W^fin e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^fin:")
         lines.extend(columns(dataset, graphs, fin.W, None))
     return lines
+
+
+def finite_certificate_line(fin: FiniteResult) -> str:
+    """What the W^fin certificate proves, or why there is none (the local estimate then)."""
+    proof = fin.proof
+    if proof.proven:
+        verdict = "certified" if fin.certified else "NOT certified (bound too loose)"
+        return (f"||W^fin - exact|| <= {fin.error_bound:.1e} proved (ball arithmetic, "
+                f"kappa {proof.kappa:.1e}): {verdict}")
+    return f"error bound not proved ({proof.message}); local estimate {fin.error_estimate:.1e}: NOT certified"
+
+
+def _finite_number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def render_final(traj: Any) -> list[str]:

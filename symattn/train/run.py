@@ -37,12 +37,12 @@ import numpy as np
 
 from symattn._checks import parse_enum, require_dataset
 from symattn._io import atomic_save_npz, atomic_write_text
-from symattn._regpath import PathProblem, PathStatus
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import FileFormatError, InvalidInput
 from symattn.model import Loss, Model, smoothness_bound
 from symattn.scores import check_weights
+from symattn.train.path import PathProblem, PathStatus
 
 if TYPE_CHECKING:
     from symattn.predict import Prediction
@@ -206,7 +206,14 @@ class TrainConfig:
             )
         if dataset is None:
             raise InvalidInput("the default gd step 1/smoothness needs the dataset")
-        return 1.0 / smoothness_bound(dataset)
+        beta = smoothness_bound(dataset)
+        if beta == 0.0:
+            raise InvalidInput(
+                "the smoothness bound is 0: the embedding rows of every query token (or of every token "
+                "in the samples) are zero, so every score e_j^T W e_k is 0 and the loss does not depend "
+                "on W; there is no default step 1/beta. Give non-zero embedding rows"
+            )
+        return 1.0 / beta
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as their values).

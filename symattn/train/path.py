@@ -45,7 +45,7 @@ from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
-from symattn.scores import segment_logsumexp
+from symattn.scores import label_terms, segment_complement, segment_logsumexp
 
 __all__ = ["PathPoint", "PathProblem", "PathStatus"]
 
@@ -140,6 +140,7 @@ class PathProblem:
         self.out_ptr = np.concatenate([[0], np.cumsum(n_out[self.has_out])])
         self.in_len, self.out_len = n_in, n_out[self.has_out]
         self.label_entry = c.label_entry
+        self.in_label = np.searchsorted(self.in_idx, c.label_entry)
         self.sample = c.sample
         lengths = np.diff(c.indptr)
         first = np.repeat(np.arange(c.nnz), lengths[c.sample])
@@ -206,27 +207,30 @@ class PathProblem:
         z = (self.T @ v)[self.node] + self.log_count
         z_in, z_out = z[self.in_idx], z[self.out_idx]
         lse_in = segment_logsumexp(z_in, self.in_ptr)
-        pi_in = np.exp(z_in - np.repeat(lse_in, self.in_len))
+        inside = label_terms(z_in, self.in_ptr, self.in_label)
         r = np.full(self.n, -np.inf)
         pi_out = np.empty(0)
         if self.has_out.size:
             lse_out = segment_logsumexp(z_out, self.out_ptr)
             r[self.has_out] = lse_out - lse_in[self.has_out]
             pi_out = np.exp(z_out - np.repeat(lse_out, self.out_len))
-        return {"z": z, "lse_in": lse_in, "pi_in": pi_in, "pi_out": pi_out, "r": r}
+        return {"z": z, "pi_in": inside.pi, "log_p_in": inside.log_p, "off_label_in": inside.outside,
+                "pi_out": pi_out, "r": r}
 
     def values(self, v: np.ndarray) -> tuple[float, float, float]:
         r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
 
         :math:`\log A_i = \log\operatorname{softplus}(r_i)`, equal to :math:`r_i` to double
         precision once :math:`r_i < -40`, so the logarithm stays finite where :math:`A` underflows.
+        The inside part :math:`B_i = -\log\pi(y \mid C_y)` comes from
+        :func:`~symattn.scores.label_terms`, accurate however close to 0 it is.
         """
         p = self._parts(v)
         r = p["r"][self.has_out]
         outside = float(np.sum(np.logaddexp(0.0, r))) / self.n
         log_terms = np.where(r < -40.0, r, np.log(np.logaddexp(0.0, np.maximum(r, -40.0))))
         log_outside = float(np.logaddexp.reduce(log_terms)) - np.log(self.n) if r.size else -np.inf
-        inside = float(np.sum(p["lse_in"] - p["z"][self.label_entry])) / self.n
+        inside = float(-np.sum(p["log_p_in"])) / self.n
         return outside, log_outside, inside
 
     def _entry_terms(
@@ -243,7 +247,7 @@ class PathProblem:
         g_a = scaled[self.sample] * w
         g_b = np.zeros(nnz)
         g_b[self.in_idx] = p["pi_in"]
-        g_b[self.label_entry] -= 1.0
+        g_b[self.label_entry] = -p["off_label_in"]  # pi_y - 1 from the mass beside the label
         return sigma, scaled, w, np.stack([g_a, g_b])
 
     def shift(self, v: np.ndarray, log_mu: float) -> float:
@@ -273,19 +277,23 @@ class PathProblem:
     def hessian(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
         r"""The Hessian matching :meth:`gradient` (same scaling), the two parts assembled apart."""
         p = self._parts(v)
-        sigma, scaled, w, _ = self._entry_terms(p, shift)
+        _, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
         pi = np.zeros(nnz)
         pi[self.in_idx] = p["pi_in"]
         pi[self.out_idx] = p["pi_out"]
+        rest = np.zeros(nnz)  # 1 - pi, accurate for an entry holding almost all of its side's mass
+        rest[self.in_idx] = segment_complement(p["pi_in"], self.in_ptr)
+        if self.has_out.size:
+            rest[self.out_idx] = segment_complement(p["pi_out"], self.out_ptr)
         side = np.zeros(nnz, dtype=np.int8)
         side[self.in_idx] = 1
         a, b = self.pair
-        s, s_scaled = sigma[self.sample[a]], scaled[self.sample[a]]
+        s_scaled, s_rest = scaled[self.sample[a]], expit(-p["r"])[self.sample[a]]
         same = side[a] == side[b]
-        block = np.where(same, np.where(a == b, pi[a], 0.0) - pi[a] * pi[b], 0.0)
+        block = np.where(same, np.where(a == b, pi[a] * rest[a], -pi[a] * pi[b]), 0.0)
         inside = side[a] == 1
-        h_a = s_scaled * (1.0 - s) * w[a] * w[b] + s_scaled * np.where(inside, -block, block)
+        h_a = s_scaled * s_rest * w[a] * w[b] + s_scaled * np.where(inside, -block, block)
         nvar = self.node_keys.size
         flat = self.node[a] * nvar + self.node[b]
         H_a = np.bincount(flat, weights=h_a, minlength=nvar * nvar).reshape(nvar, nvar)

@@ -21,7 +21,15 @@ from scipy.optimize import linprog
 
 from symattn.errors import SolverError
 
-__all__ = ["active_set_qp", "exact_farkas", "exact_kkt", "farkas_lp", "feasible_point", "to_fraction"]
+__all__ = [
+    "active_set_qp",
+    "exact_farkas",
+    "exact_kkt",
+    "farkas_lp",
+    "feasible_point",
+    "power_of_two_scale",
+    "to_fraction",
+]
 
 
 def to_fraction(value: flint.fmpq) -> Fraction:
@@ -31,6 +39,19 @@ def to_fraction(value: flint.fmpq) -> Fraction:
     Fraction(-2, 3)
     """
     return Fraction(int(value.p), int(value.q))
+
+
+def power_of_two_scale(A: np.ndarray) -> float:
+    r"""The power of two :math:`s` with :math:`s \max|A| \in [1/2, 1)` (1 for an all-zero ``A``).
+
+    Multiplying by it is exact in floating point, so a solver fed :math:`sA` sees the data at
+    unit scale and the answer for :math:`A` follows exactly (HiGHS' tolerances are absolute).
+
+    >>> power_of_two_scale(np.array([[3e-9, -1e-9]])), power_of_two_scale(np.zeros((1, 2)))
+    (268435456.0, 1.0)
+    """
+    top = float(np.max(np.abs(A), initial=0.0))
+    return 1.0 if top == 0.0 else float(np.ldexp(1.0, -int(np.frexp(top)[1])))
 
 
 def feasible_point(A_eq: np.ndarray, A_in: np.ndarray) -> np.ndarray | None:
@@ -85,7 +106,9 @@ def active_set_qp(
     r"""Primal active set for :math:`\min\frac12\|x\|^2` s.t. :math:`A_{eq}x = 0`, :math:`A_{in}x \ge 1`.
 
     Returns the optimum ``x``, the working set (bool over the inequalities) and all multipliers
-    ``mu`` (equalities first) with :math:`x = A^\top \mu`. The problem must be feasible.
+    ``mu`` (equalities first) with :math:`x = A^\top \mu`. The problem must be feasible. Every
+    tolerance is relative (to :math:`\|x\|`, to the largest multiplier, to the row norms), so
+    scaling :math:`A` by :math:`c` scales ``x`` by :math:`1/c` and changes no decision.
     """
     n_eq, n_in = A_eq.shape[0], A_in.shape[0]
     x = feasible_point(A_eq, A_in) if x0 is None else x0
@@ -100,11 +123,11 @@ def active_set_qp(
         target = _min_norm(A_S, b_S)
         step = target - x
         size = float(np.linalg.norm(step))
-        if size <= 1e-13 * (1.0 + float(np.linalg.norm(x))):
+        if size <= 1e-13 * max(float(np.linalg.norm(x)), float(np.linalg.norm(target))):
             mu = _min_norm(A_S.T, target)
             active = np.flatnonzero(work)
             mu_in = mu[n_eq:]
-            if active.size == 0 or mu_in.min() >= -1e-12 * (1.0 + float(np.abs(mu).max())):
+            if active.size == 0 or mu_in.min() >= -1e-12 * float(np.abs(mu).max()):
                 full = np.zeros(n_eq + n_in)
                 full[:n_eq] = mu[:n_eq]
                 full[n_eq + active] = mu_in

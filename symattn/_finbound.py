@@ -1,0 +1,414 @@
+r"""Private: a proven bound on the distance of a computed :math:`W^{fin}` from the exact one.
+
+The argument (derived and checked in ``proofs/proof_finite_bound.py``; docs/proofs/finite_bound.md):
+
+* :math:`f = \mathcal L_{red}` restricted to :math:`S_{fin}` has, per sample, third directional
+  derivative the third central moment of the potentials' change :math:`v = A_i h` under
+  :math:`\pi`, so :math:`|D^3 f[h,h,h]| \le \nu \|h\|_F\, D^2 f[h,h]` with
+  :math:`\nu = \max \|e_k\| \max_{a, b \in C} \|e_a - e_b\|` over the cyclic SCCs :math:`C` of each
+  :math:`G_k` (the range of :math:`v` is at most :math:`\nu\|h\|`);
+* hence along :math:`W' + t h`, :math:`D^2 f \ge e^{-\nu t \|h\|} \mu \|h\|^2` where :math:`\mu` is the
+  smallest eigenvalue of the Hessian on :math:`S_{fin}` at :math:`W'`, and integrating
+  :math:`\langle \nabla f(W^{fin}) - \nabla f(W'), h\rangle` gives, whenever
+  :math:`\kappa = \nu \|\nabla f(W')\| / \mu < 1`, existence and uniqueness of the minimiser and
+  :math:`\|W' - W^{fin}\|_F \le -\log(1 - \kappa)/\nu`.
+
+Everything is evaluated in ball arithmetic (python-flint ``arb``, 128 bits) from the data as
+given (float entries are exact binary rationals; exact rows exactly), at a point
+:math:`W' \in S_{fin}` built exactly from the computed one, so rounding can only widen the
+bound, never make it pass: the returned bound is
+:math:`\|\hat W - W'\|_F + (-\log(1 - \kappa)/\nu)`, every term rounded outward.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import flint
+import numpy as np
+import scipy.linalg
+
+if TYPE_CHECKING:
+    from symattn.finite import FinBasis, ReducedData
+
+__all__ = ["FiniteProof", "prove_finite_bound"]
+
+_PREC = 128
+_CURVATURE_PREC = 64
+_MAX_DENSE = 400
+"""Largest Hessian block (generators: all of them, or one SCC's for orthonormal embeddings)."""
+_MAX_WORK = 2_000_000
+"""Largest number of Hessian terms assembled in ball arithmetic (entries × generators, or the
+squared sample lengths with orthonormal embeddings)."""
+
+
+@dataclass(frozen=True)
+class FiniteProof:
+    r"""The proven bound on :math:`\|\hat W - W^{fin}\|_F` and its ingredients (upper/lower bounds).
+
+    Attributes
+    ----------
+    proven : bool
+        The bound below holds (every step verified in ball arithmetic).
+    bound : float
+        Upper bound on :math:`\|\hat W - W^{fin}\|_F` (``inf`` when not proven).
+    nu : float
+        :math:`\nu`, the constant of :math:`|D^3 f[h,h,h]| \le \nu\|h\| D^2 f[h,h]`.
+    gradient : float
+        Upper bound on :math:`\|\nabla \mathcal L_{red}(W')\|_F` at the exact point :math:`W'`.
+    curvature : float
+        Lower bound on the smallest eigenvalue of the Hessian on :math:`S_{fin}` at :math:`W'`.
+    kappa : float
+        Upper bound on :math:`\nu\,\|\nabla\| / \mu` (the bound needs :math:`\kappa < 1`).
+    offset : float
+        Upper bound on :math:`\|\hat W - W'\|_F` (rounding of the returned matrix).
+    message : str
+        Why the bound is not proven (empty when it is).
+    """
+
+    proven: bool
+    bound: float
+    nu: float
+    gradient: float
+    curvature: float
+    kappa: float
+    offset: float
+    message: str = ""
+
+
+def _unproven(message: str) -> FiniteProof:
+    nan = float("nan")
+    return FiniteProof(False, float("inf"), nan, nan, nan, nan, nan, message)
+
+
+def _upper(x: flint.arb) -> float:
+    """A float at least ``x`` (outward rounding of the ball's upper end)."""
+    top = x.upper()
+    value = float(top)
+    return value if flint.arb(value) >= top else float(np.nextafter(value, np.inf))
+
+
+def _lower(x: flint.arb) -> float:
+    """A float at most ``x``."""
+    low = x.lower()
+    value = float(low)
+    return value if flint.arb(value) <= low else float(np.nextafter(value, -np.inf))
+
+
+@dataclass
+class _Setting:
+    """The data in ball arithmetic, on the tokens that matter (local indices)."""
+
+    identity: bool  # G = I exactly (one-hot or exactly orthonormal rows)
+    G: flint.arb_mat | None
+    E: flint.arb_mat | None
+    local: dict[int, int]
+
+
+def _setting(basis: FinBasis, red: ReducedData) -> _Setting:
+    emb = basis.embeddings
+    tokens = np.unique(np.concatenate([basis.pair_token, basis.pair_query, red.token, red.query]))
+    local = {int(t): i for i, t in enumerate(tokens.tolist())}
+    if emb.is_onehot:
+        return _Setting(True, None, None, local)
+    if emb.is_exact:
+        rows = emb.exact_matrix()
+        E = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in rows[t]]
+                            for t in tokens.tolist()])
+        G = E * E.transpose()
+        if flint.fmpq_mat(len(tokens), len(tokens), [int(i == j) for i in range(len(tokens))
+                                                          for j in range(len(tokens))]) == G:
+            return _Setting(True, flint.arb_mat(G), flint.arb_mat(E), local)
+        return _Setting(False, flint.arb_mat(G), flint.arb_mat(E), local)
+    E = flint.arb_mat(emb.matrix()[tokens].tolist())
+    return _Setting(False, E * E.transpose(), E, local)
+
+
+def _zero_sum_point(basis: FinBasis, theta: np.ndarray) -> list[flint.arb]:
+    r"""Pair values of :math:`W' \in S_{fin}`: the computed ones with each SCC's first value replaced by
+    minus the sum of the others, exactly (so :math:`W' = E^\top T' E` is a combination of generators)."""
+    values = [flint.arb(float(v)) for v in basis.coef.T @ np.asarray(theta, dtype=np.float64)]
+    for a, b in basis.scc_pairs:
+        values[a] = -sum(values[a + 1 : b], flint.arb(0))
+    return values
+
+
+def _token_matrix(setting: _Setting, pairs: tuple[np.ndarray, np.ndarray], values: list) -> flint.arb_mat:
+    size = len(setting.local)
+    T = flint.arb_mat(size, size)
+    for t, k, v in zip(pairs[0].tolist(), pairs[1].tolist(), values, strict=True):
+        T[setting.local[t], setting.local[k]] += v
+    return T
+
+
+def _frobenius(M: flint.arb_mat) -> flint.arb:
+    squares = sum((M[i, j] * M[i, j] for i in range(M.nrows()) for j in range(M.ncols())), flint.arb(0))
+    return squares.nonnegative_part().sqrt()
+
+
+def _offset(basis: FinBasis, setting: _Setting, T_exact: flint.arb_mat, W: np.ndarray) -> flint.arb:
+    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic."""
+    tokens = sorted(setting.local, key=setting.local.__getitem__)
+    if basis.embeddings.is_onehot:
+        full = flint.arb_mat(W.tolist())
+        for i, t in enumerate(tokens):
+            for j, k in enumerate(tokens):
+                full[t, k] -= T_exact[i, j]
+        return _frobenius(full)
+    assert setting.E is not None
+    return _frobenius(flint.arb_mat(W.tolist()) - setting.E.transpose() * T_exact * setting.E)
+
+
+def _potentials(setting: _Setting, T_exact: flint.arb_mat, red: ReducedData) -> list[flint.arb]:
+    """:math:`e_j^\\top W' e_k` of every reduced entry."""
+    U = T_exact if setting.identity else setting.G * T_exact * setting.G
+    loc = setting.local
+    queries = red.query[red.sample]
+    return [U[loc[j], loc[k]] for j, k in zip(red.token.tolist(), queries.tolist(), strict=True)]
+
+
+def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list[flint.arb]]:
+    """Masses :math:`\\pi` and gradient residuals :math:`\\pi_j - 1[j = y]` (label's from the others)."""
+    pi: list[flint.arb] = [flint.arb(0)] * len(u)
+    resid: list[flint.arb] = [flint.arb(0)] * len(u)
+    labels = set(red.label_entry.tolist())
+    for a, b in zip(red.indptr[:-1].tolist(), red.indptr[1:].tolist(), strict=True):
+        if b - a < 2:
+            pi[a] = flint.arb(1)
+            continue
+        z = [u[e] + flint.arb(int(red.count[e])).log() for e in range(a, b)]
+        lse = sum((x.exp() for x in z), flint.arb(0)).log()
+        for e in range(a, b):
+            pi[e] = (z[e - a] - lse).exp()
+        label = next(e for e in range(a, b) if e in labels)
+        for e in range(a, b):
+            resid[e] = pi[e] if e != label else -sum((pi[f] for f in range(a, b) if f != label), flint.arb(0))
+    return pi, resid
+
+
+def _gradient_norm(setting: _Setting, red: ReducedData, resid: list[flint.arb]) -> flint.arb:
+    r""":math:`\|\nabla \mathcal L_{red}(W')\|_F = \|E^\top R E\|_F` (:math:`R`: token residuals / n)."""
+    queries = red.query[red.sample]
+    R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
+    if setting.identity:
+        return _frobenius(R)
+    G = setting.G
+    return (R.transpose() * G * R * G).trace().nonnegative_part().sqrt()
+
+
+def _nu(basis: FinBasis, setting: _Setting) -> flint.arb:
+    """Largest :math:`\\|e_k\\| \\|e_a - e_b\\|` over the pairs of tokens of one cyclic SCC of G_k."""
+    if setting.identity:
+        return flint.arb(2).sqrt()
+    G, loc = setting.G, setting.local
+    best = flint.arb(0)
+    for a, b in basis.scc_pairs:
+        k = loc[int(basis.pair_query[a])]
+        members = [loc[int(t)] for t in basis.pair_token[a:b].tolist()]
+        for i, p in enumerate(members):
+            for q in members[i + 1 :]:
+                dist = (G[p, p] - 2 * G[p, q] + G[q, q]).nonnegative_part()
+                best = best.max((dist * G[k, k].nonnegative_part()).sqrt())
+    return best
+
+
+def _lowest(values: Iterable[flint.arb]) -> flint.arb:
+    """A ball containing the minimum (Python's ``min`` would compare overlapping balls as equal)."""
+    return functools.reduce(lambda a, b: a.min(b), values)
+
+
+def _off_diagonal(entries: list[flint.arb], m: int, i: int) -> flint.arb:
+    """Upper bound on the sum of the absolute off-diagonal entries of row ``i`` (row-major entries)."""
+    total = flint.arb(0)
+    for j in range(m):
+        if j != i:
+            total += entries[i * m + j].abs_upper()
+    return total
+
+
+def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | None:
+    r"""A lower bound on :math:`\min_x x^\top M x / x^\top \Gamma x`, or ``None`` when none is proven.
+
+    With :math:`V` from a float generalised eigendecomposition, :math:`B = V^\top M V` and
+    :math:`C = V^\top \Gamma V` are nearly diagonal; Gershgorin discs give :math:`\lambda_{min}(B) \ge
+    \beta` and :math:`\lambda(C) \in [c_-, c_+]`. If :math:`c_- > 0` then :math:`V` is invertible and
+    :math:`\Gamma \succ 0`, and for :math:`x = V y` the ratio is at least :math:`\beta / c_+` (when
+    :math:`\beta > 0`).
+    """
+    m = M.nrows()
+    mid_M = np.array([float(x.mid()) for x in M.entries()]).reshape(m, m)
+    mid_G = np.array([float(x.mid()) for x in Gamma.entries()]).reshape(m, m)
+    try:
+        _, V = scipy.linalg.eigh(0.5 * (mid_M + mid_M.T), 0.5 * (mid_G + mid_G.T))
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    Va = flint.arb_mat(V.tolist())
+    B = (Va.transpose() * M * Va).entries()
+    C = (Va.transpose() * Gamma * Va).entries()
+    beta = _lowest(B[i * m + i] - _off_diagonal(B, m, i) for i in range(m))
+    radii = [_off_diagonal(C, m, i) for i in range(m)]
+    c_low = _lowest(C[i * m + i] - radii[i] for i in range(m))
+    c_high = -_lowest(-(C[i * m + i] + radii[i]) for i in range(m))
+    if not (c_low > 0 and beta > 0):
+        return None
+    return beta / c_high
+
+
+def _centred_rows(rows: list[list[flint.arb]], weights: list[flint.arb]) -> list[list[flint.arb]]:
+    """Rows minus their weighted mean, centred around the row of largest weight (no cancellation)."""
+    anchor = max(range(len(rows)), key=lambda e: float(weights[e].mid()))
+    shifted = [[x - y for x, y in zip(row, rows[anchor], strict=True)] for row in rows]
+    mean = [sum((w * row[c] for w, row in zip(weights, shifted, strict=True)), flint.arb(0))
+            for c in range(len(rows[0]))]
+    return [[x - y for x, y in zip(row, mean, strict=True)] for row in shifted]
+
+
+Generator = tuple[int, int, int]
+"""A star generator :math:`(e_a - e_b) e_q^\top` as ``(a, b, q)``."""
+
+
+def _hessian(setting: _Setting, red: ReducedData, pi: list[flint.arb], samples: list[int],
+             gens: list[Generator]) -> flint.arb_mat:
+    r""":math:`M = \frac1n \sum_i \sum_{e \in i} \pi_e D_e D_e^\top`: the Hessian form in generator
+    coordinates, with :math:`D_e` the centred derivatives of entry :math:`e`'s potential."""
+    D: list[list[flint.arb]] = []
+    P: list[list[flint.arb]] = []
+    for i in samples:
+        a, b = int(red.indptr[i]), int(red.indptr[i + 1])
+        k = int(red.query[i])
+        rows = [[_derivative(setting, int(red.token[e]), k, g) for g in gens] for e in range(a, b)]
+        for e, row in zip(range(a, b), _centred_rows(rows, pi[a:b]), strict=True):
+            D.append(row)
+            P.append([pi[e] * x for x in row])
+    if not D:
+        return flint.arb_mat(len(gens), len(gens))
+    return flint.arb_mat(D).transpose() * flint.arb_mat(P) / red.n
+
+
+def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[flint.arb]) -> flint.arb | None:
+    r"""A lower bound on the smallest eigenvalue of :math:`\nabla^2 \mathcal L_{red}(W')` on :math:`S_{fin}`.
+
+    In star-generator coordinates :math:`h = \sum_r x_r Z_r` the Hessian form is :math:`x^\top M x`
+    and :math:`\|h\|_F^2 = x^\top \Gamma x`. With :math:`G = I` both split per cyclic SCC (the
+    samples of an SCC see only its generators) and :math:`M = Z^\top H_C Z` with the Hessian
+    :math:`H_C` in the SCC's potentials; otherwise one dense block.
+    """
+    gens = basis.generators
+    tok, qry = basis.pair_token.tolist(), basis.pair_query.tolist()
+    triples = [(tok[p], tok[q], qry[p]) for p, q in gens.tolist()]
+    lengths = np.diff(red.indptr)
+    multi = np.flatnonzero(lengths >= 2).tolist()
+    if not setting.identity:
+        M = _hessian(setting, red, pi, multi, triples)
+        gamma = flint.arb_mat([[_inner(setting, r, s) for s in triples] for r in triples])
+        return _generalised_lower(M, gamma)
+    by_label: dict[tuple[int, int], list[int]] = {}
+    for i in multi:
+        by_label.setdefault((int(red.query[i]), int(red.label[i])), []).append(i)
+    lows = []
+    for a, b in basis.scc_pairs:
+        cols = list(range(*np.searchsorted(gens[:, 0], [a, b]).tolist()))
+        if not cols:
+            continue
+        members = {t: i for i, t in enumerate(tok[a:b])}
+        mine = [i for t in members for i in by_label.get((qry[a], t), [])]
+        Z = flint.arb_mat(len(members), len(cols))
+        for c, r in enumerate(cols):
+            Z[members[triples[r][0]], c] += 1
+            Z[members[triples[r][1]], c] -= 1
+        H = _potential_hessian(red, pi, mine, members)
+        low = _generalised_lower(Z.transpose() * H * Z, Z.transpose() * Z)
+        if low is None:
+            return None
+        lows.append(low)
+    return _lowest(lows) if lows else None
+
+
+def _potential_hessian(red: ReducedData, pi: list[flint.arb], samples: list[int],
+                       members: dict[int, int]) -> flint.arb_mat:
+    r""":math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` on the SCC's tokens, with
+    :math:`\pi_j(1 - \pi_j)` formed as :math:`\pi_j \sum_{l \ne j} \pi_l` (no cancellation)."""
+    H = flint.arb_mat(len(members), len(members))
+    for i in samples:
+        entries = range(int(red.indptr[i]), int(red.indptr[i + 1]))
+        index = [members[int(red.token[e])] for e in entries]
+        for e, p in zip(entries, index, strict=True):
+            for f, q in zip(entries, index, strict=True):
+                if e == f:
+                    H[p, p] += pi[e] * sum((pi[g] for g in entries if g != e), flint.arb(0)) / red.n
+                else:
+                    H[p, q] -= pi[e] * pi[f] / red.n
+    return H
+
+
+def _derivative(setting: _Setting, j: int, k: int, gen: Generator) -> flint.arb:
+    r""":math:`\partial u_{jk}/\partial x = (G_{ja} - G_{jb}) G_{qk}` for :math:`(e_a - e_b) e_q^\top`."""
+    a, b, q = gen
+    if setting.identity:
+        return flint.arb(int(q == k) * (int(j == a) - int(j == b)))
+    loc = setting.local
+    G = setting.G
+    return (G[loc[j], loc[a]] - G[loc[j], loc[b]]) * G[loc[q], loc[k]]
+
+
+def _inner(setting: _Setting, r: Generator, s: Generator) -> flint.arb:
+    r""":math:`\langle (e_a - e_b)e_q^\top, (e_{a'} - e_{b'})e_{q'}^\top \rangle_F`."""
+    (a, b, q), (a2, b2, q2) = r, s
+    if setting.identity:
+        return flint.arb(int(q == q2) * (int(a == a2) - int(a == b2) - int(b == a2) + int(b == b2)))
+    loc = setting.local
+    G = setting.G
+    x, y, z, w = loc[a], loc[b], loc[a2], loc[b2]
+    return (G[x, z] - G[x, w] - G[y, z] + G[y, w]) * G[loc[q], loc[q2]]
+
+
+def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
+    r"""Prove :math:`\|W - W^{fin}\|_F \le` ``bound`` for the computed ``W`` (coordinates ``theta``).
+
+    See the module docstring for the argument. Not proven (``proven=False`` with the reason) when
+    the dimension of :math:`S_{fin}` was decided by a float threshold that dropped generators, when
+    the problem is too large for ball arithmetic here, or when :math:`\kappa \ge 1`.
+    """
+    if basis.dim == 0:
+        return FiniteProof(True, 0.0 if not np.any(W) else float("inf"), 0.0, 0.0, float("inf"), 0.0, 0.0,
+                           "" if not np.any(W) else "S_fin = {0} but W is not 0")
+    if basis.generators.shape[0] < basis.expected_dim and not basis.rank_exact:
+        return _unproven("dim S_fin was decided by a floating-point rank threshold (float embedding rows "
+                         "with dependent generators); the bound needs an exact rank")
+    emb = basis.embeddings
+    if emb.is_onehot or (emb.is_exact and emb.is_orthonormal):  # G = I: one block per SCC
+        block = max((b - a for a, b in basis.scc_pairs), default=0)
+        lengths = np.diff(red.indptr)
+        work = int(np.sum(lengths**2))
+    else:
+        block, work = basis.dim, red.token.size * basis.dim
+    if block > _MAX_DENSE or work > _MAX_WORK:
+        return _unproven(f"too large for the ball-arithmetic bound ({red.token.size} reduced entries, "
+                         f"dim S_fin = {basis.dim}); error_estimate is the local estimate only")
+    with flint.ctx.workprec(_PREC):
+        return _prove(basis, red, theta, W)
+
+
+def _prove(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
+    setting = _setting(basis, red)
+    point = _zero_sum_point(basis, theta)
+    T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
+    offset = _offset(basis, setting, T_exact, np.asarray(W, dtype=np.float64))
+    pi, resid = _masses(red, _potentials(setting, T_exact, red))
+    grad = _gradient_norm(setting, red, resid)
+    nu = _nu(basis, setting)
+    with flint.ctx.workprec(_CURVATURE_PREC):  # a lower bound on mu needs few bits; balls stay rigorous
+        mu = _curvature(basis, setting, red, pi)
+    nums = (_upper(nu), _upper(grad), _lower(mu) if mu is not None else float("nan"), _upper(offset))
+    if mu is None:
+        return FiniteProof(False, float("inf"), nums[0], nums[1], float("nan"), float("nan"), nums[3],
+                           "the Hessian on S_fin could not be proven positive definite at W^fin")
+    kappa = nu * grad / mu
+    if not kappa < 1:
+        return FiniteProof(False, float("inf"), *nums[:3], _upper(kappa), nums[3],
+                           f"kappa = nu |grad| / mu = {float(kappa.mid()):.3g} is not below 1")
+    delta = -(-kappa).log1p() / nu if nu > 0 else grad / mu
+    return FiniteProof(True, _upper(offset + delta), *nums[:3], _upper(kappa), nums[3])

@@ -1,0 +1,358 @@
+r"""Solve the graph-SVM of THEORY §4 and certify the answer.
+
+.. math::
+
+    W^{svm} = \arg\min \|W\|_F \quad\text{s.t.}\quad (e_i - e_j)^\top W e_k
+    \begin{cases} = 0 & i \asymp_k j \\ \ge 1 & i \succ_k j \end{cases}
+    \quad\text{for every edge } i \to j \text{ of every } G_k .
+
+Each SCC is collapsed to one potential (one-hot or orthonormal embeddings, where the problem
+splits per query into a weighted minimum-norm potential problem on the condensation DAG,
+solved by the forest active-set method of :mod:`symattn.svm._potentials`) or to a star of
+independent equalities (general embeddings, one QP in the Gram metric,
+:mod:`symattn.svm._gramqp`). Every answer is then checked against the full constraint set
+(:mod:`symattn.svm.kkt`).
+
+>>> from symattn.data import Dataset
+>>> res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
+>>> res.status, res.W.tolist()
+(<SVMStatus.OPTIMAL: 'optimal'>, [[0.0, 0.5], [0.0, -0.5]])
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from symattn.data import Dataset
+from symattn.embeddings import Embeddings
+from symattn.errors import InvalidInput, SolverError
+from symattn.svm._collapse import Collapsed, Stars, collapse, edge_multipliers, star_multipliers, stars
+from symattn.svm._gramqp import (
+    active_set_qp,
+    exact_farkas,
+    exact_kkt,
+    farkas_lp,
+    feasible_point,
+    power_of_two_scale,
+)
+from symattn.svm._potentials import min_norm_potentials
+from symattn.svm.constraints import SVMConstraints, svm_constraints
+from symattn.svm.kkt import (
+    FarkasCertificate,
+    KKTResiduals,
+    SVMCertificate,
+    check_dual_signs,
+    check_stationarity,
+    combination,
+    combination_scale,
+    exact_rows,
+    expand_exact,
+    kkt_residuals,
+    verify_kkt,
+)
+
+__all__ = ["TOLERANCE", "SVMResult", "SVMStatus", "solve_graph_svm"]
+
+logger = logging.getLogger("symattn")
+
+TOLERANCE = 1e-10
+"""Largest relative KKT residual of a result reported as ``OPTIMAL``."""
+
+_FARKAS_TOL = 1e-9
+
+
+class SVMStatus(enum.Enum):
+    """Outcome of :func:`solve_graph_svm`."""
+
+    OPTIMAL = "optimal"
+    """Every KKT residual is at most :data:`TOLERANCE`."""
+    INACCURATE = "inaccurate"
+    """A solution was found but some KKT residual exceeds :data:`TOLERANCE`."""
+    INFEASIBLE = "infeasible"
+    """No ``W`` satisfies the constraints (dependent embeddings); see ``farkas``."""
+
+
+@dataclass(frozen=True, eq=False)
+class SVMResult:
+    r"""The graph-SVM solution and the evidence for it.
+
+    Attributes
+    ----------
+    status : SVMStatus
+        Outcome; ``success`` derives from it.
+    W : numpy.ndarray, shape (d, d)
+        :math:`W^{svm}` (zeros when infeasible).
+    norm : float
+        :math:`\|W^{svm}\|_F` (``nan`` when infeasible).
+    constraints : SVMConstraints
+        The constraint set solved.
+    margins : numpy.ndarray, shape (m,)
+        :math:`(e_i - e_j)^\top W e_k` per constraint.
+    multipliers : numpy.ndarray, shape (m,)
+        Numeric KKT multipliers per constraint.
+    residuals : KKTResiduals or None
+        Numeric KKT residuals (``None`` when infeasible).
+    certificate : SVMCertificate or None
+        The exact certificate, when the embeddings are exact and one was asked for.
+    farkas : FarkasCertificate or None
+        The infeasibility proof, when infeasible.
+    method : str
+        ``"potentials"`` (orthonormal: per-query DAG problems) or ``"gram"`` (one QP).
+    """
+
+    status: SVMStatus
+    W: np.ndarray = field(repr=False)
+    norm: float
+    constraints: SVMConstraints = field(repr=False)
+    margins: np.ndarray = field(repr=False)
+    multipliers: np.ndarray = field(repr=False)
+    residuals: KKTResiduals | None
+    certificate: SVMCertificate | None = None
+    farkas: FarkasCertificate | None = None
+    method: str = "potentials"
+
+    @property
+    def success(self) -> bool:
+        """True when ``status`` is ``OPTIMAL``.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.status.value, res.success
+        ('optimal', True)
+        """
+        return self.status is SVMStatus.OPTIMAL
+
+    @property
+    def certified(self) -> bool:
+        """True when an exact certificate exists and all four KKT checks hold.
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+        >>> res.certified
+        True
+        """
+        return self.certificate is not None and self.certificate.checks.holds
+
+
+def solve_graph_svm(
+    dataset: Dataset,
+    *,
+    constraints: SVMConstraints | None = None,
+    certify: bool | None = None,
+) -> SVMResult:
+    r"""Solve the graph-SVM of ``dataset`` numerically and, when possible, certify it exactly.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data; its embeddings decide the method (per-query potentials when orthonormal,
+        one Gram-metric QP otherwise).
+    constraints : SVMConstraints, optional
+        The constraint set (default :func:`svm_constraints` of the dataset, edges only).
+    certify : bool, optional
+        Build the exact certificate (default: whenever the embeddings are exact).
+
+    Returns
+    -------
+    SVMResult
+        ``status`` ``OPTIMAL`` when all relative KKT residuals are at most 1e-10,
+        ``INFEASIBLE`` with a Farkas certificate when no ``W`` exists.
+
+    >>> from symattn.data import Dataset
+    >>> res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
+    >>> res.W.tolist(), round(res.norm ** 2, 12)
+    ([[0.0, 0.5], [0.0, -0.5]], 0.5)
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
+    if constraints is not None and not isinstance(constraints, SVMConstraints):
+        raise InvalidInput(
+            f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"
+        )
+    if certify is not None and not isinstance(certify, bool | np.bool_):
+        raise InvalidInput(f"certify={certify!r} must be True, False or None")
+    embeddings = dataset.embeddings
+    cons = constraints if constraints is not None else svm_constraints(dataset)
+    if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= embeddings.size:
+        raise InvalidInput("the constraints name tokens beyond the dataset's vocabulary")
+    certify = embeddings.is_exact if certify is None else bool(certify)
+    if certify and not embeddings.is_exact:
+        raise InvalidInput(
+            f"certify=True needs exact embeddings; these are {embeddings.kind.value} floats "
+            "(use one-hot embeddings or rows given as integers or fractions)"
+        )
+    prob = collapse(cons, embeddings.size)
+    if embeddings.is_orthonormal:
+        return _solve_potentials(cons, prob, embeddings, certify)
+    return _solve_gram(cons, prob, embeddings, certify)
+
+
+def _solve_potentials(
+    cons: SVMConstraints, prob: Collapsed, embeddings: Embeddings, certify: bool
+) -> SVMResult:
+    K = embeddings.size
+    v, working, dag_lam = min_norm_potentials(
+        prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps]
+    )
+    u = v[prob.group]
+    U = np.zeros((K, K))
+    U[prob.node_token, prob.node_query] = u
+    lam = edge_multipliers(prob, u, dag_lam)
+    E = embeddings.matrix()
+    W = U if embeddings.is_onehot else E.T @ U @ E
+    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
+    certificate = _certify_potentials(cons, prob, working, embeddings) if certify else None
+    status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
+    if status is not SVMStatus.OPTIMAL:
+        logger.warning("graph-SVM residuals %s exceed %g", residuals, TOLERANCE)
+    return SVMResult(
+        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "potentials"
+    )
+
+
+def _certify_potentials(
+    cons: SVMConstraints, prob: Collapsed, guess: np.ndarray, embeddings: Embeddings
+) -> SVMCertificate:
+    """Re-solve exactly, warm-started from the numeric working set, and verify."""
+    v, working, dag_lam = min_norm_potentials(
+        prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
+        block=prob.node_query[prob.reps],
+    )
+    corrections = int(np.count_nonzero(working != guess))
+    if corrections:
+        logger.info("exact certificate corrected %d active-set entries of the numeric solution", corrections)
+    u = v[prob.group]
+    pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
+                                                 strict=True) if value != 0}
+    lam = edge_multipliers(prob, u, dag_lam)
+    rows = exact_rows(embeddings)
+    entries = pot if rows is None else expand_exact(pot, rows)
+    checks = verify_kkt(cons, entries, lam, embeddings)
+    return SVMCertificate(entries, embeddings.dim, lam, checks, corrections)
+
+
+# -- general embeddings: one QP in the Gram metric ------------------------------------------------
+def _row_matrix(red: Stars, E: np.ndarray) -> np.ndarray:
+    diff = E[red.high] - E[red.low]
+    d = E.shape[1]
+    return np.einsum("ri,rj->rij", diff, E[red.query]).reshape(red.query.size, d * d)
+
+
+def _exact_row(rows: list[list[Fraction]], i: int, j: int, k: int) -> list[Fraction]:
+    return [(a - b) * c for a, b in zip(rows[i], rows[j], strict=True) for c in rows[k]]
+
+
+def _solve_gram(
+    cons: SVMConstraints, prob: Collapsed, embeddings: Embeddings, certify: bool
+) -> SVMResult:
+    red = stars(prob)
+    E = embeddings.matrix()
+    d = embeddings.dim
+    A = _row_matrix(red, E)
+    # the solvers see the rows at unit scale (an exact power of two): A x >= 1 iff (sA)(x/s) >= 1
+    scale = power_of_two_scale(A)
+    A = A * scale
+    n_eq = int(red.equality.sum())
+    A_eq, A_in = A[:n_eq], A[n_eq:]
+    x0 = feasible_point(A_eq, A_in) if A_in.shape[0] else np.zeros(d * d)
+    if x0 is None:
+        return _infeasible(cons, prob, red, A_eq, A_in, embeddings)
+    x, work, mu = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else (x0, np.zeros(0, bool), np.zeros(n_eq))
+    W = (x * scale).reshape(d, d)
+    lam = star_multipliers(prob, red, mu * (scale * scale))
+    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
+    certificate = _certify_gram(cons, prob, red, work, embeddings) if certify else None
+    status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
+    return SVMResult(
+        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "gram"
+    )
+
+
+def _certify_gram(
+    cons: SVMConstraints, prob: Collapsed, red: Stars, work: np.ndarray,
+    embeddings: Embeddings,
+) -> SVMCertificate:
+    """Exact KKT on the numeric active set; corrected (add violated / drop negative) until it holds."""
+    rows = [list(r) for r in embeddings.exact_matrix()]
+    star_rows = [_exact_row(rows, i, j, k) for i, j, k in
+                  zip(red.high.tolist(), red.low.tolist(), red.query.tolist(), strict=True)]
+    n_eq = int(red.equality.sum())
+    active = set((n_eq + np.flatnonzero(work)).tolist())
+    d = embeddings.dim
+    corrections = 0
+    for _ in range(4 * len(star_rows) + 10):
+        chosen = list(range(n_eq)) + sorted(active)
+        rhs = [Fraction(int(r >= n_eq)) for r in chosen]
+        x, mu_s = exact_kkt([star_rows[r] for r in chosen], rhs, d * d)
+        mu = np.array([Fraction(0)] * (len(star_rows) + 1), dtype=object)[:-1]
+        mu[chosen] = np.array([*mu_s, Fraction(0)], dtype=object)[:-1]
+        slack = {r: sum((a * b for a, b in zip(star_rows[r], x, strict=True)), Fraction(0)) - 1
+                 for r in range(n_eq, len(star_rows))}
+        violated = min(slack, key=lambda r: slack[r], default=None)
+        negative = min(active, key=lambda r: mu[r], default=None)
+        if violated is not None and slack[violated] < 0:
+            active.add(violated)
+        elif negative is not None and mu[negative] < 0:
+            active.discard(negative)
+        else:
+            break
+        corrections += 1
+    entries = {(r, c): x[r * d + c] for r in range(d) for c in range(d) if x[r * d + c] != 0}
+    lam = star_multipliers(prob, red, mu)
+    return SVMCertificate(entries, d, lam, verify_kkt(cons, entries, lam, embeddings), corrections)
+
+
+def _exact_farkas(
+    cons: SVMConstraints, prob: Collapsed, red: Stars, mu: np.ndarray, embeddings: Embeddings
+) -> FarkasCertificate | None:
+    """Re-solve the Farkas system on the support of ``mu`` in rationals and verify it exactly.
+
+    The rows are taken exactly: exact embeddings as given, float embeddings as the binary
+    rationals they are, so a success proves infeasibility of the data as given.
+    """
+    rows = exact_rows(embeddings) or [[Fraction(int(i == j)) for j in range(embeddings.dim)]
+                                      for i in range(embeddings.size)]
+    support = np.flatnonzero(np.abs(mu) > 1e-12 * float(np.abs(mu).max()))
+    columns = [_exact_row(rows, int(red.high[r]), int(red.low[r]), int(red.query[r])) for r in support]
+    solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
+    if solved is None:
+        return None
+    mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
+    mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
+    lam = star_multipliers(prob, red, mu_exact)
+    ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
+          and check_stationarity(cons, lam, {}, embeddings))
+    return FarkasCertificate(lam, True, 0.0, 0.0, True) if ok else None
+
+
+def _infeasible(
+    cons: SVMConstraints, prob: Collapsed, red: Stars, A_eq: np.ndarray,
+    A_in: np.ndarray, embeddings: Embeddings,
+) -> SVMResult:
+    mu = farkas_lp(A_eq, A_in)  # Aᵀμ = 0 is homogeneous: the rows' scale does not matter
+    farkas = _exact_farkas(cons, prob, red, mu, embeddings)
+    if farkas is None and embeddings.is_exact:
+        raise SolverError(
+            "the graph-SVM looks infeasible to HiGHS but no exact Farkas certificate verifies on these "
+            "exact embedding rows; infeasibility is not established"
+        )
+    if farkas is None:
+        lam = star_multipliers(prob, red, mu)
+        residual = float(np.linalg.norm(combination(cons, lam, embeddings)))
+        size = combination_scale(cons, lam, embeddings)
+        signs = float(lam[~cons.equality].min(initial=0.0)) >= -_FARKAS_TOL * float(np.abs(lam).max())
+        ok = residual <= _FARKAS_TOL * size and signs and float(lam[~cons.equality].sum()) > 0.5
+        farkas = FarkasCertificate(lam, False, residual / size if size else 0.0, _FARKAS_TOL, ok)
+    if not farkas.verified:
+        raise SolverError("the graph-SVM looks infeasible but the Farkas multipliers do not verify")
+    d = embeddings.dim
+    nan = np.full(len(cons), np.nan)
+    return SVMResult(
+        SVMStatus.INFEASIBLE, np.zeros((d, d)), float("nan"), cons, nan, np.zeros(len(cons)), None,
+        None, farkas, "gram",
+    )
