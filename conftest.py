@@ -19,8 +19,11 @@ EXTRA_DOCTESTS = {"matplotlib": ("symattn/plots.py", "the optional plot extra (m
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if (config.pluginmanager.hasplugin("timeout") and config.getoption("timeout", None) is None
-            and not os.environ.get("PYTEST_TIMEOUT")):
+    if not config.pluginmanager.hasplugin("timeout"):
+        # tests may still carry @pytest.mark.timeout(...): known, and without effect
+        config.addinivalue_line("markers", "timeout(seconds): a per-test limit, applied with pytest-timeout")
+        return
+    if config.getoption("timeout", None) is None and not os.environ.get("PYTEST_TIMEOUT"):
         config.option.timeout = TEST_TIMEOUT
 
 

@@ -13,6 +13,7 @@ and ``docs/index.md`` lists every page.
 
 import logging
 
+from symattn import _startup  # noqa: F401  (first: the command's Ctrl-C handling while importing)
 from symattn.automaton import (
     Agreement,
     Automaton,

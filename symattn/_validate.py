@@ -15,12 +15,14 @@ symattn.errors.InvalidInput: steps=True must be an integer
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from symattn._io import format_bytes
 from symattn.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from symattn.graphs import PriorityGraphs
 
 __all__ = [
+    "MAX_DENSE_DEFAULT",
+    "MAX_DENSE_ENV",
     "as_count",
     "as_int",
     "as_real",
@@ -35,9 +39,11 @@ __all__ = [
     "as_tokens",
     "check_weights",
     "is_integer",
+    "max_dense",
     "parse_enum",
     "require_data",
     "require_dataset",
+    "require_dense",
     "require_graphs",
 ]
 
@@ -64,6 +70,10 @@ def as_int(value: object, what: str) -> int:
             f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
             "booleans are not converted)"
         )
+    if not -(2**63) <= value < 2**63:  # type: ignore[operator]
+        from symattn.data import MAX_VOCAB
+
+        raise InvalidInput(f"{what} {value} is out of range; ids are below K <= {MAX_VOCAB:,}")
     return int(value)  # type: ignore[call-overload]
 
 
@@ -131,15 +141,23 @@ def parse_enum(kind: type[E], value: object, what: str) -> E:
 
 
 def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
-    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes and NaN/inf.
+    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
 
     >>> check_weights([[1, 0], [0, 1]], 2).dtype
     dtype('float64')
+    >>> check_weights([[1j]], 1)
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: W has complex entries (dtype complex128); weights are real matrices
     """
     try:
-        array = np.asarray(W, dtype=np.float64)
+        raw = np.asarray(W)
+        complex_entries = raw.dtype.kind == "c"
+        array = raw.real.astype(np.float64) if complex_entries else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
+    if complex_entries:
+        raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
     if array.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
     bad = np.argwhere(~np.isfinite(array))
@@ -248,3 +266,48 @@ def _real_entry(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | Fraction | np.integer | np.floating):
         raise TypeError(f"entry {value!r} of {name} is not a real number")
     return float(value)
+
+
+MAX_DENSE_DEFAULT = 4096
+"""Default largest :math:`K` and :math:`d` for dense computations: :math:`W`, its gradient,
+:math:`W^{svm}` and :math:`W^{fin}` are dense :math:`d \\times d` (or :math:`K \\times K`) float64
+matrices, 128 MiB each at 4096."""
+MAX_DENSE_ENV = "SYMATTN_MAX_TOKENS"
+
+
+def max_dense() -> int:
+    """The largest ``K`` and ``d`` dense computations accept: ``$SYMATTN_MAX_TOKENS``, else 4096.
+
+    >>> max_dense()
+    4096
+    """
+    raw = os.environ.get(MAX_DENSE_ENV, "").strip()
+    if not raw:
+        return MAX_DENSE_DEFAULT
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput(f"{MAX_DENSE_ENV}={raw!r} must be a positive integer")
+    return int(raw)
+
+
+def require_dense(dataset: Dataset, what: str) -> Dataset:
+    """``dataset`` if its ``K`` and ``d`` are within :func:`max_dense`, else :class:`InvalidInput`
+    naming the memory one dense matrix would take (checked before anything is allocated).
+
+    Token-priority graphs are sparse and have no such limit.
+
+    >>> from symattn.data import Dataset
+    >>> require_dense(Dataset.from_samples([([0, 1], 0)], vocab=10**6), "solve_graph_svm")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: solve_graph_svm ... K=1,000,000 needs 7.28 TiB for each, above the limit ...
+    """
+    top = max_dense()
+    for name, size in (("K", dataset.K), ("d", dataset.embeddings.dim)):
+        if size > top:
+            raise InvalidInput(
+                f"{what} forms dense {name} x {name} float64 matrices: {name}={size:,} needs "
+                f"{format_bytes(8 * size * size)} for each, above the limit K, d <= {top:,}; raise it "
+                f"with the environment variable {MAX_DENSE_ENV}=N if the memory is there"
+            )
+    return dataset

@@ -33,7 +33,7 @@ from scipy.sparse import csc_matrix, csr_matrix
 from symattn._arrays import helmert
 from symattn._exact import fmpq_matrix, pivot_columns
 from symattn._finbound import FiniteProof, prove_finite_bound
-from symattn._validate import as_count, check_weights, require_data, require_graphs
+from symattn._validate import as_count, check_weights, require_data, require_dense, require_graphs
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
@@ -233,6 +233,7 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     (1, [0.707107, -0.707107, 0.0])
     """
     graphs = require_graphs(data, "fin_basis")
+    require_dense(graphs.dataset, "fin_basis")
     groups = ((k, scc) for k, g in graphs.items() for scc in g.sccs)
     return partition_basis(graphs.dataset.embeddings, groups)
 
@@ -613,6 +614,7 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     (True, True)
     """
     graphs = require_graphs(data, "finite_component")
+    require_dense(graphs.dataset, "finite_component")
     max_iter = as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)

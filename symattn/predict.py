@@ -18,6 +18,8 @@ set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,6 +39,8 @@ from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
 __all__ = [
     "HEADLINE_METRICS", "Analysis", "Distances", "Metric", "Prediction", "Retrieval", "analysis", "predict",
 ]
+
+logger = logging.getLogger("symattn")
 
 _TIE_TOL = 1e-9
 
@@ -434,9 +438,19 @@ def analysis(dataset: Dataset) -> Analysis:
     >>> a.svm.status.value, a.finite.dim
     ('optimal', 1)
     """
+    started = time.perf_counter()
     graphs = priority_graphs(require_dataset(dataset, "analysis"))
+    logger.info("token-priority graphs: %d query token(s), %d edge(s) (%.2f s)",
+                len(graphs), graphs.n_edges, time.perf_counter() - started)
+    started = time.perf_counter()
     svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
-    return Analysis(dataset, graphs, svm, finite_component(graphs))
+    logger.info("graph-SVM: %s, %s (%.2f s)", svm.status.value,
+                "certified" if svm.certified else "not certified", time.perf_counter() - started)
+    started = time.perf_counter()
+    fin = finite_component(graphs)
+    logger.info("finite component: %s, dim S_fin = %d (%.2f s)", fin.status.value, fin.dim,
+                time.perf_counter() - started)
+    return Analysis(dataset, graphs, svm, fin)
 
 
 def predict(dataset: Dataset) -> Prediction:

@@ -1,73 +1,120 @@
-"""The documentation is self-contained: every theory citation and theory link points to a section that exists."""
+"""Every example in README.md and docs/*.md runs, and shows what it prints.
+
+* ```bash blocks: each line that starts with ``symattn `` runs (install lines, with ``pip``, are
+  skipped) and must exit 0;
+* other blocks: each ``$ symattn ...`` line runs and its output must be the lines that follow it,
+  numbers compared to 1e-6 relative (numbers below 1e-10 in size only as such: they are rounding);
+  a line ``...`` stands for any lines; a command ending in ``# exits N`` must exit with N, others 0;
+* the ```python blocks of a page run in order in one namespace, like a notebook.
+
+Everything runs in a directory holding ``data.txt`` (the embedded example), the file the docs use.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-THEORY = ROOT / "docs" / "theory.md"
-CITED_IN = ("symattn", "proofs", "docs", "tests")
-# "docs/theory.md §4", "``docs/theory.md`` §4", "docs/theory.md §2–§6", "docs/theory.md §3-§4"
-CITATION = re.compile(r"docs/theory\.md`*\s*§(\d+)((?:\s*[-–,]\s*§?\d+)*)")
-LINK = re.compile(r"\]\((?:docs/)?theory\.md#([^)\s]+)\)")
+from symattn.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+_FENCE = re.compile(r"^```(\w*)\s*$")
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
-def _sections() -> dict[int, str]:
-    found = re.findall(r"^## §(\d+) (.+)$", THEORY.read_text(encoding="utf-8"), flags=re.M)
-    return {int(number): title for number, title in found}
+def _blocks(page: Path) -> list[tuple[str, int, list[str]]]:
+    """(language, first line number, lines) of every fenced block of ``page``."""
+    blocks, current, lang, start = [], None, "", 0
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        fence = _FENCE.match(line.strip())
+        if fence and current is None:
+            current, lang, start = [], fence.group(1), number + 1
+        elif line.strip() == "```" and current is not None:
+            blocks.append((lang, start, current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
 
 
-def _anchor(title: str, number: int) -> str:
-    """The GitHub anchor of the heading ``## §N title``: lower case, punctuation dropped, spaces to dashes."""
-    text = f"{number} {title}".lower()
-    return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", text))
+def _examples() -> list[pytest.ParameterSet]:
+    found = []
+    for page in PAGES:
+        name = page.relative_to(ROOT)
+        python = [(start, lines) for lang, start, lines in _blocks(page) if lang == "python"]
+        if python:
+            found.append(pytest.param("python", python, None, id=f"{name}:python"))
+        for lang, start, lines in _blocks(page):
+            for i, line in enumerate(lines):
+                text = line.strip()
+                if lang == "bash" and text.startswith("symattn ") and "pip " not in text:
+                    command = text.split("  #")[0].strip()
+                    found.append(pytest.param("bash", command, None, id=f"{name}:{start + i}"))
+                elif lang != "bash" and text.startswith("$ symattn "):
+                    output = []
+                    for rest in lines[i + 1 :]:
+                        if rest.startswith("$ "):
+                            break
+                        output.append(rest)
+                    found.append(pytest.param("shown", text[2:], output, id=f"{name}:{start + i}"))
+    return found
 
 
-def _sources() -> list[Path]:
-    return sorted(p for top in CITED_IN for p in (ROOT / top).rglob("*")
-                  if p.suffix in {".py", ".md", ".txt"} and p.is_file() and p.name != "test_docs.py")
+def _same_token(shown: str, got: str) -> bool:
+    if shown == got:
+        return True
+    if not (_NUMBER.match(shown) and _NUMBER.match(got)):
+        return False
+    a, b = float(shown), float(got)
+    return (abs(a) < 1e-10 and abs(b) < 1e-10) or math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
 
 
-def _citations() -> list[tuple[Path, int]]:
-    out = []
-    for path in _sources():
-        for match in CITATION.finditer(path.read_text(encoding="utf-8")):
-            numbers = [int(match.group(1)), *map(int, re.findall(r"\d+", match.group(2)))]
-            out.extend((path, n) for n in numbers)
-    return out
+def _same_line(shown: str, got: str) -> bool:
+    split = re.compile(r"([\s,;:()\[\]{}=|]+)")
+    a, b = split.split(shown.rstrip()), split.split(got.rstrip())
+    return len(a) == len(b) and all(_same_token(x, y) for x, y in zip(a, b, strict=True))
 
 
-def test_the_theory_page_has_the_nine_sections_in_order():
-    assert list(_sections()) == list(range(1, 10))
-    assert _sections()[6] == "What training does (P1–P6)"
+def _matches(shown: list[str], got: list[str]) -> bool:
+    if not shown:
+        return not got
+    if shown[0].strip() == "...":
+        return any(_matches(shown[1:], got[i:]) for i in range(len(got) + 1))
+    return bool(got) and _same_line(shown[0], got[0]) and _matches(shown[1:], got[1:])
 
 
-def test_every_theory_citation_names_a_section_that_exists():
-    citations = _citations()
-    assert len({path for path, _ in citations}) > 20  # the code, the proofs and the docs all cite it
-    missing = [f"{path.relative_to(ROOT)}: §{n}" for path, n in citations if n not in _sections()]
-    assert missing == []
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "data.txt").write_text((ROOT / "symattn" / "examples" / "default.txt").read_text())
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
-def test_every_link_into_the_theory_page_hits_a_heading():
-    anchors = {_anchor(title, n) for n, title in _sections().items()}
-    links = [(path, a) for path in _sources() for a in LINK.findall(path.read_text(encoding="utf-8"))]
-    assert links
-    assert [f"{p.relative_to(ROOT)}#{a}" for p, a in links if a not in anchors] == []
+@pytest.mark.parametrize(("kind", "example", "output"), _examples())
+def test_documented_example(kind: str, example: object, output: list[str] | None, workdir: Path, capsys):
+    if kind == "python":
+        namespace: dict[str, object] = {"__name__": "docs_example"}
+        for start, lines in example:  # type: ignore[attr-defined]
+            exec(compile("\n".join(lines), f"<docs line {start}>", "exec"), namespace)  # the docs' own code
+        return
+    assert isinstance(example, str)
+    command, _, comment = example.partition("  # exits ")
+    code = main(shlex.split(command)[1:])
+    got = capsys.readouterr()
+    assert code == int(comment or 0), got.err
+    if output is not None:
+        shown = [line for line in output if line.strip() or not line]
+        while shown and not shown[-1].strip():
+            shown.pop()
+        lines = got.out.rstrip("\n").split("\n")
+        assert _matches(shown, lines), f"documented:\n{chr(10).join(shown)}\n\nprinted:\n{got.out}"
 
 
-@pytest.mark.parametrize("pattern", [r"THEORY §", r"THEORY P\d", r"``THEORY`` in the README"])
-def test_no_citation_of_a_document_outside_the_repository(pattern):
-    hits = [str(p.relative_to(ROOT)) for p in [*_sources(), ROOT / "README.md"]
-            if re.search(pattern, p.read_text(encoding="utf-8"))]
-    assert hits == []
-
-
-def test_the_citation_pattern_catches_a_missing_section():
-    text = "see docs/theory.md §12 and ``docs/theory.md`` §2–§11"
-    numbers = [[int(m.group(1)), *map(int, re.findall(r"\d+", m.group(2)))] for m in CITATION.finditer(text)]
-    assert numbers == [[12], [2, 11]]
-    assert not {12, 11} <= set(_sections())
+def test_the_examples_are_found():
+    kinds = [p.values[0] for p in _examples()]
+    assert kinds.count("bash") >= 4 and kinds.count("shown") >= 5 and kinds.count("python") >= 4

@@ -29,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from symattn._exact import exact_dot, exact_pullback, object_array, object_zeros
-from symattn._validate import require_dataset
+from symattn._validate import require_dataset, require_dense
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import CertificateError, InvalidInput, SolverError
@@ -187,7 +187,8 @@ def solve_graph_svm(
     >>> res.W.tolist(), round(res.norm ** 2, 12)
     ([[0.0, 0.5], [0.0, -0.5]], 0.5)
     """
-    cons = _checked_constraints(require_dataset(dataset, "solve_graph_svm"), constraints)
+    require_dense(require_dataset(dataset, "solve_graph_svm"), "solve_graph_svm")
+    cons = _checked_constraints(dataset, constraints)
     embeddings = dataset.embeddings
     demanded = _certify_option(certify, embeddings)
     build = embeddings.is_exact if certify is None else demanded
