@@ -78,9 +78,16 @@ def test_analyze_exact_small_rows_exits_0_and_says_certified(tmp_path, capsys):
 
 @pytest.mark.parametrize("scale", [1e2, 1e4])
 def test_large_embeddings_give_a_certified_w_fin(scale, tmp_path, capsys):
-    fin = finite_component(_with_rows(scale * np.eye(EXAMPLE.K)))
+    fin = finite_component(_with_rows(scale * GENERAL))
     assert fin.status.value == "converged" and fin.certified
-    assert np.allclose(fin.W * scale**2, finite_component(EXAMPLE).W, rtol=0, atol=1e-12)
+    assert np.allclose(fin.W * scale**2, finite_component(_with_rows(GENERAL)).W, rtol=0, atol=1e-12)
+    names = list(EXAMPLE.vocab.names)
+    samples = [{"tokens": [names[t] for t in s.tokens], "label": names[s.label]} for s in EXAMPLE]
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"format": "symattn.dataset/1", "vocab": names,
+                                "embeddings": {"rows": (scale * GENERAL).tolist()}, "samples": samples}))
+    assert main(["analyze", str(path)]) == 0
+    assert "NOT certified" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("bad", [1e200, 1e-300])
