@@ -200,3 +200,11 @@ def test_regularisation_path_is_scale_free(scale):
         assert np.linalg.norm(W * scale**2 - W_ref) <= 1e-9 * np.linalg.norm(W_ref)
     assert np.allclose(got.metrics["log_multiplier"] - 4 * np.log(scale), ref.metrics["log_multiplier"],
                        rtol=0, atol=1e-6)
+
+
+def test_float_rows_with_structural_dependencies_get_a_proved_dimension():
+    """Five float rows in two dimensions: 4 star generators span 2 dimensions, exactly (rows as rationals)."""
+    rows = np.random.default_rng(1).standard_normal((5, 2))
+    samples = [([0, 1, 2, 3, 4], y) for y in (0, 1, 1, 2, 3, 4)]
+    fin = finite_component(Dataset.from_samples(samples, vocab=5, embeddings=Embeddings.given(rows)))
+    assert fin.dim == 2 < fin.basis.expected_dim and fin.basis.rank_exact and fin.certified
