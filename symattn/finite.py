@@ -95,8 +95,8 @@ class FinBasis:
         Star generators spanning :math:`S_{fin}`, independent: pair indices ``(c_0, c_r)`` of
         :math:`(e_{c_0} - e_{c_r}) e_k^\top`.
     rank_exact : bool
-        The dimension was decided exactly (orthonormal structure or rational row reduction), not
-        by a floating-point threshold.
+        The dimension is proved: orthonormal structure, rational row reduction of exact rows, or
+        a float rank confirmed in rationals (float rows read as binary rationals).
     scc_pairs : tuple of (int, int)
         The range of pairs of each cyclic SCC (its first pair is :math:`c_0`).
     """
