@@ -41,7 +41,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import expit, log_softmax, logsumexp
 
-from symattn._checks import parse_enum, require_dataset
+from symattn._checks import parse_enum, require_dataset, require_dense
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.scores import (
@@ -209,6 +209,7 @@ class Model:
 
     def __post_init__(self) -> None:
         require_dataset(self.dataset, "a Model")
+        require_dense(self.dataset, "a Model")
         object.__setattr__(self, "kind", _as_loss(self.kind))
         c = self.dataset.counts
         K = self.dataset.K

@@ -43,15 +43,23 @@ MAX_POTENTIAL = 1e300
 
 
 def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
-    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes and NaN/inf.
+    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
 
     >>> check_weights([[1, 0], [0, 1]], 2).dtype
     dtype('float64')
+    >>> check_weights([[1j]], 1)
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: W has complex entries (dtype complex128); weights are real matrices
     """
     try:
-        array = np.asarray(W, dtype=np.float64)
+        raw = np.asarray(W)
+        complex_entries = raw.dtype.kind == "c"
+        array = raw.real.astype(np.float64) if complex_entries else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
+    if complex_entries:
+        raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
     if array.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
     bad = np.argwhere(~np.isfinite(array))
