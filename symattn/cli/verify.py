@@ -84,6 +84,7 @@ def render_report(report: WeightsReport, dataset: Dataset, source: str) -> list[
         f"norm ||Pi_R W|| = {report.norm:.6g} (judged from {report.norm_needed:.4g}); removed "
         f"{report.removed:.4g} that no gradient reaches; raw corr {report.raw_corr:.4f}; "
         f"direction: {report.direction.value}",
+        f"reference at this norm: {report.reference}",
         "",
         f"{'check':<18}{'value':>13}    {'expected':>13}{'tolerance':>12}  passed",
     ]
