@@ -71,6 +71,11 @@ def _mass(text: str) -> float:
     return value
 
 
+def _removed(report: WeightsReport) -> str:
+    """The removed norm, or 0 when it is rounding (below 1e-9 of the norm)."""
+    return f"{report.removed:.4g}" if report.removed > 1e-9 * max(report.norm, 1.0) else "0"
+
+
 def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
@@ -82,7 +87,7 @@ def render_report(report: WeightsReport, dataset: Dataset, source: str) -> list[
         f"weights: {source} ({report.dtype})",
         f"verdict: {report.verdict.value.upper()}: {report.message}",
         f"norm ||Pi_R W|| = {report.norm:.6g} (judged from {report.norm_needed:.4g}); removed "
-        f"{report.removed:.4g} that no gradient reaches; raw corr {report.raw_corr:.4f}; "
+        f"{_removed(report)} that no gradient reaches; raw corr {report.raw_corr:.4f}; "
         f"direction: {report.direction.value}",
         f"reference at this norm: {report.reference}",
         "",

@@ -634,7 +634,8 @@ def verify_weights(
 
 
 def _norm_detail(R: float, needed: float, removed: float) -> str:
-    return (f"||Pi_R W|| = {R:.4g} (removed {removed:.3g} that no gradient reaches); judged from twice the "
+    shown = f"{removed:.3g}" if removed > 1e-9 * max(R, 1.0) else "0"
+    return (f"||Pi_R W|| = {R:.4g} (removed {shown} that no gradient reaches); judged from twice the "
             "norm at which the theory's first-order form holds half of every sample's attention on its "
             f"label SCC ({needed:.4g})")
 
