@@ -504,8 +504,14 @@ def _finite_check(m: _Measure, ref: _Measure, half: _Measure, allow: _Allowance)
 def _outside_check(
     name: str, value: np.ndarray, ref: np.ndarray, half: np.ndarray, allow: _Allowance, what: str,
 ) -> tuple[Check | None, np.ndarray]:
-    """Per sample (or prompt): log outside mass against the path window; ``None`` when nothing leaks."""
-    idx = np.flatnonzero(np.isfinite(ref))
+    """Per sample (or prompt): log outside mass against the reference window.
+
+    Only items the reference has separated by :math:`R/2` (at most half their attention outside) are
+    judged: below that the :math:`O(1)` terms still outweigh the margin's growth. ``None`` when no
+    item is judged."""
+    leaks = np.isfinite(ref)
+    idx = np.flatnonzero(leaks & (half <= np.log(0.5)))
+    waiting = int(np.count_nonzero(leaks)) - idx.size
     if idx.size == 0:
         return None, idx
     floor = np.log(allow.eps)
@@ -519,6 +525,8 @@ def _outside_check(
     if bad.size:
         listed = ", ".join(f"#{i}" for i in bad[:_LISTED].tolist())
         detail += f": {listed}" + (" ..." if bad.size > _LISTED else "")
+    if waiting:
+        detail += f"; {waiting} not separated yet at this norm (not judged)"
     check = Check.at_most(name, float(value[idx[worst]]), expected, float(bound[worst]) - expected, detail)
     return check, bad
 
