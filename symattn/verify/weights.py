@@ -625,7 +625,7 @@ def verify_weights(
         f"{needed:.3g} are needed",
     )
     if needed > R:
-        return report
+        return _unreachable(report, setting, weights, allow) if removed >= needed else report
     outcome = _judge(setting, P, allow, prompt_list)
     direction, local = _direction_kind(setting, P, allow, prompt_list, outcome, threshold)
     if direction is Direction.LOCAL and kind is not Loss.LOG and local is not None:
@@ -638,6 +638,30 @@ def verify_weights(
         report, status=verdict, checks=checks, diagnoses=diagnoses, direction=direction,
         failing_samples=outcome.failing_samples, failing_prompts=outcome.failing_prompts,
         reference=outcome.reference, message=_message(verdict, failed, direction, diagnoses),
+    )
+
+
+def _unreachable(
+    report: WeightsReport, setting: _Setting, weights: Weights, allow: _Allowance,
+) -> WeightsReport:
+    r"""Weights small inside :math:`\mathcal R` but large outside it: does a wrong model explain them?
+
+    Training from zero never leaves :math:`\mathcal R`; a large part outside it is an initialisation
+    (then the verdict stays inconclusive) or a trainer that moves other entries, which fails when
+    the transposed or re-queried theory explains the weights."""
+    bare = _Setting.build(setting.pred, None, setting.log_loss)
+    tried = (_transposed(bare, weights, allow), _query_position(bare, weights, allow))
+    found = tuple(d for d in tried if d.found)
+    if not found:
+        return report
+    check = Check.at_most(
+        "reachable part", report.removed, 0.0, report.norm_needed,
+        f"||W - Pi_R W|| = {report.removed:.4g} lies where no gradient of this data reaches (training "
+        f"from zero leaves nothing there) and {found[0].name} explains it",
+    )
+    return dataclasses.replace(
+        report, status=Verdict.FAIL, checks=(*report.checks, check), diagnoses=found,
+        message=f"failed: reachable part; likely: {', '.join(d.name for d in found)}",
     )
 
 
@@ -707,7 +731,7 @@ def _diagnose(
 def _fits(setting: _Setting, W: np.ndarray, allow: _Allowance) -> tuple[bool, float, float]:
     """Whether ``W`` (projected) passes direction and finite part; its corr and finite error."""
     P = setting.basis.project(W)
-    if not np.any(P):
+    if float(np.linalg.norm(P)) <= 1e-9 * max(1.0, float(np.linalg.norm(W))):
         return False, 0.0, float(np.linalg.norm(setting.pred.W_fin))
     out = _judge(setting, P, allow, [])
     checks = {c.name: c for c in out.checks}
