@@ -7,7 +7,8 @@ import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
 NAMESPACED = {
-    "cases", "cli", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic", "verify",
+    "cases", "cli", "conjecture", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic",
+    "verify",
 }
 # Module-level constants and low-level checks that stay in their module.
 MODULE_ONLY = {

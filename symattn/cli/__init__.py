@@ -3,9 +3,10 @@
 One module per command, each with ``add_parser(subparsers)`` and ``run(args) -> int``;
 :mod:`symattn.cli.render` holds the text and JSON renderings they share.
 
-Exit codes: 0 success, 1 a computation failed (solver, certificate), a check failed or a run
-did not complete, 2 bad input, 3 inconclusive (``verify``), 130 interrupted (SIGINT or SIGTERM,
-handled alike: a training run saves its checkpoint and ``--out`` first).
+Exit codes: 0 success, 1 a computation failed (solver, certificate), a check failed, a run did not
+complete or a conjecture was refuted, 2 bad input, 3 inconclusive (``verify``), 4 a conjecture raised
+an error of its own (``conjecture``), 130 interrupted (SIGINT or SIGTERM, handled alike: a training
+run saves its checkpoint and ``--out`` first).
 
 >>> main(["analyze", "--example", "default", "--json"]) == 0  # doctest: +ELLIPSIS
 {...}
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from symattn._startup import ignore_further_signals
-from symattn.cli import analyze, demo, generate, prove, reproduce, train, vectors, verify
+from symattn.cli import analyze, conjecture, demo, generate, prove, reproduce, train, vectors, verify
 from symattn.cli import next as next_command  # the module; keeps the builtin next() unshadowed
 from symattn.cli._common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, Interrupts
 from symattn.cli.prove import load_proofs
@@ -38,7 +39,7 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = (demo, analyze, next_command, generate, train, reproduce, prove, verify, vectors)
+COMMANDS = (demo, analyze, next_command, generate, train, reproduce, prove, verify, vectors, conjecture)
 """The command modules, in the order ``symattn --help`` lists them."""
 
 

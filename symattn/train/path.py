@@ -140,7 +140,11 @@ class PathProblem:
         self.T = T
         self.is_mean = is_mean
         self.D = np.where(is_mean[None, :], 0.0, T)
-        self.metric = self._metric()
+        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
+        # multipliers and every threshold below are the same for embeddings scaled by any c
+        rows = dataset.embeddings.matrix()
+        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
+        self.metric = self._metric() * self.unit**2
         self.n = dataset.n
         self.log_count = np.log(c.count.astype(np.float64))
         inside = graphs.in_label_scc
@@ -204,7 +208,7 @@ class PathProblem:
         return pinv @ U @ pinv.T
 
     def radius(self, v: np.ndarray) -> float:
-        """:math:`\\|W\\|_F` of :meth:`weights` ``(v)``."""
+        """:math:`\\|W\\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius)."""
         return float(np.sqrt(max(v @ self.metric @ v, 0.0)))
 
     def start(self, W: np.ndarray) -> np.ndarray:
@@ -428,10 +432,11 @@ class PathProblem:
         interior only when :math:`W^{svm} = 0` (no entry outside its label's SCC); otherwise the
         loss has no minimiser and the point is ``NOT_CONVERGED`` with the reason.
         """
+        given, radius = radius, radius * self.unit
         if radius > _MAX_RADIUS:
             return v, log_mu, PathStatus.NOT_CONVERGED, (
-                f"R = {radius:g} is beyond {_MAX_RADIUS:g}, where the finite part of W is below the "
-                "rounding error of its growing part; use smaller radii"
+                f"R = {given:g} is beyond {_MAX_RADIUS / self.unit:g}, where the finite part of W is below "
+                "the rounding error of its growing part; use smaller radii"
             )
         target = np.log(radius)
 
@@ -467,22 +472,24 @@ class PathProblem:
                     x = 0.5 * (lo[0] + hi[0])
                 v = hi[2] if abs(hi[1]) < abs(lo[1]) else lo[2]
                 continue
-            x, status, reason = self._expand(x, f, v, radius, step)
+            x, status, reason = self._expand(x, f, v, (radius, given), step)
             if status is not None:
                 return v, x, status, reason
             step *= 2.0
-        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {radius:g} in 200 solves"
+        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {given:g} in 200 solves"
 
     def _expand(
-        self, x: float, f: float, v: np.ndarray, radius: float, step: float
+        self, x: float, f: float, v: np.ndarray, radii: tuple[float, float], step: float
     ) -> tuple[float, PathStatus | None, str]:
         """The next :math:`\\log\\mu` while no sign change brackets the root (steps growing with
-        ``step``), or a final status and the reason (``x`` then unchanged)."""
+        ``step``), or a final status and the reason (``x`` then unchanged). ``radii`` is the radius
+        in internal units and as the caller gave it."""
+        radius, given = radii
         interior_possible = self.has_out.size == 0
         guess = self.estimate_log_mu(self.rescale(v, radius), x)
         if f >= 0.0:
             if x >= _LOG_MU_MAX:
-                return x, PathStatus.NOT_CONVERGED, f"||W|| > R = {radius:g} even at mu = 1e12"
+                return x, PathStatus.NOT_CONVERGED, f"||W|| > R = {given:g} even at the largest multiplier"
             new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
             return min(new, _LOG_MU_MAX), None, ""
         if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
@@ -491,14 +498,20 @@ class PathProblem:
         floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
         if new < floor and x <= floor:
             return x, PathStatus.NOT_CONVERGED, (
-                f"||W|| = {self.radius(v):.6g} < R = {radius:g} at log mu = {x:.6g}: the radius is "
-                "out of numerical reach of the path solver"
+                f"||W|| = {self.radius(v) / self.unit:.6g} < R = {given:g} at log mu = {x:.6g}: the "
+                "radius is out of numerical reach of the path solver"
             )
         return max(new, floor), None, ""
 
     def point(self, radius: float, log_mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
-        """Solve at one radius and package the result (and the coordinates, for warm starts)."""
-        v, log_mu, status, message = self.solve_radius(radius, log_mu, v)
+        """Solve at one radius and package the result (and the coordinates, for warm starts).
+
+        ``log_mu`` (in and out) is the multiplier of :math:`\\tfrac{\\mu}{2}\\|W\\|^2`; internally the
+        penalty is on the scaled norm, whose multiplier is :math:`\\mu / \\text{unit}^2`.
+        """
+        shift = 2.0 * float(np.log(self.unit))
+        v, log_mu, status, message = self.solve_radius(radius, log_mu - shift, v)
+        log_mu += shift
         outside, log_outside, inside = self.values(v)
         W = self.weights(v)
         norm = float(np.linalg.norm(W))

@@ -79,11 +79,17 @@ class Trainer(Protocol):
 def normalize(update: np.ndarray) -> np.ndarray:
     r"""The update divided by its Frobenius norm, :math:`u/\|u\|_F`; a zero update stays zero.
 
+    Marked ``scale_invariant``: as a first transform it needs only the gradient's direction, so
+    :meth:`GradientDescent.raw_update` hands it that (exact where the gradient underflows).
+
     >>> normalize(np.array([[3.0, 4.0]])).tolist(), normalize(np.zeros((1, 2))).tolist()
     ([[0.6, 0.8]], [[0.0, 0.0]])
     """
     norm = float(np.linalg.norm(update))
     return update if norm == 0.0 else update / norm
+
+
+normalize.scale_invariant = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,20 @@ class GradientDescent:
         """
         return TrainState(check_weights(W0, self.model.dim, name="W0").copy(), 0)
 
+    def raw_update(self, W: np.ndarray) -> np.ndarray:
+        """The update before the transforms: the gradient :math:`\\nabla L(W)`, or only its direction
+        (:meth:`Model.gradient_direction`, exact where the gradient itself underflows; docs/theory.md
+        §9) when the first transform is scale invariant, as :func:`normalize` is.
+
+        >>> from symattn.data import Dataset
+        >>> GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0).raw_update(
+        ...     np.zeros((2, 2)))[:, 1].tolist()
+        [0.5, -0.5]
+        """
+        if self.transforms and getattr(self.transforms[0], "scale_invariant", False):
+            return self.model.gradient_direction(W)
+        return self.model.gradient(W)
+
     def step(self, state: TrainState) -> TrainState:
         """One step from ``state`` (which is left as it is).
 
@@ -129,7 +149,7 @@ class GradientDescent:
         >>> gd.step(TrainState(np.zeros((2, 2)), 7)).step
         8
         """
-        update = self.model.gradient(state.W)
+        update = self.raw_update(state.W)
         for transform in self.transforms:
             update = transform(update)
         return TrainState(state.W - self.lr * update, state.step + 1)
