@@ -22,7 +22,8 @@ import time
 
 from symattn.conjecture import check_conjecture
 from symattn.conjecture.catalogue import CATALOGUE
-from symattn.conjecture.harness import as_conjecture, dataset_strategy, run_batch
+from symattn.conjecture.declare import as_conjecture, dataset_strategy
+from symattn.conjecture.harness import run_batch
 from symattn.conjecture.sweep import sweep_conjecture
 
 

@@ -49,7 +49,7 @@ class _FileRaised(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
-    from symattn.conjecture.harness import ConjectureError
+    from symattn.conjecture.declare import ConjectureError
 
     if args.list:
         return _list(args.json)
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(target: str) -> Any:
-    from symattn.conjecture.harness import ConjectureError, load_conjecture
+    from symattn.conjecture.declare import ConjectureError, load_conjecture
 
     try:
         return load_conjecture(target)
@@ -112,7 +112,7 @@ def _search(args: argparse.Namespace, conj: Any) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from symattn.conjecture.bundle import load_bundle, replay
-    from symattn.conjecture.harness import ConjectureError
+    from symattn.conjecture.declare import ConjectureError
 
     bundle = load_bundle(args.replay)
     target = args.target or (bundle.report or {}).get("conjecture", {}).get("origin")
@@ -210,7 +210,7 @@ def _lines(result: Any, files: list[str]) -> list[str]:
 
 def _list(as_json: bool) -> int:
     from symattn.conjecture.catalogue import CATALOGUE
-    from symattn.conjecture.harness import STRATEGIES
+    from symattn.conjecture.declare import STRATEGIES
 
     if as_json:
         out(json.dumps({

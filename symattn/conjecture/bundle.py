@@ -11,7 +11,7 @@ A refutation (or an error) of conjecture ``NAME`` writes two files into a direct
 :func:`replay` runs a conjecture on a bundle again. The schema is in ``docs/formats.md``.
 
 >>> import tempfile
->>> from symattn.conjecture.harness import check_conjecture, conjecture
+>>> from symattn.conjecture import check_conjecture, conjecture
 >>> from symattn.svm import solve_graph_svm
 >>> @conjecture
 ... def svm_is_zero(ds):
@@ -39,14 +39,8 @@ from typing import Any
 import numpy as np
 
 from symattn._io import atomic_write_text
-from symattn.conjecture.harness import (
-    Conjecture,
-    ConjectureResult,
-    ConjectureStatus,
-    Counterexample,
-    as_conjecture,
-    evaluate,
-)
+from symattn.conjecture.declare import Conjecture, as_conjecture
+from symattn.conjecture.harness import ConjectureResult, ConjectureStatus, Counterexample, evaluate
 from symattn.data import Dataset
 from symattn.errors import FileFormatError, InvalidInput, SymAttnError
 from symattn.finite import finite_component

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-from symattn.conjecture.harness import Conjecture, ConjectureError, conjecture
+from symattn.conjecture.declare import Conjecture, ConjectureError, conjecture
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import SolverError

@@ -24,17 +24,15 @@ from typing import Any
 
 from hypothesis.strategies import SearchStrategy
 
+from symattn.conjecture.declare import Conjecture, as_conjecture, dataset_strategy
 from symattn.conjecture.harness import (
     BATCH_SIZE,
     BatchOutcome,
-    Conjecture,
     ConjectureResult,
     ConjectureStatus,
     Counterexample,
-    as_conjecture,
     batch_plan,
     check_seed,
-    dataset_strategy,
     finish,
     run_batch,
 )
