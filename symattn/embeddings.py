@@ -50,9 +50,13 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
+    if seed < 0:
+        raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
+    return np.random.default_rng(int(seed))
 
 
 class EmbeddingKind(enum.Enum):

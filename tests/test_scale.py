@@ -177,3 +177,19 @@ def test_the_proven_bound_covers_the_distance_to_an_independent_w_fin():
         distance = np.linalg.norm(wrong - exact)
         assert proof.proven and distance <= proof.bound * (1 + 1e-12) + 1e-15
         assert proof.nu * proof.bound > 1e-9  # such a W would not be certified
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e4])
+def test_regularisation_path_is_scale_free(scale):
+    """W_R for embeddings c E is W_{R c^2} / c^2: radii, multipliers and limits follow the data's scale."""
+    from symattn import regularization_path
+
+    rows = GENERAL / np.sqrt(np.max(np.sum(GENERAL**2, axis=1)))
+    radii = [1.0, 100.0, 1e6]
+    ref = regularization_path(_with_rows(rows), radii)
+    got = regularization_path(_with_rows(scale * rows), [r / scale**2 for r in radii])
+    assert ref.success and got.success
+    for W, W_ref in zip(got.weights, ref.weights, strict=True):
+        assert np.linalg.norm(W * scale**2 - W_ref) <= 1e-9 * np.linalg.norm(W_ref)
+    assert np.allclose(got.metrics["log_multiplier"] - 4 * np.log(scale), ref.metrics["log_multiplier"],
+                       rtol=0, atol=1e-6)
