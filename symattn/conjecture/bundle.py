@@ -190,6 +190,10 @@ def describe_dataset(dataset: Dataset) -> dict[str, Any]:
 
     Matrices are in token coordinates for one-hot embeddings (``W[j][k]`` is
     :math:`e_j^\\top W e_k`) and in embedding coordinates otherwise.
+
+    >>> d = describe_dataset(Dataset.from_samples([([0, 1], 0)], vocab=2))
+    >>> d["size"]["edges"], d["graphs"], d["svm"]["W"]
+    (1, {'1': {'sccs': [['0'], ['1']], 'dag': [[0, 1]]}}, [['0', '1/2'], ['0', '-1/2']])
     """
     graphs = priority_graphs(dataset)
     names = dataset.vocab.names
@@ -206,7 +210,11 @@ def describe_dataset(dataset: Dataset) -> dict[str, Any]:
 
 
 def replay_command(origin: str | None, dataset_path: Path) -> str:
-    """The command line that replays a bundle."""
+    """The command line that replays a bundle.
+
+    >>> replay_command("catalogue:p1-path", Path("out/p1-path.json"))
+    'symattn conjecture catalogue:p1-path --replay out/p1-path.json'
+    """
     target = origin if origin is not None else "FILE.py::NAME"
     return f"symattn conjecture {target} --replay {dataset_path}"
 

@@ -67,8 +67,8 @@ STRATEGIES: Mapping[str, tuple[str, Callable[[], SearchStrategy]]] = {
         lambda: sts.realised_datasets(max_queries=1, max_tokens=4, max_repeats=2),
     ),
     "uniform": (
-        "uniformly random datasets: up to 5 tokens, 8 samples of length up to 5, labels drawn from "
-        "their sequence; one-hot embeddings",
+        "uniformly random datasets: up to 5 tokens and 8 samples, lengths up to 5, labels drawn "
+        "from their sequence; one-hot embeddings",
         lambda: sts.datasets(max_vocab=5, max_samples=8, max_length=5),
     ),
     "orthonormal": (
@@ -227,6 +227,12 @@ def load_object(address: str, what: str) -> tuple[Any, str]:
 
     Executes ``FILE.py`` (the user's own code, as ``python FILE.py`` would); exceptions it
     raises propagate. A missing file or name raises :class:`ConjectureError`.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "mine.py"
+    >>> _ = path.write_text("LIMIT = 3")
+    >>> load_object(f"{path}::LIMIT", "conjecture")[0]
+    3
     """
     file, sep, name = address.rpartition("::")
     if not sep or not file or not name:

@@ -63,15 +63,21 @@ from symattn.results import ResultMixin, Status
 
 __all__ = [
     "BATCH_SIZE",
+    "KIND_KEYS",
     "BatchOutcome",
     "ConjectureResult",
     "ConjectureStatus",
     "Counterexample",
+    "Failure",
     "batch_plan",
     "batch_seed",
     "check_conjecture",
+    "check_seed",
     "evaluate",
+    "finish",
+    "merge_kinds",
     "run_batch",
+    "tally",
 ]
 
 BATCH_SIZE = 200
@@ -96,7 +102,9 @@ class ConjectureStatus(Status):
 
 # -- one example ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Failure:
+class Failure:
+    """What went wrong on one example: ``kind`` (``REFUTED`` or ``ERROR``), a message, a traceback."""
+
     kind: ConjectureStatus
     message: str
     traceback: str
@@ -106,18 +114,30 @@ class _Failed(Exception):
     """Raised inside the Hypothesis run so that its engine sees the failure and shrinks it."""
 
 
-def evaluate(conj: Conjecture, dataset: Dataset, arguments: Mapping[str, Any]) -> _Failure | None:
-    """Run the conjecture once: ``None`` when it held, else what went wrong."""
+def evaluate(conj: Conjecture, dataset: Dataset, arguments: Mapping[str, Any]) -> Failure | None:
+    """Run the conjecture once: ``None`` when it held, else the :class:`Failure`.
+
+    ``AssertionError`` or a ``False`` return refutes; any other exception is an error of the
+    conjecture; Hypothesis's own exceptions (``assume``) pass through to the engine.
+
+    >>> from symattn.conjecture.declare import as_conjecture
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> evaluate(as_conjecture(lambda d: len(d) > 1), ds, {}).message
+    'the conjecture returned False'
+    >>> evaluate(as_conjecture(lambda d: 1 / 0), ds, {}).kind.value
+    'error'
+    """
     try:
         value = conj.func(dataset, **arguments)
     except AssertionError as exc:
-        return _Failure(ConjectureStatus.REFUTED, _assertion_message(exc), _format(exc))
+        return Failure(ConjectureStatus.REFUTED, _assertion_message(exc), _format(exc))
     except HypothesisException:
         raise  # assume() and friends belong to the engine
     except Exception as exc:
-        return _Failure(ConjectureStatus.ERROR, f"{type(exc).__name__}: {exc}", _format(exc))
+        return Failure(ConjectureStatus.ERROR, f"{type(exc).__name__}: {exc}", _format(exc))
     if value is False or (isinstance(value, np.bool_) and not value):
-        return _Failure(ConjectureStatus.REFUTED, "the conjecture returned False", "")
+        return Failure(ConjectureStatus.REFUTED, "the conjecture returned False", "")
     return None
 
 
@@ -175,7 +195,14 @@ KIND_KEYS = ("cyclic", "acyclic", "repeated_tokens", "unequal_lengths", "several
 
 
 def tally(kinds: dict[str, int], dataset: Dataset) -> None:
-    """Count what kind of dataset was tried (cycles, repeats, lengths, queries, sizes)."""
+    """Count what kind of dataset was tried (cycles, repeats, lengths, queries, sizes) into ``kinds``.
+
+    >>> from symattn.data import Dataset
+    >>> kinds = {}
+    >>> tally(kinds, Dataset.from_samples([([0, 1], 0), ([0, 1], 1), ([1, 1, 0], 1)], vocab=2))
+    >>> kinds["cyclic"], kinds["repeated_tokens"], kinds["unequal_lengths"], kinds["max_length"]
+    (1, 1, 1, 3)
+    """
     flags = {
         "cyclic": priority_graphs(dataset).cyclic,
         "repeated_tokens": bool(np.any(dataset.counts.count > 1)),
@@ -191,7 +218,11 @@ def tally(kinds: dict[str, int], dataset: Dataset) -> None:
 
 
 def merge_kinds(parts: list[Mapping[str, int]]) -> dict[str, int]:
-    """Add the counts and take the maxima of several tallies."""
+    """Add the counts and take the maxima of several tallies.
+
+    >>> merge_kinds([{"cyclic": 2, "max_samples": 3}, {"cyclic": 1, "max_samples": 5}])
+    {'cyclic': 3, 'max_samples': 5}
+    """
     out: dict[str, int] = {}
     for part in parts:
         for key, value in part.items():
@@ -249,7 +280,7 @@ class _BatchState:
     tried: int = 0
     failures: int = 0
     shrink_calls: int = 0
-    last: tuple[Dataset, dict, _Failure] | None = None
+    last: tuple[Dataset, dict, Failure] | None = None
     kinds: dict[str, int] = field(default_factory=dict)
     found_after: float | None = None
 
@@ -312,6 +343,12 @@ def run_batch(
     shrunk when ``shrink`` is true; failures of the other kind (an error while shrinking a
     refutation, or the reverse) are rejected, so a refutation never slips into an error.
     ``progress(1)`` is called after each example tried.
+
+    >>> from symattn.conjecture.declare import as_conjecture, dataset_strategy
+    >>> datasets, _ = dataset_strategy("uniform")
+    >>> outcome, found = run_batch(as_conjecture(lambda ds: len(ds) < 2), datasets, 0, 0, 50)
+    >>> outcome.status.value, len(found.dataset)
+    ('refuted', 2)
     """
     state = _BatchState()
     began = time.perf_counter()
@@ -431,7 +468,11 @@ class ConjectureResult(ResultMixin):
 
 
 def check_seed(seed: object) -> int:
-    """``seed`` as a non-negative int, else :class:`InvalidInput`."""
+    """``seed`` as a non-negative int, else :class:`InvalidInput`.
+
+    >>> check_seed(3)
+    3
+    """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
     return int(seed)
