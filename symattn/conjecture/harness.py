@@ -72,6 +72,7 @@ __all__ = [
     "batch_plan",
     "batch_seed",
     "check_conjecture",
+    "check_count",
     "check_seed",
     "evaluate",
     "finish",
@@ -184,11 +185,19 @@ def batch_plan(examples: int, size: int = BATCH_SIZE) -> list[int]:
     >>> batch_plan(450, 200)
     [200, 200, 50]
     """
-    for label, value in (("examples", examples), ("batch size", size)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise InvalidInput(f"{label}={value!r} must be a positive integer")
-    full, rest = divmod(int(examples), int(size))
+    full, rest = divmod(check_count(examples, "examples"), check_count(size, "batch size"))
     return [int(size)] * full + ([rest] if rest else [])
+
+
+def check_count(value: object, label: str) -> int:
+    """``value`` as a positive int, else :class:`InvalidInput` naming ``label``.
+
+    >>> check_count(5, "examples")
+    5
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InvalidInput(f"{label}={value!r} must be a positive integer")
+    return int(value)
 
 
 KIND_KEYS = ("cyclic", "acyclic", "repeated_tokens", "unequal_lengths", "several_queries")
