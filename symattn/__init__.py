@@ -12,6 +12,7 @@ where the data are exact. See ``docs/`` and ``THEORY`` in the README.
 
 import logging
 
+from symattn import _startup  # noqa: F401  (first: the command's Ctrl-C handling while importing)
 from symattn.automaton import (
     Agreement,
     Automaton,

@@ -16,6 +16,7 @@ sample's loss depends only on ``(k, y, distinct tokens, counts)`` (THEORY §2): 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -132,11 +133,18 @@ class Vocabulary:
 
 
 def _check_name(name: object, position: int) -> None:
+    """Refuse names the text form could not write back (whitespace, ``#``, ``->``, a leading
+    ``vocab:``) and names holding control characters (which would reach terminals raw)."""
     if not isinstance(name, str) or not name:
         raise InvalidInput(f"token name at position {position} is {name!r}; names are non-empty strings")
-    if any(ch.isspace() for ch in name) or "#" in name or name == "->":
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
         raise InvalidInput(
-            f"token name {name!r} contains whitespace or '#' or is '->'; the text format cannot hold it"
+            f"token name {name!r} at position {position} holds a control character; names are printable text"
+        )
+    if any(ch.isspace() for ch in name) or "#" in name or "->" in name or name.startswith("vocab:"):
+        raise InvalidInput(
+            f"token name {name!r} at position {position} contains whitespace, '#' or '->', or starts with "
+            "'vocab:'; the text format could not write it back, so rename the token"
         )
 
 
@@ -177,6 +185,8 @@ def _as_int(value: object, what: str) -> int:
             f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
             "booleans are not converted)"
         )
+    if not -(2**63) <= value < 2**63:
+        raise InvalidInput(f"{what} {value} is out of range; ids are below K <= {MAX_VOCAB:,}")
     return int(value)
 
 
@@ -345,7 +355,7 @@ class Dataset:
             tokens, label = (item.tokens, item.label) if isinstance(item, Sample) else _pair(item, i)
             try:
                 seqs.append(np.array([_resolve(t, voc) for t in tokens], dtype=np.int64))
-                labels.append(_resolve(label, voc))
+                labels.append(_resolve(label, voc, "label"))
             except InvalidInput as exc:
                 raise InvalidInput(f"sample {i}: {exc}") from None
             if seqs[-1].size == 0:
@@ -564,11 +574,11 @@ def _pair(item: object, i: int) -> tuple[Sequence[int | str], int | str]:
     raise InvalidInput(f"sample {i} is {item!r}; expected a Sample or a (tokens, label) pair")
 
 
-def _resolve(token: int | str, vocab: Vocabulary | None) -> int:
+def _resolve(token: int | str, vocab: Vocabulary | None, what: str = "token") -> int:
     if isinstance(token, str):
         if vocab is None:
             raise InvalidInput(
                 f"token name {token!r} given but the vocabulary has no names; pass vocab=[names]"
             )
         return vocab.index(token)
-    return _as_int(token, "token")
+    return _as_int(token, what)

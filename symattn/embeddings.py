@@ -34,7 +34,7 @@ _ORTHO_TOL = 1e-12
 MAX_ROW_SCALE = 2.0**200
 r"""Largest accepted :math:`\max_c |E_{jc}|` of a row (about 1.6e60).
 
-The theory is invariant under :math:`E \to cE` (THEORY §2, scale), but float64 is not: Gram
+The theory is invariant under :math:`E \to cE` (docs/theory.md §2, scale), but float64 is not: Gram
 products of four rows (the Hessian in :math:`W`, the norm metric of the path) scale like
 :math:`c^4` and must stay finite, and :math:`W^{svm} \propto c^{-2}` must stay normal."""
 
@@ -50,9 +50,13 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
+    if seed < 0:
+        raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
+    return np.random.default_rng(int(seed))
 
 
 class EmbeddingKind(enum.Enum):

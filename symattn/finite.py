@@ -31,6 +31,7 @@ import flint
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
+from symattn._checks import require_dense
 from symattn._finbound import FiniteProof, prove_finite_bound
 from symattn.data import Dataset, _as_int
 from symattn.embeddings import Embeddings
@@ -254,6 +255,7 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     (1, [0.707107, -0.707107, 0.0])
     """
     graphs = _as_graphs(data, "fin_basis")
+    require_dense(graphs.dataset, "fin_basis")
     groups = ((k, scc) for k, g in graphs.items() for scc in g.sccs)
     return partition_basis(graphs.dataset.embeddings, groups)
 
@@ -655,6 +657,7 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     (True, True)
     """
     graphs = _as_graphs(data, "finite_component")
+    require_dense(graphs.dataset, "finite_component")
     max_iter = _as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import expit, log_softmax, logsumexp
 
-from symattn._checks import parse_enum, require_dataset
+from symattn._checks import parse_enum, require_dataset, require_dense
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.scores import (
@@ -51,6 +51,7 @@ from symattn.scores import (
     segment_argmax,
     segment_centre,
     segment_logsumexp,
+    segment_logsumexp_without,
     segment_sum,
     token_scores,
 )
@@ -208,6 +209,7 @@ class Model:
 
     def __post_init__(self) -> None:
         require_dataset(self.dataset, "a Model")
+        require_dense(self.dataset, "a Model")
         object.__setattr__(self, "kind", _as_loss(self.kind))
         c = self.dataset.counts
         K = self.dataset.K
@@ -304,7 +306,7 @@ class Model:
 
         With :math:`z = u + \log c`, :func:`~symattn.scores.label_terms` gives :math:`\pi_j`,
         :math:`\log\pi_y` and the outside mass :math:`1 - \pi_y = \sum_{j \ne y}\pi_j` (a sum,
-        never a difference; THEORY §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
+        never a difference; docs/theory.md §2). The entry gradient is :math:`\phi'\,(\mathbb 1[j = y] -
         \pi_j)` with :math:`\phi' = d\phi/d\log p`: on the label :math:`\phi'\,(1 - \pi_y)` from
         the outside mass, elsewhere :math:`-\phi'\,\pi_j`.
         """
@@ -316,6 +318,42 @@ class Model:
         g = terms.pi * np.repeat(-slope, self._arrays["lengths"])
         g[c.label_entry] = slope * terms.outside
         return float(np.sum(outer.evaluate(terms.log_p))), g
+
+    def gradient_direction(self, W: np.ndarray) -> np.ndarray:
+        r""":math:`e^{-M}\,\nabla L(W)` for a data-chosen :math:`M`: the gradient's direction, no underflow.
+
+        For the identity head every entry of the gradient is formed from its logarithm,
+        :math:`\log|\phi'| + \log\pi_j` (or :math:`\log|\phi'| + \log(1 - \pi_y)` on the label, with
+        :math:`\log(1 - \pi_y) = \operatorname{lse}_{j \ne y} z_j - \operatorname{lse}_j z_j`), and
+        :math:`M` is the largest of them, so the direction stays exact where :math:`\nabla L` itself
+        underflows (outside masses below :math:`10^{-308}`, far along normalised GD). Zero only when
+        the gradient is exactly zero. The embedding head returns :meth:`gradient`.
+
+        >>> from symattn.data import Dataset
+        >>> m = Model(Dataset.from_samples([([0, 1], 1)], vocab=2))
+        >>> W = np.array([[0.0, -900.0], [0.0, 0.0]])  # outside mass e^-900: the gradient underflows
+        >>> float(np.abs(m.gradient(W)).max()), m.gradient_direction(W)[:, 1].tolist()
+        (0.0, [1.0, -1.0])
+        """
+        if self.kind.head is not Head.IDENTITY:
+            return self.gradient(W)
+        W = check_weights(W, self.dim)
+        c = self.dataset.counts
+        lengths = self._arrays["lengths"]
+        z = self.potentials(W) + self._arrays["log_count"]
+        lse = segment_logsumexp(z, c.indptr)
+        log_out = segment_logsumexp_without(z, c.indptr, c.label_entry) - lse
+        log_p = -np.logaddexp(0.0, log_out + lse - z[c.label_entry])
+        log_slope = {Outer.LOG: np.zeros_like(log_p), Outer.LINEAR: log_p,
+                     Outer.SQUARED: np.log(2.0) + log_out + log_p}[self.kind.outer]
+        log_g = np.repeat(log_slope - lse, lengths) + z
+        log_g[c.label_entry] = log_slope + log_out
+        top = float(np.max(log_g))
+        if not np.isfinite(top):
+            return np.zeros((self.dim, self.dim))
+        g = np.exp(log_g - top)
+        g[c.label_entry] *= -1.0  # every outer is decreasing: the label's term is negative
+        return self.pullback(g) / self.dataset.n
 
     def _entry_gradient(self, W: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and its gradient in the entry potentials (before the 1/n and the pullback)."""
@@ -565,7 +603,7 @@ def direct_loss_and_gradient(
     :math:`\nabla_W \ell = X^\top (\partial \ell / \partial a)\, e_k^\top`. For the log-loss with the
     identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`,
     written :math:`s_t (1 - \pi_y)/\pi_y` on the label's positions with :math:`1 - \pi_y` from the
-    split (THEORY §2, accuracy far out). A Python loop over samples: use it to check, not to train.
+    split (docs/theory.md §2, accuracy far out). A Python loop over samples: use it to check, not to train.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)

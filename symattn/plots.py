@@ -56,6 +56,15 @@ def _figure_class() -> Any:
     return Figure
 
 
+def _plain(text: str) -> str:
+    """``text`` drawn as it is: matplotlib would read ``$...$`` as mathtext (and fail on ``$\\frac{$``).
+
+    >>> _plain("cost $5 and $6")
+    'cost \\\\$5 and \\\\$6'
+    """
+    return text.replace("$", r"\$")
+
+
 def _series(traj: Trajectory, name: str) -> np.ndarray:
     if name == "loss":
         return traj.loss
@@ -81,9 +90,9 @@ def plot_trajectories(
     path : path-like
         Where to write the PNG (atomically).
     title : str, optional
-        Figure title.
+        Figure title, drawn as plain text (a ``$`` is a dollar sign, not mathtext).
     labels : sequence of str, optional
-        Legend entries, one per run (no legend when omitted and there are many runs).
+        Legend entries, one per run, plain text (no legend when omitted and there are many runs).
     reference : dict of str to float, optional
         A horizontal reference line per metric (e.g. the published final values).
 
@@ -117,7 +126,7 @@ def plot_trajectories(
             y = _series(traj, name)[keep]
             if log:
                 y = np.maximum(y, np.finfo(float).tiny)
-            ax.plot(x, y, lw=1.4, label=labels[i] if labels else None)
+            ax.plot(x, y, lw=1.4, label=_plain(labels[i]) if labels else None)
         if reference and name in reference:
             ax.axhline(reference[name], color="0.4", ls="--", lw=1, label="published")
         ax.set_xscale("log")
@@ -129,7 +138,7 @@ def plot_trajectories(
         if labels or (reference and name in reference):
             ax.legend(fontsize=7)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(_plain(title), fontsize=11)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     return atomic_write_bytes(path, buffer.getvalue())

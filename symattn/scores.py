@@ -33,6 +33,7 @@ __all__ = [
     "segment_centre",
     "segment_complement",
     "segment_logsumexp",
+    "segment_logsumexp_without",
     "segment_sum",
     "token_scores",
 ]
@@ -42,15 +43,23 @@ MAX_POTENTIAL = 1e300
 
 
 def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
-    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes and NaN/inf.
+    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
 
     >>> check_weights([[1, 0], [0, 1]], 2).dtype
     dtype('float64')
+    >>> check_weights([[1j]], 1)
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: W has complex entries (dtype complex128); weights are real matrices
     """
     try:
-        array = np.asarray(W, dtype=np.float64)
+        raw = np.asarray(W)
+        complex_entries = raw.dtype.kind == "c"
+        array = raw.real.astype(np.float64) if complex_entries else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
+    if complex_entries:
+        raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
     if array.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
     bad = np.argwhere(~np.isfinite(array))
@@ -98,7 +107,7 @@ class LabelTerms(NamedTuple):
 def label_terms(z: np.ndarray, indptr: np.ndarray, label_entry: np.ndarray) -> LabelTerms:
     r"""Masses :math:`\pi_j = e^{z_j}/\sum_l e^{z_l}` per segment, :math:`\log \pi_y` and :math:`1 - \pi_y`.
 
-    THEORY §2, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
+    docs/theory.md §2, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
     :math:`o = \sum_{j \ne y} a_j` (a sum of positive terms, never a difference) and
     :math:`S = o + a_y`: :math:`\pi_j = a_j / S`, :math:`1 - \pi_y = o / S` and
     :math:`\log \pi_y = -\operatorname{softplus}(\log o - (z_y - t))`. All three keep their
@@ -168,6 +177,22 @@ def segment_complement(pi: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     others = np.where(big, 0.0, pi)
     rest = np.repeat(segment_sum(others, indptr), np.diff(indptr))
     return np.where(big, rest, 1.0 - pi)
+
+
+def segment_logsumexp_without(values: np.ndarray, indptr: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    r"""Per segment, :math:`\log\sum \exp` over its entries except ``skip`` (``-inf`` when none is left).
+
+    >>> z = np.array([0.0, -800.0, 5.0])
+    >>> segment_logsumexp_without(z, np.array([0, 2, 3]), np.array([0, 2])).tolist()
+    [-800.0, -inf]
+    """
+    masked = values.copy()
+    masked[skip] = -np.inf
+    top = np.maximum.reduceat(masked, indptr[:-1])
+    safe = np.where(np.isfinite(top), top, 0.0)
+    shifted = np.exp(masked - np.repeat(safe, np.diff(indptr)))
+    with np.errstate(divide="ignore"):  # an empty segment: log 0 = -inf
+        return safe + np.log(np.add.reduceat(shifted, indptr[:-1]))
 
 
 def token_scores(dataset: Dataset, W: np.ndarray) -> np.ndarray:

@@ -7,7 +7,8 @@ import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
 NAMESPACED = {
-    "cases", "cli", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic", "verify",
+    "cases", "cli", "conjecture", "examples", "plots", "reproduce", "results", "scores", "strategies", "symbolic",
+    "verify",
 }
 # Module-level constants and low-level checks that stay in their module.
 MODULE_ONLY = {
@@ -15,6 +16,7 @@ MODULE_ONLY = {
     "MIN_ROW_SCALE", "DATASET_FORMAT", "dataset_from_json",
     "dataset_to_json", "TOLERANCE", "check_complementarity", "check_dual_signs",
     "check_primal_feasibility", "check_stationarity", "exact_margins", "Trainer", "record_steps",
+    "Transform", "normalize",
     "MAX_ENTRIES",
     "MAX_PROMPT_LENGTH", "MAX_PROMPTS_BYTES", "PROMPTS_FORMAT", "decode_text", "parse_prompts",
     "prompts_from_json", "prompts_to_json",

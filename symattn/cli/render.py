@@ -1,11 +1,14 @@
 """Text and JSON renderings of symattn results, shared by every command.
 
-Only the command line writes to the terminal, and it does so through :func:`out`.
+Only the command line writes to the terminal, and it does so through :func:`out` (standard
+output) and :func:`err` (standard error), which never let control characters, ANSI escape
+sequences or bidirectional overrides through raw (:func:`printable`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from typing import Any
 
@@ -19,10 +22,12 @@ from symattn.svm import SVMResult, SVMStatus
 __all__ = [
     "analysis_payload",
     "columns",
+    "err",
     "graphs_payload",
     "json_number",
     "matrix_rows",
     "out",
+    "printable",
     "render_analysis",
     "render_final",
     "render_graphs",
@@ -34,9 +39,31 @@ _FARKAS_NOTE = (
 )
 
 
+_ASCII_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal would act on written as an escape (``\x1b``,
+    ``\u202e``); newlines and tabs are kept.
+
+    >>> printable("a\x1b[31mred\u202e\nnext")
+    'a\\x1b[31mred\\u202e\nnext'
+    """
+    if text.isascii() and not _ASCII_UNSAFE.search(text):
+        return text
+    return "".join(
+        ch if ch.isprintable() or ch in "\n\t" else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def out(text: str = "") -> None:
-    """Write one block of text and a newline to standard output."""
-    sys.stdout.write(text + "\n")
+    """Write one block of text and a newline to standard output (made :func:`printable`)."""
+    sys.stdout.write(printable(text) + "\n")
+
+
+def err(text: str) -> None:
+    """Write one line to standard error, prefixed ``symattn:`` (made :func:`printable`)."""
+    sys.stderr.write(printable(f"symattn: {text}") + "\n")
 
 
 def json_number(value: float) -> float | None:

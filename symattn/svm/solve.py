@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._checks import require_dense
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput, SolverError
@@ -170,6 +171,7 @@ def solve_graph_svm(
     """
     if not isinstance(dataset, Dataset):
         raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
+    require_dense(dataset, "solve_graph_svm")
     if constraints is not None and not isinstance(constraints, SVMConstraints):
         raise InvalidInput(
             f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"

@@ -1,8 +1,8 @@
-r"""The regularisation-path solver: :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` for the log-loss.
+r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` of the log-loss, and its solver.
 
-Private: :func:`symattn.train.regularization_path` is the public entry point.
+:func:`regularization_path` is the public entry point; :class:`PathProblem` is the solver.
 
-Why a dedicated solver (THEORY §6, "Numerics along the path"). Each sample's loss splits as
+Why a dedicated solver (docs/theory.md §6, "Numerics along the path"). Each sample's loss splits as
 :math:`-\log\pi_y = A_i + B_i` with the *outside part*
 :math:`A_i = \operatorname{softplus}(r_i)`, :math:`r_i = \operatorname{lse}_{j \notin C_y}(z) -
 \operatorname{lse}_{j \in C_y}(z)`, and the *inside part* :math:`B_i = \operatorname{lse}_{j\in C_y}(z)
@@ -36,18 +36,31 @@ solver that sums them stops moving. Here they are never summed:
 from __future__ import annotations
 
 import enum
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit, log_expit
 
+from symattn._checks import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
-from symattn.scores import label_terms, segment_complement, segment_logsumexp
+from symattn.model import Model
+from symattn.scores import check_weights, label_terms, segment_complement, segment_logsumexp
+from symattn.train.config import TrainConfig, TrainMethod, TrainStatus
+from symattn.train.run import ProgressCallback, Recorder, Trajectory, metric_row
 
-__all__ = ["PathPoint", "PathProblem", "PathStatus"]
+if TYPE_CHECKING:
+    from symattn.predict import Prediction
+
+__all__ = ["PathPoint", "PathProblem", "PathStatus", "regularization_path"]
+
+logger = logging.getLogger("symattn")
 
 _MAX_NODES = 3000
 _MAX_METRIC_ENTRIES = 4096
@@ -127,7 +140,11 @@ class PathProblem:
         self.T = T
         self.is_mean = is_mean
         self.D = np.where(is_mean[None, :], 0.0, T)
-        self.metric = self._metric()
+        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
+        # multipliers and every threshold below are the same for embeddings scaled by any c
+        rows = dataset.embeddings.matrix()
+        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
+        self.metric = self._metric() * self.unit**2
         self.n = dataset.n
         self.log_count = np.log(c.count.astype(np.float64))
         inside = graphs.in_label_scc
@@ -191,7 +208,7 @@ class PathProblem:
         return pinv @ U @ pinv.T
 
     def radius(self, v: np.ndarray) -> float:
-        """:math:`\\|W\\|_F` of :meth:`weights` ``(v)``."""
+        """:math:`\\|W\\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius)."""
         return float(np.sqrt(max(v @ self.metric @ v, 0.0)))
 
     def start(self, W: np.ndarray) -> np.ndarray:
@@ -415,13 +432,13 @@ class PathProblem:
         interior only when :math:`W^{svm} = 0` (no entry outside its label's SCC); otherwise the
         loss has no minimiser and the point is ``NOT_CONVERGED`` with the reason.
         """
+        given, radius = radius, radius * self.unit
         if radius > _MAX_RADIUS:
             return v, log_mu, PathStatus.NOT_CONVERGED, (
-                f"R = {radius:g} is beyond {_MAX_RADIUS:g}, where the finite part of W is below the "
-                "rounding error of its growing part; use smaller radii"
+                f"R = {given:g} is beyond {_MAX_RADIUS / self.unit:g}, where the finite part of W is below "
+                "the rounding error of its growing part; use smaller radii"
             )
         target = np.log(radius)
-        interior_possible = self.has_out.size == 0
 
         def evaluate(x: float, start: np.ndarray) -> tuple[float, np.ndarray, bool]:
             sol, ok = self.minimise(x, self.rescale(start, radius))
@@ -455,29 +472,46 @@ class PathProblem:
                     x = 0.5 * (lo[0] + hi[0])
                 v = hi[2] if abs(hi[1]) < abs(lo[1]) else lo[2]
                 continue
-            guess = self.estimate_log_mu(self.rescale(v, radius), x)
-            if f < 0.0:
-                if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
-                    return v, x, PathStatus.INTERIOR, ""
-                new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
-                floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
-                if new < floor and x <= floor:
-                    return v, x, PathStatus.NOT_CONVERGED, (
-                        f"||W|| = {self.radius(v):.6g} < R = {radius:g} at log mu = {x:.6g}: the radius is "
-                        "out of numerical reach of the path solver"
-                    )
-                x = max(new, floor)
-            else:
-                if x >= _LOG_MU_MAX:
-                    return v, x, PathStatus.NOT_CONVERGED, f"||W|| > R = {radius:g} even at mu = 1e12"
-                new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
-                x = min(new, _LOG_MU_MAX)
+            x, status, reason = self._expand(x, f, v, (radius, given), step)
+            if status is not None:
+                return v, x, status, reason
             step *= 2.0
-        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {radius:g} in 200 solves"
+        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {given:g} in 200 solves"
+
+    def _expand(
+        self, x: float, f: float, v: np.ndarray, radii: tuple[float, float], step: float
+    ) -> tuple[float, PathStatus | None, str]:
+        """The next :math:`\\log\\mu` while no sign change brackets the root (steps growing with
+        ``step``), or a final status and the reason (``x`` then unchanged). ``radii`` is the radius
+        in internal units and as the caller gave it."""
+        radius, given = radii
+        interior_possible = self.has_out.size == 0
+        guess = self.estimate_log_mu(self.rescale(v, radius), x)
+        if f >= 0.0:
+            if x >= _LOG_MU_MAX:
+                return x, PathStatus.NOT_CONVERGED, f"||W|| > R = {given:g} even at the largest multiplier"
+            new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
+            return min(new, _LOG_MU_MAX), None, ""
+        if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
+            return x, PathStatus.INTERIOR, ""
+        new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
+        floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
+        if new < floor and x <= floor:
+            return x, PathStatus.NOT_CONVERGED, (
+                f"||W|| = {self.radius(v) / self.unit:.6g} < R = {given:g} at log mu = {x:.6g}: the "
+                "radius is out of numerical reach of the path solver"
+            )
+        return max(new, floor), None, ""
 
     def point(self, radius: float, log_mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
-        """Solve at one radius and package the result (and the coordinates, for warm starts)."""
-        v, log_mu, status, message = self.solve_radius(radius, log_mu, v)
+        """Solve at one radius and package the result (and the coordinates, for warm starts).
+
+        ``log_mu`` (in and out) is the multiplier of :math:`\\tfrac{\\mu}{2}\\|W\\|^2`; internally the
+        penalty is on the scaled norm, whose multiplier is :math:`\\mu / \\text{unit}^2`.
+        """
+        shift = 2.0 * float(np.log(self.unit))
+        v, log_mu, status, message = self.solve_radius(radius, log_mu - shift, v)
+        log_mu += shift
         outside, log_outside, inside = self.values(v)
         W = self.weights(v)
         norm = float(np.linalg.norm(W))
@@ -485,3 +519,93 @@ class PathProblem:
             status = PathStatus.NOT_CONVERGED
             message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
         return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message), v
+
+
+def regularization_path(
+    dataset: Dataset,
+    radii: Sequence[float],
+    *,
+    prediction: Prediction | None = None,
+    callback: ProgressCallback | None = None,
+    W0: np.ndarray | None = None,
+    time_budget: float | None = None,
+) -> Trajectory:
+    r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` (log-loss) at every radius.
+
+    A convex solve per radius, warm-started along the path (radii ascending). The loss parts
+    outside and inside the label's SCC are kept apart in log-space (see docs/theory.md §6), so
+    the path keeps moving where their ratio is far below :math:`10^{-16}`; radii up to
+    :math:`10^8` are reached. When :math:`W^{svm} \ne 0` the loss has no minimiser, so
+    :math:`\|W_R\| = R` at every radius, and a radius the solver cannot reach ends the run with
+    status ``NOT_CONVERGED`` and ``Trajectory.message`` saying why. Only when :math:`W^{svm} = 0`
+    (every token in its label's SCC) can :math:`\|W_R\| < R` hold: the constraint is then
+    inactive and the smallest-norm minimiser is returned. Needs linearly independent
+    embeddings. ``time_budget`` (seconds) stops the path between radii (``TIME_LIMIT``).
+
+    >>> from symattn.examples import load_example
+    >>> path = regularization_path(load_example(), [1.0, 10.0])
+    >>> path.status.value, path.norm.round(6).tolist()
+    ('completed', [1.0, 10.0])
+    """
+    require_dataset(dataset, "regularization_path")
+    if isinstance(radii, str) or not isinstance(radii, Sequence | np.ndarray):
+        raise InvalidInput(f"radii={radii!r} must be a sequence of positive numbers, e.g. [1, 10, 100]")
+    config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), time_budget=time_budget)
+    problem = PathProblem(dataset)
+    v = problem.start(check_weights(W0, dataset.embeddings.dim, name="W0")) if W0 is not None else np.zeros(
+        problem.T.shape[0]
+    )
+    rec = Recorder()
+    weights: list[np.ndarray] = []
+    status, message = _walk(problem, config, prediction, callback, v, rec, weights)
+    done = min(len(rec.rows), len(weights))  # an interrupt may fall between the two appends
+    rec.rows, weights = rec.rows[:done], weights[:done]
+    keys = sorted(rec.rows[0][3]) if rec.rows else []
+    rows = rec.arrays(keys)
+    d = dataset.embeddings.dim
+    stacked = np.array(weights) if weights else np.zeros((0, d, d))
+    return Trajectory(
+        method=TrainMethod.REGPATH, status=status, steps=rows["steps"], loss=rows["loss"], norm=rows["norm"],
+        metrics={k: rows[f"metric_{k}"] for k in keys}, W=stacked[-1] if weights else np.zeros((d, d)),
+        config=config, radii=np.array((config.radii or ())[: len(weights)]), weights=stacked, message=message,
+    )
+
+
+def _walk(
+    problem: PathProblem,
+    config: TrainConfig,
+    prediction: Prediction | None,
+    callback: ProgressCallback | None,
+    v: np.ndarray,
+    rec: Recorder,
+    weights: list[np.ndarray],
+) -> tuple[TrainStatus, str]:
+    """Solve radius after radius, recording each point; how the walk ended and why."""
+    model = Model(problem.dataset)
+    radii = config.radii or ()
+    deadline = None if config.time_budget is None else time.monotonic() + config.time_budget
+    log_mu = 0.0
+    try:
+        for i, radius in enumerate(radii):
+            if deadline is not None and time.monotonic() >= deadline:
+                return TrainStatus.TIME_LIMIT, (
+                    f"stopped by the time budget of {config.time_budget:g} s before R={radius:g} "
+                    f"({i} of {len(radii)} radii done)"
+                )
+            point, v = problem.point(radius, log_mu, v)
+            if point.status is PathStatus.NOT_CONVERGED:
+                message = f"the path solve did not converge at R={radius:g}: {point.message}"
+                logger.warning("%s", message)
+                return TrainStatus.NOT_CONVERGED, message
+            log_mu = point.log_mu
+            metrics = metric_row(prediction, point.W)
+            metrics.update(multiplier=float(np.exp(point.log_mu)), log_multiplier=point.log_mu,
+                           log_outside_loss=point.log_outside)
+            rec.add(i, model.value(point.W), float(np.linalg.norm(point.W)), metrics)
+            weights.append(point.W)
+            logger.info("path: R=%g reached (log mu = %.6g)", radius, point.log_mu)
+            if callback is not None:
+                callback(i + 1, len(radii))
+    except KeyboardInterrupt:
+        return TrainStatus.INTERRUPTED, f"interrupted after {len(weights)} of {len(radii)} radii"
+    return TrainStatus.COMPLETED, ""
