@@ -147,7 +147,7 @@ def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None
             with time_cap(cap_seconds):
                 out.result = fn()
             out.times.append(time.perf_counter() - start)
-            peaks.append(_status_value("VmHWM") - base if tracked else float("nan"))
+            peaks.append(max(0.0, _status_value("VmHWM") - base) if tracked else float("nan"))
             if sum(out.times) >= enough:
                 break
     except TimeCap as exc:
