@@ -1,7 +1,8 @@
 """The worked example of docs/verifying.md runs, and prints what the page shows.
 
 Every fenced block of the section "A worked example" is run in order in one namespace (inside a
-temporary directory): ``python`` blocks are executed, ``bash`` blocks ``$ symattn ...`` run the
+temporary directory): ``py`` blocks (Python that needs torch, which tests/test_docs.py leaves out)
+are executed, ``bash`` blocks ``$ symattn ...`` run the
 command line, and each ``text`` block must equal what the block before it printed.
 """
 
@@ -30,7 +31,7 @@ def blocks(text: str) -> list[tuple[str, str]]:
 def run_block(kind: str, body: str, namespace: dict) -> str:
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        if kind == "python":
+        if kind == "py":
             exec(compile(body, str(PAGE), "exec"), namespace)  # the page's own example code
         else:
             for line in body.splitlines():

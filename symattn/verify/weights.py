@@ -549,7 +549,7 @@ def verify_weights(
     dataset: Dataset,
     W: object,
     *,
-    prompts: Sequence[Sequence[int]] | None = None,
+    prompts: Sequence[object] | None = None,
     loss: Loss | str = Loss.LOG,
     step: float = DEFAULT_STEP,
     threshold: float = DEFAULT_THRESHOLD,
@@ -566,7 +566,7 @@ def verify_weights(
     W : array_like, tensor or Weights
         The trained :math:`d \times d` matrix (torch tensors are detached; float32 is kept as such
         for the tolerances).
-    prompts : list of token-id sequences, optional
+    prompts : list of token-id sequences (or of :class:`~symattn.prompts.Prompt`), optional
         New prompts for the generalisation check (P5); by default 8 drawn from each query's graph.
     loss : Loss
         The loss trained with. The log-loss must reach the global direction; for the other
