@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import given
-from theory_bounds import THOROUGH, Theory, examples, theory_datasets
+from theory_bounds import THOROUGH, THOROUGH_MARKS, Theory, examples, theory_datasets
 
 from symattn import predict, smoothness_bound, train
+
+pytestmark = THOROUGH_MARKS
 
 GD_STEPS = 400 if THOROUGH else 100
 NGD_STEPS = 400 if THOROUGH else 160
