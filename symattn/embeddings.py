@@ -43,16 +43,22 @@ MIN_ROW_SCALE = 2.0**-200
 
 
 def as_generator(seed: SeedLike) -> np.random.Generator:
-    """Return a NumPy generator for ``seed`` (an int, a generator, or ``None`` for fresh entropy).
+    """Return a NumPy generator for ``seed`` (a non-negative int, a generator, or ``None`` for fresh entropy).
 
     >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
     True
+    >>> as_generator(-1)
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: seed=-1 must be a non-negative integer, a numpy Generator or None
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise InvalidInput(f"seed={seed!r} must be a non-negative integer, a numpy Generator or None")
 
 
 class EmbeddingKind(enum.Enum):
