@@ -163,13 +163,20 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
 
 
 def _read_text(file: Path, limit: int, fix: str) -> str:
-    """The UTF-8 text of ``file``, refusing files above ``limit`` bytes before reading them."""
+    """The UTF-8 text of ``file``, refusing more than ``limit`` bytes.
+
+    A regular file is refused by its size before reading; a pipe or FIFO, which has no size, by
+    reading at most ``limit + 1`` bytes.
+    """
     try:
         if file.stat().st_size > limit:
             raise FileFormatError(f"{file}: larger than {limit:,} bytes; {fix}")
-        raw = file.read_bytes()
+        with file.open("rb") as handle:
+            raw = handle.read(limit + 1)
     except OSError as exc:
         raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise FileFormatError(f"{file}: larger than {limit:,} bytes; {fix}")
     return decode_text(raw, str(file))
 
 

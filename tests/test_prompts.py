@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -122,6 +123,19 @@ def test_file_size_is_bounded_before_reading(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"a \xff")
     with pytest.raises(FileFormatError, match=r"not UTF-8 text \(byte 2\)"):
         load_prompts(tmp_path / "bad.txt", NAMED)
+
+
+def test_a_pipe_is_read_only_up_to_the_limit(monkeypatch):
+    # a pipe or FIFO (e.g. --prompts <(yes a)) has no size to check first: the read itself is bounded
+    monkeypatch.setattr("symattn.formats.MAX_PROMPTS_BYTES", 16)
+    read, write = os.pipe()
+    try:
+        os.write(write, b"a b\n" * 8)
+        os.close(write)
+        with pytest.raises(FileFormatError, match="larger than 16 bytes"):
+            load_prompts(f"/dev/fd/{read}", NAMED)
+    finally:
+        os.close(read)
 
 
 @given(st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=5), min_size=1, max_size=4), st.booleans())
