@@ -34,8 +34,8 @@ __all__ = ["Generation", "GenerationStatus", "generate"]
 
 _MAX_STEPS = 1_000_000
 _MAX_SAMPLES = 10_000_000
-_MAX_TOKENS = 10**8
-"""Largest number of tokens one call generates (prompts × samples × steps)."""
+_MAX_TOKENS = 10**7
+"""Largest number of tokens one call generates (prompts × samples × steps): a few minutes' work."""
 
 
 class GenerationStatus(Status):

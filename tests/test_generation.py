@@ -138,7 +138,8 @@ def test_transition_state_checks_the_state(auto):
     ("kwargs", "match"),
     [({"steps": 0}, "steps=0"), ({"steps": 2.5}, "steps=2.5"), ({"steps": 1, "samples": 0}, "samples=0"),
      ({"steps": 1, "greedy": 1}, "greedy=1"), ({"steps": 1, "W": np.zeros((2, 2))}, "shape"),
-     ({"steps": 10**6, "samples": 10**6}, "several calls")],
+     ({"steps": 10**6, "samples": 10**6}, "several calls"), ({"steps": 10**6, "samples": 11}, "10,000,000"),
+     ({"steps": 1, "seed": -1}, "seed=-1")],
 )
 def test_bad_arguments(auto, kwargs, match):
     with pytest.raises(InvalidInput, match=match):
