@@ -426,7 +426,12 @@ class Automaton:
         """
         if isinstance(values, Prompts):
             if values.vocab.names != self.vocab.names:
-                raise InvalidInput("the prompts use another vocabulary than the dataset's")
+                raise InvalidInput(
+                    f"the prompts use a vocabulary of {values.vocab.size} tokens "
+                    f"{list(values.vocab.names[:5])}, the dataset one of {self.vocab.size} tokens "
+                    f"{list(self.vocab.names[:5])}; build them with vocab=auto.vocab or pass the "
+                    "prompts as strings"
+                )
             return values
         if isinstance(values, str | Prompt):
             values = [values]

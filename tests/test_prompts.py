@@ -16,6 +16,7 @@ from symattn.formats import (
     prompts_to_json,
     save_prompts,
 )
+from symattn.prompts import MAX_PROMPT_LENGTH
 
 NAMED = Vocabulary.from_names(["a", "b", "c"])
 
@@ -30,11 +31,19 @@ def test_prompt_query_counts_and_extend():
 @pytest.mark.parametrize(
     ("tokens", "match"),
     [((), "at least one token"), ((1.0,), "not an integer"), (("a",), "not an integer"),
-     ((True,), "not an integer"), ("ab", "sequence of token ids"), (3, "sequence of token ids")],
+     ((True,), "not an integer"), ("ab", "sequence of token ids"), (3, "sequence of token ids"),
+     ({0, 1}, "has no order"), ({0: 1}, "has no order")],
 )
 def test_prompt_refuses_bad_tokens(tokens, match):
     with pytest.raises(InvalidInput, match=match):
         Prompt(tokens)
+
+
+def test_length_is_checked_before_the_tokens():
+    # a prompt over the limit is refused at once, not after converting a million tokens
+    with pytest.raises(InvalidInput, match="longer than 1,000,000"):
+        Prompt([*range(MAX_PROMPT_LENGTH), "x"])
+    assert len(Prompt(range(5))) == 5
 
 
 def test_parse_by_name_by_id_and_string():
@@ -47,7 +56,8 @@ def test_parse_by_name_by_id_and_string():
 @pytest.mark.parametrize(
     ("value", "match"),
     [("", "names no token"), ("a z", "unknown token name 'z'"), ([0, 3], "token 3 at position 1 is out of range"),
-     ([-1], "out of range"), ("1", "unknown token name '1'"), (b"a", "must be a string"), (None, "must be")],
+     ([-1], "out of range"), ("1", "unknown token name '1'"), (b"a", "must be a string"), (None, "must be"),
+     ({"a", "b"}, "has no order"), ({"a": 0}, "has no order")],
 )
 def test_parse_refuses(value, match):
     with pytest.raises(InvalidInput, match=match):
