@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
@@ -29,10 +30,14 @@ from scipy.special import logsumexp
 from symattn import Prediction, priority_graphs
 from symattn.strategies import realised_datasets
 
-__all__ = ["THOROUGH", "Theory", "examples", "path_floor", "theory_datasets"]
+__all__ = ["THOROUGH", "THOROUGH_MARKS", "Theory", "examples", "path_floor", "theory_datasets"]
 
 THOROUGH = settings().max_examples >= 1000
 """The ``thorough`` profile is active: larger graphs, longer runs (the ``ci`` profile stays fast)."""
+
+
+THOROUGH_MARKS = [pytest.mark.timeout(4 * 3600)] if THOROUGH else []
+"""Under ``thorough`` one test runs for 10-20 minutes on a shared machine: lift the 600 s timeout."""
 
 
 def examples(ci: int) -> settings:

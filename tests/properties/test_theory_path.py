@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import assume, event, given
-from theory_bounds import Theory, examples, path_floor, theory_datasets
+from theory_bounds import THOROUGH_MARKS, Theory, examples, path_floor, theory_datasets
 
 from symattn import attention, predict, train
+
+pytestmark = THOROUGH_MARKS
 
 RADII = (8.0, 32.0, 128.0)
 """Radii of the path, in units of ||W^svm|| (the scale on which the theory's rates are stated)."""

@@ -9,9 +9,11 @@ import numpy as np
 from hypothesis import event, given
 from hypothesis import strategies as st
 from scipy.special import logsumexp
-from theory_bounds import Theory, examples, path_floor, theory_datasets
+from theory_bounds import THOROUGH_MARKS, Theory, examples, path_floor, theory_datasets
 
 from symattn import Dataset, attention, predict, train
+
+pytestmark = THOROUGH_MARKS
 
 PROMPTS = 4
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import given
-from theory_bounds import THOROUGH, Theory, examples, theory_datasets
+from theory_bounds import THOROUGH, THOROUGH_MARKS, Theory, examples, theory_datasets
 
 from symattn import predict, smoothness_bound, train
+
+pytestmark = THOROUGH_MARKS
 
 GD_STEPS = 400 if THOROUGH else 100
 NGD_STEPS = 400 if THOROUGH else 160
@@ -23,7 +25,8 @@ NGD_STEP = 0.05
 
 
 def _every_step(ds, pred, steps: int, **options):
-    traj = train(ds, steps=steps, records=10 * steps, prediction=pred, **options)
+    """A run recorded at every step (1,000 records per decade reach every step up to 434)."""
+    traj = train(ds, steps=steps, records=1000, prediction=pred, **options)
     assert traj.success and traj.steps.tolist() == list(range(steps + 1))
     return traj
 
@@ -121,7 +124,7 @@ def test_p2_normalised_gradient_descent(ds):
     lr = NGD_STEP / th.nu
     beta = smoothness_bound(ds)
     half = NGD_STEPS // 2
-    first = train(ds, method="ngd", steps=half, lr=lr, records=2)
+    first = train(ds, method="ngd", steps=half, lr=lr, records=1)
     traj = _every_step(ds, pred, NGD_STEPS - half, method="ngd", lr=lr, W0=first.W)
     m = traj.metrics
     _first_violation("T1': the loss rose by more than beta eta^2/2",
