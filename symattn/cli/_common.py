@@ -56,7 +56,7 @@ def count(text: str) -> int:
     except decimal.InvalidOperation:
         value = decimal.Decimal("NaN")
     if not value.is_finite() or value != value.to_integral_value() or value.adjusted() > 100:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (of at most 100 digits)")
     return int(value)
 
 

@@ -231,6 +231,11 @@ class Trajectory(ResultMixin):
         W = arrays["W"]
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.dtype != np.float64:
             raise FileFormatError(f"{path}: W must be a square float64 matrix, got {W.dtype} {W.shape}")
+        radii, weights = arrays.get("radii"), arrays.get("weights")
+        if (radii is not None and radii.shape != rows["steps"].shape) or (
+            weights is not None and weights.shape != (rows["steps"].size, *W.shape)
+        ):
+            raise FileFormatError(f"{path}: radii and weights must match the {rows['steps'].size} records")
         return cls(
             method=config.method,
             status=status,
@@ -240,8 +245,8 @@ class Trajectory(ResultMixin):
             metrics={k[7:]: v for k, v in rows.items() if k.startswith("metric_")},
             W=W,
             config=config,
-            radii=arrays.get("radii"),
-            weights=arrays.get("weights"),
+            radii=radii,
+            weights=weights,
             message=_text(arrays, "message", path),
         )
 
