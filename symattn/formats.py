@@ -39,7 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from symattn._io import atomic_write_text
+from symattn._io import save_text
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
@@ -154,12 +154,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(dataset_to_json(dataset), indent=1, allow_nan=False) + "\n"
     else:
         text = _to_text(dataset)
-    try:
-        return atomic_write_text(file, text)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    return save_text(file, text)
 
 
 def _read_text(file: Path, limit: int, fix: str) -> str:
@@ -575,9 +570,4 @@ def save_prompts(prompts: Prompts, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(prompts_to_json(prompts), indent=1) + "\n"
     else:
         text = "".join(prompts.text(i) + "\n" for i in range(len(prompts)))
-    try:
-        return atomic_write_text(file, text)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    return save_text(file, text)

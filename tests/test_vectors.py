@@ -204,6 +204,20 @@ def test_bad_implementations_and_options_are_refused(tmp_path):
         export_vectors(file, ["chain"])
 
 
+def test_export_to_an_unwritable_place_or_with_a_bad_seed_is_bad_input(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(FileFormatError, match=r"file/v: cannot write .*writable directory"):
+        export_vectors(blocker / "v", ["chain"])
+    for seed in (-1, 1.5, None):
+        with pytest.raises(InvalidInput, match=rf"seed={seed!r} must be a non-negative integer"):
+            export_vectors(tmp_path / "v", ["chain"], seed=seed)
+    assert not (tmp_path / "v").exists()  # refused before anything was created
+    assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain", "--seed", "-1"]) == 2
+    with pytest.raises(InvalidInput, match="cases is empty; give case names such as 'chain'"):
+        build_vectors([])
+
+
 def test_corrupted_case_file_is_reported(tmp_path):
     export_vectors(tmp_path, ["chain"])
     (tmp_path / "cases" / "chain.json").write_text("{")

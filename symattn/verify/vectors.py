@@ -193,9 +193,19 @@ def _case_names(cases: Iterable[str] | None) -> tuple[str, ...]:
         raise InvalidInput(f"cases={cases!r} must be a list of case names from {known}")
     names = tuple(cases)
     unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise InvalidInput(f"unknown case(s) {unknown}; choose from {known}" if unknown else "cases is empty")
+    if unknown:
+        raise InvalidInput(f"unknown case(s) {unknown}; choose from {known}")
+    if not names:
+        raise InvalidInput(
+            f"cases is empty; give case names such as {known[1]!r} (or leave them out for every case)"
+        )
     return names
+
+
+def _seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidInput(f"seed={seed!r} must be a non-negative integer (it seeds the weight points)")
+    return int(seed)
 
 
 def build_vectors(cases: Iterable[str] | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
@@ -204,7 +214,7 @@ def build_vectors(cases: Iterable[str] | None = None, *, seed: int = 0) -> list[
     >>> [v["name"] for v in build_vectors(["chain"])], build_vectors(["chain"])[0]["svm"]["W"][1]
     (['chain'], ['0', '0', '1'])
     """
-    return [json.loads(text) for text in _built(_case_names(cases), seed)]
+    return [json.loads(text) for text in _built(_case_names(cases), _seed(seed))]
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -223,10 +233,15 @@ def _prepare(directory: str | os.PathLike[str]) -> Path:
             fmt = None
         if fmt != VECTORS_FORMAT:
             raise InvalidInput(f"{index} is not a {VECTORS_FORMAT} index; refusing to overwrite it")
-    for sub in ("", "cases", "certificates"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path / ".write-test", "")
-    (path / ".write-test").unlink()
+    try:
+        for sub in ("", "cases", "certificates"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path / ".write-test", "")
+        (path / ".write-test").unlink()
+    except OSError as exc:
+        raise FileFormatError(
+            f"{path}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
+        ) from None
     return path
 
 
@@ -245,6 +260,7 @@ def export_vectors(
     ('cases/single-edge.json', 'certificates/single-edge.json')
     """
     names = _case_names(cases)
+    seed = _seed(seed)
     path = _prepare(directory)
     entries = []
     for vector in build_vectors(names, seed=seed):
