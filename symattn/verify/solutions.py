@@ -168,7 +168,12 @@ def _multipliers(multipliers: object, cons: SVMConstraints) -> np.ndarray:
         for key, value in multipliers.items():
             if key not in index:
                 raise InvalidInput(f"multipliers name {key!r}, which is not a constraint (query, high, low)")
-            lam[index[key]] = float(value)
+            number = as_float_array(value, f"multipliers[{key!r}] = {value!r}")
+            if number.size != 1:
+                raise InvalidInput(f"multipliers[{key!r}] = {value!r} is not a number")
+            lam[index[key]] = float(number.reshape(()))
+            if not math.isfinite(lam[index[key]]):
+                raise InvalidInput(f"multipliers[{key!r}] = {value!r}: multipliers must be finite")
         return lam
     lam = as_float_array(multipliers, "multipliers").astype(np.float64).ravel()
     if lam.shape != (len(cons),):
