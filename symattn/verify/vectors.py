@@ -38,7 +38,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -473,6 +473,42 @@ def _case_rows(
 
 
 _METHODS = ("loss_and_gradient", "hessian_vector_product", "graph_svm", "finite_component", "retrieve")
+_VECTOR_KEYS = ("name", "dataset", "tolerances", "points", "svm", "prompts")
+
+
+def _losses(value: object) -> tuple[str, ...]:
+    names = [k.value for k in Loss]
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput(
+            f"impl.losses={value!r} must be a list of loss names such as ('log',); choose from {names}"
+        )
+    losses = tuple(value)
+    bad = [loss for loss in losses if loss not in names]
+    if bad:
+        raise InvalidInput(f"impl.losses names unknown losses {bad}; choose from {names}")
+    return losses
+
+
+def _chosen(vectors: object, cases: Iterable[str] | None) -> list[dict[str, Any]]:
+    """The vectors to run: built, loaded from a directory, or given (each checked for its keys)."""
+    if vectors is None:
+        return build_vectors(cases)
+    if isinstance(vectors, str | os.PathLike):
+        chosen = load_vectors(vectors)
+    elif isinstance(vectors, Iterable) and not isinstance(vectors, bytes | Mapping):
+        chosen = list(vectors)
+    else:
+        raise InvalidInput(f"vectors must be a directory or a list of cases from build_vectors, got "
+                           f"{type(vectors).__name__}")
+    for i, vector in enumerate(chosen):
+        if not isinstance(vector, dict) or vector.get("format") != VECTORS_FORMAT \
+                or any(key not in vector for key in _VECTOR_KEYS):
+            raise InvalidInput(f"vectors[{i}] is not a {VECTORS_FORMAT} case (keys {list(_VECTOR_KEYS)}); "
+                               "use build_vectors() or load_vectors(DIR)")
+    if cases is not None:
+        wanted = set(_case_names(cases))
+        chosen = [v for v in chosen if v["name"] in wanted]
+    return chosen
 
 
 def run_conformance(
@@ -504,17 +540,8 @@ def run_conformance(
     present = [m for m in _METHODS if callable(getattr(impl, m, None))]
     if not present:
         raise InvalidInput(f"the implementation has none of the methods {list(_METHODS)}")
-    losses = tuple(getattr(impl, "losses", ("log",)))
-    bad = [loss for loss in losses if loss not in {k.value for k in Loss}]
-    if bad:
-        raise InvalidInput(f"impl.losses names unknown losses {bad}; choose from {[k.value for k in Loss]}")
-    if vectors is None:
-        chosen = build_vectors(cases)
-    else:
-        chosen = load_vectors(vectors) if isinstance(vectors, str | os.PathLike) else list(vectors)
-        if cases is not None:
-            wanted = set(_case_names(cases))
-            chosen = [v for v in chosen if v["name"] in wanted]
+    losses = _losses(getattr(impl, "losses", ("log",)))
+    chosen = _chosen(vectors, cases)
     rows = []
     for vector in chosen:
         case = _conformance_case(vector)
