@@ -56,7 +56,7 @@ from symattn.model import Head, Loss
 from symattn.scores import check_weights
 from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
-from symattn.verify._report import Check, Diagnosis, Verdict
+from symattn.verify._report import Check, Diagnosis, Verdict, VerdictResult
 
 __all__ = ["GradientCheck", "GradientPoint", "check_gradient"]
 
@@ -116,7 +116,7 @@ class GradientPoint:
 
 
 @dataclass(frozen=True)
-class GradientCheck:
+class GradientCheck(VerdictResult):
     """The outcome of :func:`check_gradient`.
 
     Attributes
@@ -148,16 +148,6 @@ class GradientCheck:
     reference: str = REFERENCE
     message: str = ""
     iterations: int = 0
-
-    @property
-    def success(self) -> bool:
-        """True when the verdict is ``PASS``."""
-        return self.status.success
-
-    @property
-    def passed(self) -> bool:
-        """The same as :attr:`success`."""
-        return self.status.success
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this result: ``verdict``, ``checks``, ``points``, ``diagnoses``, the setup."""

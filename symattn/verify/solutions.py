@@ -51,7 +51,7 @@ from symattn.finite import FiniteResult, finite_component, reduced_loss
 from symattn.scores import check_weights, segment_logsumexp
 from symattn.svm import SVMConstraints, SVMResult, SVMStatus, solve_graph_svm
 from symattn.verify._inputs import as_float_array, json_float
-from symattn.verify._report import Check, Verdict
+from symattn.verify._report import Check, Verdict, VerdictResult
 
 __all__ = ["SolutionCheck", "Violation", "check_finite", "check_svm"]
 
@@ -74,7 +74,7 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class SolutionCheck:
+class SolutionCheck(VerdictResult):
     """The outcome of :func:`check_svm` or :func:`check_finite`.
 
     Attributes
@@ -97,16 +97,6 @@ class SolutionCheck:
     reference_norm: float = 0.0
     message: str = ""
     iterations: int = 0
-
-    @property
-    def success(self) -> bool:
-        """True when the verdict is ``PASS``."""
-        return self.status.success
-
-    @property
-    def passed(self) -> bool:
-        """The same as :attr:`success`."""
-        return self.status.success
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this result: ``verdict``, ``checks``, ``violations``, ``reference_norm``."""

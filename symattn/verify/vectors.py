@@ -60,7 +60,7 @@ from symattn.svm import solve_graph_svm
 from symattn.verify import checkcert
 from symattn.verify._inputs import as_float_array
 from symattn.verify._reference import evaluate, hessian_vector_scale
-from symattn.verify._report import Check, Verdict
+from symattn.verify._report import Check, Verdict, VerdictResult
 from symattn.verify.certificates import certificate_json
 from symattn.verify.solutions import check_finite, check_svm
 
@@ -338,7 +338,7 @@ class ConformanceRow:
 
 
 @dataclass(frozen=True)
-class ConformanceTable:
+class ConformanceTable(VerdictResult):
     """The outcome of :func:`run_conformance`: one row per case and compared quantity.
 
     ``status`` is ``PASS`` when every row passed; ``success`` and ``passed`` derive from it.
@@ -348,16 +348,6 @@ class ConformanceTable:
     rows: tuple[ConformanceRow, ...]
     message: str = ""
     iterations: int = 0
-
-    @property
-    def success(self) -> bool:
-        """True when every row passed."""
-        return self.status.success
-
-    @property
-    def passed(self) -> bool:
-        """The same as :attr:`success`."""
-        return self.status.success
 
     @property
     def failures(self) -> tuple[ConformanceRow, ...]:
