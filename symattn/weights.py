@@ -346,7 +346,7 @@ def _member(file: Path, key: str | None, members: dict[str, zipfile.ZipInfo]) ->
             return "W"
         raise FileFormatError(
             f"{file}: holds {len(available)} arrays {available}; name the one holding W "
-            "(--weights-key NAME on the command line, key=NAME in Python)"
+            "(key=NAME in Python; --key NAME for symattn verify, --weights-key NAME for next and generate)"
         )
     if key not in members:
         raise FileFormatError(f"{file}: no member {key!r}; the members are {available}")
