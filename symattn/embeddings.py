@@ -54,11 +54,9 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
-    if seed < 0:
-        raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
-    return np.random.default_rng(int(seed))
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise InvalidInput(f"seed={seed!r} must be a non-negative integer, a numpy Generator or None")
 
 
 class EmbeddingKind(enum.Enum):
