@@ -75,7 +75,8 @@ def _same_token(shown: str, got: str) -> bool:
 
 
 def _same_line(shown: str, got: str) -> bool:
-    split = re.compile(r"([\s,;:()\[\]{}=|]+)")
+    # a range "3.8e-15-6.9e-14" is two numbers (the dash between a digit and a digit splits it)
+    split = re.compile(r"([\s,;:()\[\]{}=|]+|(?<=\d)-(?=\d))")
     a, b = split.split(shown.rstrip()), split.split(got.rstrip())
     return len(a) == len(b) and all(_same_token(x, y) for x, y in zip(a, b, strict=True))
 
