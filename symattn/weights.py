@@ -341,7 +341,8 @@ def _member(file: Path, key: str | None, members: dict[str, zipfile.ZipInfo]) ->
         if "W" in members:
             return "W"
         raise FileFormatError(
-            f"{file}: holds {len(available)} arrays {available}; choose one with key (--key NAME)"
+            f"{file}: holds {len(available)} arrays {available}; name the one holding W "
+            "(--weights-key NAME on the command line, key=NAME in Python)"
         )
     if key not in members:
         raise FileFormatError(f"{file}: no member {key!r}; the members are {available}")

@@ -241,6 +241,7 @@ def counterexample_report(result: ConjectureResult, dataset_file: str = "") -> d
         "batch": found.batch,
         "shrink_steps": found.shrink_steps,
         "shrink_calls": found.shrink_calls,
+        "shrink_seconds": round(found.shrink_seconds, 3),
         "seconds": round(result.seconds, 3),
         "seconds_to_find": None if result.seconds_to_find is None else round(result.seconds_to_find, 3),
         "workers": result.workers,

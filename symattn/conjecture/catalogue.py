@@ -281,18 +281,18 @@ def wfin_minimises_full_loss(ds: Dataset) -> None:
     assert float(np.linalg.norm(g)) <= 1e-8, f"||P_fin grad L(W^fin)|| = {np.linalg.norm(g):.4g}"
 
 
-@_entry("embed-squared-gd-global-svm", REFUTED, "docs/theory.md §6 (P6)", 40, seed=2)
+@_entry("embed-squared-gd-global-svm", REFUTED, "docs/theory.md §6 (P6)", 40, seed=3)
 def embed_squared_gd_global_svm(ds: Dataset) -> None:
-    """(false) NGD on the embedding head's squared loss (lr 0.1, 1000 steps) aligns with W^svm (corr >= 0.9).
+    """(false) NGD on the embedding head's squared loss (lr 0.25, 400 steps) aligns with W^svm (corr >= 0.9).
 
     The graph-SVM direction is the limit for the log-loss with the identity head only.
     """
     pred = predict(ds)
     if pred.svm.norm == 0:
         return
-    W = train(ds, method="ngd", steps=1000, lr=0.1, loss="embed-squared", records=2).W
+    W = train(ds, method="ngd", steps=400, lr=0.25, loss="embed-squared", records=2).W
     corr = pred.distances(W).corr_svm
-    assert corr >= 0.9, f"corr(W, W^svm) = {corr:.4f} after 1000 steps"
+    assert corr >= 0.9, f"corr(W, W^svm) = {corr:.4f} after 400 steps"
 
 
 @st.composite

@@ -277,6 +277,9 @@ class Counterexample:
         Failing examples the shrinker accepted after the first, each simpler than the last.
     shrink_calls : int
         Calls of the conjecture while shrinking.
+    shrink_seconds : float
+        Wall time spent shrinking. Hypothesis stops shrinking after five minutes, so a shrink
+        that took that long may end at a larger example than a faster machine would reach.
     """
 
     dataset: Dataset
@@ -286,6 +289,7 @@ class Counterexample:
     batch: int
     shrink_steps: int
     shrink_calls: int
+    shrink_seconds: float = 0.0
 
 
 @dataclass
@@ -410,7 +414,10 @@ def run_batch(
     outcome = BatchOutcome(index, failure.kind, state.tried, state.kinds, failure.message, state.found_after)
     steps = max(state.failures - 2, 0)  # minus the first failure and Hypothesis's final replay
     calls = max(state.shrink_calls - 1, 0)
-    found = Counterexample(dataset, arguments, failure.message, failure.traceback, index, steps, calls)
+    shrinking = time.perf_counter() - began - (state.found_after or 0.0)
+    found = Counterexample(
+        dataset, arguments, failure.message, failure.traceback, index, steps, calls, shrinking
+    )
     return outcome, found
 
 

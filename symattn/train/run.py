@@ -460,8 +460,9 @@ def _check_checkpoint(run: _Run, arrays: dict[str, np.ndarray]) -> None:
             f"{path} was written for a run from another W(0) (W0 or init/scale/seed differ); "
             "resume with the same starting weights or pass another checkpoint path"
         )
+    obj = _json(arrays, "config", path)
     try:
-        saved = TrainConfig.from_json(_json(arrays, "config", path)).to_json()
+        saved = TrainConfig.from_json(obj).to_json()
     except InvalidInput as exc:
         raise FileFormatError(f"{path}: malformed configuration ({exc})") from None
     current = run.config.to_json()
