@@ -351,7 +351,7 @@ class Embeddings:
             return False
         if self.exact is not None:
             return all(
-                sum((a * b for a, b in zip(ri, rj, strict=True)), Fraction(0)) == 0
+                exact_dot(ri, rj) == 0
                 for i, ri in enumerate(self.exact)
                 for j, rj in enumerate(self.exact)
                 if i != j
