@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import flint
 import numpy as np
@@ -95,8 +96,8 @@ class FinBasis:
         Star generators spanning :math:`S_{fin}`, independent: pair indices ``(c_0, c_r)`` of
         :math:`(e_{c_0} - e_{c_r}) e_k^\top`.
     rank_exact : bool
-        The dimension was decided exactly (orthonormal structure or rational row reduction), not
-        by a floating-point threshold.
+        The dimension is proved: orthonormal structure, rational row reduction of exact rows, or
+        a float rank confirmed in rationals (float rows read as binary rationals).
     scc_pairs : tuple of (int, int)
         The range of pairs of each cyclic SCC (its first pair is :math:`c_0`).
     """
@@ -215,15 +216,15 @@ def _star_generators(
     return tokens, queries, np.array(stars, dtype=np.int64).reshape(-1, 2), ranges
 
 
-def _exact_independent(emb: Embeddings, pair_token: np.ndarray, pair_query: np.ndarray,
+def _exact_independent(rows: Sequence[Sequence[Fraction]], pair_token: np.ndarray, pair_query: np.ndarray,
                        stars: np.ndarray) -> np.ndarray:
-    """Indices of a maximal independent set of star generators, decided in rational arithmetic.
+    r"""Indices of a maximal independent set of star generators, decided in rational arithmetic.
 
-    Generator :math:`r = (a, b, k)` has :math:`\\langle Z_r, Z_s\rangle_F = (G_{aa'} - G_{ab'} - G_{ba'}
+    Generator :math:`r = (a, b, k)` has :math:`\langle Z_r, Z_s\rangle_F = (G_{aa'} - G_{ab'} - G_{ba'}
     + G_{bb'}) G_{kk'}`; the pivot columns of the exact row-reduced Gram matrix are independent and
     span the rest (python-flint ``fmpq_mat``).
     """
-    E = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in row] for row in emb.exact_matrix()])
+    E = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in row] for row in rows])
     G = E * E.transpose()
     a, b = pair_token[stars[:, 0]].tolist(), pair_token[stars[:, 1]].tolist()
     k = pair_query[stars[:, 0]].tolist()
@@ -316,17 +317,40 @@ def partition_basis(embeddings: Embeddings, groups: Iterable[tuple[int, Sequence
     G = emb.gram()
     pair_gram = G[np.ix_(pair_token, pair_token)] * G[np.ix_(pair_query, pair_query)]
     if emb.is_exact:
-        keep = _exact_independent(emb, pair_token, pair_query, stars)
+        keep = _exact_independent(emb.exact_matrix(), pair_token, pair_query, stars)
         vals_, vecs = np.linalg.eigh(S[keep] @ pair_gram @ S[keep].T)
         ortho = (vecs / np.sqrt(np.maximum(vals_, np.finfo(float).tiny))).T @ S[keep]
+        exact = True
     else:
         vals_, vecs = np.linalg.eigh(S @ pair_gram @ S.T)
         big = vals_ > 1e-10 * float(vals_.max())
         ortho = (vecs[:, big] / np.sqrt(vals_[big])).T @ S
-        keep = _numerical_independent(S, pair_gram, int(big.sum()))
+        keep, exact = _float_independent(emb, S, pair_gram, (pair_token, pair_query, stars), int(big.sum()))
     dim = ortho.shape[0]
     return FinBasis(emb, pair_token, pair_query, csr_matrix(ortho), ((0, dim),) if dim else (), gen,
-                    stars[keep], emb.is_exact, _pair_ranges(stars, ranges))
+                    stars[keep], exact, _pair_ranges(stars, ranges))
+
+
+_EXACT_RANK_LIMIT = 300
+"""Float rows: the numerical rank is confirmed in rationals for at most this many generators."""
+
+
+def _float_independent(
+    emb: Embeddings, S: np.ndarray, pair_gram: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rank: int,
+) -> tuple[np.ndarray, bool]:
+    """Independent generators for float rows, and whether the rank is proved.
+
+    Float rows are binary rationals: when their exact rank equals the numerical one (dependencies
+    that are structural, like more tokens than dimensions), the exact pivots are used and the
+    dimension is proved; otherwise the numerical choice stands, unproved.
+    """
+    keep = _numerical_independent(S, pair_gram, rank)
+    if S.shape[0] > _EXACT_RANK_LIMIT:
+        return keep, False
+    rows = [[Fraction(float(v)) for v in row] for row in emb.matrix()]
+    exact = _exact_independent(rows, *pairs)
+    return (exact, True) if exact.size == rank else (keep, False)
 
 
 def _pair_ranges(stars: np.ndarray, ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

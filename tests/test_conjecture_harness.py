@@ -9,15 +9,8 @@ from hypothesis import strategies as st
 
 from symattn import Dataset, priority_graphs, solve_graph_svm
 from symattn.conjecture import ConjectureError, ConjectureStatus, check_conjecture, conjecture
-from symattn.conjecture.harness import (
-    STRATEGIES,
-    as_conjecture,
-    batch_plan,
-    batch_seed,
-    dataset_strategy,
-    load_conjecture,
-    run_batch,
-)
+from symattn.conjecture.declare import STRATEGIES, as_conjecture, dataset_strategy, load_conjecture
+from symattn.conjecture.harness import batch_plan, batch_seed, run_batch
 from symattn.errors import InvalidInput
 from symattn.strategies import prompts_for
 

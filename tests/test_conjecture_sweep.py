@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from symattn.conjecture import ConjectureStatus, check_conjecture
-from symattn.conjecture.harness import load_conjecture
+from symattn.conjecture.declare import load_conjecture
 from symattn.conjecture.sweep import sweep_conjecture
 from symattn.errors import InvalidInput
 

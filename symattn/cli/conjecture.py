@@ -14,14 +14,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from symattn.cli._common import EXIT_FAILED, EXIT_OK
-from symattn.cli.render import out
+from symattn.cli._common import EXIT_FAILED, EXIT_OK, count, locked_outputs
+from symattn.cli.render import err, out, printable
 from symattn.data import Dataset
 
-__all__ = ["EXIT_CONJECTURE_ERROR", "EXIT_INTERRUPTED", "add_parser", "dataset_lines", "run"]
+__all__ = ["EXIT_CONJECTURE_ERROR", "add_parser", "dataset_lines", "run"]
 
 EXIT_CONJECTURE_ERROR = 4
-EXIT_INTERRUPTED = 130
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,14 +29,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="TARGET is FILE.py::NAME (executes FILE.py: your own code) or catalogue:NAME.",
     )
     parser.add_argument("target", nargs="?", help="FILE.py::NAME or catalogue:NAME")
-    parser.add_argument("--examples", type=int, default=1000, help="examples to try (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
+    parser.add_argument("--examples", type=count, default=1000, help="examples to try (default 1000)")
+    parser.add_argument("--seed", type=count, default=0, help="seed of the search (default 0)")
     parser.add_argument("--strategy", help="dataset strategy: a name (see --list) or FILE.py::NAME")
     parser.add_argument("--out", default=".", help="directory for NAME.json and NAME.report.json (default .)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--replay", metavar="FILE", help="run the conjecture on a bundle or dataset file")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="sweep on a local Dask cluster of N worker processes")
+    where.add_argument("--workers", type=count, help="sweep on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", metavar="ADDRESS", help="sweep on a running Dask scheduler")
     parser.add_argument("--list", action="store_true", help="list the catalogue and the strategies")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -49,7 +48,7 @@ class _FileRaised(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
-    from symattn.conjecture.harness import ConjectureError
+    from symattn.conjecture.declare import ConjectureError
 
     if args.list:
         return _list(args.json)
@@ -58,19 +57,19 @@ def run(args: argparse.Namespace) -> int:
             return _replay(args)
         if not args.target:
             raise ConjectureError("give a conjecture: FILE.py::NAME or catalogue:NAME (or --list)")
-        return _search(args, _load(args.target))
+        conj = _load(args.target)
+        with locked_outputs(args.out, None):
+            return _search(args, conj)
     except _FileRaised as exc:
         cause = exc.__cause__ or exc
-        sys.stderr.write(f"symattn: error: {exc}\n")
-        sys.stderr.write("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+        err(f"error: {exc}")
+        lines = traceback.format_exception(type(cause), cause, cause.__traceback__)
+        sys.stderr.write(printable("".join(lines)))
         return EXIT_CONJECTURE_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("symattn: interrupted\n")
-        return EXIT_INTERRUPTED
 
 
 def _load(target: str) -> Any:
-    from symattn.conjecture.harness import ConjectureError, load_conjecture
+    from symattn.conjecture.declare import ConjectureError, load_conjecture
 
     try:
         return load_conjecture(target)
@@ -112,7 +111,7 @@ def _search(args: argparse.Namespace, conj: Any) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from symattn.conjecture.bundle import load_bundle, replay
-    from symattn.conjecture.harness import ConjectureError
+    from symattn.conjecture.declare import ConjectureError
 
     bundle = load_bundle(args.replay)
     target = args.target or (bundle.report or {}).get("conjecture", {}).get("origin")
@@ -210,7 +209,7 @@ def _lines(result: Any, files: list[str]) -> list[str]:
 
 def _list(as_json: bool) -> int:
     from symattn.conjecture.catalogue import CATALOGUE
-    from symattn.conjecture.harness import STRATEGIES
+    from symattn.conjecture.declare import STRATEGIES
 
     if as_json:
         out(json.dumps({

@@ -11,7 +11,7 @@ A refutation (or an error) of conjecture ``NAME`` writes two files into a direct
 :func:`replay` runs a conjecture on a bundle again. The schema is in ``docs/formats.md``.
 
 >>> import tempfile
->>> from symattn.conjecture.harness import check_conjecture, conjecture
+>>> from symattn.conjecture import check_conjecture, conjecture
 >>> from symattn.svm import solve_graph_svm
 >>> @conjecture
 ... def svm_is_zero(ds):
@@ -39,14 +39,8 @@ from typing import Any
 import numpy as np
 
 from symattn._io import atomic_write_text
-from symattn.conjecture.harness import (
-    Conjecture,
-    ConjectureResult,
-    ConjectureStatus,
-    Counterexample,
-    as_conjecture,
-    evaluate,
-)
+from symattn.conjecture.declare import Conjecture, as_conjecture
+from symattn.conjecture.harness import ConjectureResult, ConjectureStatus, Counterexample, evaluate
 from symattn.data import Dataset
 from symattn.errors import FileFormatError, InvalidInput, SymAttnError
 from symattn.finite import finite_component
@@ -196,6 +190,10 @@ def describe_dataset(dataset: Dataset) -> dict[str, Any]:
 
     Matrices are in token coordinates for one-hot embeddings (``W[j][k]`` is
     :math:`e_j^\\top W e_k`) and in embedding coordinates otherwise.
+
+    >>> d = describe_dataset(Dataset.from_samples([([0, 1], 0)], vocab=2))
+    >>> d["size"]["edges"], d["graphs"], d["svm"]["W"]
+    (1, {'1': {'sccs': [['0'], ['1']], 'dag': [[0, 1]]}}, [['0', '1/2'], ['0', '-1/2']])
     """
     graphs = priority_graphs(dataset)
     names = dataset.vocab.names
@@ -212,7 +210,11 @@ def describe_dataset(dataset: Dataset) -> dict[str, Any]:
 
 
 def replay_command(origin: str | None, dataset_path: Path) -> str:
-    """The command line that replays a bundle."""
+    """The command line that replays a bundle.
+
+    >>> replay_command("catalogue:p1-path", Path("out/p1-path.json"))
+    'symattn conjecture catalogue:p1-path --replay out/p1-path.json'
+    """
     target = origin if origin is not None else "FILE.py::NAME"
     return f"symattn conjecture {target} --replay {dataset_path}"
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-from symattn.conjecture.harness import Conjecture, ConjectureError, conjecture
+from symattn.conjecture.declare import Conjecture, ConjectureError, conjecture
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import SolverError
@@ -303,7 +303,7 @@ def _prompts_in_graph(draw: st.DrawFn, ds: Dataset) -> Prompt:
     return Prompt((*draw(st.lists(st.sampled_from(nodes), max_size=5)), k))
 
 
-@_entry("prompt-top-scc-unique", REFUTED, "docs/theory.md §6b", 200, prompt=_prompts_in_graph)
+@_entry("prompt-top-scc-unique", REFUTED, "docs/theory.md §7", 200, prompt=_prompts_in_graph)
 def prompt_top_scc_unique(ds: Dataset, prompt: Prompt) -> None:
     """(false) The top SCC among a new prompt's tokens (all seen in G_k) is unique."""
     top = priority_graphs(ds).top_sccs(prompt.tokens)

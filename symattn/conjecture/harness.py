@@ -14,6 +14,7 @@ ends the search. A batch depends only on ``(seed, b)``, so a Dask sweep
 (:mod:`symattn.conjecture.sweep`) that runs the batches on other processes reaches the same
 verdict, the same counterexample and the same count of examples tried.
 
+>>> from symattn.conjecture.declare import conjecture
 >>> from symattn.graphs import priority_graphs
 >>> @conjecture
 ... def labels_head_their_sequence(ds):
@@ -33,17 +34,12 @@ verdict, the same counterexample and the same count of examples tried.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
-import importlib.util
-import inspect
-import sys
 import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,7 +49,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, HypothesisDeprecationWarning, HypothesisException, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
-from symattn import strategies as sts
+from symattn.conjecture.declare import (
+    ArgumentSpec,
+    Conjecture,
+    ConjectureError,
+    as_conjecture,
+    dataset_strategy,
+)
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
@@ -61,68 +63,26 @@ from symattn.results import ResultMixin, Status
 
 __all__ = [
     "BATCH_SIZE",
-    "STRATEGIES",
+    "KIND_KEYS",
     "BatchOutcome",
-    "Conjecture",
-    "ConjectureError",
     "ConjectureResult",
     "ConjectureStatus",
     "Counterexample",
-    "as_conjecture",
+    "Failure",
     "batch_plan",
     "batch_seed",
     "check_conjecture",
-    "conjecture",
-    "dataset_strategy",
-    "load_conjecture",
+    "check_count",
+    "check_seed",
+    "evaluate",
+    "finish",
+    "merge_kinds",
     "run_batch",
+    "tally",
 ]
 
 BATCH_SIZE = 200
 """Examples per batch: one Hypothesis run, and one Dask task in a sweep (see ``docs/conjectures.md``)."""
-
-ArgumentSpec = SearchStrategy | Callable[[Dataset], SearchStrategy]
-
-STRATEGIES: Mapping[str, tuple[str, Callable[[], SearchStrategy]]] = {
-    "realised": (
-        "realised datasets: 1-3 query tokens, up to 5 tokens a graph, graphs with and without cycles, "
-        "repeated samples and tokens, unequal lengths; one-hot embeddings",
-        lambda: sts.realised_datasets(max_queries=3, max_tokens=5, max_repeats=3),
-    ),
-    "cyclic": (
-        "realised datasets with at least one cycle; one-hot embeddings",
-        lambda: sts.realised_datasets(max_queries=3, max_tokens=5, cyclic=True),
-    ),
-    "acyclic": (
-        "realised datasets whose graphs are all acyclic; one-hot embeddings",
-        lambda: sts.realised_datasets(max_queries=3, max_tokens=5, cyclic=False),
-    ),
-    "one-query": (
-        "realised datasets with one query token, up to 4 tokens, up to 2 samples a label; one-hot "
-        "embeddings (small, for conjectures that train)",
-        lambda: sts.realised_datasets(max_queries=1, max_tokens=4, max_repeats=2),
-    ),
-    "uniform": (
-        "uniformly random datasets: up to 5 tokens, 8 samples of length up to 5, labels drawn from "
-        "their sequence; one-hot embeddings",
-        lambda: sts.datasets(max_vocab=5, max_samples=8, max_length=5),
-    ),
-    "orthonormal": (
-        "realised datasets with random orthonormal embeddings (d = K)",
-        lambda: sts.realised_datasets(max_queries=3, max_tokens=5, embeddings="orthonormal"),
-    ),
-    "given": (
-        "realised datasets with exact integer embedding rows, linearly independent (d = K)",
-        lambda: sts.realised_datasets(max_queries=3, max_tokens=5, embeddings="given"),
-    ),
-    "random-unit": (
-        "realised datasets with random unit-norm embeddings (d = K)",
-        lambda: sts.realised_datasets(max_queries=3, max_tokens=5, embeddings="random_unit"),
-    ),
-}
-"""Named dataset strategies for ``--strategy``: name -> (what it draws, factory)."""
-
-DEFAULT_STRATEGY = "realised"
 
 
 class ConjectureStatus(Status):
@@ -141,208 +101,11 @@ class ConjectureStatus(Status):
         return frozenset({cls.SURVIVED})
 
 
-class ConjectureError(InvalidInput):
-    """A conjecture cannot be loaded or declared: no such file or name, or a bad declaration."""
-
-
-@dataclass(frozen=True, eq=False)
-class Conjecture:
-    """A named property of a dataset, with the strategies that draw its inputs.
-
-    Attributes
-    ----------
-    func : callable
-        ``func(dataset, **arguments)``; fails by ``AssertionError`` or by returning ``False``.
-    name : str
-        Its name (files of a refutation are called after it).
-    strategy : str, SearchStrategy or None
-        The dataset strategy: a name of :data:`STRATEGIES`, a strategy, or ``None`` for the default.
-    arguments : mapping of str to strategy or callable
-        The other arguments: a strategy, or a function of the drawn dataset returning one.
-    description : str
-        One line for people (defaults to the first line of the docstring).
-    origin : str or None
-        How to load it again in another process: ``"catalogue:NAME"`` or ``"/path/file.py::NAME"``.
-    """
-
-    func: Callable[..., object]
-    name: str
-    strategy: str | SearchStrategy | None = None
-    arguments: Mapping[str, ArgumentSpec] = field(default_factory=dict)
-    description: str = ""
-    origin: str | None = None
-
-    def __call__(self, dataset: Dataset, /, **arguments: Any) -> object:
-        return self.func(dataset, **arguments)
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # A conjecture loaded from a file or the catalogue travels as its address, so another
-        # process (a Dask worker) loads it itself instead of unpickling the user's module.
-        if self.origin is not None:
-            return (load_conjecture, (self.origin,))
-        return super().__reduce_ex__(protocol)
-
-
-def conjecture(
-    func: Callable[..., object] | None = None,
-    /,
-    *,
-    name: str | None = None,
-    strategy: str | SearchStrategy | None = None,
-    description: str | None = None,
-    **arguments: ArgumentSpec,
-) -> Any:
-    """Declare a conjecture: ``@conjecture`` or ``@conjecture(strategy=..., prompt=..., R=...)``.
-
-    Each keyword other than ``name``, ``strategy`` and ``description`` is an argument of the
-    function, drawn by the given strategy or by ``spec(dataset)`` when ``spec`` is a function of
-    the drawn dataset (for prompts and weights that must fit its vocabulary).
-
-    >>> from hypothesis import strategies as st
-    >>> @conjecture(strategy="cyclic", R=st.floats(1, 10))
-    ... def demo(ds, R):
-    ...     "A demo."
-    ...     return R >= 1
-    >>> demo.name, demo.strategy, sorted(demo.arguments), demo.description
-    ('demo', 'cyclic', ['R'], 'A demo.')
-    """
-
-    def declare(f: Callable[..., object]) -> Conjecture:
-        return _declare(f, name, strategy, description, arguments)
-
-    return declare(func) if func is not None else declare
-
-
-def _declare(
-    func: Callable[..., object], name: str | None, strategy: str | SearchStrategy | None,
-    description: str | None, arguments: Mapping[str, ArgumentSpec],
-) -> Conjecture:
-    if not callable(func):
-        raise ConjectureError(f"a conjecture must be a function of a dataset, got {type(func).__name__}")
-    for key, spec in arguments.items():
-        if not (isinstance(spec, SearchStrategy) or callable(spec)):
-            raise ConjectureError(
-                f"argument {key!r} is declared with {spec!r}; give a Hypothesis strategy or a "
-                "function of the dataset returning one"
-            )
-    try:
-        inspect.signature(func).bind(None, **dict.fromkeys(arguments))
-    except TypeError as exc:
-        raise ConjectureError(
-            f"{getattr(func, '__name__', func)!r} cannot be called as f(dataset, "
-            f"{', '.join(f'{k}=...' for k in arguments)}): {exc}"
-        ) from None
-    except ValueError:
-        pass  # builtins without a signature: trust the declaration
-    if strategy is not None:
-        dataset_strategy(strategy)
-    doc = inspect.getdoc(func) or ""
-    return Conjecture(
-        func, name or getattr(func, "__name__", "conjecture"), strategy, dict(arguments),
-        description if description is not None else (doc.splitlines()[0] if doc else ""),
-    )
-
-
-def as_conjecture(obj: object, name: str | None = None) -> Conjecture:
-    """``obj`` itself when it is a :class:`Conjecture`, else a conjecture made from the callable.
-
-    >>> as_conjecture(lambda ds: True, "trivial").name
-    'trivial'
-    """
-    if isinstance(obj, Conjecture):
-        return obj
-    return _declare(obj, name, None, None, {})  # type: ignore[arg-type]
-
-
-# -- loading --------------------------------------------------------------------------------------
-_LOADED: dict[tuple[str, int], Any] = {}
-
-
-def _load_file(path: Path) -> Any:
-    """Execute the user's file as a module (once per process and file version)."""
-    key = (str(path), path.stat().st_mtime_ns)
-    if key not in _LOADED:
-        digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-        module_name = f"symattn_user_{digest}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise ConjectureError(f"{path}: cannot be loaded as a Python file")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        _LOADED[key] = module
-    return _LOADED[key]
-
-
-def load_object(address: str, what: str) -> tuple[Any, str]:
-    """The object named by ``"FILE.py::NAME"``, and the address with the file made absolute.
-
-    Executes ``FILE.py`` (the user's own code, as ``python FILE.py`` would); exceptions it
-    raises propagate. A missing file or name raises :class:`ConjectureError`.
-    """
-    file, sep, name = address.rpartition("::")
-    if not sep or not file or not name:
-        raise ConjectureError(f"{what} {address!r} must look like FILE.py::NAME")
-    path = Path(file).expanduser().resolve()
-    if not path.is_file():
-        raise ConjectureError(f"{what} file {file!r} does not exist")
-    module = _load_file(path)
-    if not hasattr(module, name):
-        found = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
-        raise ConjectureError(f"{file} has no {name!r}; it defines {found[:12]}")
-    return getattr(module, name), f"{path}::{name}"
-
-
-def load_conjecture(address: str) -> Conjecture:
-    """Load ``"FILE.py::NAME"`` or ``"catalogue:NAME"`` as a :class:`Conjecture`.
-
-    >>> load_conjecture("catalogue:svm-perp-fin").origin
-    'catalogue:svm-perp-fin'
-    """
-    if not isinstance(address, str):
-        raise ConjectureError(f"a conjecture address must be a string, got {address!r}")
-    if address.startswith("catalogue:"):
-        from symattn.conjecture.catalogue import catalogue_entry
-
-        return catalogue_entry(address.partition(":")[2]).conjecture
-    obj, absolute = load_object(address, "conjecture")
-    if not callable(obj):
-        raise ConjectureError(f"{address} is a {type(obj).__name__}, not a function of a dataset")
-    conj = as_conjecture(obj, address.rpartition("::")[2])
-    return dataclasses.replace(conj, origin=absolute)
-
-
-def dataset_strategy(spec: str | SearchStrategy | None) -> tuple[SearchStrategy, str]:
-    """The dataset strategy for ``spec`` and a sentence saying what it draws.
-
-    ``spec``: ``None`` (the default, ``"realised"``), a name of :data:`STRATEGIES`,
-    ``"FILE.py::NAME"`` (a strategy, or a function returning one, in the user's file), or a
-    strategy.
-
-    >>> dataset_strategy("cyclic")[1]
-    'cyclic: realised datasets with at least one cycle; one-hot embeddings'
-    """
-    if spec is None:
-        spec = DEFAULT_STRATEGY
-    if isinstance(spec, SearchStrategy):
-        return spec, f"a custom strategy {spec!r}"
-    if not isinstance(spec, str):
-        raise ConjectureError(f"strategy={spec!r} must be a name, FILE.py::NAME or a strategy")
-    if spec in STRATEGIES:
-        text, factory = STRATEGIES[spec]
-        return factory(), f"{spec}: {text}"
-    if "::" in spec:
-        obj, absolute = load_object(spec, "strategy")
-        strategy = obj if isinstance(obj, SearchStrategy) else obj() if callable(obj) else None
-        if not isinstance(strategy, SearchStrategy):
-            raise ConjectureError(f"{spec} is not a Hypothesis strategy (nor a function returning one)")
-        return strategy, f"{absolute}"
-    raise ConjectureError(f"unknown strategy {spec!r}; choose one of {sorted(STRATEGIES)} or FILE.py::NAME")
-
-
 # -- one example ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Failure:
+class Failure:
+    """What went wrong on one example: ``kind`` (``REFUTED`` or ``ERROR``), a message, a traceback."""
+
     kind: ConjectureStatus
     message: str
     traceback: str
@@ -352,18 +115,30 @@ class _Failed(Exception):
     """Raised inside the Hypothesis run so that its engine sees the failure and shrinks it."""
 
 
-def evaluate(conj: Conjecture, dataset: Dataset, arguments: Mapping[str, Any]) -> _Failure | None:
-    """Run the conjecture once: ``None`` when it held, else what went wrong."""
+def evaluate(conj: Conjecture, dataset: Dataset, arguments: Mapping[str, Any]) -> Failure | None:
+    """Run the conjecture once: ``None`` when it held, else the :class:`Failure`.
+
+    ``AssertionError`` or a ``False`` return refutes; any other exception is an error of the
+    conjecture; Hypothesis's own exceptions (``assume``) pass through to the engine.
+
+    >>> from symattn.conjecture.declare import as_conjecture
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> evaluate(as_conjecture(lambda d: len(d) > 1), ds, {}).message
+    'the conjecture returned False'
+    >>> evaluate(as_conjecture(lambda d: 1 / 0), ds, {}).kind.value
+    'error'
+    """
     try:
         value = conj.func(dataset, **arguments)
     except AssertionError as exc:
-        return _Failure(ConjectureStatus.REFUTED, _assertion_message(exc), _format(exc))
+        return Failure(ConjectureStatus.REFUTED, _assertion_message(exc), _format(exc))
     except HypothesisException:
         raise  # assume() and friends belong to the engine
     except Exception as exc:
-        return _Failure(ConjectureStatus.ERROR, f"{type(exc).__name__}: {exc}", _format(exc))
+        return Failure(ConjectureStatus.ERROR, f"{type(exc).__name__}: {exc}", _format(exc))
     if value is False or (isinstance(value, np.bool_) and not value):
-        return _Failure(ConjectureStatus.REFUTED, "the conjecture returned False", "")
+        return Failure(ConjectureStatus.REFUTED, "the conjecture returned False", "")
     return None
 
 
@@ -410,18 +185,33 @@ def batch_plan(examples: int, size: int = BATCH_SIZE) -> list[int]:
     >>> batch_plan(450, 200)
     [200, 200, 50]
     """
-    for label, value in (("examples", examples), ("batch size", size)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise InvalidInput(f"{label}={value!r} must be a positive integer")
-    full, rest = divmod(int(examples), int(size))
+    full, rest = divmod(check_count(examples, "examples"), check_count(size, "batch size"))
     return [int(size)] * full + ([rest] if rest else [])
+
+
+def check_count(value: object, label: str) -> int:
+    """``value`` as a positive int, else :class:`InvalidInput` naming ``label``.
+
+    >>> check_count(5, "examples")
+    5
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InvalidInput(f"{label}={value!r} must be a positive integer")
+    return int(value)
 
 
 KIND_KEYS = ("cyclic", "acyclic", "repeated_tokens", "unequal_lengths", "several_queries")
 
 
 def tally(kinds: dict[str, int], dataset: Dataset) -> None:
-    """Count what kind of dataset was tried (cycles, repeats, lengths, queries, sizes)."""
+    """Count what kind of dataset was tried (cycles, repeats, lengths, queries, sizes) into ``kinds``.
+
+    >>> from symattn.data import Dataset
+    >>> kinds = {}
+    >>> tally(kinds, Dataset.from_samples([([0, 1], 0), ([0, 1], 1), ([1, 1, 0], 1)], vocab=2))
+    >>> kinds["cyclic"], kinds["repeated_tokens"], kinds["unequal_lengths"], kinds["max_length"]
+    (1, 1, 1, 3)
+    """
     flags = {
         "cyclic": priority_graphs(dataset).cyclic,
         "repeated_tokens": bool(np.any(dataset.counts.count > 1)),
@@ -437,7 +227,11 @@ def tally(kinds: dict[str, int], dataset: Dataset) -> None:
 
 
 def merge_kinds(parts: list[Mapping[str, int]]) -> dict[str, int]:
-    """Add the counts and take the maxima of several tallies."""
+    """Add the counts and take the maxima of several tallies.
+
+    >>> merge_kinds([{"cyclic": 2, "max_samples": 3}, {"cyclic": 1, "max_samples": 5}])
+    {'cyclic': 3, 'max_samples': 5}
+    """
     out: dict[str, int] = {}
     for part in parts:
         for key, value in part.items():
@@ -495,7 +289,7 @@ class _BatchState:
     tried: int = 0
     failures: int = 0
     shrink_calls: int = 0
-    last: tuple[Dataset, dict, _Failure] | None = None
+    last: tuple[Dataset, dict, Failure] | None = None
     kinds: dict[str, int] = field(default_factory=dict)
     found_after: float | None = None
 
@@ -558,6 +352,12 @@ def run_batch(
     shrunk when ``shrink`` is true; failures of the other kind (an error while shrinking a
     refutation, or the reverse) are rejected, so a refutation never slips into an error.
     ``progress(1)`` is called after each example tried.
+
+    >>> from symattn.conjecture.declare import as_conjecture, dataset_strategy
+    >>> datasets, _ = dataset_strategy("uniform")
+    >>> outcome, found = run_batch(as_conjecture(lambda ds: len(ds) < 2), datasets, 0, 0, 50)
+    >>> outcome.status.value, len(found.dataset)
+    ('refuted', 2)
     """
     state = _BatchState()
     began = time.perf_counter()
@@ -677,7 +477,11 @@ class ConjectureResult(ResultMixin):
 
 
 def check_seed(seed: object) -> int:
-    """``seed`` as a non-negative int, else :class:`InvalidInput`."""
+    """``seed`` as a non-negative int, else :class:`InvalidInput`.
+
+    >>> check_seed(3)
+    3
+    """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
     return int(seed)

@@ -24,17 +24,15 @@ from typing import Any
 
 from hypothesis.strategies import SearchStrategy
 
+from symattn.conjecture.declare import Conjecture, as_conjecture, dataset_strategy
 from symattn.conjecture.harness import (
     BATCH_SIZE,
     BatchOutcome,
-    Conjecture,
     ConjectureResult,
     ConjectureStatus,
     Counterexample,
-    as_conjecture,
-    batch_plan,
+    check_count,
     check_seed,
-    dataset_strategy,
     finish,
     run_batch,
 )
@@ -112,14 +110,14 @@ def sweep_conjecture(
     conj = as_conjecture(conj)
     seed = check_seed(seed)
     datasets, described = dataset_strategy(strategy if strategy is not None else conj.strategy)
-    plan = batch_plan(examples, batch_size)
+    sizes = _Sizes(examples, batch_size)
     start = time.perf_counter()
     with _client(workers, scheduler) as (client, n_workers):
-        outcomes, to_find = _run(client, conj, strategy, seed, plan, start, progress)
+        outcomes, to_find = _run(client, conj, strategy, seed, sizes, max(8, 4 * n_workers), start, progress)
     found: Counterexample | None = None
     last = outcomes[-1]
     if last.status is not ConjectureStatus.SURVIVED:
-        local, found = run_batch(conj, datasets, seed, last.index, plan[last.index])
+        local, found = run_batch(conj, datasets, seed, last.index, sizes[last.index])
         if (local.status, local.tried) != (last.status, last.tried):
             local = BatchOutcome(
                 last.index, ConjectureStatus.ERROR, last.tried, last.kinds,
@@ -131,22 +129,44 @@ def sweep_conjecture(
     return finish(conj, described, seed, examples, batch_size, outcomes, found, start, to_find, n_workers)
 
 
+class _Sizes:
+    """The sizes of the batches of :func:`batch_plan`, one at a time (a sweep may have millions)."""
+
+    def __init__(self, examples: int, size: int) -> None:
+        self.examples, self.size = check_count(examples, "examples"), check_count(size, "batch size")
+        self.count = -(-self.examples // self.size)
+
+    def __getitem__(self, index: int) -> int:
+        return min(self.size, self.examples - index * self.size)
+
+
 def _run(
-    client: Any, conj: Conjecture, strategy: str | SearchStrategy | None, seed: int, plan: list[int],
-    start: float, progress: Callable[[int], None] | None,
+    client: Any, conj: Conjecture, strategy: str | SearchStrategy | None, seed: int, sizes: _Sizes,
+    window: int, start: float, progress: Callable[[int], None] | None,
 ) -> tuple[list[BatchOutcome], float | None]:
-    """Run the batches; return those up to the first failing one (in order) and when it arrived."""
+    """Run the batches, at most ``window`` in flight; return those up to the first failing one.
+
+    Batches are submitted in order, so when batch ``b`` fails every batch before it has been
+    submitted: the sweep cancels those after ``b`` and waits for those before it.
+    """
     from dask.distributed import as_completed
 
-    futures = {
-        client.submit(remote_batch, conj, strategy, seed, index, size, pure=False, priority=-index): index
-        for index, size in enumerate(plan)
-    }
+    live: dict[Any, int] = {}
+
+    def submit(index: int) -> Any:
+        future = client.submit(remote_batch, conj, strategy, seed, index, sizes[index], pure=False,
+                               priority=-index)
+        live[future] = index
+        return future
+
+    queue = as_completed([submit(i) for i in range(min(window, sizes.count))])
+    following = min(window, sizes.count)
     done: dict[int, BatchOutcome] = {}
     first_bad: int | None = None
     to_find = None
-    for future in as_completed(list(futures)):
-        if future.status != "finished":
+    for future in queue:
+        live.pop(future, None)
+        if future.status == "cancelled":
             continue
         outcome = future.result()
         done[outcome.index] = outcome
@@ -155,9 +175,12 @@ def _run(
         failed = outcome.status is not ConjectureStatus.SURVIVED
         if failed and (first_bad is None or outcome.index < first_bad):
             first_bad, to_find = outcome.index, time.perf_counter() - start
-            client.cancel([f for f, i in futures.items() if i > first_bad and not f.done()])
+            client.cancel([f for f, i in live.items() if i > first_bad])
         if first_bad is not None and all(i in done for i in range(first_bad)):
             break
-    client.cancel([f for f in futures if not f.done()])
-    last = first_bad if first_bad is not None else len(plan) - 1
+        if first_bad is None and following < sizes.count:
+            queue.add(submit(following))
+            following += 1
+    client.cancel(list(live))
+    last = first_bad if first_bad is not None else sizes.count - 1
     return [done[i] for i in range(last + 1)], to_find

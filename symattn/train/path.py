@@ -12,8 +12,9 @@ solver that sums them stops moving. Here they are never summed:
 
 * the problem is written in token coordinates: one variable per (query, token) node of the
   graphs, :math:`u_{jk} = e_j^\top W e_k`; the norm of the smallest :math:`W` with these potentials
-  is :math:`\|u\|_M` (``M = I`` for orthonormal embeddings, the Schur complement of
-  :math:`G^{-1} \otimes G^{-1}` for independent ones);
+  is :math:`\|u\|_M` (``M = I`` for orthonormal embeddings, :math:`M = N^\top N` from a
+  least-squares problem solved by orthogonal factorisation for independent ones, see
+  :meth:`PathProblem._metric`);
 * an orthogonal change of variables splits each SCC of each :math:`G_k` into its mean (on which
   :math:`B` does not depend) and :math:`|C| - 1` deviations; the gradient and Hessian of
   :math:`B` are assembled on the deviations only, so they are *exactly* zero on the means, where
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.special import expit, log_expit
 
 from symattn._checks import require_dataset
@@ -167,9 +169,21 @@ class PathProblem:
 
     # -- geometry ----------------------------------------------------------------------
     def _metric(self) -> np.ndarray:
-        r"""The metric :math:`M`: :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v`."""
+        r"""The metric :math:`M`: :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v = \|N v\|^2`.
+
+        With the thin QR factorisation :math:`E^\top = QR`, the smallest :math:`W` with potentials
+        :math:`U` is :math:`Q R^{-\top} U R^{-1} Q^\top`, of norm :math:`\|A\,\mathrm{vec}\,U\|`,
+        :math:`A = R^{-\top} \otimes R^{-\top}`. The entries of :math:`U` that no sample uses are
+        free and minimise it: a least-squares problem, solved with an orthogonal factorisation of
+        :math:`A`'s free columns (relative error about :math:`\epsilon\,\mathrm{cond}(E)^2`), never
+        through the normal equations :math:`A^\top A = G^{-1} \otimes G^{-1}`, whose Schur
+        complement loses :math:`\epsilon\,\mathrm{cond}(E)^4` (1e-8 of :math:`\|W\|` at
+        :math:`\mathrm{cond}(E) = 300`, where radii could then not be matched).
+        """
         emb = self.dataset.embeddings
         nvar = self.node_keys.size
+        self._N: np.ndarray | None = None
+        self.radius_rtol = _RADIUS_RTOL
         if emb.is_orthonormal:
             return np.eye(nvar)
         K = self.dataset.K
@@ -178,13 +192,19 @@ class PathProblem:
                 f"the regularisation path with non-orthonormal embeddings forms a K^2 x K^2 metric; "
                 f"K = {K} is too large (K^2 <= {_MAX_METRIC_ENTRIES}). Use orthonormal embeddings"
             )
-        ginv = np.linalg.inv(emb.gram())
-        full = np.kron(ginv, ginv)
+        self._Q, R = np.linalg.qr(emb.matrix().T)
+        # ||W|| is known to about eps cond(E)^2 of itself (see above): no radius is matched closer
+        self.radius_rtol = max(_RADIUS_RTOL, float(np.finfo(float).eps * np.linalg.cond(R) ** 2))
+        self._R_inv_T = solve_triangular(R, np.eye(K)).T
+        A = np.kron(self._R_inv_T, self._R_inv_T)
         used = self._u_index()
         free = np.setdiff1d(np.arange(K * K), used)
-        self._free, self._free_map = free, np.linalg.solve(full[np.ix_(free, free)], full[np.ix_(free, used)])
-        schur = full[np.ix_(used, used)] - full[np.ix_(used, free)] @ self._free_map
-        return self.T.T @ (0.5 * (schur + schur.T)) @ self.T
+        Q_free, R_free = np.linalg.qr(A[:, free])
+        along = Q_free.T @ A[:, used]
+        self._free = free
+        self._free_map = solve_triangular(R_free, along) if free.size else np.zeros((0, used.size))
+        self._N = (A[:, used] - Q_free @ along) @ self.T
+        return self._N.T @ self._N
 
     def _u_index(self) -> np.ndarray:
         K = self.dataset.K
@@ -203,13 +223,17 @@ class PathProblem:
         U = flat.reshape(K, K)
         if emb.is_onehot:
             return U
-        E = emb.matrix()
-        pinv = np.linalg.solve(emb.gram(), E).T
-        return pinv @ U @ pinv.T
+        if emb.is_orthonormal:
+            E = emb.matrix()
+            return E.T @ U @ E
+        left = self._Q @ self._R_inv_T
+        return left @ U @ left.T
 
     def radius(self, v: np.ndarray) -> float:
-        """:math:`\\|W\\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius)."""
-        return float(np.sqrt(max(v @ self.metric @ v, 0.0)))
+        r""":math:`\|W\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius):
+        :math:`\text{unit}\,\|N v\|` (:math:`\text{unit}\,\|v\|` if orthonormal), never through
+        :math:`v^\top M v`, which loses accuracy when the embeddings are ill-conditioned."""
+        return self.unit * float(np.linalg.norm(v if self._N is None else self._N @ v))
 
     def start(self, W: np.ndarray) -> np.ndarray:
         """Coordinates of the potentials of ``W`` (used to warm-start)."""
@@ -454,7 +478,7 @@ class PathProblem:
             if not ok:
                 reason = f"the Newton solve did not converge at log mu = {x:.6g}"
                 return v, x, PathStatus.NOT_CONVERGED, reason
-            if abs(f) <= _RADIUS_RTOL:
+            if abs(f) <= self.radius_rtol:
                 return v, x, PathStatus.OPTIMAL, ""
             if f < 0.0:
                 lo = (x, f, v)
