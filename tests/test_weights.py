@@ -38,7 +38,7 @@ def test_npz_member_choice(tmp_path):
     np.savez(path, A=np.eye(2), B=2 * np.eye(2))
     assert load_weights(path, key="B").matrix[0, 0] == 2.0
     assert load_weights(path, key="B").source == "w.npz[B]"
-    with pytest.raises(FileFormatError, match=r"2 arrays \['A', 'B'\]; choose one with key"):
+    with pytest.raises(FileFormatError, match=r"2 arrays \['A', 'B'\]; name the one holding W"):
         load_weights(path)
     with pytest.raises(FileFormatError, match=r"no member 'C'; the members are \['A', 'B'\]"):
         load_weights(path, key="C")
