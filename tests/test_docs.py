@@ -7,7 +7,12 @@
   they are rounding); a line ``...`` stands for any lines. A comment after the command may say
   ``exits N`` (the exit code; otherwise 0) and ``to X`` (numbers to X absolute: for outputs that
   move with the last bit of the arithmetic, such as a long normalised-GD run);
-* the ```python blocks of a page run in order in one namespace, like a notebook.
+* the ```python blocks of a page run in order in one namespace, like a notebook; a block whose
+  first line is a comment naming a file (``# my_conjectures.py``) is that file, written, not run;
+  a line whose comment starts with ``slow:`` runs under the ``thorough`` Hypothesis profile only.
+
+In shown output, ``...`` inside a line stands for any text, and durations (``2.5 s``) for any
+duration.
 
 Everything runs in a directory holding ``data.txt`` (the embedded example), the file the docs use.
 """
@@ -20,6 +25,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from symattn.cli import main
 
@@ -75,9 +81,18 @@ def _same_number(shown: float, got: float, tolerance: float) -> bool:
     return math.isclose(shown, got, rel_tol=1e-6, abs_tol=max(tolerance, 1e-12))
 
 
+_SLOW = re.compile(r"#\s*slow:")
+THOROUGH = settings().max_examples >= 1000
+_DURATION = re.compile(r"\d+(?:\.\d+)? s\b")
+_FILE_BLOCK = re.compile(r"^# ([\w.-]+\.py)$")
+
+
 def _same_line(shown: str, got: str, tolerance: float) -> bool:
     """The same text once numbers are taken out, and the same numbers (see the module docstring)."""
-    a, b = shown.rstrip(), got.rstrip()
+    a, b = _DURATION.sub("1 s", shown.rstrip()), _DURATION.sub("1 s", got.rstrip())
+    if "..." in a:
+        pattern = ".*".join(re.escape(part) for part in a.split("..."))
+        return re.fullmatch(pattern, b) is not None
     if _NUMBER.sub("#", a) != _NUMBER.sub("#", b):
         return False
     pairs = zip(_NUMBER.findall(a), _NUMBER.findall(b), strict=True)
@@ -92,9 +107,22 @@ def _matches(shown: list[str], got: list[str], tolerance: float = 0.0) -> bool:
     return bool(got) and _same_line(shown[0], got[0], tolerance) and _matches(shown[1:], got[1:], tolerance)
 
 
+def _file_blocks() -> dict[str, str]:
+    """The files the pages ask the reader to write (python blocks opening with ``# name.py``)."""
+    files = {}
+    for page in PAGES:
+        for lang, _, lines in _blocks(page):
+            named = _FILE_BLOCK.match(lines[0].strip()) if lang == "python" and lines else None
+            if named:
+                files[named.group(1)] = "\n".join(lines) + "\n"
+    return files
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "data.txt").write_text((ROOT / "symattn" / "examples" / "default.txt").read_text())
+    for name, text in _file_blocks().items():
+        (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -104,7 +132,10 @@ def test_documented_example(kind: str, example: object, output: list[str] | None
     if kind == "python":
         namespace: dict[str, object] = {"__name__": "docs_example"}
         for start, lines in example:  # type: ignore[attr-defined]
-            exec(compile("\n".join(lines), f"<docs line {start}>", "exec"), namespace)  # the docs' own code
+            if lines and _FILE_BLOCK.match(lines[0].strip()):
+                continue  # a file the page asks for: the fixture wrote it
+            code = [line for line in lines if THOROUGH or not _SLOW.search(line)]
+            exec(compile("\n".join(code), f"<docs line {start}>", "exec"), namespace)  # the docs' own code
         return
     assert isinstance(example, str)
     command, _, comment = example.partition("  # ")
