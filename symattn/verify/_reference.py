@@ -68,16 +68,22 @@ def _potentials(dataset: Dataset, W: np.ndarray, query: np.ndarray) -> np.ndarra
     return np.einsum("ed,ed->e", E[c.token], (W @ E.T).T[k])
 
 
+def _masked_logsumexp(z: np.ndarray, keep: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Per segment, the log-sum-exp of the entries flagged in ``keep`` (``-inf`` when none is)."""
+    masked = np.where(keep, z, -np.inf)
+    top = np.maximum.reduceat(masked, indptr[:-1])
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(indptr))), indptr[:-1]))
+    return np.where(np.isfinite(top), safe + total, -np.inf)
+
+
 def _outside(z: np.ndarray, dataset: Dataset) -> np.ndarray:
     """:math:`\\operatorname{lse}_{l \\ne y} z_l` per sample (``-inf`` when only the label is present)."""
     c = dataset.counts
-    masked = z.copy()
-    masked[c.label_entry] = -np.inf
-    top = np.maximum.reduceat(masked, c.indptr[:-1])
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        total = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(c.indptr))), c.indptr[:-1]))
-    return np.where(np.isfinite(top), safe + total, -np.inf)
+    keep = np.ones(z.size, dtype=bool)
+    keep[c.label_entry] = False
+    return _masked_logsumexp(z, keep, c.indptr)
 
 
 def log_outside_mass(dataset: Dataset, W: np.ndarray, outside: np.ndarray) -> np.ndarray:
@@ -93,12 +99,7 @@ def log_outside_mass(dataset: Dataset, W: np.ndarray, outside: np.ndarray) -> np
     """
     c = dataset.counts
     z = _potentials(dataset, check_weights(W, dataset.embeddings.dim), dataset.queries) + np.log(c.count)
-    masked = np.where(outside, z, -np.inf)
-    top = np.maximum.reduceat(masked, c.indptr[:-1])
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        inside = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(c.indptr))), c.indptr[:-1]))
-    return np.where(np.isfinite(top), safe + inside, -np.inf) - segment_logsumexp(z, c.indptr)
+    return _masked_logsumexp(z, outside, c.indptr) - segment_logsumexp(z, c.indptr)
 
 
 def _outer(outer: Outer, log_p: np.ndarray, one_minus_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
