@@ -28,6 +28,7 @@ alternative hypotheses the gradient check's diagnoses test.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,7 @@ from symattn.data import Dataset
 from symattn.model import Head, Loss, Outer
 from symattn.scores import check_weights, segment_logsumexp, segment_sum
 
-__all__ = ["Evaluation", "evaluate", "hessian_vector_scale", "log_outside_mass"]
+__all__ = ["Evaluation", "evaluate", "hessian_vector_scale", "log_outside_mass", "random_points"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +58,30 @@ class Evaluation:
     loss_scale: float
     gradient: np.ndarray
     gradient_scale: np.ndarray
+
+
+def random_points(
+    dataset: Dataset, scales: Sequence[float], rng: np.random.Generator
+) -> list[tuple[str, np.ndarray]]:
+    r"""Named Gaussian points ``random-s`` whose scores :math:`e_j^\top W e_k` are of size ``s``.
+
+    :math:`W = s\,G / (\|G\|_F \max_j \|e_j\|^2)` with :math:`G` standard normal, one draw of
+    ``rng`` per scale, in order.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> [(name, round(float(np.linalg.norm(W)), 12)) for name, W in random_points(ds, [0.5, 2.0],
+    ...                                                                            np.random.default_rng(0))]
+    [('random-0.5', 0.5), ('random-2', 2.0)]
+    """
+    E = dataset.embeddings.matrix()
+    size = float(np.max(np.einsum("ij,ij->i", E, E)))
+    d = dataset.embeddings.dim
+    points = []
+    for s in scales:
+        G = rng.standard_normal((d, d))
+        points.append((f"random-{s:g}", G * (s / size / float(np.linalg.norm(G)))))
+    return points
 
 
 def _potentials(dataset: Dataset, W: np.ndarray, query: np.ndarray) -> np.ndarray:

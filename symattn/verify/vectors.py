@@ -59,7 +59,7 @@ from symattn.predict import predict
 from symattn.svm import solve_graph_svm
 from symattn.verify import checkcert
 from symattn.verify._inputs import as_float_array
-from symattn.verify._reference import evaluate, hessian_vector_scale
+from symattn.verify._reference import evaluate, hessian_vector_scale, random_points
 from symattn.verify._report import Check, Verdict, VerdictResult
 from symattn.verify.certificates import certificate_json
 from symattn.verify.solutions import check_finite, check_svm
@@ -93,14 +93,8 @@ def _exact(value: Fraction) -> str:
 
 
 def _points(ds: Dataset, far_W: Sequence[np.ndarray] | None, seed: int) -> list[tuple[str, np.ndarray]]:
-    rng = as_generator(seed)
     d = ds.embeddings.dim
-    E = ds.embeddings.matrix()
-    size = float(np.max(np.einsum("ij,ij->i", E, E)))
-    points = [("zero", np.zeros((d, d)))]
-    for s in _RANDOM_SCALES:
-        G = rng.standard_normal((d, d))
-        points.append((f"random-{s:g}", G * (s / size / float(np.linalg.norm(G)))))
+    points = [("zero", np.zeros((d, d))), *random_points(ds, _RANDOM_SCALES, as_generator(seed))]
     if far_W is not None:
         points += [(f"far-{t:g}", W) for t, W in zip(_FAR_GAPS, far_W, strict=True)]
     return points
