@@ -1,13 +1,12 @@
 """Check a graph-SVM certificate exported by symattn, with the Python standard library only.
-
-    python checkcert.py CERTIFICATE.json      exit 0 accepted, 1 rejected, 2 unreadable
+Usage: python checkcert.py CERTIFICATE.json (exit 0 accepted, 1 rejected, 2 unreadable).
 
 A certificate ("format": "symattn.certificate/1", docs/verifying.md) holds a dataset (samples, exact
-embeddings), its graph-SVM constraints (docs/theory.md §4) and either an exact W with multipliers
-("status": "optimal") or Farkas multipliers ("status": "infeasible"); numbers are integers or strings
-like "-2/3" (floats are refused). Importing nothing from symattn, this file rebuilds the constraints
-from the samples (edge label -> j for each other token j of a sequence, in its query's graph; an
-equality when j also reaches the label) and checks in exact arithmetic, with m_c = (e_i - e_j)^T W e_k:
+embeddings; vocab * dim at most 10**6), its graph-SVM constraints (docs/theory.md §4) and either an
+exact W with multipliers ("status": "optimal") or Farkas multipliers ("status": "infeasible"); numbers
+are integers or strings like "-2/3" (floats are refused). Importing nothing from symattn, it rebuilds the
+constraints from the samples (edge label -> j for each other token j of a sequence, in its query's graph;
+an equality when j also reaches the label) and checks in exact arithmetic, with m_c = (e_i - e_j)^T W e_k:
 
     primal feasibility   m_c = 0 on equalities, m_c >= 1 on inequalities
     dual sign            lambda_c >= 0 on inequalities
@@ -29,6 +28,7 @@ import json
 import sys
 from fractions import Fraction
 
+__all__ = ["FORMAT", "Malformed", "check", "main"]
 FORMAT = "symattn.certificate/1"
 MAX_BYTES = 1 << 26
 
@@ -80,7 +80,7 @@ def parse(cert):
     if status not in ("optimal", "infeasible"):
         raise Malformed(f"'status' is {status!r}, expected 'optimal' or 'infeasible'")
     K = integer(get(cert, "vocab", int), 1, 100_000, "vocab")
-    d = integer(get(cert, "dim", int), 1, 100_000, "dim")
+    d = integer(get(cert, "dim", int), 1, 10**6 // K + 1, "dim (vocab * dim at most 10**6)")
     if cert.get("embeddings") == "onehot":
         if d != K:
             raise Malformed(f"one-hot embeddings need dim == vocab, got {d} and {K}")
