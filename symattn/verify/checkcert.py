@@ -134,11 +134,10 @@ def combination(E, constraints, lam):
     d = len(E[0])
     out = [[Fraction(0)] * d for _ in range(d)]
     for (k, i, j, _), value in zip(constraints, lam, strict=True):
-        for r in range(d):
-            diff = value * (E[i][r] - E[j][r])
-            if diff:
-                for s in range(d):
-                    out[r][s] += diff * E[k][s]
+        cols = [s for s in range(d) if E[k][s]] if value else []  # skip the zero terms: one-hot is sparse
+        for r in (r for r in range(d) if cols and E[i][r] != E[j][r]):
+            for s in cols:
+                out[r][s] += value * (E[i][r] - E[j][r]) * E[k][s]
     return out
 
 
@@ -162,9 +161,9 @@ def check(cert):
         mass = sum((lam[c] for c in ineq), Fraction(0))
         results.append(("inequality multipliers sum to 1", mass == 1, f"sum = {mass}"))
         return results
-    column = {k: [sum((W[r][s] * E[k][s] for s in range(d)), Fraction(0)) for r in range(d)]
+    column = {k: [sum((W[r][s] * E[k][s] for s in range(d) if E[k][s]), Fraction(0)) for r in range(d)]
               for k in {con[0] for con in constraints}}
-    margin = [sum(((E[i][r] - E[j][r]) * column[k][r] for r in range(d)), Fraction(0))
+    margin = [sum(((E[i][r] - E[j][r]) * column[k][r] for r in range(d) if E[i][r] != E[j][r]), Fraction(0))
               for k, i, j, _ in constraints]
     bad = [c for c, con in enumerate(constraints) if (margin[c] != 0 if con[3] == "eq" else margin[c] < 1)]
     results.append(("primal feasibility", not bad, f"violated constraints {bad[:5]}"))
