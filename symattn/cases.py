@@ -90,7 +90,7 @@ class Case:
         if self.svm is None:
             raise InvalidInput(f"case {self.name!r} has no hand-derived W^svm")
         d = self.embeddings.dim
-        out = np.array([[Fraction(0)] * d for _ in range(d)] + [[None] * d], dtype=object)[:-1]
+        out = np.full((d, d), Fraction(0), dtype=object)
         for (r, c), value in self.svm.items():
             out[r, c] = value
         return out
