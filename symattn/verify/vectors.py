@@ -276,7 +276,31 @@ def export_vectors(
 
 
 def load_vectors(directory: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read the vectors written by :func:`export_vectors` (format checked case by case)."""
+    """Read the vectors written by :func:`export_vectors` (format checked case by case).
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        The directory holding ``index.json`` and ``cases/``.
+
+    Returns
+    -------
+    list of dict
+        One ``symattn.vectors/1`` object per case, in the order of the index.
+
+    Raises
+    ------
+    FileFormatError
+        When a file is missing, is not JSON or is not a ``symattn.vectors/1`` file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = export_vectors(folder, ["single-edge"])
+    >>> [v["name"] for v in load_vectors(folder)]
+    ['single-edge']
+    """
     path = Path(directory)
     try:
         index = json.loads((path / "index.json").read_text(encoding="utf-8"))
@@ -520,6 +544,22 @@ def run_conformance(
     ConformanceTable
         One row per case and compared quantity; ``passed`` when all pass. An exception raised by
         ``impl`` is a failed row carrying its message.
+
+    Raises
+    ------
+    InvalidInput
+        When ``impl`` has none of the methods, ``impl.losses`` names unknown losses, a case name
+        is unknown or ``vectors`` are not conformance vectors.
+
+    Examples
+    --------
+    >>> from symattn.svm import solve_graph_svm
+    >>> class HalfSolver:                  # a solver that stops at half of the answer
+    ...     def graph_svm(self, case):
+    ...         return solve_graph_svm(case.dataset).W / 2
+    >>> table = run_conformance(HalfSolver(), cases=["single-edge"])
+    >>> table.passed, [r.check.name for r in table.failures][:2]
+    (False, ['svm primal feasibility', 'svm objective gap'])
     """
     present = [m for m in _METHODS if callable(getattr(impl, m, None))]
     if not present:
