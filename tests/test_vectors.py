@@ -242,6 +242,22 @@ def test_export_to_an_unwritable_place_or_with_a_bad_seed_is_bad_input(tmp_path)
         build_vectors([])
 
 
+def test_export_never_mixes_with_other_files(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "checkcert.py").write_text("my own file")
+    with pytest.raises(InvalidInput, match="mine is not empty and holds no conformance vectors"):
+        export_vectors(tmp_path / "mine", ["chain"])
+    assert (tmp_path / "mine" / "checkcert.py").read_text() == "my own file"
+    # re-exporting over an export is fine; the reported size counts the files written, nothing else
+    assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain"]) == 0
+    capsys.readouterr()
+    (tmp_path / "v" / "notes.bin").write_bytes(b"x" * 10**6)
+    assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    written = ["index.json", "checkcert.py", "cases/chain.json", "certificates/chain.json"]
+    assert payload["bytes"] == sum((tmp_path / "v" / f).stat().st_size for f in written)
+
+
 def test_corrupted_case_file_is_reported(tmp_path):
     export_vectors(tmp_path, ["chain"])
     (tmp_path / "cases" / "chain.json").write_text("{")

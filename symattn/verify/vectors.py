@@ -227,6 +227,11 @@ def _prepare(directory: str | os.PathLike[str]) -> Path:
             fmt = None
         if fmt != VECTORS_FORMAT:
             raise InvalidInput(f"{index} is not a {VECTORS_FORMAT} index; refusing to overwrite it")
+    elif path.is_dir() and any(path.iterdir()):
+        raise InvalidInput(
+            f"{path} is not empty and holds no conformance vectors; choose a new or empty directory "
+            "(nothing there is overwritten)"
+        )
     try:
         for sub in ("", "cases", "certificates"):
             (path / sub).mkdir(parents=True, exist_ok=True)
@@ -246,7 +251,8 @@ def export_vectors(
 
     Layout: ``index.json`` (the list of cases and their files), ``cases/<name>.json`` (one vector
     each), ``certificates/<name>.json`` (``symattn.certificate/1``, for cases with exact embeddings)
-    and ``checkcert.py`` (the standalone checker).
+    and ``checkcert.py`` (the standalone checker). ``directory`` must be new, empty, or an earlier
+    export (it is then updated); a directory holding other files is refused.
 
     >>> import tempfile
     >>> index = export_vectors(tempfile.mkdtemp(), ["single-edge"])
