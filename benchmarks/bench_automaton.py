@@ -11,19 +11,31 @@ within-group total variation and mass outside the retrieved set over all prompts
 Time: ``Automaton.next`` (retrieval with its reasons, composition) and ``Automaton.transition``
 (the step generation uses) per prompt on a one-hot dataset with K = 1000.
 
-    python benchmarks/bench_automaton.py [--quick]
+    python benchmarks/bench_automaton.py [--quick] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _instances import uniform
+from _report import Column, Table, run_module
 
 from symattn import Dataset, automaton, regularization_path, train
 from symattn.embeddings import as_generator
 from symattn.reproduce import random_cyclic_dataset
+
+FULL = {"trials": 10, "prompts": 1000, "steps": 4000, "timing": (1000, 5000, 16, 20)}
+QUICK = {"trials": 1, "prompts": 50, "steps": 4000, "timing": (100, 300, 8, 5)}
 
 RESOLVED = 20.0
 """A prompt counts as resolved at norm R when R * margin / ||W^svm|| >= 20 (outside mass ~e^-20)."""
@@ -75,17 +87,20 @@ def agreement_rows(trials: int, prompts: int, steps: int) -> dict[str, list[dict
     return rows
 
 
+def smallest_instances() -> list[Dataset]:
+    """The instances of the smallest configuration (``--quick``)."""
+    return [random_cyclic_dataset(seed=as_generator(0)), uniform(*QUICK["timing"])]
+
+
 def timing(K: int, n: int, T: int, L: int, prompts: int) -> dict[str, float]:
     rng = np.random.default_rng(0)
-    tokens = rng.integers(0, K, size=(n, T))
-    tokens[:, -1] = rng.integers(0, L, size=n)
-    labels = tokens[np.arange(n), rng.integers(0, T, size=n)]
-    ds = Dataset.from_arrays(tokens.ravel(), np.arange(n + 1) * T, labels, vocab=K)
+    ds = uniform(K, n, T, L)
     start = time.perf_counter()
     auto = automaton(ds)
     solve = time.perf_counter() - start
+    queries = np.unique(ds.queries)
     seqs = rng.integers(0, K, size=(prompts, T))
-    seqs[:, -1] = rng.integers(0, L, size=prompts)
+    seqs[:, -1] = queries[rng.integers(0, queries.size, size=prompts)]
     seqs = seqs.tolist()
     start = time.perf_counter()
     results = [auto.next(p) for p in seqs]
@@ -96,39 +111,52 @@ def timing(K: int, n: int, T: int, L: int, prompts: int) -> dict[str, float]:
     per_step = (time.perf_counter() - start) / prompts
     determined = np.mean([r.success for r in results])
     dropped = np.mean([len(r.retrieval.dropped) for r in results])
-    return {"solve_s": solve, "next_ms": 1e3 * per_next, "transition_ms": 1e3 * per_step,
-            "determined": float(determined), "dropped_mean": float(dropped)}
+    return {"K": K, "n": n, "T": T, "L": L, "prompts": prompts, "solve_s": solve, "next_ms": 1e3 * per_next,
+            "transition_ms": 1e3 * per_step, "determined": float(determined), "dropped_mean": float(dropped)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 trials, 100 prompts, K = 200")
-    args = parser.parse_args()
-    trials, prompts = (2, 100) if args.quick else (10, 1000)
-    rows = agreement_rows(trials, prompts, 4000)
-    print(f"published datasets: {trials} trials x {prompts} random prompts (T=4); 'resolved': "
-          f"R * margin / ||W^svm|| >= {RESOLVED:g}")
-    print(f"{'weights':<17} {'||W||':>7} {'agree':>6} {'determ.':>7} {'TV mean':>8} {'TV max':>8} "
-          f"{'resolved':>8} {'agree':>6} {'TV max':>8} {'within max':>10}")
+def _over_trials(reduce: object, values: list[float]) -> float:
+    """``reduce`` over the finite values (NaN when none is finite)."""
+    return float(reduce(values)) if np.isfinite(values).any() else float("nan")
+
+
+AGREEMENT = [Column("weights", "weights", "str"), Column("norm", "||W||", ".1f"), Column("agree", "agree", ".3f"),
+             Column("determined", "determ.", ".3f"), Column("tv_mean", "TV mean", ".1e"),
+             Column("tv_max", "TV max", ".1e"), Column("resolved", "resolved", ".3f"),
+             Column("resolved_agree", "agree", ".3f"), Column("resolved_tv_max", "TV max", ".1e"),
+             Column("within_max", "within max", ".1e"), Column("tv_to_path", "TV to path", ".2e")]
+TIMING = [Column("K", "K", "d"), Column("n", "n", "d"), Column("T", "T", "d"), Column("L", "L", "d"),
+          Column("prompts", "prompts", "d"), Column("solve_s", "W^svm + W^fin s", ".3g"),
+          Column("next_ms", "next ms", ".3f"), Column("transition_ms", "transition ms", ".3f"),
+          Column("determined", "determined", ".3f"), Column("dropped_mean", "dropped/prompt", ".1f")]
+
+
+def tables(args: argparse.Namespace) -> Iterator[Table]:
+    cfg = QUICK if args.quick else FULL
+    rows = agreement_rows(cfg["trials"], cfg["prompts"], cfg["steps"])
+    table = Table(f"automaton: agreement on the published datasets ({cfg['trials']} trials x {cfg['prompts']} "
+                  "random prompts, T=4)", AGREEMENT)
     for name, trial_rows in rows.items():
-        def mean(key: str, trial_rows: list[dict[str, float]] = trial_rows) -> float:
-            return float(np.nanmean([r[key] for r in trial_rows]))
+        row: dict[str, object] = {"weights": name}
+        for key in ("norm", "agree", "determined", "tv_mean", "resolved", "resolved_agree"):
+            row[key] = _over_trials(np.nanmean, [r[key] for r in trial_rows])
+        for key in ("tv_max", "resolved_tv_max", "within_max", "tv_to_path"):
+            if key in trial_rows[0]:
+                row[key] = _over_trials(np.nanmax, [r[key] for r in trial_rows])
+        table.rows.append(row)
+    table.notes = [f"'resolved': R * margin / ||W^svm|| >= {RESOLVED:g}; means over trials, maxima of the TVs.",
+                   "TV to path: max TV between NGD and the path at the same norm."]
+    yield table
+    yield Table("automaton: time per prompt (one-hot)", TIMING, [timing(*cfg["timing"], cfg["prompts"])])
 
-        def top(key: str, trial_rows: list[dict[str, float]] = trial_rows) -> float:
-            return float(np.nanmax([r[key] for r in trial_rows]))
 
-        print(f"{name:<17} {mean('norm'):>7.1f} {mean('agree'):>6.3f} {mean('determined'):>7.3f} "
-              f"{mean('tv_mean'):>8.1e} {top('tv_max'):>8.1e} {mean('resolved'):>8.3f} "
-              f"{mean('resolved_agree'):>6.3f} {top('resolved_tv_max'):>8.1e} {top('within_max'):>10.1e}")
-        if "tv_to_path" in trial_rows[0]:
-            print(f"  max TV between NGD and the path at the same norm: {top('tv_to_path'):.2e}")
-    K, n, T, L = (200, 1000, 16, 10) if args.quick else (1000, 5000, 16, 20)
-    t = timing(K, n, T, L, prompts)
-    print(f"\ntime per prompt, one-hot K={K}, n={n}, T={T}, {L} query tokens, {prompts} prompts of length {T}:")
-    print(f"  W^svm and W^fin (once): {t['solve_s']:.2f} s; next: {t['next_ms']:.3f} ms; "
-          f"transition: {t['transition_ms']:.3f} ms; determined {t['determined']:.3f}, "
-          f"dropped tokens per prompt {t['dropped_mean']:.1f}")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options beyond the shared ones."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_module(__doc__, add_arguments, tables, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -5,27 +5,34 @@ per query token, then ``nx.strongly_connected_components`` and ``nx.condensation
 topological sort. Both sides run on the same instances in one process; the table reports the
 medians of several repetitions, the ratio, and checks both sides found the same SCC partition.
 
-    python benchmarks/bench_graphs.py [--quick]
+    python benchmarks/bench_graphs.py [--quick] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import networkx as nx
-import numpy as np
-from _timing import median_time
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _instances import uniform
+from _report import Column, Table, run_module
+from _timing import measure
 
 from symattn import Dataset, priority_graphs
 
+FULL = [(200, 1000, 16, 5), (1000, 10_000, 64, 5), (1000, 1000, 16, 1000), (50_000, 20_000, 51, 5)]
+QUICK = [(200, 1000, 16, 5)]
 
-def instance(K: int, n: int, T: int, L: int, seed: int = 0) -> Dataset:
-    """Uniform tokens, the query drawn from L tokens, the label drawn from the sequence."""
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(0, K, size=(n, T))
-    tokens[:, -1] = rng.integers(0, L, size=n)
-    labels = tokens[np.arange(n), rng.integers(0, T, size=n)]
-    return Dataset.from_arrays(tokens.ravel(), np.arange(n + 1) * T, labels, vocab=K)
+
+def smallest_instances() -> list[Dataset]:
+    """The instances of the smallest configuration (``--quick``)."""
+    return [uniform(*size) for size in QUICK]
 
 
 def networkx_route(ds: Dataset) -> dict[int, list[frozenset[int]]]:
@@ -44,24 +51,43 @@ def networkx_route(ds: Dataset) -> dict[int, list[frozenset[int]]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes only")
-    args = parser.parse_args()
-    sizes = [(200, 1000, 16, 5), (1000, 10_000, 64, 5), (1000, 1000, 16, 1000), (50_000, 20_000, 51, 5)]
-    if args.quick:
-        sizes = sizes[:1]
-    print(f"{'K':>6} {'n':>6} {'T':>3} {'L':>5} {'edges':>9} {'SCCs':>7} {'symattn s':>10} {'networkx s':>11} {'ratio':>6}")
-    for K, n, T, L in sizes:
-        ds = instance(K, n, T, L)
-        reps = 3 if n <= 10_000 else 1
-        t_ours, pg = median_time(lambda ds=ds: priority_graphs(ds), reps)
-        t_nx, theirs = median_time(lambda ds=ds: networkx_route(ds), reps)
-        same = all({frozenset(c) for c in pg[k].sccs} == set(theirs[k]) for k in theirs)
-        assert same, "the two routes disagree on the SCCs"
-        n_sccs = sum(len(g.sccs) for g in pg.values())
-        print(f"{K:>6} {n:>6} {T:>3} {L:>5} {pg.n_edges:>9} {n_sccs:>7} {t_ours:>10.3f} {t_nx:>11.3f} {t_nx / t_ours:>6.1f}")
+COLUMNS = [Column("K", "K", "d"), Column("n", "n", "d"), Column("T", "T", "d"), Column("L", "L", "d"),
+           Column("edges", "edges", "d"), Column("sccs", "SCCs", "d"), Column("ours", "symattn s", ".3g"),
+           Column("ours_mb", "MB", ".0f"), Column("theirs", "networkx s", ".3g"), Column("theirs_mb", "MB", ".0f"),
+           Column("ratio", "ratio", ".1f"), Column("same", "same SCCs", "str")]
+
+
+def tables(args: argparse.Namespace) -> Iterator[Table]:
+    table = Table("token-priority graphs: symattn against the networkx route", COLUMNS)
+    for K, n, T, L in QUICK if args.quick else FULL:
+        ds = uniform(K, n, T, L)
+        reps = args.reps if n <= 10_000 else 1
+        ours = measure(lambda ds=ds: priority_graphs(ds), reps, args.time_cap)
+        theirs = measure(lambda ds=ds: networkx_route(ds), reps, args.time_cap)
+        row: dict[str, object] = {"K": K, "n": n, "T": T, "L": L, "ours": ours.seconds, "ours_mb": ours.peak_mb,
+                                  "theirs": theirs.seconds, "theirs_mb": theirs.peak_mb}
+        if ours.ok:
+            pg = ours.result
+            row.update(edges=pg.n_edges, sccs=sum(len(g.sccs) for g in pg.values()))
+        if ours.ok and theirs.ok:
+            row["ratio"] = theirs.seconds / ours.seconds
+            same = all({frozenset(c) for c in pg[k].sccs} == set(v) for k, v in theirs.result.items())
+            row["same"] = "yes" if same else "NO: the routes disagree"
+        else:
+            row["same"] = "; ".join(f"{side}: {m.status}" for side, m in (("symattn", ours), ("networkx", theirs))
+                                    if not m.ok)
+        table.rows.append(row)
+    table.notes = ["ratio = networkx seconds / symattn seconds (medians); MB: peak added memory."]
+    yield table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options beyond the shared ones."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_module(__doc__, add_arguments, tables, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,191 +1,215 @@
-"""Full-batch training step: symattn's compressed NumPy model against a padded PyTorch loop.
+"""Full-batch training step: symattn against two PyTorch loops, and against the bandwidth bound.
 
-The PyTorch side is what a user writes by hand: sequences padded to ``[n, T, d]`` float64
-tensors, scores ``X W e_k``, a masked log-softmax over positions, ``log pi_y`` as a logsumexp over
-the label's positions, ``loss.backward()`` by autograd, and a plain gradient step, on the CPU.
-The NumPy side is :class:`symattn.Model` (one entry per (sample, distinct token), token
-coordinates) with :class:`symattn.GradientDescent`. Both use the same instance: orthonormal
-embeddings with K = d, uniform tokens, the query drawn from L = 5 tokens, the label drawn
-from the sequence, fixed seeds.
+Three sides on the same instance (``_instances.training``: orthonormal embeddings with K = d,
+uniform tokens, the query among L = 5 tokens, the label drawn from the sequence, fixed seeds),
+in one process, float64, CPU:
 
-Timing: median seconds per full-batch gradient step over several repetitions. Memory: each side
-runs in its own subprocess, which reports the growth of its peak resident set size (``ru_maxrss``)
-from just before the data are built to the end of the steps: data, model and step workspace,
-without the interpreter and the imported libraries. The NumPy side also reports the
-``tracemalloc`` peak of one step. Accuracy: both sides' loss and gradient are compared on the
-instance (max absolute difference). The last column shows that the NumPy cost follows nnz, the
-number of (sample, distinct token) pairs (plus a fixed O(K d (K + d)) for the two products with E
-in token coordinates), not n·T·d. Both sides use the same number of threads (``--threads``).
+* symattn: :class:`symattn.Model` (one entry per (sample, distinct token), token coordinates)
+  with :class:`symattn.GradientDescent`, one ``step``;
+* padded PyTorch: what a user writes by hand - the sequences as a ``[n, T, d]`` tensor ``X``,
+  scores ``X W e_k``, masked log-softmax, ``log pi_y`` as a logsumexp over the label's positions,
+  ``loss.backward()``, a plain gradient step;
+* gather PyTorch: the same loss from ``U = E W E^T`` gathered at ``[n, T]`` token ids, without
+  the ``[n, T, d]`` tensor (the stronger baseline).
 
-    python benchmarks/bench_train.py [--quick] [--reps 5] [--threads 1]
+Per side: the median seconds per step (``--reps``), the resident memory its data hold and the
+peak its step adds (``_timing``), both per (sample, distinct token) pair ("B/pair"), and the
+fraction of the bandwidth bound: one fused pass reads about 16 B per pair, so the bound is
+``16 * nnz / BW`` with BW this machine's single-thread copy bandwidth, measured in the same run
+(``_timing.copy_bandwidth``). Loss and gradient of both PyTorch sides are compared with
+symattn's at the same W. The padded side is skipped (with the reason) when its ``[n, T, d]``
+tensors would exceed the memory cap.
 
-torch is in the ``bench`` extra (``pip install 'symattn[bench]'``); without it only the NumPy side runs.
+Threads: PyTorch uses ``--threads`` (default 1); NumPy's BLAS follows OPENBLAS_NUM_THREADS /
+OMP_NUM_THREADS (``benchmarks/run.py`` sets them to 1 before NumPy is imported).
+
+    python benchmarks/bench_train.py [--quick] [--reps 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
-import os
-import resource
-import subprocess
 import sys
-import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import median_time  # noqa: E402
+from _instances import training
+from _report import Column, Table, run_module
+from _timing import copy_bandwidth, measure, rss_mb
 
-from symattn import Dataset, Embeddings, GradientDescent, Model  # noqa: E402
+from symattn import Dataset, GradientDescent, Model
 
-L_QUERIES = 5
-FULL_GRID = [(n, T, K) for n in (6, 1000, 10_000) for T in (4, 64) for K in (6, 50, 200)]
-QUICK_GRID = [(6, 4, 6), (1000, 4, 50), (1000, 64, 50), (1000, 64, 200), (10_000, 64, 200)]
+try:
+    import torch
+except ImportError:  # the optional "bench" extra
+    torch = None
+
+FULL = [(1000, 16, 50), (10_000, 16, 200), (10_000, 64, 200), (10_000, 64, 1000), (100_000, 64, 200)]
+QUICK = [(1000, 16, 50)]
+BYTES_PER_PAIR = 16.0
+LR = 0.5
 
 
-def instance(n: int, T: int, K: int, seed: int = 0) -> Dataset:
-    """Uniform tokens, the query among L tokens, the label drawn from the sequence, orthonormal E."""
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(0, K, size=(n, T))
-    tokens[:, -1] = rng.integers(0, min(L_QUERIES, K), size=n)
-    labels = tokens[np.arange(n), rng.integers(0, T, size=n)]
-    emb = Embeddings.orthonormal(K, K, seed=seed + 1)
-    return Dataset.from_arrays(tokens.ravel(), np.arange(n + 1) * T, labels, vocab=K, embeddings=emb)
+def smallest_instances() -> list[Dataset]:
+    """The instances of the smallest configuration (``--quick``)."""
+    return [training(n, T, K) for n, T, K in QUICK]
 
 
 def start_weights(K: int) -> np.ndarray:
     return 0.1 * np.random.default_rng(7).standard_normal((K, K))
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+# Each side: build(ds) -> (step() -> None, loss_and_grad(W0) -> (float, ndarray))
+Side = Callable[[Dataset], tuple[Callable[[], None], Callable[[np.ndarray], tuple[float, np.ndarray]]]]
 
 
-def _current_rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * resource.getpagesize() / 2**20
-
-
-def worker_numpy(n: int, T: int, K: int, reps: int) -> dict[str, float]:
-    before = _current_rss_mb()
-    ds = instance(n, T, K)
+def symattn_side(ds: Dataset) -> tuple[Callable[[], None], Callable]:
     model = Model(ds)
-    lr = 0.5
-    gd = GradientDescent(model, lr)
-    state = gd.init(start_weights(K))
-    state = gd.step(state)  # warm-up
+    gd = GradientDescent(model, LR)
+    state = [gd.init(start_weights(ds.K))]
 
     def step() -> None:
-        nonlocal state
-        state = gd.step(state)
+        state[0] = gd.step(state[0])
 
-    seconds, _ = median_time(step, reps)
-    tracemalloc.start()
-    gd.step(state)
-    _, traced = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    value, grad = model.value_and_gradient(start_weights(K))
-    return {
-        "time": seconds, "rss_mb": _peak_rss_mb() - before, "traced_mb": traced / 2**20,
-        "nnz": ds.counts.nnz, "loss": value, "grad": grad.tolist(),
-    }
+    return step, model.value_and_gradient
 
 
-def worker_torch(n: int, T: int, K: int, reps: int) -> dict[str, float]:
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    before = _current_rss_mb()
-    ds = instance(n, T, K)
-    E = torch.tensor(ds.embeddings.matrix(), dtype=torch.float64)
-    tokens = torch.tensor(ds.tokens.reshape(n, T))
-    labels = torch.tensor(ds.labels)
-    X = E[tokens]  # [n, T, d] padded (all lengths equal here, so the mask is all true)
-    mask = torch.ones(n, T, dtype=torch.bool)
-    is_label = tokens == labels[:, None]
+def _torch_step(loss_fn: Callable, K: int) -> tuple[Callable[[], None], Callable]:
     W = torch.tensor(start_weights(K), dtype=torch.float64, requires_grad=True)
-
-    def loss_fn(W: torch.Tensor) -> torch.Tensor:
-        q = X[:, -1, :]  # query embedding [n, d]
-        scores = torch.einsum("ntd,nd->nt", X, q @ W.T)  # a_t = x_t^T W e_k
-        scores = scores.masked_fill(~mask, float("-inf"))
-        log_s = torch.log_softmax(scores, dim=1)
-        log_pi_y = torch.logsumexp(log_s.masked_fill(~is_label, float("-inf")), dim=1)
-        return -log_pi_y.mean()
 
     def step() -> None:
         W.grad = None
-        loss = loss_fn(W)
-        loss.backward()
+        loss_fn(W).backward()
         with torch.no_grad():
-            W.sub_(0.5 * W.grad)
+            W.sub_(LR * W.grad)
 
-    step()
-    seconds, _ = median_time(step, reps)
-    W0 = torch.tensor(start_weights(K), dtype=torch.float64, requires_grad=True)
-    value = loss_fn(W0)
-    value.backward()
-    return {
-        "time": seconds, "rss_mb": _peak_rss_mb() - before,
-        "loss": float(value), "grad": W0.grad.numpy().tolist(),
+    def loss_and_grad(W0: np.ndarray) -> tuple[float, np.ndarray]:
+        Wt = torch.tensor(W0, dtype=torch.float64, requires_grad=True)
+        value = loss_fn(Wt)
+        value.backward()
+        return float(value.detach()), Wt.grad.numpy()
+
+    return step, loss_and_grad
+
+
+def padded_side(ds: Dataset) -> tuple[Callable[[], None], Callable]:
+    n, T = ds.n, int(ds.lengths.max())
+    E = torch.tensor(ds.embeddings.matrix(), dtype=torch.float64)
+    tokens = torch.tensor(ds.tokens.reshape(n, T))
+    X = E[tokens]  # [n, T, d]: every length is T here, so no mask is needed
+    is_label = tokens == torch.tensor(ds.labels)[:, None]
+
+    def loss_fn(W: torch.Tensor) -> torch.Tensor:
+        scores = torch.einsum("ntd,nd->nt", X, X[:, -1, :] @ W.T)  # a_t = x_t^T W e_k
+        log_s = torch.log_softmax(scores, dim=1)
+        return -torch.logsumexp(log_s.masked_fill(~is_label, float("-inf")), dim=1).mean()
+
+    return _torch_step(loss_fn, ds.K)
+
+
+def gather_side(ds: Dataset) -> tuple[Callable[[], None], Callable]:
+    n, T = ds.n, int(ds.lengths.max())
+    E = torch.tensor(ds.embeddings.matrix(), dtype=torch.float64)
+    tokens = torch.tensor(ds.tokens.reshape(n, T))
+    query = tokens[:, -1:]
+    is_label = tokens == torch.tensor(ds.labels)[:, None]
+
+    def loss_fn(W: torch.Tensor) -> torch.Tensor:
+        U = E @ W @ E.T  # U[j, k] = e_j^T W e_k
+        log_s = torch.log_softmax(U[tokens, query], dim=1)
+        return -torch.logsumexp(log_s.masked_fill(~is_label, float("-inf")), dim=1).mean()
+
+    return _torch_step(loss_fn, ds.K)
+
+
+def run_side(name: str, side: Side, ds: Dataset, reps: int, cap: float | None, bound_s: float,
+             reference: tuple[float, np.ndarray] | None) -> tuple[dict[str, object], tuple | None]:
+    nnz = ds.counts.nnz
+    before = rss_mb()
+    built = measure(lambda: side(ds), 1, cap)
+    if not built.ok:
+        return {"side": name, "status": f"{built.status}: {built.message}"[:60]}, None
+    data_mb = rss_mb() - before
+    step, loss_and_grad = built.result
+    step()  # warm-up
+    m = measure(step, reps, cap)
+    if not m.ok:
+        return {"side": name, "status": f"{m.status}: {m.message}"[:60]}, None
+    value, grad = loss_and_grad(start_weights(ds.K))
+    row: dict[str, object] = {
+        "side": name, "seconds": m.seconds, "data_mb": data_mb, "step_mb": m.peak_mb,
+        "data_bpp": data_mb * 2**20 / nnz, "step_bpp": m.peak_mb * 2**20 / nnz,
+        "bound_frac": bound_s / m.seconds, "status": "ok",
     }
+    if reference is not None:
+        row.update(dloss=abs(value - reference[0]), dgrad=float(np.abs(grad - reference[1]).max()))
+    return row, (value, grad)
 
 
-def run_side(side: str, n: int, T: int, K: int, reps: int, threads: int) -> dict[str, float]:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", side, str(n), str(T), str(K), str(reps)],
-        capture_output=True, text=True, check=True, env=env,
-    )
-    return json.loads(out.stdout)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a subset of the grid")
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS / torch threads, the same on both sides (default 1: stable timings)")
-    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        side, n, T, K, reps = args.worker
-        fn = worker_numpy if side == "numpy" else worker_torch
-        sys.stdout.write(json.dumps(fn(int(n), int(T), int(K), int(reps))))
-        return
-    have_torch = importlib.util.find_spec("torch") is not None
-    if not have_torch:
-        print("torch is not installed (pip install 'symattn[bench]'): the PyTorch side is skipped")
-    grid = QUICK_GRID if args.quick else FULL_GRID
-    header = (f"{'n':>6} {'T':>3} {'K=d':>4} {'nnz':>8} | {'numpy s/step':>12} {'torch s/step':>12} "
-              f"{'speed-up':>8} | {'numpy MB':>8} {'(traced)':>8} {'torch MB':>8} {'mem ratio':>9} | "
-              f"{'|dloss|':>8} {'|dgrad|':>8} | {'numpy us/1k nnz':>15}")
-    print(header)
-    print("-" * len(header))
-    for n, T, K in grid:
-        npy = run_side("numpy", n, T, K, args.reps, args.threads)
-        row = f"{n:>6} {T:>3} {K:>4} {npy['nnz']:>8} | {npy['time']:>12.2e} "
-        if have_torch:
-            tch = run_side("torch", n, T, K, args.reps, args.threads)
-            dloss = abs(npy["loss"] - tch["loss"])
-            dgrad = np.abs(np.array(npy["grad"]) - np.array(tch["grad"])).max()
-            row += (f"{tch['time']:>12.2e} {tch['time'] / npy['time']:>7.1f}x | {npy['rss_mb']:>8.1f} "
-                    f"{npy['traced_mb']:>8.1f} {tch['rss_mb']:>8.1f} "
-                    f"{tch['rss_mb'] / max(npy['rss_mb'], npy['traced_mb'], 0.1):>8.1f}x | "
-                    f"{dloss:>8.1e} {dgrad:>8.1e} | ")
+def run_point(n: int, T: int, K: int, args: argparse.Namespace, bandwidth: float) -> list[dict[str, object]]:
+    ds = training(n, T, K)
+    nnz = ds.counts.nnz
+    bound_s = BYTES_PER_PAIR * nnz / (bandwidth * 1e9)
+    base = {"n": n, "T": T, "K": K, "nnz": nnz, "bound_ms": 1e3 * bound_s}
+    ours, reference = run_side("symattn step", symattn_side, ds, args.reps, args.time_cap, bound_s, None)
+    rows = [{**base, **ours}]
+    if torch is not None:
+        padded_gib = 3 * n * T * K * 8 / 2**30  # X, its product with W's rows, and autograd's copy
+        if args.mem_cap and padded_gib > args.mem_cap:
+            rows.append({**base, "side": "padded torch",
+                         "status": f"skipped: [n, T, d] tensors ~{padded_gib:.0f} GiB > cap {args.mem_cap:g} GiB"})
         else:
-            row += f"{'-':>12} {'-':>8} | {npy['rss_mb']:>8.1f} {npy['traced_mb']:>8.1f} {'-':>8} {'-':>9} | {'-':>8} {'-':>8} | "
-        row += f"{1e6 * npy['time'] / npy['nnz'] * 1000:>15.1f}"
-        print(row, flush=True)
+            rows.append({**base, **run_side("padded torch", padded_side, ds, args.reps, args.time_cap, bound_s,
+                                             reference)[0]})
+        rows.append({**base, **run_side("gather torch", gather_side, ds, args.reps, args.time_cap, bound_s,
+                                         reference)[0]})
+        speed = {r["side"]: r.get("seconds") for r in rows}
+        for r in rows[1:]:
+            if r.get("seconds") and speed["symattn step"]:
+                r["speedup"] = r["seconds"] / speed["symattn step"]
+    print(f"  n={n} T={T} K={K}: done", file=sys.stderr, flush=True)
+    return rows
+
+
+COLUMNS = [Column("n", "n", "d"), Column("T", "T", "d"), Column("K", "K=d", "d"), Column("nnz", "pairs", "d"),
+           Column("side", "side", "str"), Column("seconds", "s/step", ".3g"),
+           Column("speedup", "its s / symattn s", ".1f"), Column("data_mb", "data MB", ".1f"),
+           Column("step_mb", "step MB", ".1f"), Column("data_bpp", "data B/pair", ".0f"),
+           Column("step_bpp", "step B/pair", ".0f"), Column("bound_ms", "bound ms", ".3g"),
+           Column("bound_frac", "of bound", ".1%"), Column("dloss", "|dloss|", ".0e"),
+           Column("dgrad", "|dgrad|", ".0e"), Column("status", "status", "str")]
+
+
+def tables(args: argparse.Namespace) -> Iterator[Table]:
+    if torch is None:
+        print("torch is not installed (pip install 'symattn[bench]'): only symattn's side runs", file=sys.stderr)
+    else:
+        torch.set_num_threads(args.threads)
+    bandwidth = copy_bandwidth()
+    table = Table("training step: symattn against padded and gather PyTorch loops", COLUMNS)
+    for n, T, K in QUICK if args.quick else FULL:
+        table.rows.extend(run_point(n, T, K, args, bandwidth))
+    table.notes = [
+        f"bandwidth bound: {BYTES_PER_PAIR:g} B per (sample, distinct token) pair at the measured single-thread "
+        f"copy bandwidth {bandwidth:.1f} GB/s (read + write of a 256 MB numpy copy); 'of bound' = bound / s.",
+        "data MB: resident memory the side's data hold; step MB: the peak one step adds; B/pair = bytes / pairs.",
+        "goal (issue 14): symattn's step >= 10x the gather loop and >= 30% of the bound.",
+    ]
+    yield table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch threads (default 1)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_module(__doc__, add_arguments, tables, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

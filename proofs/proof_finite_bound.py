@@ -1,6 +1,6 @@
 r"""A proven error bound for the finite component: self-concordance with a proven constant.
 
-Claim (THEORY §5, §9): let :math:`f = \mathcal L_{red}` on :math:`S_{fin}`, :math:`g = \nabla f(W')`,
+Claim (docs/theory.md §5, §9): let :math:`f = \mathcal L_{red}` on :math:`S_{fin}`, :math:`g = \nabla f(W')`,
 :math:`\mu` the smallest eigenvalue of :math:`\nabla^2 f(W')` on :math:`S_{fin}` and
 :math:`\nu = \max \|e_k\|\,\|e_a - e_b\|` over the pairs of one cyclic SCC of :math:`G_k`. If
 :math:`\kappa = \nu\|g\|/\mu < 1` then :math:`f` has a unique minimiser :math:`W^{fin}` and

@@ -22,6 +22,8 @@ bound, never make it pass: the returned bound is
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,10 +37,12 @@ if TYPE_CHECKING:
 __all__ = ["FiniteProof", "prove_finite_bound"]
 
 _PREC = 128
+_CURVATURE_PREC = 64
 _MAX_DENSE = 400
 """Largest Hessian block (generators: all of them, or one SCC's for orthonormal embeddings)."""
 _MAX_WORK = 2_000_000
-"""Largest ``reduced entries × block size`` handled."""
+"""Largest number of Hessian terms assembled in ball arithmetic (entries × generators, or the
+squared sample lengths with orthonormal embeddings)."""
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,23 @@ class _Setting:
     """The data in ball arithmetic, on the tokens that matter (local indices)."""
 
     identity: bool  # G = I exactly (one-hot or exactly orthonormal rows)
-    G: flint.arb_mat | None
+    G: flint.arb_mat | None  # None for one-hot (never needed there)
     E: flint.arb_mat | None
     local: dict[int, int]
+
+    @property
+    def gram(self) -> flint.arb_mat:
+        """:math:`G = E E^\top` on the local tokens (stored unless the embeddings are one-hot)."""
+        if self.G is None:
+            raise AssertionError("one-hot embeddings store no Gram matrix")
+        return self.G
+
+    @property
+    def rows(self) -> flint.arb_mat:
+        """The local embedding rows (stored unless the embeddings are one-hot)."""
+        if self.E is None:
+            raise AssertionError("one-hot embeddings store no rows")
+        return self.E
 
 
 def _setting(basis: FinBasis, red: ReducedData) -> _Setting:
@@ -112,13 +130,12 @@ def _setting(basis: FinBasis, red: ReducedData) -> _Setting:
         return _Setting(True, None, None, local)
     if emb.is_exact:
         rows = emb.exact_matrix()
-        E = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in rows[t]]
-                            for t in tokens.tolist()])
-        G = E * E.transpose()
-        if flint.fmpq_mat(len(tokens), len(tokens), [int(i == j) for i in range(len(tokens))
-                                                          for j in range(len(tokens))]) == G:
-            return _Setting(True, flint.arb_mat(G), flint.arb_mat(E), local)
-        return _Setting(False, flint.arb_mat(G), flint.arb_mat(E), local)
+        exact = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in rows[t]]
+                                for t in tokens.tolist()])
+        gram = exact * exact.transpose()
+        size = len(tokens)
+        identity = flint.fmpq_mat(size, size, [int(i == j) for i in range(size) for j in range(size)]) == gram
+        return _Setting(identity, flint.arb_mat(gram), flint.arb_mat(exact), local)
     E = flint.arb_mat(emb.matrix()[tokens].tolist())
     return _Setting(False, E * E.transpose(), E, local)
 
@@ -154,13 +171,12 @@ def _offset(basis: FinBasis, setting: _Setting, T_exact: flint.arb_mat, W: np.nd
             for j, k in enumerate(tokens):
                 full[t, k] -= T_exact[i, j]
         return _frobenius(full)
-    assert setting.E is not None
-    return _frobenius(flint.arb_mat(W.tolist()) - setting.E.transpose() * T_exact * setting.E)
+    return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
 
 
 def _potentials(setting: _Setting, T_exact: flint.arb_mat, red: ReducedData) -> list[flint.arb]:
     """:math:`e_j^\\top W' e_k` of every reduced entry."""
-    U = T_exact if setting.identity else setting.G * T_exact * setting.G
+    U = T_exact if setting.identity else setting.gram * T_exact * setting.gram
     loc = setting.local
     queries = red.query[red.sample]
     return [U[loc[j], loc[k]] for j, k in zip(red.token.tolist(), queries.tolist(), strict=True)]
@@ -191,7 +207,7 @@ def _gradient_norm(setting: _Setting, red: ReducedData, resid: list[flint.arb]) 
     R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
     if setting.identity:
         return _frobenius(R)
-    G = setting.G
+    G = setting.gram
     return (R.transpose() * G * R * G).trace().nonnegative_part().sqrt()
 
 
@@ -199,7 +215,7 @@ def _nu(basis: FinBasis, setting: _Setting) -> flint.arb:
     """Largest :math:`\\|e_k\\| \\|e_a - e_b\\|` over the pairs of tokens of one cyclic SCC of G_k."""
     if setting.identity:
         return flint.arb(2).sqrt()
-    G, loc = setting.G, setting.local
+    G, loc = setting.gram, setting.local
     best = flint.arb(0)
     for a, b in basis.scc_pairs:
         k = loc[int(basis.pair_query[a])]
@@ -211,6 +227,20 @@ def _nu(basis: FinBasis, setting: _Setting) -> flint.arb:
     return best
 
 
+def _lowest(values: Iterable[flint.arb]) -> flint.arb:
+    """A ball containing the minimum (Python's ``min`` would compare overlapping balls as equal)."""
+    return functools.reduce(lambda a, b: a.min(b), values)
+
+
+def _off_diagonal(entries: list[flint.arb], m: int, i: int) -> flint.arb:
+    """Upper bound on the sum of the absolute off-diagonal entries of row ``i`` (row-major entries)."""
+    total = flint.arb(0)
+    for j in range(m):
+        if j != i:
+            total += entries[i * m + j].abs_upper()
+    return total
+
+
 def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | None:
     r"""A lower bound on :math:`\min_x x^\top M x / x^\top \Gamma x`, or ``None`` when none is proven.
 
@@ -220,20 +250,20 @@ def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | No
     :math:`\Gamma \succ 0`, and for :math:`x = V y` the ratio is at least :math:`\beta / c_+` (when
     :math:`\beta > 0`).
     """
-    mid_M = np.array([[float(M[i, j].mid()) for j in range(M.ncols())] for i in range(M.nrows())])
-    mid_G = np.array([[float(Gamma[i, j].mid()) for j in range(M.ncols())] for i in range(M.nrows())])
+    m = M.nrows()
+    mid_M = np.array([float(x.mid()) for x in M.entries()]).reshape(m, m)
+    mid_G = np.array([float(x.mid()) for x in Gamma.entries()]).reshape(m, m)
     try:
         _, V = scipy.linalg.eigh(0.5 * (mid_M + mid_M.T), 0.5 * (mid_G + mid_G.T))
     except (np.linalg.LinAlgError, ValueError):
         return None
     Va = flint.arb_mat(V.tolist())
-    B = Va.transpose() * M * Va
-    C = Va.transpose() * Gamma * Va
-    m = M.nrows()
-    beta = min(B[i, i] - sum((abs(B[i, j]) for j in range(m) if j != i), flint.arb(0)) for i in range(m))
-    radii = [sum((abs(C[i, j]) for j in range(m) if j != i), flint.arb(0)) for i in range(m)]
-    c_low = min(C[i, i] - radii[i] for i in range(m))
-    c_high = max(C[i, i] + radii[i] for i in range(m))
+    B = (Va.transpose() * M * Va).entries()
+    C = (Va.transpose() * Gamma * Va).entries()
+    beta = _lowest(B[i * m + i] - _off_diagonal(B, m, i) for i in range(m))
+    radii = [_off_diagonal(C, m, i) for i in range(m)]
+    c_low = _lowest(C[i * m + i] - radii[i] for i in range(m))
+    c_high = -_lowest(-(C[i * m + i] + radii[i]) for i in range(m))
     if not (c_low > 0 and beta > 0):
         return None
     return beta / c_high
@@ -275,32 +305,55 @@ def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[fl
 
     In star-generator coordinates :math:`h = \sum_r x_r Z_r` the Hessian form is :math:`x^\top M x`
     and :math:`\|h\|_F^2 = x^\top \Gamma x`. With :math:`G = I` both split per cyclic SCC (the
-    samples of an SCC see only its generators), otherwise one dense block.
+    samples of an SCC see only its generators) and :math:`M = Z^\top H_C Z` with the Hessian
+    :math:`H_C` in the SCC's potentials; otherwise one dense block.
     """
     gens = basis.generators
     tok, qry = basis.pair_token.tolist(), basis.pair_query.tolist()
     triples = [(tok[p], tok[q], qry[p]) for p, q in gens.tolist()]
-    multi = [i for i in range(red.n) if red.indptr[i + 1] - red.indptr[i] >= 2]
-    if setting.identity:
-        groups = []
-        for a, b in basis.scc_pairs:
-            cols = np.flatnonzero((gens[:, 0] >= a) & (gens[:, 0] < b)).tolist()
-            members = set(basis.pair_token[a:b].tolist())
-            k = int(basis.pair_query[a])
-            mine = [i for i in multi if int(red.query[i]) == k and int(red.label[i]) in members]
-            groups.append((cols, mine))
-    else:
-        groups = [(list(range(len(triples))), multi)]
+    lengths = np.diff(red.indptr)
+    multi = np.flatnonzero(lengths >= 2).tolist()
+    if not setting.identity:
+        M = _hessian(setting, red, pi, multi, triples)
+        gamma = flint.arb_mat([[_inner(setting, r, s) for s in triples] for r in triples])
+        return _generalised_lower(M, gamma)
+    by_label: dict[tuple[int, int], list[int]] = {}
+    for i in multi:
+        by_label.setdefault((int(red.query[i]), int(red.label[i])), []).append(i)
     lows = []
-    for cols, samples in groups:
-        chosen = [triples[r] for r in cols]
-        M = _hessian(setting, red, pi, samples, chosen)
-        Gamma = flint.arb_mat([[_inner(setting, r, s) for s in chosen] for r in chosen])
-        low = _generalised_lower(M, Gamma)
+    for a, b in basis.scc_pairs:
+        cols = list(range(*np.searchsorted(gens[:, 0], [a, b]).tolist()))
+        if not cols:
+            continue
+        members = {t: i for i, t in enumerate(tok[a:b])}
+        mine = [i for t in members for i in by_label.get((qry[a], t), [])]
+        Z = flint.arb_mat(len(members), len(cols))
+        for c, r in enumerate(cols):
+            Z[members[triples[r][0]], c] += 1
+            Z[members[triples[r][1]], c] -= 1
+        H = _potential_hessian(red, pi, mine, members)
+        low = _generalised_lower(Z.transpose() * H * Z, Z.transpose() * Z)
         if low is None:
             return None
         lows.append(low)
-    return min(lows)
+    return _lowest(lows) if lows else None
+
+
+def _potential_hessian(red: ReducedData, pi: list[flint.arb], samples: list[int],
+                       members: dict[int, int]) -> flint.arb_mat:
+    r""":math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` on the SCC's tokens, with
+    :math:`\pi_j(1 - \pi_j)` formed as :math:`\pi_j \sum_{l \ne j} \pi_l` (no cancellation)."""
+    H = flint.arb_mat(len(members), len(members))
+    for i in samples:
+        entries = range(int(red.indptr[i]), int(red.indptr[i + 1]))
+        index = [members[int(red.token[e])] for e in entries]
+        for e, p in zip(entries, index, strict=True):
+            for f, q in zip(entries, index, strict=True):
+                if e == f:
+                    H[p, p] += pi[e] * sum((pi[g] for g in entries if g != e), flint.arb(0)) / red.n
+                else:
+                    H[p, q] -= pi[e] * pi[f] / red.n
+    return H
 
 
 def _derivative(setting: _Setting, j: int, k: int, gen: Generator) -> flint.arb:
@@ -309,7 +362,7 @@ def _derivative(setting: _Setting, j: int, k: int, gen: Generator) -> flint.arb:
     if setting.identity:
         return flint.arb(int(q == k) * (int(j == a) - int(j == b)))
     loc = setting.local
-    G = setting.G
+    G = setting.gram
     return (G[loc[j], loc[a]] - G[loc[j], loc[b]]) * G[loc[q], loc[k]]
 
 
@@ -319,7 +372,7 @@ def _inner(setting: _Setting, r: Generator, s: Generator) -> flint.arb:
     if setting.identity:
         return flint.arb(int(q == q2) * (int(a == a2) - int(a == b2) - int(b == a2) + int(b == b2)))
     loc = setting.local
-    G = setting.G
+    G = setting.gram
     x, y, z, w = loc[a], loc[b], loc[a2], loc[b2]
     return (G[x, z] - G[x, w] - G[y, z] + G[y, w]) * G[loc[q], loc[q2]]
 
@@ -338,8 +391,13 @@ def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: 
         return _unproven("dim S_fin was decided by a floating-point rank threshold (float embedding rows "
                          "with dependent generators); the bound needs an exact rank")
     emb = basis.embeddings
-    block = max((b - a for a, b in basis.scc_pairs), default=0) if emb.is_orthonormal else basis.dim
-    if block > _MAX_DENSE or red.token.size * block > _MAX_WORK:
+    if emb.is_onehot or (emb.is_exact and emb.is_orthonormal):  # G = I: one block per SCC
+        block = max((b - a for a, b in basis.scc_pairs), default=0)
+        lengths = np.diff(red.indptr)
+        work = int(np.sum(lengths**2))
+    else:
+        block, work = basis.dim, red.token.size * basis.dim
+    if block > _MAX_DENSE or work > _MAX_WORK:
         return _unproven(f"too large for the ball-arithmetic bound ({red.token.size} reduced entries, "
                          f"dim S_fin = {basis.dim}); error_estimate is the local estimate only")
     with flint.ctx.workprec(_PREC):
@@ -354,7 +412,8 @@ def _prove(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) 
     pi, resid = _masses(red, _potentials(setting, T_exact, red))
     grad = _gradient_norm(setting, red, resid)
     nu = _nu(basis, setting)
-    mu = _curvature(basis, setting, red, pi)
+    with flint.ctx.workprec(_CURVATURE_PREC):  # a lower bound on mu needs few bits; balls stay rigorous
+        mu = _curvature(basis, setting, red, pi)
     nums = (_upper(nu), _upper(grad), _lower(mu) if mu is not None else float("nan"), _upper(offset))
     if mu is None:
         return FiniteProof(False, float("inf"), nums[0], nums[1], float("nan"), float("nan"), nums[3],

@@ -2,7 +2,7 @@ r"""Vocabularies, samples and datasets, validated on construction, with a compre
 
 A sample is a token sequence :math:`x_1..x_T` with a label :math:`y` that must occur in it; its
 query is the last token :math:`k = x_T`. Because all copies of a token share one score, a
-sample's loss depends only on ``(k, y, distinct tokens, counts)`` (THEORY §2): the
+sample's loss depends only on ``(k, y, distinct tokens, counts)`` (docs/theory.md §2): the
 :class:`CountsView` holds exactly that, in flat arrays.
 
 >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 1, 2], 2)], vocab=3)
@@ -16,12 +16,14 @@ sample's loss depends only on ``(k, y, distinct tokens, counts)`` (THEORY §2): 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from symattn._validate import as_int, is_integer
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
@@ -53,7 +55,7 @@ class Vocabulary:
     names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.size, bool) or not isinstance(self.size, int | np.integer):
+        if not is_integer(self.size):
             raise InvalidInput(f"vocabulary size {self.size!r} must be an integer")
         if not 1 <= self.size <= MAX_VOCAB:
             raise InvalidInput(
@@ -111,7 +113,7 @@ class Vocabulary:
         >>> Vocabulary.from_names(["a", "b"]).name(1)
         'b'
         """
-        token = _as_int(token, "token")
+        token = as_int(token, "token")
         if not 0 <= token < self.size:
             raise InvalidInput(f"token {token} is out of range for K={self.size} (ids 0..{self.size - 1})")
         return self.names[token]
@@ -132,11 +134,18 @@ class Vocabulary:
 
 
 def _check_name(name: object, position: int) -> None:
+    """Refuse names the text form could not write back (whitespace, ``#``, ``->``, a leading
+    ``vocab:``) and names holding control characters (which would reach terminals raw)."""
     if not isinstance(name, str) or not name:
         raise InvalidInput(f"token name at position {position} is {name!r}; names are non-empty strings")
-    if any(ch.isspace() for ch in name) or "#" in name or name == "->":
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
         raise InvalidInput(
-            f"token name {name!r} contains whitespace or '#' or is '->'; the text format cannot hold it"
+            f"token name {name!r} at position {position} holds a control character; names are printable text"
+        )
+    if any(ch.isspace() for ch in name) or "#" in name or "->" in name or name.startswith("vocab:"):
+        raise InvalidInput(
+            f"token name {name!r} at position {position} contains whitespace, '#' or '->', or starts with "
+            "'vocab:'; the text format could not write it back, so rename the token"
         )
 
 
@@ -155,11 +164,11 @@ class Sample:
     label: int
 
     def __post_init__(self) -> None:
-        tokens = tuple(_as_int(t, "token") for t in self.tokens)
+        tokens = tuple(as_int(t, "token") for t in self.tokens)
         if not tokens:
             raise InvalidInput("a sample needs at least one token (the query)")
         object.__setattr__(self, "tokens", tokens)
-        object.__setattr__(self, "label", _as_int(self.label, "label"))
+        object.__setattr__(self, "label", as_int(self.label, "label"))
 
     @property
     def query(self) -> int:
@@ -169,15 +178,6 @@ class Sample:
         1
         """
         return self.tokens[-1]
-
-
-def _as_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidInput(
-            f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
-            "booleans are not converted)"
-        )
-    return int(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -345,7 +345,7 @@ class Dataset:
             tokens, label = (item.tokens, item.label) if isinstance(item, Sample) else _pair(item, i)
             try:
                 seqs.append(np.array([_resolve(t, voc) for t in tokens], dtype=np.int64))
-                labels.append(_resolve(label, voc))
+                labels.append(_resolve(label, voc, "label"))
             except InvalidInput as exc:
                 raise InvalidInput(f"sample {i}: {exc}") from None
             if seqs[-1].size == 0:
@@ -378,7 +378,7 @@ class Dataset:
         return self.vocab.size
 
     def __getitem__(self, i: int) -> Sample:
-        i = _as_int(i, "sample index")
+        i = as_int(i, "sample index")
         if not -len(self) <= i < len(self):
             raise IndexError(f"sample index {i} out of range for n={len(self)}")
         i %= len(self)
@@ -564,11 +564,11 @@ def _pair(item: object, i: int) -> tuple[Sequence[int | str], int | str]:
     raise InvalidInput(f"sample {i} is {item!r}; expected a Sample or a (tokens, label) pair")
 
 
-def _resolve(token: int | str, vocab: Vocabulary | None) -> int:
+def _resolve(token: int | str, vocab: Vocabulary | None, what: str = "token") -> int:
     if isinstance(token, str):
         if vocab is None:
             raise InvalidInput(
                 f"token name {token!r} given but the vocabulary has no names; pass vocab=[names]"
             )
         return vocab.index(token)
-    return _as_int(token, "token")
+    return as_int(token, what)

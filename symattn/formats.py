@@ -37,9 +37,10 @@ import json
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from symattn._io import save_text
+from symattn._io import DATASET_BYTES, Limit, read_input, save_text
+from symattn._validate import require_dataset
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
@@ -64,20 +65,24 @@ __all__ = [
 DATASET_FORMAT = "symattn.dataset/1"
 PROMPTS_FORMAT = "symattn.prompts/1"
 MAX_PROMPTS_BYTES = 64 * 2**20
-"""Largest prompts file (or standard input) read: 64 MiB."""
+"""Largest prompts file (or standard input) read by default: 64 MiB."""
+PROMPTS_BYTES = Limit("SYMATTN_MAX_PROMPTS_BYTES", MAX_PROMPTS_BYTES, "prompt files")
+"""The prompts limit, raised with the environment variable ``SYMATTN_MAX_PROMPTS_BYTES``."""
 _PROMPT_KEYS = {"format", "vocab", "samples", "description", "meta"}
 _KEYS = {"format", "vocab", "embeddings", "samples", "description", "meta"}
-_MAX_FILE_BYTES = 2**31
 _SUFFIXES = (".json", ".txt")
 
 
-def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = False) -> Dataset:
+def load_dataset(
+    path: str | os.PathLike[str] | BinaryIO, *, drop_unrealizable: bool = False
+) -> Dataset:
     """Read a dataset file: JSON when it ends in ``.json`` or starts with ``{``, text otherwise.
 
     Parameters
     ----------
-    path : str or PathLike
-        The file.
+    path : str, PathLike or binary file object
+        The file (a regular file: FIFOs, devices and directories are refused), or an open
+        binary stream such as ``sys.stdin.buffer``.
     drop_unrealizable : bool
         Drop (and count in ``n_dropped``) samples whose label is absent from their sequence
         instead of raising.
@@ -90,7 +95,11 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
     Raises
     ------
     FileFormatError
-        When the file cannot be read or is malformed; the message names the file and the place.
+        When the file cannot be read, is larger than the limit (64 MiB unless the environment
+        variable ``SYMATTN_MAX_DATASET_BYTES`` says otherwise) or is malformed; the message
+        names the file and the place.
+    InvalidInput
+        When ``path`` is neither a path nor a binary stream.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.txt"
@@ -99,17 +108,21 @@ def load_dataset(path: str | os.PathLike[str], *, drop_unrealizable: bool = Fals
     >>> ds.vocab.names, len(ds)
     (('a', 'b'), 2)
     """
-    file = _as_path(path)
-    text = _read_text(file, _MAX_FILE_BYTES, "split the dataset")
-    is_json = file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+    if hasattr(path, "read") and not isinstance(path, str | os.PathLike):
+        name = str(getattr(path, "name", "<stream>"))
+        text = decode_text(read_input(path, DATASET_BYTES, name=name), name)
+        suffix = ""
+    else:
+        file = _as_path(path)
+        name, suffix = str(file), file.suffix.lower()
+        text = _read_text(file, DATASET_BYTES)
+    is_json = suffix == ".json" or text.lstrip().startswith("{")
     try:
         if is_json:
             return dataset_from_json(_parse_json(text), drop_unrealizable=drop_unrealizable)
         return _from_text(text, drop_unrealizable=drop_unrealizable)
-    except FileFormatError as exc:
-        raise FileFormatError(f"{file}: {exc}") from None
     except InvalidInput as exc:
-        raise FileFormatError(f"{file}: {exc}") from None
+        raise FileFormatError(f"{name}: {exc}") from None
 
 
 def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
@@ -142,8 +155,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     >>> json.loads(path.read_text())["samples"]
     [{'tokens': [0, 1], 'label': 1}]
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"save_dataset needs a Dataset, got {type(dataset).__name__}")
+    require_dataset(dataset, "save_dataset")
     file = _as_path(path)
     suffix = file.suffix.lower()
     if suffix not in _SUFFIXES:
@@ -157,28 +169,16 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     return save_text(file, text)
 
 
-def _read_text(file: Path, limit: int, fix: str) -> str:
-    """The UTF-8 text of ``file``, refusing more than ``limit`` bytes.
-
-    A regular file is refused by its size before reading; a pipe or FIFO, which has no size, by
-    reading at most ``limit + 1`` bytes.
-    """
-    try:
-        if file.stat().st_size > limit:
-            raise FileFormatError(f"{file}: larger than {limit:,} bytes; {fix}")
-        with file.open("rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    if len(raw) > limit:
-        raise FileFormatError(f"{file}: larger than {limit:,} bytes; {fix}")
-    return decode_text(raw, str(file))
+def _read_text(file: Path, limit: Limit) -> str:
+    """The UTF-8 text of the regular file ``file``, at most ``limit`` bytes (refused before reading)."""
+    return decode_text(read_input(file, limit), str(file))
 
 
 def decode_text(raw: bytes, source: str) -> str:
-    """``raw`` decoded as UTF-8, else :class:`FileFormatError` naming ``source`` and the byte.
+    """``raw`` decoded as UTF-8 (a leading byte-order mark dropped), else :class:`FileFormatError`
+    naming ``source`` and the byte.
 
-    >>> decode_text(b"a b", "x.txt")
+    >>> decode_text(b"\\xef\\xbb\\xbfa b", "x.txt")
     'a b'
     >>> decode_text(b"\\xff", "x.txt")
     Traceback (most recent call last):
@@ -186,7 +186,7 @@ def decode_text(raw: bytes, source: str) -> str:
     symattn.errors.FileFormatError: x.txt: not UTF-8 text (byte 0)
     """
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileFormatError(f"{source}: not UTF-8 text (byte {exc.start})") from None
 
@@ -207,8 +207,7 @@ def dataset_to_json(dataset: Dataset) -> dict[str, Any]:
     >>> obj["vocab"], obj["embeddings"], obj["samples"]
     (['x', 'y'], 'onehot', [{'tokens': ['x', 'y'], 'label': 'y'}])
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"dataset_to_json needs a Dataset, got {type(dataset).__name__}")
+    require_dataset(dataset, "dataset_to_json")
     names = dataset.vocab.names
     by_name = not dataset.vocab.is_default
     samples = []
@@ -339,6 +338,7 @@ def _parse_json(text: str) -> Any:
 
 def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
     declared: list[str] | None = None
+    known: set[str] = set()
     order: dict[str, int] = {}
     pairs: list[tuple[list[str], str]] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -349,6 +349,7 @@ def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
             if declared is not None or pairs:
                 raise FileFormatError(f"line {lineno}: 'vocab:' must come once, before any sample")
             declared = line[len("vocab:") :].split()
+            known = set(declared)
             if not declared:
                 raise FileFormatError(f"line {lineno}: 'vocab:' names no token")
             continue
@@ -361,7 +362,7 @@ def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
         for name in [*tokens, *label]:
             if declared is None:
                 order.setdefault(name, len(order))
-            elif name not in declared:
+            elif name not in known:
                 raise FileFormatError(f"line {lineno}: token {name!r} is not in the declared vocab")
         pairs.append((tokens, label[0]))
     if not pairs:
@@ -418,7 +419,7 @@ def load_prompts(path: str | os.PathLike[str], vocab: Vocabulary) -> Prompts:
     [(0, 1), (1,)]
     """
     file = _as_path(path)
-    text = _read_text(file, MAX_PROMPTS_BYTES, "split the prompts into several files")
+    text = _read_text(file, PROMPTS_BYTES)
     return parse_prompts(text, vocab, source=str(file), json_form=file.suffix.lower() == ".json")
 
 

@@ -4,6 +4,13 @@ Every strategy takes keyword-only bounds; a bound may be a value, and ``embeddin
 a value or a strategy. Impossible bounds raise :class:`hypothesis.errors.InvalidArgument`
 when the strategy is drawn from.
 
+Everything is drawn with Hypothesis (no NumPy generator inside a draw except for the seeded
+random embedding kinds), and drawn so that Hypothesis's shrinker moves along the graph
+structure: samples, edges, graphs and extra samples are list elements it can delete, a label is
+drawn as a position of its own sequence, and a vocabulary grows only with the tokens in use.
+Dropping a sample, an edge or a token therefore leaves a realizable dataset, and a failing
+example shrinks to few samples, short sequences and few tokens (``docs/conjectures.md``).
+
 >>> from hypothesis import given, settings
 >>> from symattn.graphs import priority_graphs
 >>> @settings(max_examples=5, derandomize=True, database=None)
@@ -33,6 +40,7 @@ __all__ = [
     "prompts_for",
     "realised_datasets",
     "token_graphs",
+    "weights_for",
 ]
 
 
@@ -146,13 +154,28 @@ def graph_families(
     return family
 
 
-def _resolve_embeddings(
-    draw: st.DrawFn, spec: Embeddings | EmbeddingKind | str | SearchStrategy | None, K: int
-) -> Embeddings | None:
+def _embeddings_and_vocab(
+    draw: st.DrawFn, spec: Embeddings | EmbeddingKind | str | SearchStrategy | None, used: int, room: int
+) -> tuple[Embeddings | None, int]:
+    """The embeddings and the vocabulary size :math:`K` of a dataset using tokens ``0..used-1``.
+
+    A fixed value or a strategy of embeddings decides :math:`K` (its size, at least ``room``);
+    otherwise :math:`K` is ``used`` plus a drawn number of unused tokens (at most up to
+    ``room``), which shrinks to none.
+    """
     value: Embeddings | EmbeddingKind | str | None = draw(spec) if isinstance(spec, SearchStrategy) else spec
-    if value is None or isinstance(value, Embeddings):
-        return value
-    return draw(embeddings_for(K, kind=value))
+    if isinstance(value, Embeddings):
+        return value, value.size
+    K = used + draw(st.integers(0, max(0, room - used)))
+    return (None if value is None else draw(embeddings_for(K, kind=value))), K
+
+
+@st.composite
+def _extra_samples(draw: st.DrawFn, body: list[int], label: int) -> list[int]:
+    """One more sample of ``label`` (without its query): a subset of ``body``, maybe repeated, shuffled."""
+    keep = draw(st.lists(st.sampled_from(body), unique=True)) if body else []
+    copies = draw(st.lists(st.sampled_from(keep), max_size=2)) if keep else []
+    return draw(st.permutations(keep + copies + [label] * draw(st.integers(1, 2))))
 
 
 @st.composite
@@ -172,6 +195,8 @@ def realised_datasets(
     ``max_repeats - 1`` more samples with a random subset of its out-neighbours, repeated
     tokens and shuffled positions (the query stays last), so counts and lengths vary while the
     graphs stay the same. ``embeddings``: ``None`` for one-hot, or a kind, value or strategy.
+    The vocabulary is the tokens in use plus a few unused ones (at most
+    ``max(max_tokens, max_queries)`` in all), unless an embeddings value or strategy fixes it.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=5, derandomize=True, database=None)
@@ -184,21 +209,28 @@ def realised_datasets(
     _check_family_bounds(max_queries, min_tokens, max_tokens, cyclic)
     family = draw(graph_families(max_queries=max_queries, min_tokens=min_tokens, max_tokens=max_tokens,
                                  cyclic=cyclic))
-    K = max(max(max_tokens, max_queries), 1 + max(max(g.nodes) for g in family.values()))
-    base = realise(family, vocab=K)
-    samples: list[tuple[list[int], int]] = [(list(s.tokens), s.label) for s in base]
-    for tokens, label in list(samples):
-        k = tokens[-1]
-        body = [t for t in tokens[:-1] if t != label]
-        for _ in range(draw(st.integers(0, max_repeats - 1))):
-            keep = draw(st.lists(st.sampled_from(body), unique=True)) if body else []
-            copies = draw(st.lists(st.sampled_from(keep), max_size=2)) if keep else []
-            bag = draw(st.permutations(keep + copies + [label] * draw(st.integers(1, 2))))
-            samples.append(([*bag, k], label))
+    used = 1 + max(max(g.nodes) for g in family.values())
+    emb, K = _embeddings_and_vocab(draw, embeddings, used, max(max_tokens, max_queries))
+    if used > K:
+        raise InvalidArgument(f"embeddings of {K} tokens cannot embed the {used} tokens drawn; "
+                              "give embeddings of max(max_tokens, max_queries) tokens or more")
+    samples: list[tuple[list[int], int]] = []
+    for sample in realise(family, vocab=K):
+        k, label = sample.tokens[-1], sample.label
+        body = [t for t in sample.tokens[:-1] if t != label]
+        samples.append((list(sample.tokens), label))
+        extra = draw(st.lists(_extra_samples(body, label), max_size=max_repeats - 1))
+        samples.extend(([*bag, k], label) for bag in extra)
     order = draw(st.permutations(range(len(samples))))
-    return Dataset.from_samples(
-        [samples[i] for i in order], vocab=Vocabulary(K), embeddings=_resolve_embeddings(draw, embeddings, K)
-    )
+    return Dataset.from_samples([samples[i] for i in order], vocab=Vocabulary(K), embeddings=emb)
+
+
+@st.composite
+def _samples(draw: st.DrawFn, K: int, pool: list[int], min_length: int, max_length: int) -> tuple:
+    """One sample: a body, a query from ``pool``, and the label as a position of the sequence."""
+    body = draw(st.lists(st.integers(0, K - 1), min_size=min_length - 1, max_size=max_length - 1))
+    tokens = [*body, draw(st.sampled_from(pool))]
+    return tokens, tokens[draw(st.integers(0, len(tokens) - 1))]
 
 
 @st.composite
@@ -217,6 +249,8 @@ def datasets(
     """A uniformly random realizable dataset: random tokens, the label drawn from the sequence.
 
     ``max_queries`` caps the number of distinct query tokens (few queries make rich graphs).
+    Samples are list elements and a label is a position of its own sequence, so the shrinker
+    can drop samples and tokens and the dataset stays realizable.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=5, derandomize=True, database=None)
@@ -233,14 +267,14 @@ def datasets(
     K = draw(st.integers(min_vocab, max_vocab))
     pool_size = K if max_queries is None else max(1, min(K, max_queries))
     pool = draw(st.lists(st.integers(0, K - 1), min_size=pool_size, max_size=pool_size, unique=True))
-    n = draw(st.integers(min_samples, max_samples))
-    samples = []
-    for _ in range(n):
-        T = draw(st.integers(min_length, max_length))
-        body = draw(st.lists(st.integers(0, K - 1), min_size=T - 1, max_size=T - 1))
-        tokens = [*body, draw(st.sampled_from(pool))]
-        samples.append((tokens, draw(st.sampled_from(tokens))))
-    return Dataset.from_samples(samples, vocab=K, embeddings=_resolve_embeddings(draw, embeddings, K))
+    samples = draw(st.lists(_samples(K, pool, min_length, max_length), min_size=min_samples,
+                            max_size=max_samples))
+    value: Embeddings | EmbeddingKind | str | None = (
+        draw(embeddings) if isinstance(embeddings, SearchStrategy) else embeddings
+    )
+    if value is not None and not isinstance(value, Embeddings):
+        value = draw(embeddings_for(K, kind=value))
+    return Dataset.from_samples(samples, vocab=K, embeddings=value)
 
 
 @st.composite
@@ -249,7 +283,9 @@ def embeddings_for(
 ) -> Embeddings:
     """Embeddings of ``K`` tokens of the given ``kind`` (random kinds get a drawn seed).
 
-    ``given`` draws exact small-integer rows that are linearly independent (``dim >= K``).
+    ``given`` draws exact small-integer rows that are linearly independent (``dim >= K``): the
+    one-hot rows plus integers in ``[-2, 2]``, entry by entry with Hypothesis, so that they
+    shrink towards the one-hot rows.
 
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=5, derandomize=True, database=None)
@@ -267,20 +303,20 @@ def embeddings_for(
     d = K if dim is None else dim
     if kind in (EmbeddingKind.ORTHONORMAL, EmbeddingKind.GIVEN) and d < K:
         raise InvalidArgument(f"{kind.value} embeddings need dim >= K, got dim={d}, K={K}")
-    seed = draw(st.integers(0, 2**32 - 1))
     if kind is EmbeddingKind.ONEHOT:
         return Embeddings.onehot(K)
     if kind is EmbeddingKind.ORTHONORMAL:
-        return Embeddings.orthonormal(K, d, seed=seed)
+        return Embeddings.orthonormal(K, d, seed=draw(st.integers(0, 2**32 - 1)))
     if kind is EmbeddingKind.RANDOM_UNIT:
-        return Embeddings.random_unit(K, d, seed=seed)
+        return Embeddings.random_unit(K, d, seed=draw(st.integers(0, 2**32 - 1)))
     if kind is EmbeddingKind.EQUICORRELATED:
         return Embeddings.equicorrelated(K, draw(st.floats(-0.5 / max(K - 1, 1), 0.9)))
-    rng = np.random.default_rng(seed)
-    while True:
-        rows = rng.integers(-2, 3, size=(K, d))
-        if np.linalg.matrix_rank(rows) == K:
-            return Embeddings.given(rows.tolist())
+    # given: the one-hot rows plus small integers, drawn entry by entry so that they shrink to
+    # the one-hot rows; dependent draws are rejected (rare: the identity part dominates).
+    base = np.eye(K, d, dtype=np.int64)
+    entries = st.lists(st.integers(-2, 2), min_size=K * d, max_size=K * d)
+    shifts = draw(entries.filter(lambda v: np.linalg.matrix_rank(base + np.reshape(v, (K, d))) == K))
+    return Embeddings.given((base + np.reshape(shifts, (K, d))).tolist())
 
 
 @st.composite
@@ -324,3 +360,26 @@ def prompts_for(
         query = draw(st.sampled_from(others))
     body = draw(st.lists(st.integers(0, K - 1), min_size=min_length - 1, max_size=max_length - 1))
     return Prompt((*body, query))
+
+
+@st.composite
+def weights_for(draw: st.DrawFn, dataset: Dataset, *, max_abs: float = 4.0) -> np.ndarray:
+    """A weight matrix :math:`W` (shape (d, d)) for ``dataset``, entries in ``[-max_abs, max_abs]``.
+
+    Entries are drawn one by one as floats, so a failing ``W`` shrinks towards zero.
+
+    >>> from hypothesis import given, settings
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    >>> @settings(max_examples=5, derandomize=True, database=None)
+    ... @given(weights_for(ds, max_abs=1.0))
+    ... def check(W):
+    ...     assert W.shape == (2, 2) and np.abs(W).max() <= 1.0
+    >>> check()
+    """
+    if not isinstance(dataset, Dataset):
+        raise InvalidArgument(f"weights_for needs a Dataset, got {type(dataset).__name__}")
+    if isinstance(max_abs, bool) or not isinstance(max_abs, int | float) or not 0 < max_abs < np.inf:
+        raise InvalidArgument(f"max_abs={max_abs!r} must be a positive finite number")
+    d = dataset.embeddings.dim
+    entries = st.floats(-max_abs, max_abs, allow_nan=False, allow_subnormal=False)
+    return np.reshape(draw(st.lists(entries, min_size=d * d, max_size=d * d)), (d, d))

@@ -36,7 +36,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from symattn._arrays import as_real_array
+from symattn._io import npy_data, npy_header
+from symattn._validate import as_real_array
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
 
@@ -308,29 +309,11 @@ class _Bounds:
 
 
 def _read_npy(handle: IO[bytes], where: str, bounds: _Bounds, available: int) -> tuple[np.ndarray, np.dtype]:
-    try:
-        version = np.lib.format.read_magic(handle)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-        else:
-            raise FileFormatError(f"{where}: .npy format version {version} is not supported (1.0 or 2.0)")
-    except ValueError as exc:
-        raise FileFormatError(f"{where}: not a .npy array ({exc})") from None
-    if dtype.hasobject or dtype.kind not in "fiu":
-        raise FileFormatError(
-            f"{where}: dtype {dtype} is not a real number type; save float64, float32 or integers "
-            "(objects are never unpickled)"
-        )
+    """The matrix of a ``.npy`` stream of ``available`` bytes, its header checked before its data."""
+    header = npy_header(handle, where, numbers_only=True)
+    shape, _, dtype, _ = header
     bounds.check(shape, where)
-    count = int(np.prod(shape))
-    if count * dtype.itemsize > available:
-        raise FileFormatError(f"{where}: the header promises shape {shape} but the data are shorter")
-    data = handle.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise FileFormatError(f"{where}: truncated data for shape {shape}")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    array = npy_data(handle, where, header, available, available)
     return array.astype(np.float64), dtype
 
 

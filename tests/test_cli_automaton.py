@@ -49,8 +49,8 @@ def test_next_reads_stdin_and_files(tmp_path, capsys, monkeypatch):
 
 
 def test_read_stdin_is_bounded(monkeypatch):
-    monkeypatch.setattr("symattn.cli._prompts.MAX_PROMPTS_BYTES", 4)
-    with pytest.raises(FileFormatError, match="more than 4 bytes"):
+    monkeypatch.setenv("SYMATTN_MAX_PROMPTS_BYTES", "4")
+    with pytest.raises(FileFormatError, match="<stdin>: more than the limit of 4 bytes for prompt files"):
         read_stdin(io.BytesIO(b"a b c d"))
 
 

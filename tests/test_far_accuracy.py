@@ -1,4 +1,4 @@
-"""Loss, gradient, Hessian and Hessian-vector products far out (THEORY §2, "accuracy far out").
+"""Loss, gradient, Hessian and Hessian-vector products far out (docs/theory.md §2, "accuracy far out").
 
 At points where the attention mass outside the label is 1e-5 ... 1e-300, every quantity must keep
 its relative accuracy. The oracle is written here from the textbook formulas (per position,
@@ -64,13 +64,13 @@ _OUTER = {
 }
 
 
-def oracle_loss_and_gradient(ds: Dataset, W: np.ndarray, kind: Loss):
-    """L(W) and its gradient at 400 digits, from probabilities (chain rule by hand)."""
+def oracle_loss_and_gradient(ds: Dataset, W: np.ndarray, kind: Loss, digits: int = DIGITS):
+    """L(W) and its gradient at ``digits`` digits, from probabilities (chain rule by hand)."""
     head = "identity" if kind in (Loss.LOG, Loss.LINEAR, Loss.SQUARED) else "embedding"
     outer = {"log": "log", "linear": "linear", "squared": "squared", "embed-ce": "log",
              "embed-squared": "squared"}[kind.value]
     value, slope = _OUTER[outer]
-    with mp.workdps(DIGITS):
+    with mp.workdps(digits):
         E, Wm = _mp(ds.embeddings.matrix()), _mp(W)
         d = len(Wm)
         total = mp.mpf(0)
@@ -302,3 +302,20 @@ def test_path_split_parts_far_out(outside):
     assert relative_errors([inside_part], [exact_in])[0] <= RTOL
     assert abs(log_outside - float(mp.log(exact_out))) <= 1e-12 * abs(float(mp.log(exact_out)))
     assert max(relative_errors(grad[problem.is_mean], exact_mean)) <= RTOL
+
+
+@pytest.mark.parametrize("log_outside", [-800.0, -2000.0])
+@pytest.mark.parametrize("kind", [Loss.LOG, Loss.LINEAR, Loss.SQUARED])
+def test_gradient_direction_survives_underflow(log_outside, kind):
+    """Past outside mass 1e-308 the gradient underflows to 0; its direction (what NGD needs) does not."""
+    ds, W = many_queries_point(1e-300)
+    W = W * (log_outside / np.log(1e-300))
+    model = Model(ds, kind)
+    assert np.abs(model.gradient(W)).max() < 1e-300
+    direction = model.gradient_direction(W).ravel()
+    _, exact = oracle_loss_and_gradient(ds, W, kind, digits=DIGITS + int(-2 * log_outside / 2.3))
+    with mp.workdps(DIGITS):
+        flat = [v for row in exact for v in row]
+        norm = mp.sqrt(mp.fsum(v * v for v in flat))
+        unit = np.array([float(v / norm) for v in flat])
+    assert np.linalg.norm(direction / np.linalg.norm(direction) - unit) <= RTOL

@@ -126,7 +126,7 @@ def test_file_size_is_bounded_before_reading(tmp_path):
     path = tmp_path / "big.txt"
     with open(path, "wb") as handle:
         handle.truncate(MAX_PROMPTS_BYTES + 1)
-    with pytest.raises(FileFormatError, match="larger than"):
+    with pytest.raises(FileFormatError, match="above the limit of 67,108,864 bytes for prompt files"):
         load_prompts(path, NAMED)
     with pytest.raises(FileFormatError, match="cannot read"):
         load_prompts(tmp_path / "missing.txt", NAMED)

@@ -15,6 +15,7 @@ from symattn.errors import FileFormatError, InvalidInput
 from symattn.examples import load_example
 from symattn.graphs import priority_graphs
 from symattn.model import Model, attention, direct_loss_and_gradient, gradient, loss, smoothness_bound
+from symattn.predict import predict
 from symattn.train import (
     GradientDescent,
     NormalizedGradientDescent,
@@ -23,6 +24,7 @@ from symattn.train import (
     TrainStatus,
     Trajectory,
     initial_weights,
+    normalize,
     record_steps,
     regularization_path,
     train,
@@ -63,10 +65,19 @@ def _corr(X: np.ndarray, Y: np.ndarray) -> float:
 
 # -- configuration and helpers ------------------------------------------------------------
 def test_record_steps_are_log_spaced_and_include_the_ends():
-    steps = record_steps(4000, 30)
+    steps = record_steps(4000, 10)
     assert steps[0] == 0 and steps[-1] == 4000
-    assert np.all(np.diff(steps) > 0) and steps.size <= 32
+    assert np.all(np.diff(steps) > 0) and steps.size <= 10 * np.log10(4000) + 2
     assert record_steps(0, 10).tolist() == [0]
+    assert record_steps(7, 0).tolist() == [0, 7]
+
+
+def test_recorded_steps_do_not_depend_on_the_number_of_steps():
+    # what makes a run extended to more steps record exactly what one run would
+    short, long = record_steps(1500, 20), record_steps(10**6, 20)
+    assert short[:-1].tolist() == long[long < 1500].tolist()
+    grid = [round(10 ** (j / 20)) for j in range(121)]
+    assert set(long.tolist()) == {0, *grid}
 
 
 def test_initial_weights():
@@ -193,8 +204,10 @@ def test_periodic_checkpoints_resume_identically(tmp_path):
 def test_checkpoint_mismatches_are_refused(tmp_path):
     path = tmp_path / "ck.npz"
     train(load_example(), steps=5, checkpoint=path)
-    with pytest.raises(InvalidInput, match="steps"):
-        train(load_example(), steps=6, checkpoint=path)
+    with pytest.raises(InvalidInput, match="at step 5, beyond steps=4"):
+        train(load_example(), steps=4, checkpoint=path)
+    with pytest.raises(InvalidInput, match=r"differs in \['lr'\]"):
+        train(load_example(), steps=5, lr=0.5, checkpoint=path)
     with pytest.raises(InvalidInput, match="another dataset"):
         train(CYCLIC, steps=5, checkpoint=path)
     bad = tmp_path / "bad.npz"
@@ -263,6 +276,23 @@ def test_path_in_orthonormal_and_independent_embeddings():
         np.testing.assert_allclose(path.norm, [0.5, 2.0], rtol=1e-9)
         for W, mu in zip(path.weights, path.metrics["multiplier"], strict=True):
             np.testing.assert_allclose(gradient(ds, W), -mu * W, atol=1e-9)
+
+
+@pytest.mark.parametrize("condition", [1e2, 1e3, 1e4])
+def test_path_matches_the_radius_with_ill_conditioned_embeddings(condition):
+    """cond(E) = 1e3 made ||W_R|| miss R by 1e-6 (the metric came from the normal equations)."""
+    rng = np.random.default_rng(0)
+    left, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    right, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    rows = left @ np.diag(np.geomspace(1.0, 1.0 / condition, 4)) @ right
+    ds = Dataset.from_samples([([0, 1, 2, 3], 0), ([0, 1, 3], 1), ([1, 3], 1), ([2, 0, 3], 2)], vocab=4,
+                              embeddings=Embeddings.given(rows.tolist()))
+    path = regularization_path(ds, [1.0, 10.0, 100.0])
+    assert path.success, path.message
+    np.testing.assert_allclose(np.linalg.norm(path.weights, axis=(1, 2)), [1.0, 10.0, 100.0], rtol=1e-8)
+    for W, mu in zip(path.weights, path.metrics["multiplier"], strict=True):
+        g = gradient(ds, W)
+        np.testing.assert_allclose(g, -mu * W, atol=1e-7 * max(1.0, float(np.abs(g).max())))
 
 
 def test_path_interior_solution_when_w_svm_is_zero():
@@ -438,12 +468,12 @@ def test_trajectory_records_every_distance_field():
         ({"time_budget": -1.0}, "time_budget=-1.0"),
         ({"time_budget": "x"}, "time_budget='x'"),
         ({"lr": "x"}, "lr='x'"),
-        ({"scale": "x"}, "scale='x'"),
-        ({"scale": float("nan")}, "scale=nan"),
-        ({"seed": "x"}, "seed='x'"),
-        ({"seed": -1}, "seed=-1"),
-        ({"radii": ["x"]}, "radii='x'"),
-        ({"radii": "abc"}, "radii='abc'"),
+        ({"init": "gaussian", "scale": "x"}, "scale='x'"),
+        ({"init": "gaussian", "scale": float("nan")}, "scale=nan"),
+        ({"init": "gaussian", "seed": "x"}, "seed='x'"),
+        ({"init": "gaussian", "seed": -1}, "seed=-1"),
+        ({"method": "regpath", "radii": ["x"]}, "radii='x'"),
+        ({"method": "regpath", "radii": "abc"}, "radii='abc'"),
         ({"steps": True}, "steps=True"),
         ({"method": 3}, "method=3"),
     ],
@@ -452,7 +482,7 @@ def test_every_configuration_field_is_validated(options, match):
     with pytest.raises(InvalidInput, match=match):
         TrainConfig(**options)
     with pytest.raises(InvalidInput, match=match):
-        train(load_example(), **{"steps": 2, **options})
+        train(load_example(), **options)
 
 
 def test_unknown_training_options_are_named():
@@ -514,3 +544,110 @@ def test_checkpoint_with_corrupt_weights_is_refused(tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(FileFormatError, match="corrupt"):
         train(ds, steps=5, checkpoint=path)
+
+
+# -- options per method, extension, divergence, time-based checkpoints --------------------------
+_VALID = {
+    "steps": 3, "lr": 0.5, "loss": "log", "init": "gaussian", "scale": 0.5, "seed": 1, "radii": (1.0,),
+    "records": 5, "time_budget": 10.0, "checkpoint_every": 2, "checkpoint_seconds": 1.0,
+}
+_APPLIES = {
+    "gd": set(_VALID) - {"radii"},
+    "ngd": set(_VALID) - {"radii"},
+    "regpath": {"loss", "radii", "time_budget"},
+}
+
+
+@pytest.mark.parametrize("method", ["gd", "ngd", "regpath"])
+def test_every_option_applies_to_its_methods_or_is_refused_by_name(method):
+    for name, value in _VALID.items():
+        options = {"method": method, name: value}
+        if method == "regpath" and name != "radii":
+            options["radii"] = (1.0,)
+        if name in ("scale", "seed") and method != "regpath":
+            options["init"] = "gaussian"
+        if name in _APPLIES[method]:
+            assert getattr(TrainConfig(**options), name) is not None
+        else:
+            with pytest.raises(InvalidInput, match=f"^{name}=.* does not apply to method='{method}'"):
+                TrainConfig(**options)
+
+
+def test_configurations_record_only_what_applies_and_read_back():
+    path = TrainConfig(method="regpath", radii=(10, 1))
+    assert path.to_json() == {"method": "regpath", "loss": "log", "radii": [1.0, 10.0], "time_budget": None}
+    assert path.steps is None and path.init is None
+    gd = TrainConfig(init="gaussian")
+    assert (gd.steps, gd.scale, gd.seed, gd.records) == (1000, 1.0, 0, 20)
+    for config in (path, gd, TrainConfig(method="ngd", lr=0.1, checkpoint_seconds=0)):
+        assert TrainConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
+
+
+@pytest.mark.parametrize("method", ["gd", "ngd"])
+@pytest.mark.parametrize("first", [64, 137])  # on the record grid of 20 per decade, and off it
+def test_finished_run_extended_is_bit_identical_to_one_run(tmp_path, method, first):
+    ds, path = load_example(), tmp_path / "ck.npz"
+    pred = predict(ds)
+    options = {"method": method, "prediction": pred, "init": "gaussian", "scale": 0.1, "seed": 2}
+    short = train(ds, steps=first, checkpoint=path, **options)
+    assert short.success and short.steps[-1] == first
+    longer = train(ds, steps=400, checkpoint=path, **options)
+    once = train(ds, steps=400, **options)
+    assert longer.W.tobytes() == once.W.tobytes()
+    for key in ("steps", "loss", "norm"):
+        np.testing.assert_array_equal(getattr(longer, key), getattr(once, key))
+    for key, value in once.metrics.items():
+        np.testing.assert_array_equal(longer.metrics[key], value)
+
+
+def test_periodic_checkpoints_by_time(tmp_path):
+    ds = load_example()
+    seen: dict[str, int | None] = {}
+
+    def peek(name: str, path):
+        def callback(done: int, total: int) -> None:
+            if done == 10:
+                seen[name] = int(np.load(path)["step"]) if path.exists() else None
+
+        return callback
+
+    every, never = tmp_path / "every.npz", tmp_path / "never.npz"
+    train(ds, steps=20, checkpoint=every, checkpoint_seconds=1e-9, callback=peek("every", every))
+    train(ds, steps=20, checkpoint=never, checkpoint_seconds=0, callback=peek("never", never))
+    assert seen == {"every": 10, "never": None}
+    assert int(np.load(never)["step"]) == 20  # saved at the end all the same
+    with pytest.raises(InvalidInput, match="need a checkpoint path"):
+        train(ds, steps=5, checkpoint_seconds=1.0)
+
+
+def test_diverged_runs_fail_and_blame_the_step_size():
+    traj = train(CYCLIC, steps=50, lr=1e200, loss="squared")
+    assert traj.status is TrainStatus.DIVERGED and not traj.success
+    assert "lr=1e+200 is too large for loss='squared'" in traj.message
+    assert np.isfinite(traj.W).all() and np.isfinite(traj.norm).all()
+    traj = train(CYCLIC, steps=50, lr=1e308)
+    assert traj.status is TrainStatus.DIVERGED and "lr=1e+308" in traj.message
+    with pytest.raises(InvalidInput, match=r"scale=1e\+200 gives W\(0\)"):
+        train(CYCLIC, method="ngd", init="gaussian", scale=1e200)
+    with pytest.raises(InvalidInput, match="W0 gives W"):
+        train(CYCLIC, W0=np.full((6, 6), 1e200))
+
+
+def test_normalised_gd_is_gd_followed_by_normalize():
+    m = Model(CYCLIC)
+    ngd = NormalizedGradientDescent(m, 0.3)
+    composed = GradientDescent(m, 0.3, transforms=(normalize,))
+    a, b = ngd.init(np.eye(6)), composed.init(np.eye(6))
+    for _ in range(5):
+        a, b = ngd.step(a), composed.step(b)
+    assert a.W.tobytes() == b.W.tobytes()
+    with pytest.raises(InvalidInput, match="lr=0"):
+        GradientDescent(m, 0)
+
+
+def test_path_time_budget_and_interrupted_messages():
+    stopped = regularization_path(CYCLIC, [1.0, 10.0], time_budget=0.0)
+    assert stopped.status is TrainStatus.TIME_LIMIT and stopped.steps.size == 0
+    assert stopped.message.startswith("stopped by the time budget of 0 s before R=1")
+    run = train(CYCLIC, steps=30, callback=_interrupt_at(7))
+    assert run.message == "interrupted at step 7 of 30"

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from symattn._io import read_input
 from symattn.data import Dataset
-from symattn.errors import FileFormatError, InvalidInput
-from symattn.formats import MAX_PROMPTS_BYTES, decode_text, load_prompts, parse_prompts
+from symattn.errors import InvalidInput
+from symattn.formats import PROMPTS_BYTES, decode_text, load_prompts, parse_prompts
 from symattn.prompts import Prompt, Prompts
 from symattn.weights import load_weights
 
@@ -19,12 +20,10 @@ __all__ = ["collect_prompts", "read_stdin", "weights_arg", "weights_of"]
 
 
 def read_stdin(stream: Any = None) -> str:
-    """Standard input as text, refusing more than :data:`~symattn.formats.MAX_PROMPTS_BYTES`."""
+    """Standard input as text, refusing more than the prompts limit (64 MiB unless
+    ``SYMATTN_MAX_PROMPTS_BYTES`` says otherwise)."""
     source = sys.stdin.buffer if stream is None else stream
-    raw = source.read(MAX_PROMPTS_BYTES + 1)
-    if len(raw) > MAX_PROMPTS_BYTES:
-        raise FileFormatError(f"<stdin>: more than {MAX_PROMPTS_BYTES:,} bytes of prompts; use several runs")
-    return decode_text(raw, "<stdin>")
+    return decode_text(read_input(source, PROMPTS_BYTES, name="<stdin>"), "<stdin>")
 
 
 def collect_prompts(dataset: Dataset, values: Sequence[str], files: Sequence[str]) -> Prompts:

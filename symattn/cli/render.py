@@ -1,11 +1,14 @@
 """Text and JSON renderings of symattn results, shared by every command.
 
-Only the command line writes to the terminal, and it does so through :func:`out`.
+Only the command line writes to the terminal, and it does so through :func:`out` (standard
+output) and :func:`err` (standard error), which never let control characters, ANSI escape
+sequences or bidirectional overrides through raw (:func:`printable`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from typing import Any
 
@@ -14,15 +17,18 @@ import numpy as np
 from symattn.data import Dataset
 from symattn.finite import FiniteResult
 from symattn.graphs import PriorityGraphs
+from symattn.predict import HEADLINE_METRICS
 from symattn.svm import SVMResult, SVMStatus
 
 __all__ = [
     "analysis_payload",
     "columns",
+    "err",
     "graphs_payload",
     "json_number",
     "matrix_rows",
     "out",
+    "printable",
     "render_analysis",
     "render_final",
     "render_graphs",
@@ -34,9 +40,31 @@ _FARKAS_NOTE = (
 )
 
 
+_ASCII_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal would act on written as an escape (``\x1b``,
+    ``\u202e``); newlines and tabs are kept.
+
+    >>> printable("a\x1b[31mred\u202e\nnext")
+    'a\\x1b[31mred\\u202e\nnext'
+    """
+    if text.isascii() and not _ASCII_UNSAFE.search(text):
+        return text
+    return "".join(
+        ch if ch.isprintable() or ch in "\n\t" else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def out(text: str = "") -> None:
-    """Write one block of text and a newline to standard output."""
-    sys.stdout.write(text + "\n")
+    """Write one block of text and a newline to standard output (made :func:`printable`)."""
+    sys.stdout.write(printable(text) + "\n")
+
+
+def err(text: str) -> None:
+    """Write one line to standard error, prefixed ``symattn:`` (made :func:`printable`)."""
+    sys.stderr.write(printable(f"symattn: {text}") + "\n")
 
 
 def json_number(value: float) -> float | None:
@@ -104,7 +132,7 @@ def render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
 def matrix_rows(W: Any, result: SVMResult | None = None) -> list[list[Any]]:
     """Rows of ``W``: exact strings like ``"-2/3"`` when ``result`` is certified, floats otherwise."""
     if result is not None and result.certified and result.certificate is not None:
-        return [[str(v) for v in row] for row in result.certificate.matrix()]
+        return [[str(v) for v in row] for row in result.certificate.exact_matrix()]
     return [[float(v) for v in row] for row in W]
 
 
@@ -157,7 +185,7 @@ def columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SVM
     if not dataset.embeddings.is_onehot:
         return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in W]
     certified = result is not None and result.certified and result.certificate is not None
-    exact = result.certificate.matrix() if certified and result and result.certificate else None
+    exact = result.certificate.exact_matrix() if certified and result and result.certificate else None
     lines = []
     for k, g in graphs.items():
         cells = [
@@ -171,7 +199,7 @@ def render_analysis(
     dataset: Dataset, graphs: PriorityGraphs, svm: SVMResult, fin: FiniteResult
 ) -> list[str]:
     """Lines describing the graph-SVM and the finite component."""
-    lines = ["", f"graph-SVM W^svm ({svm.method} solver): status {svm.status.value}"]
+    lines = ["", f"graph-SVM W^svm ({svm.method.value} solver): status {svm.status.value}"]
     if svm.status is SVMStatus.INFEASIBLE:
         farkas = svm.farkas
         lines.append(
@@ -227,7 +255,5 @@ def render_final(traj: Any) -> list[str]:
     if not final:
         return [*lines, "nothing was recorded"]
     lines += [f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
-    for key in ("corr_svm", "finite_error", "outside_mass_max", "within_error"):
-        if key in final:
-            lines.append(f"{key} = {final[key]:.6g}")
+    lines += [f"{m.name} = {final[m.name]:.6g}" for m in HEADLINE_METRICS if m.name in final]
     return lines

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from pathlib import Path
 from typing import Any
 
-from symattn.cli._common import EXIT_FAILED, EXIT_OK, progress, write_plots
-from symattn.cli.render import json_number, out
+from symattn._io import atomic_write_text, signals_deferred
+from symattn.cli._common import EXIT_FAILED, EXIT_OK, count, locked_outputs, progress, write_plots
+from symattn.cli.render import err, json_number, out
 
 __all__ = ["add_parser", "run"]
 
@@ -16,33 +17,51 @@ __all__ = ["add_parser", "run"]
 def run(args: argparse.Namespace) -> int:
     from symattn.reproduce import PUBLISHED, reproduce
 
-    bar, callback = progress(args.trials, "trials", not args.no_progress)
-    try:
-        rep = reproduce(args.trials, steps=args.steps, lr=args.lr, radii=tuple(args.radii), seed=args.seed,
-                        callback=callback)
-    finally:
-        if bar is not None:
-            bar.close()
-    rows = rep.table()
-    if args.json:
+    with locked_outputs(args.out, None):
+        bar, callback = progress(args.trials, "trials", not args.no_progress)
+        try:
+            rep = reproduce(
+                args.trials,
+                steps=args.steps,
+                lr=args.lr,
+                radii=tuple(args.radii),
+                seed=args.seed,
+                callback=callback,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        rows = rep.table()
         clean = [{key: json_number(value) for key, value in row.items()} for row in rows]
-        out(json.dumps({"published": PUBLISHED, "success": rep.success, "trials": clean}, indent=1))
-    else:
-        out("\n".join(_render(rep, rows)))
-    if args.out:
-        lo = PUBLISHED["corr_svm"][0]
-        written = write_plots(args.out, [t.ngd for t in rep.trials], stem="reproduce_ngd",
-                         title=f"normalised GD, lr {rep.lr}, {rep.steps} steps ({len(rows)} trials)",
-                         reference={"corr_svm": lo, "finite_error": PUBLISHED["finite_error"]})
-        written += write_plots(args.out, [t.path for t in rep.trials], stem="reproduce_path",
-                          title=f"regularisation path ({len(rows)} trials)")
-        if written:
-            sys.stderr.write("symattn: wrote " + ", ".join(written) + "\n")
+        payload = {"published": PUBLISHED, "success": rep.success, "trials": clean}
+        if args.out:
+            with signals_deferred():
+                _write(args.out, rep, payload)
+    out(json.dumps(payload, indent=1) if args.json else "\n".join(_render(rep, rows)))
     if not rep.success:
         failed = [i for i, t in enumerate(rep.trials) if not (t.ngd.success and t.path.success)]
-        sys.stderr.write(f"symattn: failed: trial(s) {failed} did not complete (see their status)\n")
+        err(f"failed: trial(s) {failed} did not complete (see their status)")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _write(folder: str, rep: Any, payload: dict[str, Any]) -> None:
+    """``--out``: reproduce.json (the table) always, the two figures when matplotlib is there."""
+    from symattn.reproduce import PUBLISHED
+
+    written = [str(atomic_write_text(Path(folder) / "reproduce.json", json.dumps(payload, indent=1) + "\n"))]
+    n = len(rep.trials)
+    written += write_plots(
+        folder,
+        [t.ngd for t in rep.trials],
+        stem="reproduce_ngd",
+        title=f"normalised GD, lr {rep.lr}, {rep.steps} steps ({n} trials)",
+        reference={"corr_svm": PUBLISHED["corr_svm"][0], "finite_error": PUBLISHED["finite_error"]},
+    )
+    written += write_plots(
+        folder, [t.path for t in rep.trials], stem="reproduce_path", title=f"regularisation path ({n} trials)"
+    )
+    err("wrote " + ", ".join(written))
 
 
 def _render(rep: Any, rows: list[dict[str, float]]) -> list[str]:
@@ -78,12 +97,25 @@ def _render(rep: Any, rows: list[dict[str, float]]) -> list[str]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("reproduce", help="the published experiment, then the regularisation path")
-    parser.add_argument("--trials", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--radii", type=float, nargs="+", default=[10.0, 40.0, 100.0, 300.0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="directory for the figures")
+    parser.add_argument("--trials", type=count, default=10, help="number of random datasets (default 10)")
+    parser.add_argument(
+        "--steps", type=count, default=4000, help="normalised-GD steps per trial (default 4000)"
+    )
+    parser.add_argument("--lr", type=float, default=0.01, help="normalised-GD step size (default 0.01)")
+    parser.add_argument(
+        "--radii",
+        type=float,
+        nargs="+",
+        default=[10.0, 40.0, 100.0, 300.0],
+        metavar="R",
+        help="radii of the regularisation path (default 10 40 100 300)",
+    )
+    parser.add_argument("--seed", type=count, default=0, help="seed of the random datasets (default 0)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="directory for reproduce.json and the figures reproduce_ngd.png and reproduce_path.png",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(run=run)

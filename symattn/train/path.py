@@ -1,8 +1,8 @@
-r"""The regularisation-path solver: :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` for the log-loss.
+r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` of the log-loss, and its solver.
 
-Private: :func:`symattn.train.regularization_path` is the public entry point.
+:func:`regularization_path` is the public entry point; :class:`PathProblem` is the solver.
 
-Why a dedicated solver (THEORY §6, "Numerics along the path"). Each sample's loss splits as
+Why a dedicated solver (docs/theory.md §9, "Along the path"). Each sample's loss splits as
 :math:`-\log\pi_y = A_i + B_i` with the *outside part*
 :math:`A_i = \operatorname{softplus}(r_i)`, :math:`r_i = \operatorname{lse}_{j \notin C_y}(z) -
 \operatorname{lse}_{j \in C_y}(z)`, and the *inside part* :math:`B_i = \operatorname{lse}_{j\in C_y}(z)
@@ -12,8 +12,9 @@ solver that sums them stops moving. Here they are never summed:
 
 * the problem is written in token coordinates: one variable per (query, token) node of the
   graphs, :math:`u_{jk} = e_j^\top W e_k`; the norm of the smallest :math:`W` with these potentials
-  is :math:`\|u\|_M` (``M = I`` for orthonormal embeddings, the Schur complement of
-  :math:`G^{-1} \otimes G^{-1}` for independent ones);
+  is :math:`\|u\|_M` (``M = I`` for orthonormal embeddings, :math:`M = N^\top N` from a
+  least-squares problem solved by orthogonal factorisation for independent ones, see
+  :meth:`PathProblem._metric`);
 * an orthogonal change of variables splits each SCC of each :math:`G_k` into its mean (on which
   :math:`B` does not depend) and :math:`|C| - 1` deviations; the gradient and Hessian of
   :math:`B` are assembled on the deviations only, so they are *exactly* zero on the means, where
@@ -35,19 +36,33 @@ solver that sums them stops moving. Here they are never summed:
 
 from __future__ import annotations
 
-import enum
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.special import expit, log_expit
 
+from symattn._arrays import helmert
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
-from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
-from symattn.scores import label_terms, segment_complement, segment_logsumexp
+from symattn.model import Model
+from symattn.results import Status
+from symattn.scores import check_weights, label_terms, segment_complement, segment_logsumexp
+from symattn.train.config import TrainConfig, TrainMethod, TrainStatus
+from symattn.train.run import ProgressCallback, Recorder, Trajectory, metric_key, metric_row
 
-__all__ = ["PathPoint", "PathProblem", "PathStatus"]
+if TYPE_CHECKING:
+    from symattn.predict import Prediction
+
+__all__ = ["PathPoint", "PathProblem", "PathStatus", "regularization_path"]
+
+logger = logging.getLogger("symattn")
 
 _MAX_NODES = 3000
 _MAX_METRIC_ENTRIES = 4096
@@ -63,8 +78,8 @@ _MAX_RADIUS = 1e8
 """Beyond this :math:`W^{fin}` (of order 1) drops below the rounding error of :math:`R\\,W^{svm}`."""
 
 
-class PathStatus(enum.Enum):
-    """How one point of the path ended."""
+class PathStatus(Status, success={"optimal", "interior"}):
+    """How one point of the path ended; ``OPTIMAL`` and ``INTERIOR`` count as success."""
 
     OPTIMAL = "optimal"
     INTERIOR = "interior"
@@ -76,7 +91,8 @@ class PathPoint:
     """The solution at one radius: ``W`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
 
     ``log_outside`` is :math:`\\log` of the mean outside part (finite where the part underflows);
-    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise).
+    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise); ``iterations`` counts
+    the penalised Newton solves spent on this radius.
     """
 
     W: np.ndarray
@@ -87,6 +103,30 @@ class PathPoint:
     radius: float
     status: PathStatus
     message: str = ""
+    iterations: int = 0
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``OPTIMAL`` or ``INTERIOR``."""
+        return self.status.success
+
+
+@dataclass(frozen=True, eq=False)
+class _Parts:
+    """The two parts of the loss at one point, as :meth:`PathProblem._parts` computes them.
+
+    ``z`` are the entry log-weights :math:`u + \\log c`; ``pi_in``, ``log_p_in`` and ``off_label_in``
+    the masses inside the label's SCC (normalised there), :math:`\\log\\pi(y \\mid C_y)` and the mass
+    beside the label in :math:`C_y` (from :func:`~symattn.scores.label_terms`); ``pi_out`` the masses
+    normalised outside it and ``r`` the log-ratio :math:`r_i` (``-inf`` for samples with nothing outside).
+    """
+
+    z: np.ndarray
+    pi_in: np.ndarray
+    log_p_in: np.ndarray
+    off_label_in: np.ndarray
+    pi_out: np.ndarray
+    r: np.ndarray
 
 
 class PathProblem:
@@ -100,6 +140,8 @@ class PathProblem:
                 f"rows have rank {emb.rank} < K = {emb.size}. Use gradient descent instead"
             )
         self.dataset = dataset
+        self.solves = 0
+        """Penalised Newton solves run so far (:meth:`minimise` calls)."""
         graphs = priority_graphs(dataset)
         c = dataset.counts
         K = dataset.K
@@ -122,12 +164,16 @@ class PathProblem:
             m = members.size
             T[members, col] = 1.0 / np.sqrt(m)
             is_mean[col] = True
-            T[np.ix_(members, np.arange(col + 1, col + m))] = _helmert(m).T
+            T[np.ix_(members, np.arange(col + 1, col + m))] = helmert(m).T
             col += m
         self.T = T
         self.is_mean = is_mean
         self.D = np.where(is_mean[None, :], 0.0, T)
-        self.metric = self._metric()
+        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
+        # multipliers and every threshold below are the same for embeddings scaled by any c
+        rows = dataset.embeddings.matrix()
+        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
+        self.metric = self._metric() * self.unit**2
         self.n = dataset.n
         self.log_count = np.log(c.count.astype(np.float64))
         inside = graphs.in_label_scc
@@ -150,9 +196,21 @@ class PathProblem:
 
     # -- geometry ----------------------------------------------------------------------
     def _metric(self) -> np.ndarray:
-        r"""The metric :math:`M`: :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v`."""
+        r"""The metric :math:`M`: :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v = \|N v\|^2`.
+
+        With the thin QR factorisation :math:`E^\top = QR`, the smallest :math:`W` with potentials
+        :math:`U` is :math:`Q R^{-\top} U R^{-1} Q^\top`, of norm :math:`\|A\,\mathrm{vec}\,U\|`,
+        :math:`A = R^{-\top} \otimes R^{-\top}`. The entries of :math:`U` that no sample uses are
+        free and minimise it: a least-squares problem, solved with an orthogonal factorisation of
+        :math:`A`'s free columns (relative error about :math:`\epsilon\,\mathrm{cond}(E)^2`), never
+        through the normal equations :math:`A^\top A = G^{-1} \otimes G^{-1}`, whose Schur
+        complement loses :math:`\epsilon\,\mathrm{cond}(E)^4` (1e-8 of :math:`\|W\|` at
+        :math:`\mathrm{cond}(E) = 300`, where radii could then not be matched).
+        """
         emb = self.dataset.embeddings
         nvar = self.node_keys.size
+        self._N: np.ndarray | None = None
+        self.radius_rtol = _RADIUS_RTOL
         if emb.is_orthonormal:
             return np.eye(nvar)
         K = self.dataset.K
@@ -161,13 +219,19 @@ class PathProblem:
                 f"the regularisation path with non-orthonormal embeddings forms a K^2 x K^2 metric; "
                 f"K = {K} is too large (K^2 <= {_MAX_METRIC_ENTRIES}). Use orthonormal embeddings"
             )
-        ginv = np.linalg.inv(emb.gram())
-        full = np.kron(ginv, ginv)
+        self._Q, R = np.linalg.qr(emb.matrix().T)
+        # ||W|| is known to about eps cond(E)^2 of itself (see above): no radius is matched closer
+        self.radius_rtol = max(_RADIUS_RTOL, float(np.finfo(float).eps * np.linalg.cond(R) ** 2))
+        self._R_inv_T = solve_triangular(R, np.eye(K)).T
+        A = np.kron(self._R_inv_T, self._R_inv_T)
         used = self._u_index()
         free = np.setdiff1d(np.arange(K * K), used)
-        self._free, self._free_map = free, np.linalg.solve(full[np.ix_(free, free)], full[np.ix_(free, used)])
-        schur = full[np.ix_(used, used)] - full[np.ix_(used, free)] @ self._free_map
-        return self.T.T @ (0.5 * (schur + schur.T)) @ self.T
+        Q_free, R_free = np.linalg.qr(A[:, free])
+        along = Q_free.T @ A[:, used]
+        self._free = free
+        self._free_map = solve_triangular(R_free, along) if free.size else np.zeros((0, used.size))
+        self._N = (A[:, used] - Q_free @ along) @ self.T
+        return self._N.T @ self._N
 
     def _u_index(self) -> np.ndarray:
         K = self.dataset.K
@@ -186,13 +250,17 @@ class PathProblem:
         U = flat.reshape(K, K)
         if emb.is_onehot:
             return U
-        E = emb.matrix()
-        pinv = np.linalg.solve(emb.gram(), E).T
-        return pinv @ U @ pinv.T
+        if emb.is_orthonormal:
+            E = emb.matrix()
+            return E.T @ U @ E
+        left = self._Q @ self._R_inv_T
+        return left @ U @ left.T
 
     def radius(self, v: np.ndarray) -> float:
-        """:math:`\\|W\\|_F` of :meth:`weights` ``(v)``."""
-        return float(np.sqrt(max(v @ self.metric @ v, 0.0)))
+        r""":math:`\|W\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius):
+        :math:`\text{unit}\,\|N v\|` (:math:`\text{unit}\,\|v\|` if orthonormal), never through
+        :math:`v^\top M v`, which loses accuracy when the embeddings are ill-conditioned."""
+        return self.unit * float(np.linalg.norm(v if self._N is None else self._N @ v))
 
     def start(self, W: np.ndarray) -> np.ndarray:
         """Coordinates of the potentials of ``W`` (used to warm-start)."""
@@ -203,7 +271,7 @@ class PathProblem:
         return self.T.T @ U[self._u_index()]
 
     # -- the two parts -----------------------------------------------------------------
-    def _parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
+    def _parts(self, v: np.ndarray) -> _Parts:
         z = (self.T @ v)[self.node] + self.log_count
         z_in, z_out = z[self.in_idx], z[self.out_idx]
         lse_in = segment_logsumexp(z_in, self.in_ptr)
@@ -214,8 +282,7 @@ class PathProblem:
             lse_out = segment_logsumexp(z_out, self.out_ptr)
             r[self.has_out] = lse_out - lse_in[self.has_out]
             pi_out = np.exp(z_out - np.repeat(lse_out, self.out_len))
-        return {"z": z, "pi_in": inside.pi, "log_p_in": inside.log_p, "off_label_in": inside.outside,
-                "pi_out": pi_out, "r": r}
+        return _Parts(z, inside.pi, inside.log_p, inside.outside, pi_out, r)
 
     def values(self, v: np.ndarray) -> tuple[float, float, float]:
         r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
@@ -226,28 +293,28 @@ class PathProblem:
         :func:`~symattn.scores.label_terms`, accurate however close to 0 it is.
         """
         p = self._parts(v)
-        r = p["r"][self.has_out]
+        r = p.r[self.has_out]
         outside = float(np.sum(np.logaddexp(0.0, r))) / self.n
         log_terms = np.where(r < -40.0, r, np.log(np.logaddexp(0.0, np.maximum(r, -40.0))))
         log_outside = float(np.logaddexp.reduce(log_terms)) - np.log(self.n) if r.size else -np.inf
-        inside = float(-np.sum(p["log_p_in"])) / self.n
+        inside = float(-np.sum(p.log_p_in)) / self.n
         return outside, log_outside, inside
 
     def _entry_terms(
-        self, p: dict[str, np.ndarray], shift: float
+        self, p: _Parts, shift: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         r"""Per-sample :math:`\sigma_i = \operatorname{expit}(r_i)`, :math:`\sigma_i e^{-\text{shift}}`,
         the entry weights ``w`` and the entry gradients of :math:`A e^{-\text{shift}}` and of :math:`B`."""
         nnz = self.sample.size
-        sigma = expit(p["r"])
-        scaled = np.exp(np.minimum(log_expit(p["r"]) - shift, _EXP_CAP))
+        sigma = expit(p.r)
+        scaled = np.exp(np.minimum(log_expit(p.r) - shift, _EXP_CAP))
         w = np.zeros(nnz)
-        w[self.out_idx] = p["pi_out"]
-        w[self.in_idx] = -p["pi_in"]
+        w[self.out_idx] = p.pi_out
+        w[self.in_idx] = -p.pi_in
         g_a = scaled[self.sample] * w
         g_b = np.zeros(nnz)
-        g_b[self.in_idx] = p["pi_in"]
-        g_b[self.label_entry] = -p["off_label_in"]  # pi_y - 1 from the mass beside the label
+        g_b[self.in_idx] = p.pi_in
+        g_b[self.label_entry] = -p.off_label_in  # pi_y - 1 from the mass beside the label
         return sigma, scaled, w, np.stack([g_a, g_b])
 
     def shift(self, v: np.ndarray, log_mu: float) -> float:
@@ -257,7 +324,7 @@ class PathProblem:
         both are divided by :math:`e^{\text{shift}}` so that they stay representable however far
         the path goes (:math:`\mu` itself underflows past :math:`R \approx 700/\gamma`).
         """
-        r = self._parts(v)["r"][self.has_out]
+        r = self._parts(v).r[self.has_out]
         return float(max(log_mu, float(np.max(log_expit(r))) if r.size else -np.inf))
 
     def gradient(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
@@ -280,16 +347,16 @@ class PathProblem:
         _, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
         pi = np.zeros(nnz)
-        pi[self.in_idx] = p["pi_in"]
-        pi[self.out_idx] = p["pi_out"]
+        pi[self.in_idx] = p.pi_in
+        pi[self.out_idx] = p.pi_out
         rest = np.zeros(nnz)  # 1 - pi, accurate for an entry holding almost all of its side's mass
-        rest[self.in_idx] = segment_complement(p["pi_in"], self.in_ptr)
+        rest[self.in_idx] = segment_complement(p.pi_in, self.in_ptr)
         if self.has_out.size:
-            rest[self.out_idx] = segment_complement(p["pi_out"], self.out_ptr)
+            rest[self.out_idx] = segment_complement(p.pi_out, self.out_ptr)
         side = np.zeros(nnz, dtype=np.int8)
         side[self.in_idx] = 1
         a, b = self.pair
-        s_scaled, s_rest = scaled[self.sample[a]], expit(-p["r"])[self.sample[a]]
+        s_scaled, s_rest = scaled[self.sample[a]], expit(-p.r)[self.sample[a]]
         same = side[a] == side[b]
         block = np.where(same, np.where(a == b, pi[a] * rest[a], -pi[a] * pi[b]), 0.0)
         inside = side[a] == 1
@@ -354,6 +421,7 @@ class PathProblem:
         """
         blocks = [(b, mean) for b, mean in ((~self.is_mean, False), (self.is_mean, True)) if b.any()]
         joint = [(np.ones(v.size, dtype=bool), False)]
+        self.solves += 1
         for _ in range(max_iter):
             moved = 0.0
             # while the mean block is not tiny, one joint step (the metric may couple the blocks)
@@ -415,13 +483,13 @@ class PathProblem:
         interior only when :math:`W^{svm} = 0` (no entry outside its label's SCC); otherwise the
         loss has no minimiser and the point is ``NOT_CONVERGED`` with the reason.
         """
+        given, radius = radius, radius * self.unit
         if radius > _MAX_RADIUS:
             return v, log_mu, PathStatus.NOT_CONVERGED, (
-                f"R = {radius:g} is beyond {_MAX_RADIUS:g}, where the finite part of W is below the "
-                "rounding error of its growing part; use smaller radii"
+                f"R = {given:g} is beyond {_MAX_RADIUS / self.unit:g}, where the finite part of W is below "
+                "the rounding error of its growing part; use smaller radii"
             )
         target = np.log(radius)
-        interior_possible = self.has_out.size == 0
 
         def evaluate(x: float, start: np.ndarray) -> tuple[float, np.ndarray, bool]:
             sol, ok = self.minimise(x, self.rescale(start, radius))
@@ -437,7 +505,7 @@ class PathProblem:
             if not ok:
                 reason = f"the Newton solve did not converge at log mu = {x:.6g}"
                 return v, x, PathStatus.NOT_CONVERGED, reason
-            if abs(f) <= _RADIUS_RTOL:
+            if abs(f) <= self.radius_rtol:
                 return v, x, PathStatus.OPTIMAL, ""
             if f < 0.0:
                 lo = (x, f, v)
@@ -455,33 +523,142 @@ class PathProblem:
                     x = 0.5 * (lo[0] + hi[0])
                 v = hi[2] if abs(hi[1]) < abs(lo[1]) else lo[2]
                 continue
-            guess = self.estimate_log_mu(self.rescale(v, radius), x)
-            if f < 0.0:
-                if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
-                    return v, x, PathStatus.INTERIOR, ""
-                new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
-                floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
-                if new < floor and x <= floor:
-                    return v, x, PathStatus.NOT_CONVERGED, (
-                        f"||W|| = {self.radius(v):.6g} < R = {radius:g} at log mu = {x:.6g}: the radius is "
-                        "out of numerical reach of the path solver"
-                    )
-                x = max(new, floor)
-            else:
-                if x >= _LOG_MU_MAX:
-                    return v, x, PathStatus.NOT_CONVERGED, f"||W|| > R = {radius:g} even at mu = 1e12"
-                new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
-                x = min(new, _LOG_MU_MAX)
+            x, status, reason = self._expand(x, f, v, (radius, given), step)
+            if status is not None:
+                return v, x, status, reason
             step *= 2.0
-        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {radius:g} in 200 solves"
+        return v, x, PathStatus.NOT_CONVERGED, f"no multiplier matched R = {given:g} in 200 solves"
+
+    def _expand(
+        self, x: float, f: float, v: np.ndarray, radii: tuple[float, float], step: float
+    ) -> tuple[float, PathStatus | None, str]:
+        """The next :math:`\\log\\mu` while no sign change brackets the root (steps growing with
+        ``step``), or a final status and the reason (``x`` then unchanged). ``radii`` is the radius
+        in internal units and as the caller gave it."""
+        radius, given = radii
+        interior_possible = self.has_out.size == 0
+        guess = self.estimate_log_mu(self.rescale(v, radius), x)
+        if f >= 0.0:
+            if x >= _LOG_MU_MAX:
+                return x, PathStatus.NOT_CONVERGED, f"||W|| > R = {given:g} even at the largest multiplier"
+            new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
+            return min(new, _LOG_MU_MAX), None, ""
+        if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
+            return x, PathStatus.INTERIOR, ""
+        new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
+        floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
+        if new < floor and x <= floor:
+            return x, PathStatus.NOT_CONVERGED, (
+                f"||W|| = {self.radius(v) / self.unit:.6g} < R = {given:g} at log mu = {x:.6g}: the "
+                "radius is out of numerical reach of the path solver"
+            )
+        return max(new, floor), None, ""
 
     def point(self, radius: float, log_mu: float, v: np.ndarray) -> tuple[PathPoint, np.ndarray]:
-        """Solve at one radius and package the result (and the coordinates, for warm starts)."""
-        v, log_mu, status, message = self.solve_radius(radius, log_mu, v)
+        """Solve at one radius and package the result (and the coordinates, for warm starts).
+
+        ``log_mu`` (in and out) is the multiplier of :math:`\\tfrac{\\mu}{2}\\|W\\|^2`; internally the
+        penalty is on the scaled norm, whose multiplier is :math:`\\mu / \\text{unit}^2`.
+        """
+        shift = 2.0 * float(np.log(self.unit))
+        before = self.solves
+        v, log_mu, status, message = self.solve_radius(radius, log_mu - shift, v)
+        log_mu += shift
         outside, log_outside, inside = self.values(v)
         W = self.weights(v)
         norm = float(np.linalg.norm(W))
         if status is PathStatus.OPTIMAL and abs(norm - radius) > 1e-8 * radius:
             status = PathStatus.NOT_CONVERGED
             message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
-        return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message), v
+        solves = self.solves - before
+        return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message, solves), v
+
+
+def regularization_path(
+    dataset: Dataset,
+    radii: Sequence[float],
+    *,
+    prediction: Prediction | None = None,
+    callback: ProgressCallback | None = None,
+    W0: np.ndarray | None = None,
+    time_budget: float | None = None,
+) -> Trajectory:
+    r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` (log-loss) at every radius.
+
+    A convex solve per radius, warm-started along the path (radii ascending). The loss parts
+    outside and inside the label's SCC are kept apart in log-space (see docs/theory.md §6), so
+    the path keeps moving where their ratio is far below :math:`10^{-16}`; radii up to
+    :math:`10^8` are reached. When :math:`W^{svm} \ne 0` the loss has no minimiser, so
+    :math:`\|W_R\| = R` at every radius, and a radius the solver cannot reach ends the run with
+    status ``NOT_CONVERGED`` and ``Trajectory.message`` saying why. Only when :math:`W^{svm} = 0`
+    (every token in its label's SCC) can :math:`\|W_R\| < R` hold: the constraint is then
+    inactive and the smallest-norm minimiser is returned. Needs linearly independent
+    embeddings. ``time_budget`` (seconds) stops the path between radii (``TIME_LIMIT``).
+
+    >>> from symattn.examples import load_example
+    >>> path = regularization_path(load_example(), [1.0, 10.0])
+    >>> path.status.value, path.norm.round(6).tolist()
+    ('completed', [1.0, 10.0])
+    """
+    require_dataset(dataset, "regularization_path")
+    if isinstance(radii, str) or not isinstance(radii, Sequence | np.ndarray):
+        raise InvalidInput(f"radii={radii!r} must be a sequence of positive numbers, e.g. [1, 10, 100]")
+    config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), time_budget=time_budget)
+    problem = PathProblem(dataset)
+    v = problem.start(check_weights(W0, dataset.embeddings.dim, name="W0")) if W0 is not None else np.zeros(
+        problem.T.shape[0]
+    )
+    rec = Recorder()
+    weights: list[np.ndarray] = []
+    status, message = _walk(problem, config, prediction, callback, v, rec, weights)
+    done = min(len(rec.rows), len(weights))  # an interrupt may fall between the two appends
+    rec.rows, weights = rec.rows[:done], weights[:done]
+    keys = sorted(rec.rows[0][3]) if rec.rows else []
+    rows = rec.arrays(keys)
+    d = dataset.embeddings.dim
+    stacked = np.array(weights) if weights else np.zeros((0, d, d))
+    return Trajectory(
+        method=TrainMethod.REGPATH, status=status, steps=rows["steps"], loss=rows["loss"], norm=rows["norm"],
+        metrics={k: rows[metric_key(k)] for k in keys}, W=stacked[-1] if weights else np.zeros((d, d)),
+        config=config, radii=np.array((config.radii or ())[: len(weights)]), weights=stacked, message=message,
+    )
+
+
+def _walk(
+    problem: PathProblem,
+    config: TrainConfig,
+    prediction: Prediction | None,
+    callback: ProgressCallback | None,
+    v: np.ndarray,
+    rec: Recorder,
+    weights: list[np.ndarray],
+) -> tuple[TrainStatus, str]:
+    """Solve radius after radius, recording each point; how the walk ended and why."""
+    model = Model(problem.dataset)
+    radii = config.radii or ()
+    deadline = None if config.time_budget is None else time.monotonic() + config.time_budget
+    log_mu = 0.0
+    try:
+        for i, radius in enumerate(radii):
+            if deadline is not None and time.monotonic() >= deadline:
+                return TrainStatus.TIME_LIMIT, (
+                    f"stopped by the time budget of {config.time_budget:g} s before R={radius:g} "
+                    f"({i} of {len(radii)} radii done)"
+                )
+            point, v = problem.point(radius, log_mu, v)
+            if point.status is PathStatus.NOT_CONVERGED:
+                message = f"the path solve did not converge at R={radius:g}: {point.message}"
+                logger.warning("%s", message)
+                return TrainStatus.NOT_CONVERGED, message
+            log_mu = point.log_mu
+            metrics = metric_row(prediction, point.W)
+            metrics.update(multiplier=float(np.exp(point.log_mu)), log_multiplier=point.log_mu,
+                           log_outside_loss=point.log_outside)
+            rec.add(i, model.value(point.W), float(np.linalg.norm(point.W)), metrics)
+            weights.append(point.W)
+            logger.info("path: R=%g reached (log mu = %.6g)", radius, point.log_mu)
+            if callback is not None:
+                callback(i + 1, len(radii))
+    except KeyboardInterrupt:
+        return TrainStatus.INTERRUPTED, f"interrupted after {len(weights)} of {len(radii)} radii"
+    return TrainStatus.COMPLETED, ""

@@ -1,17 +1,18 @@
-r"""Reference trainers: gradient descent, normalised gradient descent, the regularisation path.
+r"""The training loop, its checkpoints, and the recorded :class:`Trajectory` with its files.
 
-Trainers are pure ``init``/``step`` objects (state in, state out). :func:`train` drives one
-from :math:`W(0)` (zero, or Gaussian with a scale and a seed), records the loss, :math:`\|W\|_F`
-and, when a :class:`~symattn.predict.Prediction` is given, its distances of :math:`W(t)` from the
-theory at log-spaced steps, and returns a frozen :class:`Trajectory`. A run stopped by
-``KeyboardInterrupt`` or by its time budget returns what it computed with a status saying so;
-with ``checkpoint=PATH`` it saves its state atomically (``.npz``, never pickle) and a later call
-with the same path resumes bit-identically.
+:func:`train` drives a pure trainer from :math:`W(0)` (zero, or Gaussian with a scale and a
+seed), records the loss, :math:`\|W\|_F` and, given a :class:`~symattn.predict.Prediction`, its
+distances of :math:`W(t)` from the theory at log-spaced steps, and returns a frozen
+:class:`Trajectory`. The recorded steps depend only on ``records`` (per decade), never on
+``steps``.
 
-Step size (THEORY §2): the log-loss Hessian is :math:`\frac1n\sum_i A_i^\top(\operatorname{diag}\pi -
-\pi\pi^\top) A_i \preceq \beta I` with :math:`\beta` from :func:`~symattn.model.smoothness_bound`
-(:math:`\beta = 1/2` for one-hot or orthonormal embeddings); the default step of gradient descent
-is :math:`1/\beta`, which decreases the loss at every step.
+Long runs lose at most one checkpoint interval. With ``checkpoint=PATH`` the state is saved
+atomically (``.npz``, never pickle) every ``checkpoint_seconds`` (default 30 s) and/or
+``checkpoint_every`` steps, at the end, and when the run is interrupted (``KeyboardInterrupt``,
+which the command line also raises on SIGTERM); calling :func:`train` again with the same
+path resumes bit-identically, also with a larger ``steps`` (a finished run is extended and
+ends where a run made in one go ends). A run whose :math:`W`, :math:`\|W\|_F` or loss stops being
+finite ends with status ``DIVERGED`` and a message blaming the step size.
 
 >>> from symattn.examples import load_example
 >>> traj = train(load_example(), method="gd", steps=50)
@@ -22,44 +23,51 @@ is :math:`1/\beta`, which decreases the loss at every step.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 import json
 import logging
+import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symattn._checks import parse_enum, require_dataset
-from symattn._io import atomic_save_npz, atomic_write_text
+from symattn._io import atomic_save_npz, atomic_write_text, read_npz
+from symattn._validate import require_dataset
 from symattn.data import Dataset
-from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import FileFormatError, InvalidInput
-from symattn.model import Loss, Model, smoothness_bound
+from symattn.model import Model
+from symattn.results import ResultMixin
 from symattn.scores import check_weights
-from symattn.train.path import PathProblem, PathStatus
+from symattn.train.config import (
+    DEFAULT_CHECKPOINT_SECONDS,
+    DEFAULT_RECORDS,
+    MAX_STEPS,
+    RUN_ONLY,
+    TrainConfig,
+    TrainMethod,
+    TrainStatus,
+)
+from symattn.train.trainers import (
+    GradientDescent,
+    NormalizedGradientDescent,
+    TrainState,
+    initial_weights,
+)
 
 if TYPE_CHECKING:
     from symattn.predict import Prediction
 
 __all__ = [
-    "GradientDescent",
-    "Init",
-    "NormalizedGradientDescent",
-    "TrainConfig",
-    "TrainMethod",
-    "TrainState",
-    "TrainStatus",
-    "Trainer",
+    "CHECKPOINT_FORMAT",
+    "TRAJECTORY_FORMAT",
+    "ProgressCallback",
     "Trajectory",
-    "initial_weights",
     "record_steps",
-    "regularization_path",
     "train",
 ]
 
@@ -68,273 +76,19 @@ logger = logging.getLogger("symattn")
 ProgressCallback = Callable[[int, int], None]
 """Called as ``callback(done, total)`` after every step (or every radius of the path)."""
 
-CHECKPOINT_FORMAT = "symattn.checkpoint/1"
-TRAJECTORY_FORMAT = "symattn.trajectory/1"
-NGD_DEFAULT_LR = 0.01
-_RUN_ONLY = frozenset({"time_budget", "checkpoint_every"})
-"""Configuration fields that may change between a run and its resumption (they never change W(t))."""
+CHECKPOINT_FORMAT = "symattn.checkpoint/2"
+TRAJECTORY_FORMAT = "symattn.trajectory/2"
+_ROW_KEYS = ("steps", "loss", "norm")
 
 
-class TrainMethod(enum.Enum):
-    """The training method."""
-
-    GD = "gd"
-    NGD = "ngd"
-    REGPATH = "regpath"
-
-
-class Init(enum.Enum):
-    """How :math:`W(0)` is drawn."""
-
-    ZERO = "zero"
-    GAUSSIAN = "gaussian"
-
-
-class TrainStatus(enum.Enum):
-    """How a run ended; ``success`` only for ``COMPLETED``."""
-
-    COMPLETED = "completed"
-    INTERRUPTED = "interrupted"
-    TIME_LIMIT = "time_limit"
-    NOT_CONVERGED = "not_converged"
-
-
-def _real(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """``value`` as a finite positive (or non-negative) float, else :class:`InvalidInput` naming ``name``."""
-    kind = "non-negative" if allow_zero else "positive"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
-    number = float(value)
-    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
-    return number
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    r"""Everything that decides a run (and nothing that does not, so resumed runs can be checked).
-
-    Parameters
-    ----------
-    method : TrainMethod
-        ``gd``, ``ngd`` (:math:`W \leftarrow W - \eta \nabla L/\|\nabla L\|`) or ``regpath``.
-    steps : int
-        Number of steps (gradient methods).
-    lr : float or None
-        Step size :math:`\eta`; ``None`` means :math:`1/\beta` for ``gd`` with the log-loss and
-        0.01 (the published value) for ``ngd``. Other losses need an explicit ``lr`` for ``gd``.
-    loss : Loss
-        The loss (default: log-loss, identity readout).
-    init : Init
-        ``zero`` or ``gaussian`` (entries :math:`\mathcal N(0, \text{scale}^2)`).
-    scale : float
-        Standard deviation of the Gaussian initialisation.
-    seed : int or None
-        Seed of the Gaussian initialisation.
-    radii : tuple of float
-        Radii of the regularisation path (ascending after sorting).
-    records : int
-        About how many log-spaced steps are recorded (step 0 and the last step always are).
-    time_budget : float or None
-        Wall-clock seconds after which the run stops with ``TrainStatus.TIME_LIMIT``.
-    checkpoint_every : int
-        Save a checkpoint every this many steps (0: only at the end or on interruption).
-
-    >>> TrainConfig(method="ngd").lr_value(None)
-    0.01
-    """
-
-    method: TrainMethod = TrainMethod.GD
-    steps: int = 1000
-    lr: float | None = None
-    loss: Loss = Loss.LOG
-    init: Init = Init.ZERO
-    scale: float = 1.0
-    seed: int | None = 0
-    radii: tuple[float, ...] = ()
-    records: int = 60
-    time_budget: float | None = None
-    checkpoint_every: int = 0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "method", parse_enum(TrainMethod, self.method, "method"))
-        object.__setattr__(self, "init", parse_enum(Init, self.init, "init"))
-        object.__setattr__(self, "loss", parse_enum(Loss, self.loss, "loss"))
-        for name in ("steps", "records", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-                raise InvalidInput(f"{name}={value!r} must be a non-negative integer")
-        if self.lr is not None:
-            _real("lr", self.lr)
-        _real("scale", self.scale, allow_zero=True)
-        if self.seed is not None and (
-            isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0
-        ):
-            raise InvalidInput(f"seed={self.seed!r} must be a non-negative integer or None")
-        if self.time_budget is not None:
-            _real("time_budget", self.time_budget, allow_zero=True)
-        if isinstance(self.radii, str) or not isinstance(self.radii, Sequence | np.ndarray):
-            raise InvalidInput(
-                f"radii={self.radii!r} must be a sequence of positive numbers, e.g. (1, 10, 100)"
-            )
-        radii = tuple(_real("radii", r) for r in self.radii)
-        object.__setattr__(self, "radii", tuple(sorted(radii)))
-        if self.method is TrainMethod.REGPATH:
-            if not radii:
-                raise InvalidInput("the regularisation path needs radii, e.g. radii=(1, 10, 100)")
-            if self.loss is not Loss.LOG:
-                raise InvalidInput(
-                    f"the regularisation path is the convex log-loss path; loss={self.loss.value!r} "
-                    "is not convex (train it with gd or ngd)"
-                )
-
-    def lr_value(self, dataset: Dataset | None) -> float:
-        """The step size used: ``lr``, or the method's default (needs the dataset for ``gd``).
-
-        >>> from symattn.examples import load_example
-        >>> TrainConfig().lr_value(load_example()), TrainConfig(lr=0.3).lr_value(None)
-        (2.0, 0.3)
-        """
-        if self.lr is not None:
-            return float(self.lr)
-        if self.method is TrainMethod.NGD:
-            return NGD_DEFAULT_LR
-        if self.loss is not Loss.LOG:
-            raise InvalidInput(
-                f"gradient descent on loss={self.loss.value!r} needs an explicit lr; the default "
-                "1/smoothness step is proved for the log-loss only"
-            )
-        if dataset is None:
-            raise InvalidInput("the default gd step 1/smoothness needs the dataset")
-        beta = smoothness_bound(dataset)
-        if beta == 0.0:
-            raise InvalidInput(
-                "the smoothness bound is 0: the embedding rows of every query token (or of every token "
-                "in the samples) are zero, so every score e_j^T W e_k is 0 and the loss does not depend "
-                "on W; there is no default step 1/beta. Give non-zero embedding rows"
-            )
-        return 1.0 / beta
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (enums as their values).
-
-        >>> TrainConfig(method="ngd", steps=5).to_json()["method"]
-        'ngd'
-        """
-        out = dataclasses.asdict(self)
-        for key, value in out.items():
-            if isinstance(value, enum.Enum):
-                out[key] = value.value
-        out["radii"] = list(self.radii)
-        return out
-
-
-@dataclass(frozen=True)
-class TrainState:
-    """The state of a gradient trainer: the weights ``W`` (d, d) after ``step`` steps."""
-
-    W: np.ndarray
-    step: int
-
-
-class Trainer(Protocol):
-    """A pure trainer: ``init(W0)`` gives the state, ``step(state)`` the next one."""
-
-    def init(self, W0: np.ndarray) -> TrainState:
-        """The state at step 0.
-
-        >>> from symattn.data import Dataset
-        >>> trainer: Trainer = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
-        >>> trainer.init(np.zeros((2, 2))).step
-        0
-        """
-
-    def step(self, state: TrainState) -> TrainState:
-        """One step; never modifies ``state``.
-
-        >>> from symattn.data import Dataset
-        >>> trainer: Trainer = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
-        >>> trainer.step(trainer.init(np.zeros((2, 2)))).step
-        1
-        """
-
-
-@dataclass(frozen=True)
-class GradientDescent:
-    r"""Gradient descent :math:`W \leftarrow W - \eta \nabla L(W)`.
-
-    >>> from symattn.data import Dataset
-    >>> gd = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=2.0)
-    >>> gd.step(gd.init(np.zeros((2, 2)))).W[:, 1].tolist()
-    [-1.0, 1.0]
-    """
-
-    model: Model
-    lr: float
-
-    def init(self, W0: np.ndarray) -> TrainState:
-        """The state at step 0 (a private copy of ``W0``).
-
-        >>> from symattn.data import Dataset
-        >>> W0 = np.ones((2, 2))
-        >>> GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0).init(W0).W is W0
-        False
-        """
-        return TrainState(check_weights(W0, self.model.dim).copy(), 0)
-
-    def step(self, state: TrainState) -> TrainState:
-        """One gradient step.
-
-        >>> from symattn.data import Dataset
-        >>> gd = GradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=2.0)
-        >>> gd.step(TrainState(np.zeros((2, 2)), 7)).step
-        8
-        """
-        return TrainState(state.W - self.lr * self.model.gradient(state.W), state.step + 1)
-
-
-@dataclass(frozen=True)
-class NormalizedGradientDescent:
-    r"""Normalised gradient descent :math:`W \leftarrow W - \eta \nabla L/\|\nabla L\|_F`.
-
-    A zero gradient leaves :math:`W` where it is.
-
-    >>> from symattn.data import Dataset
-    >>> ngd = NormalizedGradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
-    >>> round(float(np.linalg.norm(ngd.step(ngd.init(np.zeros((2, 2)))).W)), 12)
-    1.0
-    """
-
-    model: Model
-    lr: float
-
-    def init(self, W0: np.ndarray) -> TrainState:
-        """The state at step 0 (a private copy of ``W0``).
-
-        >>> from symattn.data import Dataset
-        >>> ngd = NormalizedGradientDescent(Model(Dataset.from_samples([([0, 1], 1)], vocab=2)), lr=1.0)
-        >>> ngd.init(np.eye(2)).W.tolist()
-        [[1.0, 0.0], [0.0, 1.0]]
-        """
-        return TrainState(check_weights(W0, self.model.dim).copy(), 0)
-
-    def step(self, state: TrainState) -> TrainState:
-        """One normalised step (a zero gradient leaves ``W`` in place).
-
-        >>> from symattn.data import Dataset
-        >>> ngd = NormalizedGradientDescent(Model(Dataset.from_samples([([0], 0)], vocab=1)), lr=1.0)
-        >>> ngd.step(ngd.init(np.zeros((1, 1)))).W.tolist()
-        [[0.0]]
-        """
-        g = self.model.gradient(state.W)
-        norm = float(np.linalg.norm(g))
-        if norm == 0.0:
-            return TrainState(state.W.copy(), state.step + 1)
-        return TrainState(state.W - (self.lr / norm) * g, state.step + 1)
+def _finite_norm(W: np.ndarray) -> float:
+    """:math:`\\|W\\|_F`, ``inf`` when it overflows and ``nan`` for a non-finite ``W`` (no warnings)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(W))
 
 
 @dataclass(frozen=True, eq=False)
-class Trajectory:
+class Trajectory(ResultMixin):
     r"""A recorded run.
 
     Attributes
@@ -342,7 +96,7 @@ class Trajectory:
     method : TrainMethod
         How it was trained.
     status : TrainStatus
-        How it ended.
+        How it ended (``success`` only when ``COMPLETED``).
     steps : numpy.ndarray, shape (r,)
         Recorded step numbers (the index of the radius for the path).
     loss, norm : numpy.ndarray, shape (r,)
@@ -352,13 +106,14 @@ class Trajectory:
         ``multiplier`` (:math:`\mu`, which underflows to 0 far along the path), ``log_multiplier``
         (:math:`\log\mu`, always finite) and ``log_outside_loss`` (log of the mean outside part).
     W : numpy.ndarray, shape (d, d)
-        The last iterate (for an interrupted run: the last one computed).
+        The last iterate (for a stopped run: the last one computed; for a diverged run: the
+        last finite one).
+    config : TrainConfig
+        The configuration.
     radii : numpy.ndarray or None, shape (r,)
         The radii of the regularisation path.
     weights : numpy.ndarray or None, shape (r, d, d)
         The iterates at the recorded points (kept for the path).
-    config : TrainConfig
-        The configuration.
     message : str
         Why the run did not complete (empty when it did).
     """
@@ -376,14 +131,16 @@ class Trajectory:
     message: str = ""
 
     @property
-    def success(self) -> bool:
-        """True when the run completed.
+    def iterations(self) -> int:
+        """Steps taken (radii solved for the path).
 
         >>> from symattn.examples import load_example
-        >>> train(load_example(), steps=2).success
-        True
+        >>> train(load_example(), steps=4).iterations
+        4
         """
-        return self.status is TrainStatus.COMPLETED
+        if self.method is TrainMethod.REGPATH:
+            return 0 if self.radii is None else int(self.radii.size)
+        return int(self.steps[-1]) if self.steps.size else 0
 
     def final(self) -> dict[str, float]:
         """The last recorded values: loss, norm and every metric (empty when nothing was recorded).
@@ -412,6 +169,7 @@ class Trajectory:
             "method": self.method.value,
             "status": self.status.value,
             "success": self.success,
+            "message": self.message,
             "config": self.config.to_json(),
             "records": int(self.steps.size),
             "final": {k: (v if np.isfinite(v) else None) for k, v in self.final().items()},
@@ -430,10 +188,16 @@ class Trajectory:
         """
         base = Path(directory)
         arrays: dict[str, np.ndarray] = {
-            "steps": self.steps, "loss": self.loss, "norm": self.norm, "W": self.W,
-            "status": np.array(self.status.value), "config": np.array(json.dumps(self.config.to_json())),
+            "format": np.array(TRAJECTORY_FORMAT),
+            "steps": self.steps,
+            "loss": self.loss,
+            "norm": self.norm,
+            "W": self.W,
+            "status": np.array(self.status.value),
+            "message": np.array(self.message),
+            "config": np.array(json.dumps(self.config.to_json())),
         }
-        arrays.update({f"metric_{key}": value for key, value in self.metrics.items()})
+        arrays.update({metric_key(key): value for key, value in self.metrics.items()})
         if self.radii is not None:
             arrays["radii"] = self.radii
         if self.weights is not None:
@@ -446,68 +210,131 @@ class Trajectory:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Trajectory:
-        """Read a trajectory written by :meth:`save` (``allow_pickle=False``).
+        """Read a trajectory written by :meth:`save` (members checked before they are read, no pickle).
 
         >>> import tempfile
         >>> from symattn.examples import load_example
-        >>> traj = train(load_example(), steps=2)
+        >>> traj = train(load_example(), steps=2, lr=10.0, loss="squared")
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     back = Trajectory.load(traj.save(tmp)[0])
-        >>> back.status.value, bool(np.array_equal(back.W, traj.W))
-        ('completed', True)
+        >>> back.status.value, bool(np.array_equal(back.W, traj.W)), back.message == traj.message
+        ('completed', True, True)
         """
+        arrays = read_npz(path)
+        _require(arrays, path, ("format", "status", "message", "config", "W", *_ROW_KEYS), TRAJECTORY_FORMAT)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
-        except (OSError, ValueError) as exc:
-            raise FileFormatError(f"{path}: not a trajectory file ({exc})") from None
-        try:
-            config = TrainConfig(**json.loads(str(arrays["config"])))
-            return cls(
-                method=config.method, status=TrainStatus(str(arrays["status"])), steps=arrays["steps"],
-                loss=arrays["loss"], norm=arrays["norm"],
-                metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
-                W=arrays["W"], config=config, radii=arrays.get("radii"), weights=arrays.get("weights"),
-            )
-        except (KeyError, ValueError, TypeError) as exc:
+            config = TrainConfig.from_json(_json(arrays, "config", path))
+            status = TrainStatus(_text(arrays, "status", path))
+        except (InvalidInput, ValueError) as exc:
             raise FileFormatError(f"{path}: malformed trajectory ({exc})") from None
+        rows = _rows(arrays, path)
+        W = arrays["W"]
+        if W.ndim != 2 or W.shape[0] != W.shape[1] or W.dtype != np.float64:
+            raise FileFormatError(f"{path}: W must be a square float64 matrix, got {W.dtype} {W.shape}")
+        radii, weights = arrays.get("radii"), arrays.get("weights")
+        if (radii is not None and radii.shape != rows["steps"].shape) or (
+            weights is not None and weights.shape != (rows["steps"].size, *W.shape)
+        ):
+            raise FileFormatError(f"{path}: radii and weights must match the {rows['steps'].size} records")
+        return cls(
+            method=config.method,
+            status=status,
+            steps=rows["steps"],
+            loss=rows["loss"],
+            norm=rows["norm"],
+            metrics=metrics_of(rows),
+            W=W,
+            config=config,
+            radii=radii,
+            weights=weights,
+            message=_text(arrays, "message", path),
+        )
 
 
-# -- helpers ---------------------------------------------------------------------------------
-def record_steps(steps: int, records: int) -> np.ndarray:
-    """The recorded steps: 0, about ``records`` log-spaced steps, and ``steps``.
+# -- file checks shared by trajectories and checkpoints -----------------------------------------
+def _require(arrays: dict[str, np.ndarray], path: object, keys: tuple[str, ...], fmt: str) -> None:
+    missing = [key for key in keys if key not in arrays]
+    if missing:
+        raise FileFormatError(f"{path}: not a {fmt} file (missing {missing})")
+    found = _text(arrays, "format", path)
+    if found != fmt:
+        raise FileFormatError(
+            f"{path}: format {found!r}, but this version reads {fmt!r}; write it again with this version"
+        )
 
-    >>> record_steps(1000, 4).tolist()
-    [0, 1, 10, 100, 1000]
+
+def _text(arrays: dict[str, np.ndarray], key: str, path: object) -> str:
+    value = arrays[key]
+    if value.shape != () or value.dtype.kind != "U":
+        raise FileFormatError(f"{path}: {key} must be one string, got {value.dtype} of shape {value.shape}")
+    return str(value)
+
+
+def _json(arrays: dict[str, np.ndarray], key: str, path: object) -> Any:
+    try:
+        return json.loads(_text(arrays, key, path))
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"{path}: {key} is not valid JSON ({exc.msg})") from None
+
+
+def _rows(arrays: dict[str, np.ndarray], path: object) -> dict[str, np.ndarray]:
+    """The recorded columns, checked: 1-D, equal lengths, integer increasing steps, float values."""
+    keys = [*_ROW_KEYS, *sorted(metric_key(k) for k in metrics_of(arrays))]
+    rows = {key: arrays[key] for key in keys}
+    lengths = {key: value.shape for key, value in rows.items()}
+    if any(len(shape) != 1 for shape in lengths.values()) or len(set(lengths.values())) != 1:
+        raise FileFormatError(f"{path}: the recorded columns must be 1-D of one length, got {lengths}")
+    steps = rows["steps"]
+    if steps.dtype.kind not in "iu" or np.any(np.diff(steps) <= 0) or (steps.size and steps[0] < 0):
+        raise FileFormatError(f"{path}: recorded steps must be increasing non-negative integers")
+    bad = [key for key in keys[1:] if rows[key].dtype != np.float64]
+    if bad:
+        raise FileFormatError(f"{path}: recorded values {bad} must be float64")
+    rows["steps"] = steps.astype(np.int64)
+    return rows
+
+
+# -- recording --------------------------------------------------------------------------------
+def record_steps(steps: int, records: int = DEFAULT_RECORDS) -> np.ndarray:
+    r"""The recorded steps: 0, :math:`\operatorname{round}(10^{j/r})` up to ``steps`` (``r`` = ``records``),
+    and ``steps``.
+
+    The grid does not depend on ``steps``, so a run extended to more steps records what one
+    made in one go would.
+
+    >>> record_steps(1000, 1).tolist(), record_steps(1500, 1).tolist()
+    ([0, 1, 10, 100, 1000], [0, 1, 10, 100, 1000, 1500])
     """
-    if steps == 0:
+    if steps <= 0:
         return np.zeros(1, dtype=np.int64)
-    spaced = np.round(np.geomspace(1, steps, max(records, 2))).astype(np.int64)
-    return np.unique(np.concatenate([[0], spaced, [steps]]))
+    top = math.floor(records * math.log10(steps)) + 2 if records else 0
+    grid = [round(10.0 ** (j / records)) for j in range(top)]
+    return np.unique(np.array([0, *(g for g in grid if g <= steps), steps], dtype=np.int64))
 
 
-def initial_weights(
-    dim: int, init: Init | str = Init.ZERO, *, scale: float = 1.0, seed: SeedLike = 0
-) -> np.ndarray:
-    r""":math:`W(0)`: zeros, or i.i.d. :math:`\mathcal N(0, \text{scale}^2)` entries from ``seed``.
+_METRIC_PREFIX = "metric_"
 
-    >>> initial_weights(2).tolist(), initial_weights(2, "gaussian", seed=1).shape
-    ([[0.0, 0.0], [0.0, 0.0]], (2, 2))
+
+def metric_key(name: str) -> str:
+    """The array name under which the metric ``name`` is stored (trajectory files, checkpoints).
+
+    >>> metric_key("corr_svm")
+    'metric_corr_svm'
     """
-    init = parse_enum(Init, init, "init")
-    if init is Init.ZERO:
-        return np.zeros((dim, dim))
-    return scale * as_generator(seed).standard_normal((dim, dim))
+    return _METRIC_PREFIX + name
 
 
-def _digest(dataset: Dataset) -> str:
-    h = hashlib.sha256()
-    for array in (dataset.tokens, dataset.offsets, dataset.labels, dataset.embeddings.matrix()):
-        h.update(np.ascontiguousarray(array).tobytes())
-    return h.hexdigest()
+def metrics_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The metrics stored in ``arrays`` (see :func:`metric_key`), by name.
+
+    >>> list(metrics_of({"loss": np.zeros(1), "metric_corr_svm": np.ones(1)}))
+    ['corr_svm']
+    """
+    return {k.removeprefix(_METRIC_PREFIX): v for k, v in arrays.items() if k.startswith(_METRIC_PREFIX)}
 
 
-def _metric_row(prediction: Prediction | None, W: np.ndarray) -> dict[str, float]:
+def metric_row(prediction: Prediction | None, W: np.ndarray) -> dict[str, float]:
+    """The fields of ``prediction.distances(W)`` but the norm (none without a prediction)."""
     if prediction is None:
         return {}
     distances = prediction.distances(W)
@@ -518,83 +345,269 @@ def _metric_row(prediction: Prediction | None, W: np.ndarray) -> dict[str, float
     }
 
 
-class _Recorder:
-    """Accumulates the recorded rows of a run."""
+class Recorder:
+    """The recorded rows of a run (also of the path); each row is appended whole, so an interrupt
+    cannot leave columns of uneven length."""
 
-    def __init__(self) -> None:
-        self.steps: list[int] = []
-        self.loss: list[float] = []
-        self.norm: list[float] = []
-        self.metrics: dict[str, list[float]] = {}
+    def __init__(self, rows: list[tuple[int, float, float, dict[str, float]]] | None = None) -> None:
+        self.rows = rows if rows is not None else []
 
-    def add(self, step: int, loss: float, W: np.ndarray, metrics: dict[str, float]) -> None:
-        self.steps.append(step)
-        self.loss.append(loss)
-        self.norm.append(float(np.linalg.norm(W)))
-        for key, value in metrics.items():
-            self.metrics.setdefault(key, []).append(value)
+    def add(self, step: int, loss: float, norm: float, metrics: dict[str, float]) -> None:
+        self.rows.append((step, loss, norm, metrics))
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        out = {"steps": np.array(self.steps, dtype=np.int64), "loss": np.array(self.loss),
-               "norm": np.array(self.norm)}
-        out.update({f"metric_{k}": np.array(v) for k, v in self.metrics.items()})
+    @property
+    def last_step(self) -> int:
+        return self.rows[-1][0] if self.rows else -1
+
+    def arrays(self, keys: list[str]) -> dict[str, np.ndarray]:
+        out = {
+            "steps": np.array([r[0] for r in self.rows], dtype=np.int64),
+            "loss": np.array([r[1] for r in self.rows], dtype=np.float64),
+            "norm": np.array([r[2] for r in self.rows], dtype=np.float64),
+        }
+        out.update({metric_key(k): np.array([r[3][k] for r in self.rows], dtype=np.float64) for k in keys})
         return out
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> _Recorder:
-        rec = cls()
-        rec.steps = arrays["steps"].tolist()
-        rec.loss = arrays["loss"].tolist()
-        rec.norm = arrays["norm"].tolist()
-        rec.metrics = {k[7:]: v.tolist() for k, v in arrays.items() if k.startswith("metric_")}
-        return rec
+    def from_arrays(cls, rows: dict[str, np.ndarray], keys: list[str]) -> Recorder:
+        columns = [rows[metric_key(k)].tolist() for k in keys]
+        return cls(
+            [
+                (int(s), float(loss), float(norm), dict(zip(keys, (c[i] for c in columns), strict=True)))
+                for i, (s, loss, norm) in enumerate(
+                    zip(rows["steps"], rows["loss"], rows["norm"], strict=True)
+                )
+            ]
+        )
 
 
-def _save_checkpoint(
-    path: Path, state: TrainState, rec: _Recorder, config: TrainConfig, digest: str, start: np.ndarray
-) -> None:
-    atomic_save_npz(
-        path, W=state.W, step=np.array(state.step), format=np.array(CHECKPOINT_FORMAT),
-        config=np.array(json.dumps(config.to_json(), sort_keys=True)), dataset=np.array(digest),
-        start=start, **rec.arrays(),
-    )
+# -- checkpoints ------------------------------------------------------------------------------
+def _digest(dataset: Dataset) -> str:
+    h = hashlib.sha256()
+    emb = dataset.embeddings
+    h.update(f"{emb.kind.value}:{emb.size}:{emb.dim}".encode())
+    for array in (
+        dataset.tokens,
+        dataset.offsets,
+        dataset.labels,
+        *([] if emb.is_onehot else [emb.matrix()]),
+    ):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
 
 
-def _load_checkpoint(
-    path: Path, config: TrainConfig, digest: str, start: np.ndarray
-) -> tuple[TrainState, _Recorder]:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise FileFormatError(f"{path}: not a checkpoint file ({exc})") from None
-    if str(arrays.get("format")) != CHECKPOINT_FORMAT or "start" not in arrays or "W" not in arrays:
-        raise FileFormatError(f"{path}: not a {CHECKPOINT_FORMAT} file")
-    if str(arrays["dataset"]) != digest:
+@dataclass
+class _Run:
+    """The state of one gradient run: what it trains, where it is, what it recorded, where it saves."""
+
+    dataset: Dataset
+    config: TrainConfig
+    model: Model
+    trainer: GradientDescent
+    prediction: Prediction | None
+    path: Path | None
+    start: TrainState
+    state: TrainState
+    rec: Recorder
+    wanted: frozenset[int]
+    keys: list[str]
+    digest: str
+
+    def row(self, state: TrainState) -> tuple[int, float, float, dict[str, float]]:
+        return (
+            state.step,
+            self.model.value(state.W),
+            _finite_norm(state.W),
+            metric_row(self.prediction, state.W),
+        )
+
+    def save(self) -> None:
+        assert self.path is not None
+        atomic_save_npz(
+            self.path,
+            W=self.state.W,
+            step=np.array(self.state.step, dtype=np.int64),
+            format=np.array(CHECKPOINT_FORMAT),
+            config=np.array(json.dumps(self.config.to_json(), sort_keys=True)),
+            dataset=np.array(self.digest),
+            start=self.start.W,
+            **self.rec.arrays(self.keys),
+        )
+        logger.info("checkpoint %s at step %d", self.path, self.state.step)
+
+    def diverged(self, what: str) -> str:
+        lr = self.trainer.lr
+        return (
+            f"diverged at step {self.state.step + 1}: {what}; the step size lr={lr:g} is too large for "
+            f"loss={self.config.loss.value!r}: lower lr"  # type: ignore[union-attr]
+        )
+
+    def stopped(self, why: str) -> str:
+        tail = f"; run again with checkpoint {self.path} to resume" if self.path is not None else ""
+        return f"{why} at step {self.state.step} of {self.config.steps}{tail}"
+
+
+def _check_checkpoint(run: _Run, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse a checkpoint of another dataset, start, configuration or prediction."""
+    path = run.path
+    if _text(arrays, "dataset", path) != run.digest:
         raise InvalidInput(
             f"{path} was written for another dataset; delete it or pass another checkpoint path"
         )
-    if arrays["start"].shape != start.shape or not np.array_equal(arrays["start"], start):
+    start = arrays["start"]
+    if start.shape != run.start.W.shape or not np.array_equal(start, run.start.W):
         raise InvalidInput(
             f"{path} was written for a run from another W(0) (W0 or init/scale/seed differ); "
             "resume with the same starting weights or pass another checkpoint path"
         )
-    saved = json.loads(str(arrays["config"]))
-    current = config.to_json()
-    changed = sorted(k for k in current if k not in _RUN_ONLY and saved.get(k) != current[k])
+    obj = _json(arrays, "config", path)
+    try:
+        saved = TrainConfig.from_json(obj).to_json()
+    except InvalidInput as exc:
+        raise FileFormatError(f"{path}: malformed configuration ({exc})") from None
+    current = run.config.to_json()
+    changed = sorted(
+        k for k in set(saved) | set(current) if k not in RUN_ONLY and saved.get(k) != current.get(k)
+    )
     if changed:
         raise InvalidInput(
             f"{path} was written with another configuration (differs in {changed}); "
             "resume with the same settings or pass another checkpoint path"
         )
+    keys = sorted(metrics_of(arrays))
+    if keys != run.keys:
+        raise InvalidInput(
+            f"{path} recorded the metrics {keys}, this run records {run.keys} (a prediction given to one "
+            "run only); resume the same way or pass another checkpoint path"
+        )
+
+
+def _resume(run: _Run) -> None:
+    """Continue ``run`` from its checkpoint file (checked member by member first)."""
+    path = run.path
+    arrays = read_npz(path)  # type: ignore[arg-type]
+    _require(
+        arrays, path, ("format", "W", "step", "config", "dataset", "start", *_ROW_KEYS), CHECKPOINT_FORMAT
+    )
+    _check_checkpoint(run, arrays)
+    saved = arrays["step"]
+    if saved.shape != () or saved.dtype.kind not in "iu" or not 0 <= int(saved) <= MAX_STEPS:
+        raise FileFormatError(f"{path}: step must be one integer in [0, {MAX_STEPS:,}], got {saved!r}")
+    step = int(saved)
+    if step > run.config.steps:  # type: ignore[operator]
+        raise InvalidInput(
+            f"{path} is at step {step:,}, beyond steps={run.config.steps:,}; pass steps >= {step:,} to "
+            "extend it, or another checkpoint path"
+        )
     try:
-        W = check_weights(arrays["W"], start.shape[0], name=f"W in {path}")
+        W = check_weights(arrays["W"], run.model.dim, name=f"W in {path}")
     except InvalidInput as exc:
         raise FileFormatError(f"{path}: corrupt checkpoint ({exc})") from None
-    return TrainState(W.copy(), int(arrays["step"])), _Recorder.from_arrays(arrays)
+    rows = _rows(arrays, path)
+    keep = np.isin(rows["steps"], list(run.wanted)) & (rows["steps"] <= step)
+    expected = sorted(s for s in run.wanted if s <= step)
+    if rows["steps"][keep].tolist() != expected:
+        raise FileFormatError(
+            f"{path}: the recorded steps do not match the records setting; corrupt checkpoint"
+        )
+    run.state = TrainState(W.copy(), step)
+    run.rec = Recorder.from_arrays({k: v[keep] for k, v in rows.items()}, run.keys)
+    logger.info("resuming from %s at step %d", path, step)
 
 
-# -- drivers ---------------------------------------------------------------------------------
+def _prepare(
+    dataset: Dataset,
+    config: TrainConfig,
+    prediction: Prediction | None,
+    path: Path | None,
+    W0: np.ndarray | None,
+) -> _Run:
+    model = Model(dataset, config.loss)  # type: ignore[arg-type]
+    cls = GradientDescent if config.method is TrainMethod.GD else NormalizedGradientDescent
+    trainer = cls(model, config.lr_value(dataset))
+    blame, fix = (
+        ("W0", "scale W0 down") if W0 is not None else (f"scale={config.scale!r}", "use a smaller scale")
+    )
+    if W0 is None:
+        W0 = initial_weights(model.dim, config.init, scale=config.scale or 0.0, seed=config.seed or 0)  # type: ignore[arg-type]
+    start = trainer.init(W0)
+    if not math.isfinite(_finite_norm(start.W)):
+        raise InvalidInput(f"{blame} gives W(0) with ||W(0)||_F = inf (float64 overflow); {fix}")
+    try:
+        first = (0, model.value(start.W), _finite_norm(start.W), metric_row(prediction, start.W))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{blame} gives a W(0) the model cannot evaluate ({exc}); {fix}") from None
+    run = _Run(
+        dataset,
+        config,
+        model,
+        trainer,
+        prediction,
+        path,
+        start,
+        start,
+        Recorder([first]),
+        frozenset(record_steps(config.steps, config.records).tolist()),  # type: ignore[arg-type]
+        sorted(first[3]),
+        _digest(dataset),
+    )
+    if path is not None and path.exists():
+        _resume(run)
+    return run
+
+
+def _loop(run: _Run, callback: ProgressCallback | None) -> tuple[TrainStatus, str]:
+    config = run.config
+    total = config.steps or 0
+    now = time.monotonic()
+    deadline = None if config.time_budget is None else now + config.time_budget
+    every = DEFAULT_CHECKPOINT_SECONDS if config.checkpoint_seconds is None else config.checkpoint_seconds
+    next_save = now + every if run.path is not None and every > 0 else math.inf
+    try:
+        while run.state.step < total:
+            if deadline is not None and time.monotonic() >= deadline:
+                return TrainStatus.TIME_LIMIT, run.stopped(
+                    f"stopped by the time budget of {config.time_budget:g} s"
+                )
+            try:
+                new = run.trainer.step(run.state)
+                row = run.row(new) if new.step in run.wanted else None
+            except InvalidInput:  # the model refuses W(t): its potentials left the float range
+                return TrainStatus.DIVERGED, run.diverged("the potentials e_j^T W e_k grew beyond 1e300")
+            if not math.isfinite(_finite_norm(new.W)):
+                return TrainStatus.DIVERGED, run.diverged(
+                    "||W||_F overflowed (W is no longer finite in float64)"
+                )
+            if row is not None:
+                if not math.isfinite(row[1]):
+                    return TrainStatus.DIVERGED, run.diverged(f"the loss became {row[1]}")
+                run.rec.add(*row)
+            run.state = new
+            if (
+                config.checkpoint_every and new.step % config.checkpoint_every == 0
+            ) or time.monotonic() >= next_save:
+                run.save()
+                next_save = time.monotonic() + every if every > 0 else math.inf
+            if callback is not None:
+                callback(new.step, total)
+    except KeyboardInterrupt:
+        logger.info("interrupted at step %d", run.state.step)
+        return TrainStatus.INTERRUPTED, run.stopped("interrupted")
+    return TrainStatus.COMPLETED, ""
+
+
+def _merge(config: TrainConfig | None, options: dict[str, Any]) -> TrainConfig:
+    if config is not None and not isinstance(config, TrainConfig):
+        raise InvalidInput(f"config={config!r} must be a TrainConfig (or pass its fields as keywords)")
+    names = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        raise InvalidInput(f"unknown training option(s) {unknown}; the options are {names}")
+    if config is None:
+        return TrainConfig(**options)
+    return dataclasses.replace(config, **options)
+
+
 def train(
     dataset: Dataset,
     config: TrainConfig | None = None,
@@ -620,10 +633,17 @@ def train(
     callback : callable, optional
         ``callback(done, total)`` after every step; it may raise ``KeyboardInterrupt`` to stop.
     checkpoint : path, optional
-        ``.npz`` checkpoint: resumed from when it exists, written atomically every
-        ``checkpoint_every`` steps, at the end and on interruption.
+        ``.npz`` checkpoint (gd, ngd): resumed from when it exists, written atomically every
+        ``checkpoint_seconds`` (default 30) and/or ``checkpoint_every`` steps, at the end and
+        on interruption.
     W0 : numpy.ndarray, optional
         The starting weights, instead of ``config.init``.
+
+    Raises
+    ------
+    InvalidInput
+        For an option that does not apply to the method, a checkpoint of another run, or a
+        :math:`W(0)` that is not finite.
 
     >>> from symattn.examples import load_example
     >>> traj = train(load_example(), method="ngd", steps=10, lr=0.1)
@@ -631,131 +651,56 @@ def train(
     (True, 'completed')
     """
     require_dataset(dataset, "train")
-    if config is not None and not isinstance(config, TrainConfig):
-        raise InvalidInput(f"config={config!r} must be a TrainConfig (or pass its fields as keywords)")
-    fields = [f.name for f in dataclasses.fields(TrainConfig)]
-    unknown = sorted(set(options) - set(fields))
-    if unknown:
-        raise InvalidInput(f"unknown training option(s) {unknown}; the options are {fields}")
-    config = dataclasses.replace(config or TrainConfig(), **options)
+    config = _merge(config, options)
     if config.method is TrainMethod.REGPATH:
-        return regularization_path(dataset, config.radii, prediction=prediction, callback=callback, W0=W0)
-    model = Model(dataset, config.loss)
-    lr = config.lr_value(dataset)
-    trainer: GradientDescent | NormalizedGradientDescent = (
-        GradientDescent(model, lr)
-        if config.method is TrainMethod.GD
-        else NormalizedGradientDescent(model, lr)
+        return _path(dataset, config, prediction, callback, checkpoint, W0)
+    if checkpoint is None and (config.checkpoint_every is not None or config.checkpoint_seconds is not None):
+        raise InvalidInput("checkpoint_every and checkpoint_seconds need a checkpoint path (checkpoint=PATH)")
+    run = _prepare(dataset, config, prediction, None if checkpoint is None else Path(checkpoint), W0)
+    logger.info(
+        "train %s on n=%d, d=%d: steps %d to %d, lr=%g",
+        *(config.method.value, dataset.n, run.model.dim, run.state.step, config.steps, run.trainer.lr),
     )
-    digest = _digest(dataset)
-    path = Path(checkpoint) if checkpoint is not None else None
-    if W0 is None:
-        W0 = initial_weights(model.dim, config.init, scale=config.scale, seed=config.seed)
-    start = trainer.init(W0)
-    if path is not None and path.exists():
-        state, rec = _load_checkpoint(path, config, digest, start.W)
-        logger.info("resuming from %s at step %d", path, state.step)
-    else:
-        state, rec = start, _Recorder()
-        rec.add(0, model.value(state.W), state.W, _metric_row(prediction, state.W))
-    wanted = set(record_steps(config.steps, config.records).tolist())
-    deadline = None if config.time_budget is None else time.monotonic() + config.time_budget
-    status = TrainStatus.COMPLETED
-    last = state
-    try:
-        while state.step < config.steps:
-            if deadline is not None and time.monotonic() >= deadline:
-                status = TrainStatus.TIME_LIMIT
-                break
-            new = trainer.step(state)
-            if new.step in wanted:
-                rec.add(new.step, model.value(new.W), new.W, _metric_row(prediction, new.W))
-            state = last = new
-            if path is not None and config.checkpoint_every and state.step % config.checkpoint_every == 0:
-                _save_checkpoint(path, state, rec, config, digest, start.W)
-            if callback is not None:
-                callback(state.step, config.steps)
-    except KeyboardInterrupt:
-        status = TrainStatus.INTERRUPTED
-        logger.info("interrupted at step %d", last.step)
-    if path is not None:
-        _save_checkpoint(path, last, rec, config, digest, start.W)
-    if rec.steps[-1] != last.step:
-        # the stopped run ends with its last iterate; the checkpoint keeps the regular records only
-        rec.add(last.step, model.value(last.W), last.W, _metric_row(prediction, last.W))
-    arrays = rec.arrays()
-    return Trajectory(
-        method=config.method, status=status, steps=arrays["steps"], loss=arrays["loss"],
-        norm=arrays["norm"], metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
-        W=last.W, config=config,
-    )
+    status, message = _loop(run, callback)
+    return _finish(run, status, message)
 
 
-def regularization_path(
+def _path(
     dataset: Dataset,
-    radii: Sequence[float],
-    *,
-    prediction: Prediction | None = None,
-    callback: ProgressCallback | None = None,
-    W0: np.ndarray | None = None,
+    config: TrainConfig,
+    prediction: Prediction | None,
+    callback: ProgressCallback | None,
+    checkpoint: str | os.PathLike[str] | None,
+    W0: np.ndarray | None,
 ) -> Trajectory:
-    r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` (log-loss) at every radius.
+    if checkpoint is not None:
+        raise InvalidInput(
+            f"checkpoint={str(checkpoint)!r} applies to gd and ngd; the regularisation path keeps none"
+        )
+    from symattn.train.path import regularization_path  # path.py builds on this module
 
-    A convex solve per radius, warm-started along the path (radii ascending). The loss parts
-    outside and inside the label's SCC are kept apart in log-space (see THEORY §6), so the path
-    keeps moving where their ratio is far below :math:`10^{-16}`; radii up to :math:`10^8` are
-    reached. When :math:`W^{svm} \ne 0` the loss has no minimiser, so :math:`\|W_R\| = R` at every
-    radius, and a radius the solver cannot reach ends the run with status ``NOT_CONVERGED`` and
-    ``Trajectory.message`` saying why. Only when :math:`W^{svm} = 0` (every token in its label's
-    SCC) can :math:`\|W_R\| < R` hold: the constraint is then inactive and the smallest-norm
-    minimiser is returned. Needs linearly independent embeddings.
-
-    >>> from symattn.examples import load_example
-    >>> path = regularization_path(load_example(), [1.0, 10.0])
-    >>> path.status.value, path.norm.round(6).tolist()
-    ('completed', [1.0, 10.0])
-    """
-    require_dataset(dataset, "regularization_path")
-    if isinstance(radii, str) or not isinstance(radii, Sequence | np.ndarray):
-        raise InvalidInput(f"radii={radii!r} must be a sequence of positive numbers, e.g. [1, 10, 100]")
-    config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), steps=0)
-    problem = PathProblem(dataset)
-    model = Model(dataset)
-    v = problem.start(check_weights(W0, dataset.embeddings.dim)) if W0 is not None else np.zeros(
-        problem.T.shape[0]
+    return regularization_path(
+        dataset, config.radii or (), prediction=prediction, callback=callback, W0=W0,
+        time_budget=config.time_budget,
     )
-    rec = _Recorder()
-    weights: list[np.ndarray] = []
-    done: list[float] = []
-    status = TrainStatus.COMPLETED
-    message = ""
-    log_mu = 0.0
-    try:
-        for i, radius in enumerate(config.radii):
-            point, v = problem.point(radius, log_mu, v)
-            if point.status is PathStatus.NOT_CONVERGED:
-                status = TrainStatus.NOT_CONVERGED
-                message = f"the path solve did not converge at R={radius:g}: {point.message}"
-                logger.warning("%s", message)
-                break
-            log_mu = point.log_mu
-            metrics = _metric_row(prediction, point.W)
-            metrics["multiplier"] = float(np.exp(point.log_mu))
-            metrics["log_multiplier"] = point.log_mu
-            metrics["log_outside_loss"] = point.log_outside
-            rec.add(i, model.value(point.W), point.W, metrics)
-            weights.append(point.W)
-            done.append(radius)
-            if callback is not None:
-                callback(i + 1, len(config.radii))
-    except KeyboardInterrupt:
-        status = TrainStatus.INTERRUPTED
-    arrays = rec.arrays()
-    d = dataset.embeddings.dim
-    stacked = np.array(weights) if weights else np.zeros((0, d, d))
+
+
+def _finish(run: _Run, status: TrainStatus, message: str) -> Trajectory:
+    """Save the last checkpoint and return the run's trajectory (ending with its last iterate)."""
+    if run.path is not None:
+        run.save()
+    if run.rec.last_step != run.state.step:  # the checkpoint keeps the regular records only
+        run.rec.add(*run.row(run.state))
+    logger.info("train %s: %s at step %d", run.config.method.value, status.value, run.state.step)
+    rows = run.rec.arrays(run.keys)
     return Trajectory(
-        method=TrainMethod.REGPATH, status=status, steps=arrays["steps"], loss=arrays["loss"],
-        norm=arrays["norm"], metrics={k[7:]: v for k, v in arrays.items() if k.startswith("metric_")},
-        W=stacked[-1] if weights else np.zeros((d, d)), config=config,
-        radii=np.array(done), weights=stacked, message=message,
+        method=run.config.method,
+        status=status,
+        steps=rows["steps"],
+        loss=rows["loss"],
+        norm=rows["norm"],
+        metrics={k: rows[metric_key(k)] for k in run.keys},
+        W=run.state.W,
+        config=run.config,
+        message=message,
     )

@@ -44,11 +44,11 @@ from typing import Any
 
 import numpy as np
 
-from symattn._checks import require_dataset
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.finite import FiniteResult, finite_component, reduced_loss
-from symattn.scores import check_weights, segment_logsumexp
+from symattn.scores import check_weights, label_terms
 from symattn.svm import SVMConstraints, SVMResult, SVMStatus, solve_graph_svm
 from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._report import Check, Verdict, VerdictResult
@@ -287,9 +287,10 @@ def _reduced_gradient(dataset: Dataset, fin: FiniteResult, W: np.ndarray) -> tup
     k = red.query[red.sample]
     u = np.einsum("ed,ed->e", E[red.token], (W @ E[k].T).T)
     z = u + np.log(red.count)
-    pi = np.exp(z - np.repeat(segment_logsumexp(z, red.indptr), np.diff(red.indptr)))
+    terms = label_terms(z, red.indptr, red.label_entry)
+    pi = terms.pi
     g = pi.copy()
-    g[red.label_entry] -= 1.0
+    g[red.label_entry] = -terms.outside  # pi_y - 1 from the mass beside the label, no cancellation
     K = dataset.K
     T = np.zeros((K, K))
     A = np.zeros((K, K))
