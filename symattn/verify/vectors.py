@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from symattn._io import atomic_write_text
+from symattn._io import atomic_write_text, check_output_dir
 from symattn.cases import CASES, Case
 from symattn.data import Dataset
 from symattn.embeddings import as_generator
@@ -213,14 +213,12 @@ def build_vectors(cases: Iterable[str] | None = None, *, seed: int = 0) -> list[
 
 # -- files ------------------------------------------------------------------------------------------
 def _prepare(directory: str | os.PathLike[str]) -> Path:
-    """Create ``directory`` and prove it writable before any long work."""
+    """Create ``directory`` and prove it writable before any long work; never mix with other files."""
     if not isinstance(directory, str | os.PathLike) or not str(directory):
         raise InvalidInput(f"the output directory {directory!r} must be a non-empty path")
     path = Path(directory)
-    if path.exists() and not path.is_dir():
-        raise InvalidInput(f"{path} exists and is not a directory; choose a directory for the vectors")
     index = path / "index.json"
-    if index.exists():
+    if index.is_file():
         try:
             fmt = json.loads(index.read_text(encoding="utf-8")).get("format")
         except (OSError, ValueError, AttributeError):
@@ -232,15 +230,8 @@ def _prepare(directory: str | os.PathLike[str]) -> Path:
             f"{path} is not empty and holds no conformance vectors; choose a new or empty directory "
             "(nothing there is overwritten)"
         )
-    try:
-        for sub in ("", "cases", "certificates"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path / ".write-test", "")
-        (path / ".write-test").unlink()
-    except OSError as exc:
-        raise FileFormatError(
-            f"{path}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    for folder in (path, path / "cases", path / "certificates"):
+        check_output_dir(folder, "the vectors directory")
     return path
 
 
