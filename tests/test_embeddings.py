@@ -24,11 +24,8 @@ def test_seeds_are_reproducible():
 
 def test_seed_of_any_integer_type_and_negative_seeds_refused():
     assert as_generator(np.int64(7)).integers(1000) == as_generator(7).integers(1000)
-    for bad in (-1, np.int32(-3)):
-        with pytest.raises(InvalidInput, match=r"seed=.*must be a non-negative integer"):
-            as_generator(bad)
-    for bad in (1.5, "0", True):
-        with pytest.raises(InvalidInput, match=r"seed=.* is not an int, a numpy Generator or None"):
+    for bad in (-1, np.int32(-3), 1.5, "0", True):
+        with pytest.raises(InvalidInput, match=r"seed=.*non-negative integer"):
             as_generator(bad)
 
 

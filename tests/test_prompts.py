@@ -135,9 +135,8 @@ def test_file_size_is_bounded_before_reading(tmp_path):
         load_prompts(tmp_path / "bad.txt", NAMED)
 
 
-def test_a_pipe_is_refused_not_read_without_limit():
-    # a pipe or FIFO (e.g. --prompts <(yes a)) has no size to check first; it is refused as not a
-    # regular file (reading it whole ran out of memory)
+def test_a_pipe_is_refused_by_name():
+    # a pipe or FIFO (e.g. --prompts <(yes a)) could be endless: it is refused, never read
     read, write = os.pipe()
     try:
         os.write(write, b"a b\n" * 8)
