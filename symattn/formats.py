@@ -245,14 +245,7 @@ def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
     >>> ds[0]
     Sample(tokens=(0, 1), label=0)
     """
-    if not isinstance(obj, dict):
-        raise FileFormatError(f"the top level must be a JSON object, got {type(obj).__name__}")
-    unknown = sorted(set(obj) - _KEYS)
-    if unknown:
-        raise FileFormatError(f"unknown key(s) {unknown}; allowed keys are {sorted(_KEYS)}")
-    for key in ("format", "vocab", "samples"):
-        if key not in obj:
-            raise FileFormatError(f"missing key {key!r}")
+    _check_keys(obj, _KEYS)
     if obj["format"] != DATASET_FORMAT:
         raise FileFormatError(
             f"format {obj['format']!r} is not supported; this version reads {DATASET_FORMAT!r}"
@@ -276,6 +269,18 @@ def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
     return Dataset.from_samples(
         pairs, vocab=vocab, embeddings=embeddings, drop_unrealizable=drop_unrealizable
     )
+
+
+def _check_keys(obj: Any, allowed: set[str]) -> None:
+    """A JSON object with only ``allowed`` keys, among them ``format``, ``vocab`` and ``samples``."""
+    if not isinstance(obj, dict):
+        raise FileFormatError(f"the top level must be a JSON object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise FileFormatError(f"unknown key(s) {unknown}; allowed keys are {sorted(allowed)}")
+    for key in ("format", "vocab", "samples"):
+        if key not in obj:
+            raise FileFormatError(f"missing key {key!r}")
 
 
 def _check_token_value(value: Any, by_name: bool, i: int, what: str = "sample") -> None:
@@ -489,14 +494,7 @@ def prompts_from_json(obj: Any, vocab: Vocabulary) -> Prompts:
     >>> prompts_from_json(obj, Vocabulary(3))[0].tokens
     (2, 0)
     """
-    if not isinstance(obj, dict):
-        raise FileFormatError(f"the top level must be a JSON object, got {type(obj).__name__}")
-    unknown = sorted(set(obj) - _PROMPT_KEYS)
-    if unknown:
-        raise FileFormatError(f"unknown key(s) {unknown}; allowed keys are {sorted(_PROMPT_KEYS)}")
-    for key in ("format", "vocab", "samples"):
-        if key not in obj:
-            raise FileFormatError(f"missing key {key!r}")
+    _check_keys(obj, _PROMPT_KEYS)
     if obj["format"] != PROMPTS_FORMAT:
         raise FileFormatError(
             f"format {str(obj['format'])[:60]!r} is not a prompts file; prompts files have format "

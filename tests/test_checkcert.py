@@ -157,6 +157,7 @@ def test_rejects_tampered_farkas_certificates():
         (lambda c: c["constraints"][0].__setitem__(3, ">="), "constraint 0"),
         (lambda c: c.update(dim=True), "dim"),
         (lambda c: c.update(embeddings="identity"), "embeddings"),
+        (lambda c: c.update(vocab=2000, dim=2000), r"vocab \* dim at most 10\*\*6"),  # was 4e6 Fractions
     ],
 )
 def test_malformed_files_are_refused(edit, message):

@@ -224,14 +224,14 @@ def test_bad_implementations_and_options_are_refused(tmp_path):
         export_vectors(tmp_path, ["chain"])
     file = tmp_path / "file"
     file.write_text("x")
-    with pytest.raises(InvalidInput, match="not a directory"):
+    with pytest.raises(InvalidInput, match="file: a file is in the way; give a directory"):
         export_vectors(file, ["chain"])
 
 
 def test_export_to_an_unwritable_place_or_with_a_bad_seed_is_bad_input(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(FileFormatError, match=r"file/v: cannot write .*writable directory"):
+    with pytest.raises(InvalidInput, match=r"file/v: cannot create the directory .*choose a writable place"):
         export_vectors(blocker / "v", ["chain"])
     for seed in (-1, 1.5, None):
         with pytest.raises(InvalidInput, match=rf"seed={seed!r} must be a non-negative integer"):
@@ -240,6 +240,22 @@ def test_export_to_an_unwritable_place_or_with_a_bad_seed_is_bad_input(tmp_path)
     assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain", "--seed", "-1"]) == 2
     with pytest.raises(InvalidInput, match="cases is empty; give case names such as 'chain'"):
         build_vectors([])
+
+
+def test_export_never_mixes_with_other_files(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "checkcert.py").write_text("my own file")
+    with pytest.raises(InvalidInput, match="mine is not empty and holds no conformance vectors"):
+        export_vectors(tmp_path / "mine", ["chain"])
+    assert (tmp_path / "mine" / "checkcert.py").read_text() == "my own file"
+    # re-exporting over an export is fine; the reported size counts the files written, nothing else
+    assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain"]) == 0
+    capsys.readouterr()
+    (tmp_path / "v" / "notes.bin").write_bytes(b"x" * 10**6)
+    assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    written = ["index.json", "checkcert.py", "cases/chain.json", "certificates/chain.json"]
+    assert payload["bytes"] == sum((tmp_path / "v" / f).stat().st_size for f in written)
 
 
 def test_corrupted_case_file_is_reported(tmp_path):

@@ -27,7 +27,12 @@ def read_stdin(stream: Any = None) -> str:
 
 
 def collect_prompts(dataset: Dataset, values: Sequence[str], files: Sequence[str]) -> Prompts:
-    """Prompts from arguments (each one space-separated prompt, ``-`` for standard input) and files."""
+    """Prompts from arguments (each one space-separated prompt, ``-`` for standard input) and files.
+
+    >>> from symattn.examples import load_example
+    >>> [p.tokens for p in collect_prompts(load_example(), ["a b", "f"], [])]
+    [(0, 1), (5,)]
+    """
     vocab = dataset.vocab
     if list(values).count("-") > 1:
         raise InvalidInput("'-' (standard input) may be given once")

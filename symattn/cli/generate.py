@@ -47,7 +47,13 @@ def generation_payload(auto: Automaton, gen: Generation) -> dict[str, Any]:
 
 
 def render_generation(auto: Automaton, gen: Generation) -> list[str]:
-    """Lines showing each prompt and its continuations (``|`` marks where the prompt ends)."""
+    """Lines showing each prompt and its continuations (``|`` marks where the prompt ends).
+
+    >>> from symattn.examples import load_example
+    >>> auto = automaton(load_example())
+    >>> render_generation(auto, generate(auto, "a e", steps=2, greedy=True))
+    ['theory: 2 step(s), 1 sample(s) a prompt, greedy', '  a e | a a   (log p = -0.4055)']
+    """
     how = "greedy" if gen.greedy else f"sampled, seed {gen.seed}"
     lines = [f"{gen.source.value}: {gen.steps} step(s), {gen.samples} sample(s) a prompt, {how}"]
     for i, p in enumerate(gen.prompts):

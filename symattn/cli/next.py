@@ -121,7 +121,18 @@ def _reason(auto: Automaton, nxt: NextToken) -> list[str]:
 def render_next(
     auto: Automaton, nxt: NextToken, weights: NextToken | None = None, agreement: Agreement | None = None
 ) -> list[str]:
-    """Lines describing the theory's answer for one prompt (and the weights', when given)."""
+    """Lines describing the theory's answer for one prompt (and the weights', when given).
+
+    >>> from symattn.examples import load_example
+    >>> auto = automaton(load_example())
+    >>> for line in render_next(auto, auto.next("a d e")):
+    ...     print(line)
+    prompt: a d e   (query e, determined)
+      retrieved {d}: SCC [0] of G_e, W^svm score 1
+      dropped a: priority path d > a in G_e (sample 6: a d e -> d)
+      dropped e: priority path d > e in G_e (sample 6: a d e -> d)
+      next token: d 1, a 0, e 0
+    """
     prompt = " ".join(auto.names(nxt.prompt.tokens))
     lines = [f"prompt: {prompt}   (query {auto.vocab.name(nxt.prompt.query)}, {nxt.status.value})"]
     lines.extend(_reason(auto, nxt))

@@ -23,7 +23,9 @@ def _export(args: argparse.Namespace) -> int:
     index = export_vectors(args.directory, cases, seed=args.seed)
     seconds = time.perf_counter() - start
     root = Path(args.directory)
-    size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+    written = ["index.json", index["checker"], *(c["file"] for c in index["cases"]),
+               *(c["certificate"] for c in index["cases"] if c["certificate"])]
+    size = sum((root / name).stat().st_size for name in written)
     if args.json:
         payload = {**index, "directory": str(root), "bytes": size, "seconds": round(seconds, 3)}
         out(json.dumps(payload, indent=1))

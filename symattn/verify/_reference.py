@@ -28,6 +28,7 @@ alternative hypotheses the gradient check's diagnoses test.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,7 @@ from symattn.data import Dataset
 from symattn.model import Head, Loss, Outer
 from symattn.scores import check_weights, segment_logsumexp, segment_sum
 
-__all__ = ["Evaluation", "evaluate", "hessian_vector_scale", "log_outside_mass"]
+__all__ = ["Evaluation", "evaluate", "hessian_vector_scale", "log_outside_mass", "random_points"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +60,30 @@ class Evaluation:
     gradient_scale: np.ndarray
 
 
+def random_points(
+    dataset: Dataset, scales: Sequence[float], rng: np.random.Generator
+) -> list[tuple[str, np.ndarray]]:
+    r"""Named Gaussian points ``random-s`` whose scores :math:`e_j^\top W e_k` are of size ``s``.
+
+    :math:`W = s\,G / (\|G\|_F \max_j \|e_j\|^2)` with :math:`G` standard normal, one draw of
+    ``rng`` per scale, in order.
+
+    >>> from symattn.data import Dataset
+    >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    >>> [(name, round(float(np.linalg.norm(W)), 12)) for name, W in random_points(ds, [0.5, 2.0],
+    ...                                                                            np.random.default_rng(0))]
+    [('random-0.5', 0.5), ('random-2', 2.0)]
+    """
+    E = dataset.embeddings.matrix()
+    size = float(np.max(np.einsum("ij,ij->i", E, E)))
+    d = dataset.embeddings.dim
+    points = []
+    for s in scales:
+        G = rng.standard_normal((d, d))
+        points.append((f"random-{s:g}", G * (s / size / float(np.linalg.norm(G)))))
+    return points
+
+
 def _potentials(dataset: Dataset, W: np.ndarray, query: np.ndarray) -> np.ndarray:
     c = dataset.counts
     E = dataset.embeddings.matrix()
@@ -68,16 +93,22 @@ def _potentials(dataset: Dataset, W: np.ndarray, query: np.ndarray) -> np.ndarra
     return np.einsum("ed,ed->e", E[c.token], (W @ E.T).T[k])
 
 
+def _masked_logsumexp(z: np.ndarray, keep: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Per segment, the log-sum-exp of the entries flagged in ``keep`` (``-inf`` when none is)."""
+    masked = np.where(keep, z, -np.inf)
+    top = np.maximum.reduceat(masked, indptr[:-1])
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(indptr))), indptr[:-1]))
+    return np.where(np.isfinite(top), safe + total, -np.inf)
+
+
 def _outside(z: np.ndarray, dataset: Dataset) -> np.ndarray:
     """:math:`\\operatorname{lse}_{l \\ne y} z_l` per sample (``-inf`` when only the label is present)."""
     c = dataset.counts
-    masked = z.copy()
-    masked[c.label_entry] = -np.inf
-    top = np.maximum.reduceat(masked, c.indptr[:-1])
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        total = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(c.indptr))), c.indptr[:-1]))
-    return np.where(np.isfinite(top), safe + total, -np.inf)
+    keep = np.ones(z.size, dtype=bool)
+    keep[c.label_entry] = False
+    return _masked_logsumexp(z, keep, c.indptr)
 
 
 def log_outside_mass(dataset: Dataset, W: np.ndarray, outside: np.ndarray) -> np.ndarray:
@@ -93,12 +124,7 @@ def log_outside_mass(dataset: Dataset, W: np.ndarray, outside: np.ndarray) -> np
     """
     c = dataset.counts
     z = _potentials(dataset, check_weights(W, dataset.embeddings.dim), dataset.queries) + np.log(c.count)
-    masked = np.where(outside, z, -np.inf)
-    top = np.maximum.reduceat(masked, c.indptr[:-1])
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        inside = np.log(np.add.reduceat(np.exp(masked - np.repeat(safe, np.diff(c.indptr))), c.indptr[:-1]))
-    return np.where(np.isfinite(top), safe + inside, -np.inf) - segment_logsumexp(z, c.indptr)
+    return _masked_logsumexp(z, outside, c.indptr) - segment_logsumexp(z, c.indptr)
 
 
 def _outer(outer: Outer, log_p: np.ndarray, one_minus_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

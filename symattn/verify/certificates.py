@@ -59,6 +59,17 @@ def certificate_json(dataset: Dataset, result: SVMResult | None = None) -> dict[
         When the embeddings are floating point or ``result`` used all-pairs constraints.
     CertificateError
         When the result carries no verified exact certificate.
+
+    Returns
+    -------
+    dict
+        The certificate, every number an integer or a string like ``"-1/2"``.
+
+    Examples
+    --------
+    >>> cert = certificate_json(Dataset.from_samples([([0, 1], 0)], vocab=2))
+    >>> cert["status"], cert["constraints"], cert["W"], cert["multipliers"]
+    ('optimal', [[1, 0, 1, 'ge']], [['0', '1/2'], ['0', '-1/2']], ['1/2'])
     """
     dataset = require_dataset(dataset, "certificate_json")
     emb = dataset.embeddings

@@ -1,13 +1,12 @@
 """Check a graph-SVM certificate exported by symattn, with the Python standard library only.
-
-    python checkcert.py CERTIFICATE.json      exit 0 accepted, 1 rejected, 2 unreadable
+Usage: python checkcert.py CERTIFICATE.json (exit 0 accepted, 1 rejected, 2 unreadable).
 
 A certificate ("format": "symattn.certificate/1", docs/verifying.md) holds a dataset (samples, exact
-embeddings), its graph-SVM constraints (docs/theory.md §4) and either an exact W with multipliers
-("status": "optimal") or Farkas multipliers ("status": "infeasible"); numbers are integers or strings
-like "-2/3" (floats are refused). Importing nothing from symattn, this file rebuilds the constraints
-from the samples (edge label -> j for each other token j of a sequence, in its query's graph; an
-equality when j also reaches the label) and checks in exact arithmetic, with m_c = (e_i - e_j)^T W e_k:
+embeddings; vocab * dim at most 10**6), its graph-SVM constraints (docs/theory.md §4) and either an
+exact W with multipliers ("status": "optimal") or Farkas multipliers ("status": "infeasible"); numbers
+are integers or strings like "-2/3" (floats are refused). Importing nothing from symattn, it rebuilds the
+constraints from the samples (edge label -> j for each other token j of a sequence, in its query's graph;
+an equality when j also reaches the label) and checks in exact arithmetic, with m_c = (e_i - e_j)^T W e_k:
 
     primal feasibility   m_c = 0 on equalities, m_c >= 1 on inequalities
     dual sign            lambda_c >= 0 on inequalities
@@ -29,6 +28,7 @@ import json
 import sys
 from fractions import Fraction
 
+__all__ = ["FORMAT", "Malformed", "check", "main"]
 FORMAT = "symattn.certificate/1"
 MAX_BYTES = 1 << 26
 
@@ -80,7 +80,7 @@ def parse(cert):
     if status not in ("optimal", "infeasible"):
         raise Malformed(f"'status' is {status!r}, expected 'optimal' or 'infeasible'")
     K = integer(get(cert, "vocab", int), 1, 100_000, "vocab")
-    d = integer(get(cert, "dim", int), 1, 100_000, "dim")
+    d = integer(get(cert, "dim", int), 1, 10**6 // K + 1, "dim (vocab * dim at most 10**6)")
     if cert.get("embeddings") == "onehot":
         if d != K:
             raise Malformed(f"one-hot embeddings need dim == vocab, got {d} and {K}")
@@ -134,11 +134,10 @@ def combination(E, constraints, lam):
     d = len(E[0])
     out = [[Fraction(0)] * d for _ in range(d)]
     for (k, i, j, _), value in zip(constraints, lam, strict=True):
-        for r in range(d):
-            diff = value * (E[i][r] - E[j][r])
-            if diff:
-                for s in range(d):
-                    out[r][s] += diff * E[k][s]
+        cols = [s for s in range(d) if E[k][s]] if value else []  # skip the zero terms: one-hot is sparse
+        for r in (r for r in range(d) if cols and E[i][r] != E[j][r]):
+            for s in cols:
+                out[r][s] += value * (E[i][r] - E[j][r]) * E[k][s]
     return out
 
 
@@ -162,9 +161,9 @@ def check(cert):
         mass = sum((lam[c] for c in ineq), Fraction(0))
         results.append(("inequality multipliers sum to 1", mass == 1, f"sum = {mass}"))
         return results
-    column = {k: [sum((W[r][s] * E[k][s] for s in range(d)), Fraction(0)) for r in range(d)]
+    column = {k: [sum((W[r][s] * E[k][s] for s in range(d) if E[k][s]), Fraction(0)) for r in range(d)]
               for k in {con[0] for con in constraints}}
-    margin = [sum(((E[i][r] - E[j][r]) * column[k][r] for r in range(d)), Fraction(0))
+    margin = [sum(((E[i][r] - E[j][r]) * column[k][r] for r in range(d) if E[i][r] != E[j][r]), Fraction(0))
               for k, i, j, _ in constraints]
     bad = [c for c, con in enumerate(constraints) if (margin[c] != 0 if con[3] == "eq" else margin[c] < 1)]
     results.append(("primal feasibility", not bad, f"violated constraints {bad[:5]}"))

@@ -55,7 +55,7 @@ from symattn.graphs import priority_graphs
 from symattn.model import Head, Loss
 from symattn.scores import check_weights
 from symattn.verify._inputs import as_float_array, json_float
-from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
+from symattn.verify._reference import Evaluation, evaluate, log_outside_mass, random_points
 from symattn.verify._report import Check, Diagnosis, Verdict, VerdictResult
 
 __all__ = ["GradientCheck", "GradientPoint", "check_gradient"]
@@ -301,15 +301,7 @@ def _diagnose(
 
 # -- points -----------------------------------------------------------------------------------------
 def _random_points(dataset: Dataset, scales: Sequence[float], seed: SeedLike) -> list[_Point]:
-    rng = as_generator(seed)
-    E = dataset.embeddings.matrix()
-    size = float(np.max(np.einsum("ij,ij->i", E, E)))
-    d = dataset.embeddings.dim
-    out = []
-    for s in scales:
-        G = rng.standard_normal((d, d))
-        out.append(_Point(f"random-{s:g}", "random", G * (s / size / float(np.linalg.norm(G)))))
-    return out
+    return [_Point(name, "random", W) for name, W in random_points(dataset, scales, as_generator(seed))]
 
 
 def _far_points(dataset: Dataset, gaps: Sequence[float], dtype: np.dtype) -> tuple[list[_Point], str]:

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from symattn._io import atomic_write_text
+from symattn._io import atomic_write_text, check_output_dir
 from symattn.cases import CASES, Case
 from symattn.data import Dataset
 from symattn.embeddings import as_generator
@@ -59,7 +59,7 @@ from symattn.predict import predict
 from symattn.svm import solve_graph_svm
 from symattn.verify import checkcert
 from symattn.verify._inputs import as_float_array
-from symattn.verify._reference import evaluate, hessian_vector_scale
+from symattn.verify._reference import evaluate, hessian_vector_scale, random_points
 from symattn.verify._report import Check, Verdict, VerdictResult
 from symattn.verify.certificates import certificate_json
 from symattn.verify.solutions import check_finite, check_svm
@@ -93,14 +93,8 @@ def _exact(value: Fraction) -> str:
 
 
 def _points(ds: Dataset, far_W: Sequence[np.ndarray] | None, seed: int) -> list[tuple[str, np.ndarray]]:
-    rng = as_generator(seed)
     d = ds.embeddings.dim
-    E = ds.embeddings.matrix()
-    size = float(np.max(np.einsum("ij,ij->i", E, E)))
-    points = [("zero", np.zeros((d, d)))]
-    for s in _RANDOM_SCALES:
-        G = rng.standard_normal((d, d))
-        points.append((f"random-{s:g}", G * (s / size / float(np.linalg.norm(G)))))
+    points = [("zero", np.zeros((d, d))), *random_points(ds, _RANDOM_SCALES, as_generator(seed))]
     if far_W is not None:
         points += [(f"far-{t:g}", W) for t, W in zip(_FAR_GAPS, far_W, strict=True)]
     return points
@@ -219,29 +213,25 @@ def build_vectors(cases: Iterable[str] | None = None, *, seed: int = 0) -> list[
 
 # -- files ------------------------------------------------------------------------------------------
 def _prepare(directory: str | os.PathLike[str]) -> Path:
-    """Create ``directory`` and prove it writable before any long work."""
+    """Create ``directory`` and prove it writable before any long work; never mix with other files."""
     if not isinstance(directory, str | os.PathLike) or not str(directory):
         raise InvalidInput(f"the output directory {directory!r} must be a non-empty path")
     path = Path(directory)
-    if path.exists() and not path.is_dir():
-        raise InvalidInput(f"{path} exists and is not a directory; choose a directory for the vectors")
     index = path / "index.json"
-    if index.exists():
+    if index.is_file():
         try:
             fmt = json.loads(index.read_text(encoding="utf-8")).get("format")
         except (OSError, ValueError, AttributeError):
             fmt = None
         if fmt != VECTORS_FORMAT:
             raise InvalidInput(f"{index} is not a {VECTORS_FORMAT} index; refusing to overwrite it")
-    try:
-        for sub in ("", "cases", "certificates"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path / ".write-test", "")
-        (path / ".write-test").unlink()
-    except OSError as exc:
-        raise FileFormatError(
-            f"{path}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    elif path.is_dir() and any(path.iterdir()):
+        raise InvalidInput(
+            f"{path} is not empty and holds no conformance vectors; choose a new or empty directory "
+            "(nothing there is overwritten)"
+        )
+    for folder in (path, path / "cases", path / "certificates"):
+        check_output_dir(folder, "the vectors directory")
     return path
 
 
@@ -252,7 +242,8 @@ def export_vectors(
 
     Layout: ``index.json`` (the list of cases and their files), ``cases/<name>.json`` (one vector
     each), ``certificates/<name>.json`` (``symattn.certificate/1``, for cases with exact embeddings)
-    and ``checkcert.py`` (the standalone checker).
+    and ``checkcert.py`` (the standalone checker). ``directory`` must be new, empty, or an earlier
+    export (it is then updated); a directory holding other files is refused.
 
     >>> import tempfile
     >>> index = export_vectors(tempfile.mkdtemp(), ["single-edge"])
@@ -282,7 +273,31 @@ def export_vectors(
 
 
 def load_vectors(directory: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read the vectors written by :func:`export_vectors` (format checked case by case)."""
+    """Read the vectors written by :func:`export_vectors` (format checked case by case).
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        The directory holding ``index.json`` and ``cases/``.
+
+    Returns
+    -------
+    list of dict
+        One ``symattn.vectors/1`` object per case, in the order of the index.
+
+    Raises
+    ------
+    FileFormatError
+        When a file is missing, is not JSON or is not a ``symattn.vectors/1`` file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = export_vectors(folder, ["single-edge"])
+    >>> [v["name"] for v in load_vectors(folder)]
+    ['single-edge']
+    """
     path = Path(directory)
     try:
         index = json.loads((path / "index.json").read_text(encoding="utf-8"))
@@ -526,6 +541,22 @@ def run_conformance(
     ConformanceTable
         One row per case and compared quantity; ``passed`` when all pass. An exception raised by
         ``impl`` is a failed row carrying its message.
+
+    Raises
+    ------
+    InvalidInput
+        When ``impl`` has none of the methods, ``impl.losses`` names unknown losses, a case name
+        is unknown or ``vectors`` are not conformance vectors.
+
+    Examples
+    --------
+    >>> from symattn.svm import solve_graph_svm
+    >>> class HalfSolver:                  # a solver that stops at half of the answer
+    ...     def graph_svm(self, case):
+    ...         return solve_graph_svm(case.dataset).W / 2
+    >>> table = run_conformance(HalfSolver(), cases=["single-edge"])
+    >>> table.passed, [r.check.name for r in table.failures][:2]
+    (False, ['svm primal feasibility', 'svm objective gap'])
     """
     present = [m for m in _METHODS if callable(getattr(impl, m, None))]
     if not present:
