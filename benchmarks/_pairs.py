@@ -133,7 +133,8 @@ def fin_projection(pd: PairData, values: np.ndarray, pairs: np.ndarray | None = 
     pairs = np.arange(pd.query.size) if pairs is None else pairs
     scc = pd.scc[pairs]
     cyclic = pd.scc_size[pairs] >= 2
-    mean = np.bincount(scc, values, minlength=pd.scc.max() + 1) / np.maximum(np.bincount(scc), 1)
+    size = int(pd.scc.max()) + 1
+    mean = np.bincount(scc, values, minlength=size) / np.maximum(np.bincount(scc, minlength=size), 1)
     return np.where(cyclic, values - mean[scc], 0.0)
 
 

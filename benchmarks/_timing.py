@@ -77,18 +77,19 @@ def _reset_peak() -> bool:
 
 
 @contextmanager
-def time_cap(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`TimeCap` in the block once ``seconds`` of wall time pass (main thread only).
+def time_cap(seconds: float | None, error: type[BaseException] = TimeCap) -> Iterator[None]:
+    """Raise ``error`` (default :class:`TimeCap`) in the block once ``seconds`` of wall time pass.
 
-    The signal is delivered when control returns to Python; a call inside a compiled solver
-    ends first (give solvers their own time limit as well).
+    Main thread only. The signal is delivered when control returns to Python; a call inside a
+    compiled solver ends first (give solvers their own time limit as well). ``error=KeyboardInterrupt``
+    stops a loop that keeps its partial result on an interrupt (``regularization_path``).
     """
     if not seconds or seconds <= 0:
         yield
         return
 
     def _raise(signum: int, frame: object) -> None:
-        raise TimeCap(f"over the time cap of {seconds:g} s")
+        raise error(f"over the time cap of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -128,10 +129,12 @@ class Measurement:
         return cls(status="skipped", message=message)
 
 
-def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None) -> Measurement:
-    """Call ``fn`` ``reps`` times under a time cap; the median time and the peak memory added.
+def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None,
+            enough: float = 60.0) -> Measurement:
+    """Call ``fn`` up to ``reps`` times under a time cap; the median time and the peak memory added.
 
-    ``MemoryError`` (the :func:`limit_memory` cap), :class:`TimeCap` and any other exception end
+    Repetitions stop early once they have taken ``enough`` seconds in all (a slow call is timed
+    once or twice, not ``reps`` times). ``MemoryError`` (the :func:`limit_memory` cap), :class:`TimeCap` and any other exception end
     the measurement with that status and the message; earlier repetitions are discarded.
     """
     out = Measurement()
@@ -144,7 +147,9 @@ def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None
             with time_cap(cap_seconds):
                 out.result = fn()
             out.times.append(time.perf_counter() - start)
-            peaks.append(_status_value("VmHWM") - base if tracked else float("nan"))
+            peaks.append(max(0.0, _status_value("VmHWM") - base) if tracked else float("nan"))
+            if sum(out.times) >= enough:
+                break
     except TimeCap as exc:
         return Measurement(status="time cap", message=str(exc))
     except MemoryError as exc:

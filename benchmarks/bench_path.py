@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _instances import uniform
 from _pairs import LogLoss, PairData, corr, expcone, fin_projection, full_loss, pair_data, pair_values
 from _report import Column, Table, run_module
-from _timing import measure, time_cap
+from _timing import TimeCap, measure, time_cap
 
 from symattn import Dataset, finite_component, regularization_path, solve_graph_svm
 
@@ -76,20 +76,32 @@ class Reference:
 
 
 def _symattn(ds: Dataset, radii: list[float], ref: Reference, cap: float | None) -> list[dict[str, object]]:
-    stamps: list[float] = []
-    m = measure(lambda: (stamps.clear(), stamps.append(time.perf_counter()),
-                         regularization_path(ds, radii, callback=lambda i, total: stamps.append(time.perf_counter())))[2],
-                1, cap)
+    """The path under the time cap, delivered as an interrupt so the radii done are kept."""
+    stamps = [time.perf_counter()]
+
+    def run() -> object:
+        with time_cap(cap, error=KeyboardInterrupt):
+            return regularization_path(ds, radii, callback=lambda i, total: stamps.append(time.perf_counter()))
+
+    m = measure(run, 1, None)
     if not m.ok:
         return [{"side": "symattn", "status": f"{m.status}: {m.message}"[:70], "seconds": float("nan")}]
     path = m.result
     rows = []
-    for i, (R, W) in enumerate(zip(path.radii, path.weights, strict=True)):
+    done = [] if path.radii is None else list(zip(path.radii, path.weights, strict=True))
+    for i, (R, W) in enumerate(done):
         rows.append({"side": "symattn", "R": float(R), "seconds": stamps[i + 1] - stamps[0],
                      **ref.metrics(pair_values(W, ref.pd)), "status": path.status.value})
+    reason = f"time cap {cap:g} s" if path.status.value == "interrupted" else path.message
     for R in radii[len(rows):]:
-        rows.append({"side": "symattn", "R": R, "status": path.message[:70]})
+        rows.append({"side": "symattn", "R": R, "status": f"not reached: {reason}"[:70]})
     return rows
+
+
+def _failure(exc: Exception, cap: float | None) -> str:
+    if isinstance(exc, TimeCap):
+        return f"not reached: the path passed the time cap of {cap:g} s"
+    return f"{type(exc).__name__}: {exc}"[:70]
 
 
 def _scaled(u: np.ndarray, R: float) -> np.ndarray:
@@ -108,16 +120,20 @@ def _trust_constr(loss: LogLoss, R: float, u0: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _scipy(ref: Reference, radii: list[float], cap: float | None) -> list[dict[str, object]]:
+    """trust-constr radius after radius; the time cap covers the whole path."""
     loss = ref.loss
     u = np.zeros(loss.nvar)
     rows = []
     start = time.perf_counter()
     for R in radii:
+        left = cap - (time.perf_counter() - start) if cap else None
         try:
-            with time_cap(cap):
+            if left is not None and left <= 0:
+                raise TimeCap
+            with time_cap(left):
                 u, message, nit = _trust_constr(loss, R, _scaled(u, R))
         except Exception as exc:  # the time cap, or the solver failing: a row, not the end
-            rows.append({"side": "scipy trust-constr", "R": R, "status": f"{type(exc).__name__}: {exc}"[:70]})
+            rows.append({"side": "scipy trust-constr", "R": R, "status": _failure(exc, cap)})
             break
         rows.append({"side": "scipy trust-constr", "R": R, "seconds": time.perf_counter() - start,
                      "iters": nit, **ref.metrics(u), "status": message})
@@ -132,11 +148,14 @@ def _expcone(ref: Reference, radii: list[float], cap: float | None) -> list[dict
     start = time.perf_counter()
     for R in radii:
         radius.value = R
+        left = cap - (time.perf_counter() - start) if cap else None
         try:
-            with time_cap(cap):
-                problem.solve(solver="CLARABEL", **({"time_limit": cap} if cap else {}))
+            if left is not None and left <= 0:
+                raise TimeCap
+            with time_cap(left):
+                problem.solve(solver="CLARABEL", **({"time_limit": left} if left else {}))
         except Exception as exc:  # the time cap, or the solver failing
-            rows.append({"side": "cvxpy exp cone", "R": R, "status": f"{type(exc).__name__}: {exc}"[:70]})
+            rows.append({"side": "cvxpy exp cone", "R": R, "status": _failure(exc, cap)})
             break
         row: dict[str, object] = {"side": "cvxpy exp cone", "R": R, "seconds": time.perf_counter() - start,
                                   "status": str(problem.status)}

@@ -115,11 +115,10 @@ class Budget:
             self.stopped[stage] = f"skipped: {m.status} at a smaller point"
 
 
-def _stage_fns(ds: Dataset, tmp: Path) -> dict[str, Callable[[], object]]:
-    txt, js = tmp / "data.txt", tmp / "data.json"
-    save_dataset(ds, txt)
-    save_dataset(ds, js)
-    return {"load .txt": lambda: load_dataset(txt), "load .json": lambda: load_dataset(js)}
+def _loader(ds: Dataset, path: Path) -> Callable[[], object]:
+    """Write ``ds`` to ``path`` (untimed) and return the timed load."""
+    save_dataset(ds, path)
+    return lambda: load_dataset(path)
 
 
 def run_point(sweep: Sweep, x: int, budget: Budget, args: argparse.Namespace) -> dict[str, object]:
@@ -129,9 +128,11 @@ def run_point(sweep: Sweep, x: int, budget: Budget, args: argparse.Namespace) ->
     row: dict[str, object] = {"sweep": sweep.name, "x": x, "nnz": sh.nnz, "in_use": sh.in_use}
     results: dict[str, Measurement] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        fns = _stage_fns(ds, Path(tmp)) if not args.no_loading else {}
-        for stage in ("load .txt", "load .json"):
-            results[stage] = _run(stage, fns.get(stage), x, budget, args)
+        for stage, suffix in (("load .txt", ".txt"), ("load .json", ".json")):
+            if args.no_loading or budget.refuse(stage, x):
+                results[stage] = _run(stage, None, x, budget, args)
+            else:
+                results[stage] = _run(stage, _loader(ds, Path(tmp) / f"data{suffix}"), x, budget, args)
     graphs = _run("graphs", lambda: (lambda g: (g, svm_constraints(g)))(priority_graphs(ds)), x, budget, args)
     results["graphs"] = graphs
     if graphs.ok:
@@ -153,11 +154,11 @@ def run_point(sweep: Sweep, x: int, budget: Budget, args: argparse.Namespace) ->
 
 
 def _run(stage: str, fn: Callable[[], object] | None, x: int, budget: Budget, args: argparse.Namespace) -> Measurement:
-    if fn is None:
-        return Measurement.skipped("not run (--no-loading)")
     reason = budget.refuse(stage, x)
     if reason:
         return Measurement.skipped(reason)
+    if fn is None:
+        return Measurement.skipped("not run (--no-loading)")
     m = measure(fn, 1 if stage in SINGLE_RUN else args.reps, args.time_cap)
     budget.record(stage, x, m)
     return m

@@ -23,12 +23,13 @@ import importlib.metadata  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _report import Table, add_common_arguments, settle, write_json  # noqa: E402
+from _report import Table, add_common_arguments, lift_dense_guard, settle, write_json  # noqa: E402
 from _timing import limit_memory  # noqa: E402
 
 MODULES = ("svm", "finite", "path", "train", "graphs", "scaling", "automaton")
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = machine()
     print(f"{meta['cpus']} CPUs, load average {meta['load_start']}, commit {meta['commit']}, "
           f"versions {meta['versions']}", flush=True)
+    lift_dense_guard()
     print(limit_memory(args.mem_cap), file=sys.stderr)
     done: list[Table] = []
     start = time.perf_counter()
@@ -72,9 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         forwarded += ["--time-cap", str(args.time_cap)]
         module_args = settle(sub.parse_args(forwarded))
         t0 = time.perf_counter()
-        for table in module.tables(module_args):
-            print(table.render(), end="\n\n", flush=True)
-            done.append(table)
+        try:
+            for table in module.tables(module_args):
+                print(table.render(), end="\n\n", flush=True)
+                done.append(table)
+        except Exception:  # one broken benchmark must not cost the others' results
+            print(f"[{name} failed:]\n{traceback.format_exc()}", flush=True)
         print(f"[{name}: {time.perf_counter() - t0:.1f} s]\n", flush=True)
         if args.json:  # written after every benchmark, so a long run keeps what it measured
             write_json(done, args.json, {**meta, "quick": args.quick, "time_cap": args.time_cap,

@@ -103,9 +103,23 @@ class _Setting:
     """The data in ball arithmetic, on the tokens that matter (local indices)."""
 
     identity: bool  # G = I exactly (one-hot or exactly orthonormal rows)
-    G: flint.arb_mat | None
+    G: flint.arb_mat | None  # None for one-hot (never needed there)
     E: flint.arb_mat | None
     local: dict[int, int]
+
+    @property
+    def gram(self) -> flint.arb_mat:
+        """:math:`G = E E^\top` on the local tokens (stored unless the embeddings are one-hot)."""
+        if self.G is None:
+            raise AssertionError("one-hot embeddings store no Gram matrix")
+        return self.G
+
+    @property
+    def rows(self) -> flint.arb_mat:
+        """The local embedding rows (stored unless the embeddings are one-hot)."""
+        if self.E is None:
+            raise AssertionError("one-hot embeddings store no rows")
+        return self.E
 
 
 def _setting(basis: FinBasis, red: ReducedData) -> _Setting:
@@ -116,13 +130,12 @@ def _setting(basis: FinBasis, red: ReducedData) -> _Setting:
         return _Setting(True, None, None, local)
     if emb.is_exact:
         rows = emb.exact_matrix()
-        E = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in rows[t]]
-                            for t in tokens.tolist()])
-        G = E * E.transpose()
-        if flint.fmpq_mat(len(tokens), len(tokens), [int(i == j) for i in range(len(tokens))
-                                                          for j in range(len(tokens))]) == G:
-            return _Setting(True, flint.arb_mat(G), flint.arb_mat(E), local)
-        return _Setting(False, flint.arb_mat(G), flint.arb_mat(E), local)
+        exact = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in rows[t]]
+                                for t in tokens.tolist()])
+        gram = exact * exact.transpose()
+        size = len(tokens)
+        identity = flint.fmpq_mat(size, size, [int(i == j) for i in range(size) for j in range(size)]) == gram
+        return _Setting(identity, flint.arb_mat(gram), flint.arb_mat(exact), local)
     E = flint.arb_mat(emb.matrix()[tokens].tolist())
     return _Setting(False, E * E.transpose(), E, local)
 
@@ -158,13 +171,12 @@ def _offset(basis: FinBasis, setting: _Setting, T_exact: flint.arb_mat, W: np.nd
             for j, k in enumerate(tokens):
                 full[t, k] -= T_exact[i, j]
         return _frobenius(full)
-    assert setting.E is not None
-    return _frobenius(flint.arb_mat(W.tolist()) - setting.E.transpose() * T_exact * setting.E)
+    return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
 
 
 def _potentials(setting: _Setting, T_exact: flint.arb_mat, red: ReducedData) -> list[flint.arb]:
     """:math:`e_j^\\top W' e_k` of every reduced entry."""
-    U = T_exact if setting.identity else setting.G * T_exact * setting.G
+    U = T_exact if setting.identity else setting.gram * T_exact * setting.gram
     loc = setting.local
     queries = red.query[red.sample]
     return [U[loc[j], loc[k]] for j, k in zip(red.token.tolist(), queries.tolist(), strict=True)]
@@ -195,7 +207,7 @@ def _gradient_norm(setting: _Setting, red: ReducedData, resid: list[flint.arb]) 
     R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
     if setting.identity:
         return _frobenius(R)
-    G = setting.G
+    G = setting.gram
     return (R.transpose() * G * R * G).trace().nonnegative_part().sqrt()
 
 
@@ -203,7 +215,7 @@ def _nu(basis: FinBasis, setting: _Setting) -> flint.arb:
     """Largest :math:`\\|e_k\\| \\|e_a - e_b\\|` over the pairs of tokens of one cyclic SCC of G_k."""
     if setting.identity:
         return flint.arb(2).sqrt()
-    G, loc = setting.G, setting.local
+    G, loc = setting.gram, setting.local
     best = flint.arb(0)
     for a, b in basis.scc_pairs:
         k = loc[int(basis.pair_query[a])]
@@ -350,7 +362,7 @@ def _derivative(setting: _Setting, j: int, k: int, gen: Generator) -> flint.arb:
     if setting.identity:
         return flint.arb(int(q == k) * (int(j == a) - int(j == b)))
     loc = setting.local
-    G = setting.G
+    G = setting.gram
     return (G[loc[j], loc[a]] - G[loc[j], loc[b]]) * G[loc[q], loc[k]]
 
 
@@ -360,7 +372,7 @@ def _inner(setting: _Setting, r: Generator, s: Generator) -> flint.arb:
     if setting.identity:
         return flint.arb(int(q == q2) * (int(a == a2) - int(a == b2) - int(b == a2) + int(b == b2)))
     loc = setting.local
-    G = setting.G
+    G = setting.gram
     x, y, z, w = loc[a], loc[b], loc[a2], loc[b2]
     return (G[x, z] - G[x, w] - G[y, z] + G[y, w]) * G[loc[q], loc[q2]]
 

@@ -426,7 +426,12 @@ class Automaton:
         """
         if isinstance(values, Prompts):
             if values.vocab.names != self.vocab.names:
-                raise InvalidInput("the prompts use another vocabulary than the dataset's")
+                raise InvalidInput(
+                    f"the prompts use a vocabulary of {values.vocab.size} tokens "
+                    f"{list(values.vocab.names[:5])}, the dataset one of {self.vocab.size} tokens "
+                    f"{list(self.vocab.names[:5])}; build them with vocab=auto.vocab or pass the "
+                    "prompts as strings"
+                )
             return values
         if isinstance(values, str | Prompt):
             values = [values]
@@ -462,9 +467,7 @@ class Automaton:
             groups.extend((None, [t]) for t in absent)
         return groups
 
-    def _theory_core(self, prompt: Prompt) -> _Core:
-        tokens, counts = prompt.counts()
-        k = prompt.query
+    def _theory_core(self, k: int, tokens: tuple[int, ...], counts: tuple[int, ...]) -> _Core:
         scores, top, exact = self.prediction.svm_scores(tokens, k)
         retrieved = tuple(t for t, hit in zip(tokens, top.tolist(), strict=True) if hit)
         groups = self._groups(retrieved, self._graph(k))
@@ -508,7 +511,7 @@ class Automaton:
         (('d',), [(('d', 'a'), (6,)), (('d', 'e'), (6,))])
         """
         p = self.prompt(prompt)
-        core = self._theory_core(p)
+        core = self._theory_core(p.query, *p.counts())
         return self._explain(p, core)
 
     def _explain(self, p: Prompt, core: _Core) -> PromptRetrieval:
@@ -568,7 +571,7 @@ class Automaton:
         (('b',), [0.5, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
         """
         p = self.prompt(prompt)
-        core = self._theory_core(p)
+        core = self._theory_core(p.query, *p.counts())
         retrieval = self._explain(p, core)
         attention = output = None
         if core.log_probs is not None:
@@ -679,12 +682,58 @@ class Automaton:
         True
         """
         p = self.prompt(prompt)
-        tokens, counts = p.counts()
+        return self.transition_state(p.query, *p.counts(), W=W)
+
+    def transition_state(
+        self, query: int, tokens: Sequence[int], counts: Sequence[int], W: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`transition` from the state itself: the query and the counts of the distinct tokens.
+
+        Checks the state in time proportional to the number of distinct tokens, whatever the
+        length of the sequence it stands for; :func:`~symattn.generation.generate` steps with it.
+
+        Parameters
+        ----------
+        query : int
+            The query token (one of ``tokens``).
+        tokens : sequence of int
+            The distinct tokens present, ascending.
+        counts : sequence of int
+            How often each occurs (positive).
+        W : numpy.ndarray, optional
+            Weights (shape (d, d)) instead of the theory.
+
+        >>> from symattn.examples import load_example
+        >>> auto = automaton(load_example())
+        >>> tokens, log_probs = auto.transition_state(0, (0, 4), (2, 1))    # the state of "a e a"
+        >>> tokens.tolist(), np.exp(log_probs).round(4).tolist()
+        ([0, 4], [0.6667, 0.3333])
+        """
+        k, ids, tally = self._state(query, tokens, counts)
         if W is not None:
             weights = check_weights(W, self.dataset.embeddings.dim)
-            return np.array(tokens), self._weights_log_probs(weights, p.query, tokens, counts)
-        log_probs = self._theory_core(p).log_probs
-        return None if log_probs is None else (np.array(tokens), log_probs)
+            return np.array(ids), self._weights_log_probs(weights, k, ids, tally)
+        log_probs = self._theory_core(k, ids, tally).log_probs
+        return None if log_probs is None else (np.array(ids), log_probs)
+
+    def _state(
+        self, query: object, tokens: Sequence[int], counts: Sequence[int]
+    ) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+        ids = Prompt(tuple(tokens)).tokens
+        tally = tuple(_positive_count(c) for c in counts)
+        K = self.vocab.size
+        if len(tally) != len(ids):
+            raise InvalidInput(f"{len(tally)} counts for {len(ids)} tokens; give one count per token")
+        if any(a >= b for a, b in itertools.pairwise(ids)):
+            raise InvalidInput(f"tokens {list(ids)[:10]} must be distinct and ascending")
+        if ids[0] < 0 or ids[-1] >= K:
+            bad = ids[0] if ids[0] < 0 else ids[-1]
+            raise InvalidInput(f"token {bad} is out of range for K={K} (ids 0..{K - 1})")
+        if isinstance(query, bool) or not isinstance(query, int | np.integer) or int(query) not in ids:
+            raise InvalidInput(
+                f"query {query!r} is not among the tokens {list(ids)[:10]}; the query is one of them"
+            )
+        return int(query), ids, tally
 
 
 def _adjacency(graph: TokenGraph) -> csr_matrix:
@@ -762,6 +811,12 @@ def _agreement(theory: NextToken, weights: NextToken, threshold: float) -> Agree
         theory.log_probs is not None, theory.retrieved, weights.retrieved, agrees,
         float(np.exp(log_out)), log_out, tv, within, threshold,
     )
+
+
+def _positive_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InvalidInput(f"count {value!r} must be a positive integer (how often a token occurs)")
+    return int(value)
 
 
 def _check_threshold(value: object) -> float:

@@ -34,8 +34,8 @@ __all__ = ["Generation", "GenerationStatus", "generate"]
 
 _MAX_STEPS = 1_000_000
 _MAX_SAMPLES = 10_000_000
-_MAX_TOKENS = 10**8
-"""Largest number of tokens one call generates (prompts × samples × steps)."""
+_MAX_TOKENS = 10**7
+"""Largest number of tokens one call generates (prompts × samples × steps): a few minutes' work."""
 
 
 class GenerationStatus(Status):
@@ -120,11 +120,12 @@ class _Chain:
         self.auto, self.W = auto, W
         self.table: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
 
-    def step(self, p: Prompt) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        tokens, counts = p.counts()
-        key = (p.query, tokens, counts)
+    def step(self, query: int, counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        tokens = tuple(sorted(counts))
+        tally = tuple(counts[t] for t in tokens)
+        key = (query, tokens, tally)
         if key not in self.table:
-            found = self.auto.transition(p, self.W)
+            found = self.auto.transition_state(query, tokens, tally, self.W)
             if found is None:
                 self.table[key] = None
             else:
@@ -136,10 +137,13 @@ class _Chain:
     def walk(
         self, p: Prompt, steps: int, rng: np.random.Generator, greedy: bool
     ) -> tuple[tuple[int, ...], float, bool]:
+        """One continuation; the state (query and counts) is updated in place, never the sequence."""
+        counts = dict(zip(*p.counts(), strict=True))
+        query = p.query
         out: list[int] = []
         total = 0.0
         for _ in range(steps):
-            found = self.step(p)
+            found = self.step(query, counts)
             if found is None:
                 return tuple(out), total, True
             ids, log_probs, cdf = found
@@ -148,8 +152,9 @@ class _Chain:
             else:
                 i = min(int(np.searchsorted(cdf, rng.random(), side="right")), ids.size - 1)
             total += float(log_probs[i])
-            out.append(int(ids[i]))
-            p = p.extend(int(ids[i]))
+            query = int(ids[i])
+            out.append(query)
+            counts[query] = counts.get(query, 0) + 1
         return tuple(out), total, False
 
 

@@ -17,13 +17,15 @@ vocabulary; a prompt given as one string is its tokens separated by spaces.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
 
-from symattn.data import Vocabulary, _as_int
+from symattn._validate import as_int
+from symattn.data import Vocabulary
 from symattn.errors import InvalidInput
 
 __all__ = ["MAX_PROMPT_LENGTH", "Prompt", "PromptLike", "Prompts"]
@@ -48,11 +50,13 @@ class Prompt:
     def __post_init__(self) -> None:
         if isinstance(self.tokens, str | bytes) or not isinstance(self.tokens, Iterable):
             raise InvalidInput(f"prompt tokens {self.tokens!r} must be a sequence of token ids")
-        tokens = tuple(_as_int(t, "token") for t in self.tokens)
+        _refuse_unordered(self.tokens)
+        if isinstance(self.tokens, Sized):
+            _check_length(len(self.tokens))
+        tokens = tuple(as_int(t, "token") for t in self.tokens)
         if not tokens:
             raise InvalidInput("a prompt needs at least one token (its query, the last token)")
-        if len(tokens) > MAX_PROMPT_LENGTH:
-            raise InvalidInput(f"a prompt of {len(tokens):,} tokens is longer than {MAX_PROMPT_LENGTH:,}")
+        _check_length(len(tokens))
         object.__setattr__(self, "tokens", tokens)
 
     def __len__(self) -> int:
@@ -122,8 +126,9 @@ class Prompt:
                 f"prompt {value!r} must be a string of token names, a list of names or ids, or a Prompt"
             )
         else:
+            _refuse_unordered(value)
             tokens = list(value)
-        ids = [vocab.index(t) if isinstance(t, str) else _as_int(t, "token") for t in tokens]
+        ids = [vocab.index(t) if isinstance(t, str) else as_int(t, "token") for t in tokens]
         for position, t in enumerate(ids):
             if not 0 <= t < vocab.size:
                 raise InvalidInput(
@@ -218,6 +223,22 @@ class Prompts(Sequence[Prompt]):
         'q p'
         """
         return " ".join(self.prompts[i].names(self.vocab))
+
+
+def _check_length(length: int) -> None:
+    if length > MAX_PROMPT_LENGTH:
+        raise InvalidInput(
+            f"a prompt of {length:,} tokens is longer than {MAX_PROMPT_LENGTH:,}; split it or shorten it"
+        )
+
+
+def _refuse_unordered(value: object) -> None:
+    """A set or a mapping has no order, so it has no last token (no query)."""
+    if isinstance(value, AbstractSet | Mapping):
+        raise InvalidInput(
+            f"prompt {value!r} is a {type(value).__name__}, which has no order (the query is the last "
+            "token); pass a list or a tuple"
+        )
 
 
 def _vocabulary(vocab: object) -> Vocabulary:

@@ -36,8 +36,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from symattn._arrays import as_real_array
 from symattn._io import npy_data, npy_header
+from symattn._validate import as_real_array
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
 

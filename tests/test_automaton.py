@@ -12,6 +12,7 @@ from symattn import (
     Embeddings,
     InvalidInput,
     NextStatus,
+    Prompts,
     Source,
     attention,
     automaton,
@@ -192,6 +193,9 @@ def test_bad_prompts_and_weights(auto):
         )
     with pytest.raises(InvalidInput, match="needs a Dataset or its Prediction"):
         automaton([1, 2])
+    other = Prompts.from_sequences(["x y"], vocab=["x", "y"])
+    with pytest.raises(InvalidInput, match=r"vocabulary of 2 tokens \['x', 'y'\].*6 tokens \['a', 'b'.*vocab=auto.vocab"):
+        auto.next_many(other)
 
 
 def test_built_from_a_prediction_and_many_prompts():

@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -397,6 +398,22 @@ def test_ctrl_c_while_the_command_starts(tmp_path: Path):
     assert result.stderr == "symattn: interrupted while starting; nothing was done\n"
 
 
+@pytest.mark.timeout(300)
+def test_two_runs_on_one_out_never_mix_their_files(tmp_path: Path):
+    out = tmp_path / "out"
+    runs = [_start(["train", *EX, "--steps", str(steps), "--no-progress", "--no-plot", "--out", str(out)], tmp_path)
+            for steps in (3000, 3001)]
+    results = [(run.wait(timeout=300), run.communicate()[1]) for run in runs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results
+    if codes == [0, 2]:
+        assert any("is in use by another symattn run (process" in err for _, err in results)
+    summary = json.loads((out / "trajectory.json").read_text())
+    arrays = Trajectory.load(out / "trajectory.npz")
+    assert summary["config"]["steps"] == arrays.config.steps == int(arrays.steps[-1])
+    assert sorted(p.name for p in out.iterdir()) == ["trajectory.json", "trajectory.npz"]
+
+
 def _resume_after(signum: int, tmp_path: Path, steps: int = 6000) -> tuple[bytes, bytes, int]:
     """Kill a run with ``signum`` after its first periodic checkpoint, resume it; W bytes of the
     resumed run and of an uninterrupted one, and the step the killed run had saved."""
@@ -488,3 +505,29 @@ def test_every_accepted_name_survives_a_text_round_trip(tmp_path_factory: pytest
     ds = Dataset.from_samples([(names, names[0])], vocab=names)
     path = save_dataset(ds, tmp_path_factory.mktemp("names") / "d.txt")
     assert load_dataset(path) == ds
+
+
+# -- the documentation rows (tests/test_docs.py runs every example and compares its output) -------
+def _python_blocks(page: str) -> str:
+    text = (ROOT / "docs" / page).read_text()
+    return "\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.S))
+
+
+def test_svm_page_snippet_runs():
+    exec(compile(_python_blocks("svm.md"), "svm.md", "exec"), {})  # the page's own example
+
+
+@pytest.mark.parametrize(
+    ("page", "present", "absent"),
+    [
+        ("cli.md", "reason: stopped by the time budget", None),
+        ("training.md", "$ symattn reproduce --no-progress", "about 20 s"),
+        ("formats.md", "without `->` anywhere, not starting with `vocab:`", "Every problem raises"),
+        ("training.md", "for `reproduce`, `reproduce.json`", None),
+    ],
+    ids=["cli reason line", "training table and timing", "formats name rules", "figures without matplotlib"],
+)
+def test_documentation_rows(page: str, present: str, absent: str | None):
+    text = " ".join((ROOT / "docs" / page).read_text().split())
+    assert " ".join(present.split()) in text
+    assert absent is None or absent not in text

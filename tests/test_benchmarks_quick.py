@@ -81,6 +81,9 @@ def test_pair_coordinates_agree_with_symattn():
     hv = full.hessp(v, step)
     assert np.allclose(full.grad(v + step) - full.grad(v - step), 2 * hv, rtol=1e-4, atol=1e-14)
     assert np.allclose(fin_projection(pd, np.ones(pd.query.size)), 0.0)
+    values = rng.standard_normal(pd.query.size)  # projecting a subset of pairs = the full projection there
+    sub = pairs[pd.scc[pairs] < pd.scc[pairs].max()]  # whole SCCs, not the last one
+    assert np.allclose(fin_projection(pd, values[sub], sub), fin_projection(pd, values)[sub])
 
 
 def test_svm_formulations_reach_symattns_certified_optimum():

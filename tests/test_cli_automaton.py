@@ -76,6 +76,7 @@ def test_next_with_weights(tmp_path, capsys):
      (["next", "--example", "default", "a", "--threshold", "2"], "threshold"),
      (["next", "--example", "default", "a", "--weights", "missing.npy"], "cannot read"),
      (["generate", "--example", "default", "--prompt", "a", "--steps", "0"], "steps=0"),
+     (["generate", "--example", "default", "--prompt", "a", "--seed", "-1"], "seed=-1 must be a non-negative"),
      (["generate", "--example", "default", "--steps", "2"], "no prompt given")],
 )
 def test_bad_input_exits_2(capsys, argv, message):

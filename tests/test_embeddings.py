@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from symattn import EmbeddingKind, Embeddings, InvalidInput
-from symattn.embeddings import parse_number
+from symattn.embeddings import as_generator, parse_number
 
 
 @pytest.mark.parametrize("seed", [0, 1, np.random.default_rng(5)])
@@ -20,6 +20,13 @@ def test_seeds_are_reproducible():
     assert np.array_equal(a, b)
     E = Embeddings.random_unit(5, 3, seed=11)
     assert E.rank == 3 and not E.is_independent and not E.is_orthonormal
+
+
+def test_seed_of_any_integer_type_and_negative_seeds_refused():
+    assert as_generator(np.int64(7)).integers(1000) == as_generator(7).integers(1000)
+    for bad in (-1, np.int32(-3), 1.5, "0", True):
+        with pytest.raises(InvalidInput, match=r"seed=.*non-negative integer"):
+            as_generator(bad)
 
 
 def test_equicorrelated_gram():

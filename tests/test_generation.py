@@ -101,11 +101,45 @@ def test_undetermined_continuations_stop(auto):
     assert generate(auto, "a f", steps=3, seed=0, W=np.zeros((6, 6))).success
 
 
+def test_a_long_continuation_costs_linear_time(auto, monkeypatch):
+    # each step must not rebuild and revalidate the whole sequence (that made 16,000 steps take
+    # 500 s): count the tokens passed through Prompt validation and the transitions computed
+    validated, computed = [0], [0]
+    post_init, state = Prompt.__post_init__, type(auto).transition_state
+
+    def counting_post_init(self):
+        validated[0] += len(self.tokens)
+        post_init(self)
+
+    def counting_state(self, *args, **kwargs):
+        computed[0] += 1
+        return state(self, *args, **kwargs)
+
+    monkeypatch.setattr(Prompt, "__post_init__", counting_post_init)
+    monkeypatch.setattr(type(auto), "transition_state", counting_state)
+    gen = generate(auto, "a b c", steps=2000, seed=0)
+    assert gen.success and len(gen.continuations[0][0]) == 2000
+    assert validated[0] <= 10 * 2000 and computed[0] <= 2000  # before: 4e6 tokens validated
+
+
+def test_transition_state_checks_the_state(auto):
+    tokens, log_probs = auto.transition_state(2, (0, 1, 2), (1, 2, 1))
+    assert tokens.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(np.exp(log_probs), [1 / 8, 1 / 2, 3 / 8], atol=1e-12)
+    assert auto.transition_state(5, (0, 5), (1, 1)) is None
+    for args, match in [((2, (0, 1), (1, 1)), "query 2 is not among"), ((2, (1, 0, 2), (1, 1, 1)), "ascending"),
+                        ((2, (0, 2), (1,)), "one count per token"), ((2, (0, 2), (0, 1)), "positive"),
+                        ((9, (0, 9), (1, 1)), "out of range")]:
+        with pytest.raises(InvalidInput, match=match):
+            auto.transition_state(*args)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"steps": 0}, "steps=0"), ({"steps": 2.5}, "steps=2.5"), ({"steps": 1, "samples": 0}, "samples=0"),
      ({"steps": 1, "greedy": 1}, "greedy=1"), ({"steps": 1, "W": np.zeros((2, 2))}, "shape"),
-     ({"steps": 10**6, "samples": 10**6}, "several calls")],
+     ({"steps": 10**6, "samples": 10**6}, "several calls"), ({"steps": 10**6, "samples": 11}, "10,000,000"),
+     ({"steps": 1, "seed": -1}, "seed=-1")],
 )
 def test_bad_arguments(auto, kwargs, match):
     with pytest.raises(InvalidInput, match=match):

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from symattn.formats import (
     prompts_to_json,
     save_prompts,
 )
+from symattn.prompts import MAX_PROMPT_LENGTH
 
 NAMED = Vocabulary.from_names(["a", "b", "c"])
 
@@ -29,11 +31,19 @@ def test_prompt_query_counts_and_extend():
 @pytest.mark.parametrize(
     ("tokens", "match"),
     [((), "at least one token"), ((1.0,), "not an integer"), (("a",), "not an integer"),
-     ((True,), "not an integer"), ("ab", "sequence of token ids"), (3, "sequence of token ids")],
+     ((True,), "not an integer"), ("ab", "sequence of token ids"), (3, "sequence of token ids"),
+     ({0, 1}, "has no order"), ({0: 1}, "has no order")],
 )
 def test_prompt_refuses_bad_tokens(tokens, match):
     with pytest.raises(InvalidInput, match=match):
         Prompt(tokens)
+
+
+def test_length_is_checked_before_the_tokens():
+    # a prompt over the limit is refused at once, not after converting a million tokens
+    with pytest.raises(InvalidInput, match="longer than 1,000,000"):
+        Prompt([*range(MAX_PROMPT_LENGTH), "x"])
+    assert len(Prompt(range(5))) == 5
 
 
 def test_parse_by_name_by_id_and_string():
@@ -46,7 +56,8 @@ def test_parse_by_name_by_id_and_string():
 @pytest.mark.parametrize(
     ("value", "match"),
     [("", "names no token"), ("a z", "unknown token name 'z'"), ([0, 3], "token 3 at position 1 is out of range"),
-     ([-1], "out of range"), ("1", "unknown token name '1'"), (b"a", "must be a string"), (None, "must be")],
+     ([-1], "out of range"), ("1", "unknown token name '1'"), (b"a", "must be a string"), (None, "must be"),
+     ({"a", "b"}, "has no order"), ({"a": 0}, "has no order")],
 )
 def test_parse_refuses(value, match):
     with pytest.raises(InvalidInput, match=match):
@@ -122,6 +133,19 @@ def test_file_size_is_bounded_before_reading(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"a \xff")
     with pytest.raises(FileFormatError, match=r"not UTF-8 text \(byte 2\)"):
         load_prompts(tmp_path / "bad.txt", NAMED)
+
+
+def test_a_pipe_is_read_only_up_to_the_limit(monkeypatch):
+    # a pipe or FIFO (e.g. --prompts <(yes a)) has no size to check first: the read itself is bounded
+    monkeypatch.setattr("symattn.formats.MAX_PROMPTS_BYTES", 16)
+    read, write = os.pipe()
+    try:
+        os.write(write, b"a b\n" * 8)
+        os.close(write)
+        with pytest.raises(FileFormatError, match="larger than 16 bytes"):
+            load_prompts(f"/dev/fd/{read}", NAMED)
+    finally:
+        os.close(read)
 
 
 @given(st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=5), min_size=1, max_size=4), st.booleans())

@@ -59,7 +59,7 @@ def test_exact_rows_one_hundred_thousandth_are_feasible_and_certified():
     ref = solve_graph_svm(EXAMPLE)
     assert res.status is SVMStatus.OPTIMAL and res.certified and res.farkas is None
     scale = Fraction(1, 10**10)  # W^svm scales by 1/c^2 = 10^10 exactly
-    assert [[v * scale for v in row] for row in res.certificate.matrix()] == ref.certificate.matrix()
+    assert [[v * scale for v in row] for row in res.certificate.exact_matrix()] == ref.certificate.exact_matrix()
     fin = finite_component(tiny)
     assert fin.dim == 3 and fin.certified
 
@@ -78,9 +78,16 @@ def test_analyze_exact_small_rows_exits_0_and_says_certified(tmp_path, capsys):
 
 @pytest.mark.parametrize("scale", [1e2, 1e4])
 def test_large_embeddings_give_a_certified_w_fin(scale, tmp_path, capsys):
-    fin = finite_component(_with_rows(scale * np.eye(EXAMPLE.K)))
+    fin = finite_component(_with_rows(scale * GENERAL))
     assert fin.status.value == "converged" and fin.certified
-    assert np.allclose(fin.W * scale**2, finite_component(EXAMPLE).W, rtol=0, atol=1e-12)
+    assert np.allclose(fin.W * scale**2, finite_component(_with_rows(GENERAL)).W, rtol=0, atol=1e-12)
+    names = list(EXAMPLE.vocab.names)
+    samples = [{"tokens": [names[t] for t in s.tokens], "label": names[s.label]} for s in EXAMPLE]
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"format": "symattn.dataset/1", "vocab": names,
+                                "embeddings": {"rows": (scale * GENERAL).tolist()}, "samples": samples}))
+    assert main(["analyze", str(path)]) == 0
+    assert "NOT certified" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("bad", [1e200, 1e-300])
@@ -193,3 +200,11 @@ def test_regularisation_path_is_scale_free(scale):
         assert np.linalg.norm(W * scale**2 - W_ref) <= 1e-9 * np.linalg.norm(W_ref)
     assert np.allclose(got.metrics["log_multiplier"] - 4 * np.log(scale), ref.metrics["log_multiplier"],
                        rtol=0, atol=1e-6)
+
+
+def test_float_rows_with_structural_dependencies_get_a_proved_dimension():
+    """Five float rows in two dimensions: 4 star generators span 2 dimensions, exactly (rows as rationals)."""
+    rows = np.random.default_rng(1).standard_normal((5, 2))
+    samples = [([0, 1, 2, 3, 4], y) for y in (0, 1, 1, 2, 3, 4)]
+    fin = finite_component(Dataset.from_samples(samples, vocab=5, embeddings=Embeddings.given(rows)))
+    assert fin.dim == 2 < fin.basis.expected_dim and fin.basis.rank_exact and fin.certified

@@ -278,6 +278,23 @@ def test_path_in_orthonormal_and_independent_embeddings():
             np.testing.assert_allclose(gradient(ds, W), -mu * W, atol=1e-9)
 
 
+@pytest.mark.parametrize("condition", [1e2, 1e3, 1e4])
+def test_path_matches_the_radius_with_ill_conditioned_embeddings(condition):
+    """cond(E) = 1e3 made ||W_R|| miss R by 1e-6 (the metric came from the normal equations)."""
+    rng = np.random.default_rng(0)
+    left, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    right, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    rows = left @ np.diag(np.geomspace(1.0, 1.0 / condition, 4)) @ right
+    ds = Dataset.from_samples([([0, 1, 2, 3], 0), ([0, 1, 3], 1), ([1, 3], 1), ([2, 0, 3], 2)], vocab=4,
+                              embeddings=Embeddings.given(rows.tolist()))
+    path = regularization_path(ds, [1.0, 10.0, 100.0])
+    assert path.success, path.message
+    np.testing.assert_allclose(np.linalg.norm(path.weights, axis=(1, 2)), [1.0, 10.0, 100.0], rtol=1e-8)
+    for W, mu in zip(path.weights, path.metrics["multiplier"], strict=True):
+        g = gradient(ds, W)
+        np.testing.assert_allclose(g, -mu * W, atol=1e-7 * max(1.0, float(np.abs(g).max())))
+
+
 def test_path_interior_solution_when_w_svm_is_zero():
     ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([0, 1, 2], 2)], vocab=3)
     path = regularization_path(ds, [0.1, 50.0])

@@ -140,7 +140,7 @@ def test_no_nan_when_the_svm_is_zero():
     rep = verify_weights(ds, pred.W_fin + np.array([[0.0, 0.0], [5.0, 0.0]]), prediction=pred, step=0.0)
     assert rep.verdict is Verdict.PASS and rep.direction is Direction.NOT_JUDGED and rep.raw_corr == 0.0
     json.dumps(rep.to_dict(), allow_nan=False)
-    bad = verify_weights(ds, pred.W_fin + 0.5 * pred.fin_basis[0], prediction=pred, step=0.0)
+    bad = verify_weights(ds, pred.W_fin + 0.5 * pred.finite.basis.matrices()[0], prediction=pred, step=0.0)
     assert failed(bad) == ["finite part", "soft composition"]
 
 
@@ -229,3 +229,20 @@ def test_pseudo_graph_bad_threshold(threshold):
     ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
     with pytest.raises(InvalidInput, match="threshold"):
         pseudo_graph(ds, np.zeros((2, 2)), threshold)
+
+
+def test_weights_outside_the_reachable_subspace_explained_by_another_query_fail():
+    ds = Dataset.from_samples([([0, 1, 2], 0), ([1, 0, 2], 1), ([0, 2, 3], 2), ([1, 3], 3), ([0, 3], 0)], vocab=4)
+    order = []
+    for a, b in zip(ds.offsets[:-1], ds.offsets[1:], strict=True):
+        order += [*range(a + 1, b), a]
+    moved = Dataset.from_arrays(ds.tokens[order], ds.offsets, ds.labels, vocab=4)
+    W = path_weights(moved, 30.0)
+    rep = verify_weights(ds, W)
+    assert rep.norm < 1e-9 and rep.removed == pytest.approx(30.0)
+    assert rep.verdict is Verdict.FAIL and failed(rep) == ["reachable part"]
+    assert "query position" in found(rep)
+    # the same size outside R from an initialisation alone stays inconclusive
+    init = np.random.default_rng(0).normal(size=(4, 4))
+    init -= reachable_basis(ds).project(init)
+    assert verify_weights(ds, 30.0 * init / np.linalg.norm(init)).verdict is Verdict.INCONCLUSIVE

@@ -7,54 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from symattn.cli.render import out
 from symattn.data import Dataset
-from symattn.errors import FileFormatError, InvalidInput
-from symattn.formats import load_dataset
+from symattn.formats import load_dataset, load_prompts
 from symattn.model import Loss
 from symattn.verify.pseudo import DEFAULT_THRESHOLD
 from symattn.verify.weights import DEFAULT_STEP, QuerySide, WeightsReport, verify_weights
 from symattn.weights import load_embeddings, load_weights
 
-__all__ = ["add_parser", "read_prompts", "render_report", "run"]
-
-_MAX_PROMPT_BYTES = 16 << 20
-
-
-def read_prompts(path: str, dataset: Dataset) -> list[tuple[int, ...]]:
-    """Prompts from a text file: one a line, tokens by name separated by spaces (``#`` starts a comment).
-
-    >>> import tempfile, pathlib
-    >>> from symattn.data import Dataset
-    >>> ds = Dataset.from_samples([(["a", "b"], "a")], vocab=["a", "b"])
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "p.txt"
-    >>> _ = file.write_text("b a b\\n# comment\\na\\n")
-    >>> read_prompts(str(file), ds)
-    [(1, 0, 1), (0,)]
-    """
-    file = Path(path)
-    try:
-        if file.stat().st_size > _MAX_PROMPT_BYTES:
-            raise FileFormatError(f"{file}: more than {_MAX_PROMPT_BYTES >> 20} MiB of prompts")
-        text = file.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise FileFormatError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{file}: not UTF-8 text (byte {exc.start})") from None
-    prompts = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
-        try:
-            prompts.append(tuple(dataset.vocab.index(w) for w in words))
-        except InvalidInput as exc:
-            raise FileFormatError(f"{file} line {lineno}: {exc}") from None
-    if not prompts:
-        raise FileFormatError(f"{file}: no prompt found; write one prompt a line, tokens separated by spaces")
-    return prompts
+__all__ = ["add_parser", "render_report", "run"]
 
 
 def _non_negative(text: str) -> float:
@@ -71,6 +33,11 @@ def _mass(text: str) -> float:
     return value
 
 
+def _removed(report: WeightsReport) -> str:
+    """The removed norm, or 0 when it is rounding (below 1e-9 of the norm)."""
+    return f"{report.removed:.4g}" if report.removed > 1e-9 * max(report.norm, 1.0) else "0"
+
+
 def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
@@ -82,8 +49,9 @@ def render_report(report: WeightsReport, dataset: Dataset, source: str) -> list[
         f"weights: {source} ({report.dtype})",
         f"verdict: {report.verdict.value.upper()}: {report.message}",
         f"norm ||Pi_R W|| = {report.norm:.6g} (judged from {report.norm_needed:.4g}); removed "
-        f"{report.removed:.4g} that no gradient reaches; raw corr {report.raw_corr:.4f}; "
+        f"{_removed(report)} that no gradient reaches; raw corr {report.raw_corr:.4f}; "
         f"direction: {report.direction.value}",
+        f"reference at this norm: {report.reference}",
         "",
         f"{'check':<18}{'value':>13}    {'expected':>13}{'tolerance':>12}  passed",
     ]
@@ -110,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         dataset = dataset.with_embeddings(load_embeddings(args.embeddings, key=args.embeddings_key,
                                                           size=dataset.K))
     weights = load_weights(args.weights, key=args.key, factors=args.factors, dim=dataset.embeddings.dim)
-    prompts = read_prompts(args.prompts, dataset) if args.prompts else None
+    prompts = list(load_prompts(args.prompts, dataset.vocab)) if args.prompts else None
     report = verify_weights(
         dataset, weights, prompts=prompts, loss=args.loss, step=args.step, threshold=args.threshold,
         query_side=args.query_side, seed=args.seed,
@@ -138,8 +106,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--query-side", choices=[s.value for s in QuerySide], default="right",
                         help="right: scores e_x^T W e_query (symattn's); left: e_query^T W e_x")
     parser.add_argument("--prompts", metavar="FILE",
-                        help="new prompts for the generalisation check, one a line "
-                        "(default: drawn from the graphs)")
+                        help="new prompts for the generalisation check: one a line, or JSON "
+                        "(docs/formats.md); default: drawn from the graphs")
     parser.add_argument("--loss", choices=[k.value for k in Loss], default="log",
                         help="the loss trained with; non-convex losses may pass with a local direction")
     parser.add_argument("--step", type=_non_negative, default=DEFAULT_STEP,

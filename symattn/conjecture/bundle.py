@@ -160,7 +160,7 @@ def _svm_part(dataset: Dataset) -> dict[str, Any]:
         return {"status": "error", "message": str(exc)}
     part: dict[str, Any] = {"status": svm.status.value, "certified": svm.certified}
     if svm.certified and svm.certificate is not None:
-        part["W"] = [[str(v) for v in row] for row in svm.certificate.matrix()]
+        part["W"] = [[str(v) for v in row] for row in svm.certificate.exact_matrix()]
         part["norm_squared"] = str(svm.certificate.norm_squared)
     elif svm.success:
         part["W"] = [[float(v) for v in row] for row in svm.W]

@@ -120,7 +120,7 @@ def label_top_scc(ds: Dataset) -> None:
     graphs = priority_graphs(ds)
     for i, sample in enumerate(ds):
         top = graphs.top_sccs(sample.tokens)
-        assert top.sccs == (int(graphs.label_scc[i]),), f"sample {i}: top SCCs {top.sccs}"
+        assert top.indices == (int(graphs.label_scc[i]),), f"sample {i}: top SCCs {top.indices}"
 
 
 @_entry("svm-feasible", SURVIVES, "docs/theory.md §4", 60, strategy="given")
@@ -145,7 +145,7 @@ def svm_perp_fin(ds: Dataset) -> None:
     """W^svm is orthogonal to S_fin: exactly on every same-SCC pair (one-hot), else on a basis."""
     result = solve_graph_svm(ds)
     if result.certified and ds.embeddings.is_onehot and result.certificate is not None:
-        W = result.certificate.matrix()
+        W = result.certificate.exact_matrix()
         for k, g in priority_graphs(ds).items():
             for scc in g.sccs:
                 values = {W[j][k] for j in scc}
@@ -170,8 +170,8 @@ def scale_invariance(ds: Dataset, scale: Fraction) -> None:
     scaled = ds.with_embeddings(Embeddings.given(rows))
     a, b = solve_graph_svm(ds).certificate, solve_graph_svm(scaled).certificate
     assert a is not None and b is not None, "no exact certificate"
-    expected = [[v / scale**2 for v in row] for row in a.matrix()]
-    assert b.matrix() == expected, "W^svm does not scale as 1/c^2"
+    expected = [[v / scale**2 for v in row] for row in a.exact_matrix()]
+    assert b.exact_matrix() == expected, "W^svm does not scale as 1/c^2"
     fa, fb = finite_component(ds).W, finite_component(scaled).W
     assert np.allclose(fb * float(scale) ** 2, fa, rtol=1e-7, atol=1e-9), "W^fin does not scale as 1/c^2"
 
@@ -307,4 +307,4 @@ def _prompts_in_graph(draw: st.DrawFn, ds: Dataset) -> Prompt:
 def prompt_top_scc_unique(ds: Dataset, prompt: Prompt) -> None:
     """(false) The top SCC among a new prompt's tokens (all seen in G_k) is unique."""
     top = priority_graphs(ds).top_sccs(prompt.tokens)
-    assert top.unique, f"the prompt {list(prompt.tokens)} has {len(top.sccs)} top SCCs: {top.tokens}"
+    assert top.unique, f"the prompt {list(prompt.tokens)} has {len(top.indices)} top SCCs: {top.tokens}"

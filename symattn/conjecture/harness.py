@@ -20,7 +20,7 @@ verdict, the same counterexample and the same count of examples tried.
 ... def labels_head_their_sequence(ds):
 ...     graphs = priority_graphs(ds)
 ...     for i, sample in enumerate(ds):
-...         assert graphs.top_sccs(sample.tokens).sccs == (graphs.label_scc[i],)
+...         assert graphs.top_sccs(sample.tokens).indices == (graphs.label_scc[i],)
 >>> check_conjecture(labels_head_their_sequence, examples=20, seed=0).status.value
 'survived'
 >>> @conjecture
@@ -240,7 +240,7 @@ def merge_kinds(parts: list[Mapping[str, int]]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class BatchOutcome:
+class BatchOutcome(ResultMixin):
     """What one batch found: ``status``, examples ``tried`` (up to the first failure) and their kinds.
 
     ``found_after``: seconds from the start of the batch to its first failure.
@@ -252,6 +252,11 @@ class BatchOutcome:
     kinds: Mapping[str, int]
     message: str = ""
     found_after: float | None = None
+
+    @property
+    def iterations(self) -> int:
+        """The examples tried (the result protocol's count of work done)."""
+        return self.tried
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,6 +27,7 @@ from symattn.verify.weights import (
     WeightsReport,
     draw_prompts,
     norm_needed,
+    reference_weights,
     verify_weights,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "load_vectors",
     "norm_needed",
     "pseudo_graph",
+    "reference_weights",
     "run_conformance",
     "selected_tokens",
     "verify_weights",

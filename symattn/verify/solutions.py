@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from symattn._checks import require_dataset
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.finite import FiniteResult, finite_component, reduced_loss

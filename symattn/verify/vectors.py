@@ -133,7 +133,7 @@ def _svm_json(ds: Dataset) -> tuple[dict[str, Any], np.ndarray | None]:
         return out, None
     cert = res.certificate
     if cert is not None and res.certified:
-        out.update(exact=True, W=[[_exact(v) for v in row] for row in cert.matrix()],
+        out.update(exact=True, W=[[_exact(v) for v in row] for row in cert.exact_matrix()],
                    multipliers=[_exact(v) for v in cert.multipliers], norm_squared=_exact(cert.norm_squared))
     else:
         out.update(exact=False, W=_matrix(res.W), multipliers=[float(v) for v in res.multipliers],
