@@ -39,7 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from symattn._io import DATASET_BYTES, Limit, atomic_write_text, read_input
+from symattn._io import DATASET_BYTES, Limit, read_input, save_text
 from symattn._validate import require_dataset
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
@@ -166,12 +166,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(dataset_to_json(dataset), indent=1, allow_nan=False) + "\n"
     else:
         text = _to_text(dataset)
-    try:
-        return atomic_write_text(file, text)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    return save_text(file, text)
 
 
 def _read_text(file: Path, limit: Limit) -> str:
@@ -576,9 +571,4 @@ def save_prompts(prompts: Prompts, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(prompts_to_json(prompts), indent=1) + "\n"
     else:
         text = "".join(prompts.text(i) + "\n" for i in range(len(prompts)))
-    try:
-        return atomic_write_text(file, text)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    return save_text(file, text)
