@@ -114,11 +114,12 @@ def test_p2_fails_with_a_step_beyond_the_smoothness_bound(monkeypatch, cyclic):
 
 
 def test_the_loss_chain_fails_with_a_wrong_reduced_loss(monkeypatch, cyclic):
+    W_fin, ones = cat.finite_component(cyclic).W, [1.0] * cat.fin_basis(cyclic).dim
+    cat.loss_chain(cyclic, W=W_fin, direction=ones, step=1e-3)
     original = cat.reduced_loss
-    monkeypatch.setattr(cat, "reduced_loss", lambda ds, W: original(ds, W) - 1e-6)
-    at_fin = cat.finite_component(cyclic).W
-    with pytest.raises(AssertionError, match="L_red"):
-        cat.loss_chain(cyclic, W=at_fin, direction=[], step=0.5)
+    monkeypatch.setattr(cat, "reduced_loss", lambda ds, W: original(ds, W) - 1e-9)
+    with pytest.raises(AssertionError, match=r"L_red\(W\) = .* < L_red\(W\^fin\)"):
+        cat.loss_chain(cyclic, W=W_fin, direction=ones, step=1e-3)
 
 
 def test_svm_zero_iff_fails_with_the_svm_of_another_dataset(monkeypatch, cyclic):
