@@ -12,6 +12,7 @@ from scipy.special import logsumexp
 from theory_bounds import THOROUGH_MARKS, Theory, examples, path_floor, theory_datasets
 
 from symattn import Dataset, attention, predict, train
+from symattn.strategies import prompts_for
 
 pytestmark = THOROUGH_MARKS
 
@@ -19,8 +20,9 @@ PROMPTS = 4
 
 
 @st.composite
-def prompts_for(draw, pred) -> list[int]:
-    """A new prompt over the tokens of one G_k (query k last), with repeated tokens."""
+def graph_prompts(draw, pred) -> list[int]:
+    """A new prompt over the tokens of one G_k only (query k last), with repeated tokens: the prompts
+    P5 speaks about (``symattn.strategies.prompts_for`` also draws tokens absent from G_k)."""
     graphs = pred.graphs
     k = draw(st.sampled_from(sorted(graphs)))
     others = [int(t) for t in graphs[k].nodes if t != k]
@@ -64,7 +66,8 @@ def _guaranteed(th: Theory, mu: float, r: float, log_psi: float, q: np.ndarray) 
 @examples(ci=20)
 @given(theory_datasets(), st.data())
 def test_p5_retrieval_on_new_prompts(ds, data):
-    """P5: for a new prompt with query k whose present tokens have a unique top SCC C* in G_k,
+    """P5: for a new prompt with query k whose present tokens have a unique top SCC C* in G_k
+    (prompts over G_k's tokens, and prompts from ``prompts_for`` that happen to qualify),
     (a) the present tokens of maximal W^svm score are exactly C* (predict_retrieval agrees with the graph);
     (b) under W_R at large R the tokens with attention mass >= q_min/2 are exactly C*, where
         q = softmax over C* of (f + log c) under W^fin (the predicted composition, docs/theory.md §6b).
@@ -76,7 +79,9 @@ def test_p5_retrieval_on_new_prompts(ds, data):
     """
     pred = predict(ds)
     th = Theory(pred)
-    prompts = data.draw(st.lists(prompts_for(pred), min_size=1, max_size=PROMPTS))
+    mine = data.draw(st.lists(graph_prompts(pred), min_size=1, max_size=PROMPTS))
+    public = data.draw(st.lists(prompts_for(ds, seen_query=True), max_size=PROMPTS))
+    prompts = mine + [list(p.tokens) for p in public]
     cases = []
     for prompt in prompts:
         retrieval = pred.predict_retrieval(prompt)
