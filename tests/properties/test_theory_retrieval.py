@@ -44,23 +44,27 @@ def _composition(th: Theory, prompt: list[int], top: tuple[int, ...]):
 
 
 def _radius_for(th: Theory, cases) -> float:
-    """The first radius sigma 2^j at which Lemma F guarantees the retrieval of every prompt."""
-    for j in range(3, 40):
-        R = th.sigma * 2.0**j
+    """The first radius sqrt(||W^fin||^2 + (sigma 2^j)^2) at which Lemma F guarantees every prompt's retrieval."""
+    for j in range(3, 27):
+        R = th.radius_at(2.0**j)
         log_eps = th.log_comparator_excess(R)
         r, mu = th.fin_radius(log_eps), th.margin(log_eps)
         if all(_guaranteed(th, mu, r, log_psi, q) for _, _, log_psi, q in cases):
             return R
-    raise AssertionError("no radius up to sigma 2^39 guarantees the retrieval")
+    raise AssertionError("no radius up to sigma 2^26 guarantees the retrieval")
 
 
-def _out_bound(th: Theory, mu: float, r: float, log_psi: float) -> float:
-    return float(np.exp(-mu + 2 * th.nu * r + log_psi))
+def _log_out_bound(th: Theory, mu: float, r: float, log_psi: float) -> float:
+    """log of the bound psi_P e^{-mu + 2 nu r} on the odds of the mass outside C* (Lemma F)."""
+    return -mu + 2 * th.nu * r + log_psi
 
 
 def _guaranteed(th: Theory, mu: float, r: float, log_psi: float, q: np.ndarray) -> bool:
-    out = _out_bound(th, mu, r, log_psi)
-    return mu > 0 and out < q.min() / 2 and (1 - out) * np.exp(-2 * th.nu * r) > 0.5
+    """Lemma F puts every other token below q_min/2 and every token of C* above it."""
+    log_out = _log_out_bound(th, mu, r, log_psi)
+    if not (mu > 0 and log_out < np.log(q.min() / 2)):
+        return False
+    return bool(np.log1p(-np.exp(min(log_out, 0.0))) - 2 * th.nu * r > np.log(0.5))
 
 
 @examples(ci=20)
@@ -107,7 +111,7 @@ def test_p5_retrieval_on_new_prompts(ds, data):
         retrieved = tuple(int(t) for t in tokens[mass >= q.min() / 2])
         assert retrieved == tuple(top), (prompt, retrieved, top, mass)  # (b)
         odds = mass[~inside].sum() / mass[inside].sum()
-        assert odds <= _out_bound(th, mu, r, log_psi) * np.exp(tol), (prompt, odds)
+        assert odds <= np.exp(_log_out_bound(th, mu, r, log_psi) + tol), (prompt, odds)
         drift = np.abs(np.log(mass[inside] / mass[inside].sum()) - np.log(q))
         assert drift.max() <= 2 * th.nu * r + tol, (prompt, drift)
 
