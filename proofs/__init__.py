@@ -2,8 +2,8 @@
 
 Each ``proofs/proof_<name>.py`` has ``check()`` (derives and asserts exactly; raises
 :class:`~proofs._support.ProofFailed` on the first false step), ``render()`` (the derivation as
-Markdown with LaTeX) and ``test_<name>()`` for pytest. This package runs them and writes the
-pages of ``docs/proofs/``; ``symattn prove`` is its command line.
+Markdown with LaTeX) and ``test_<name>()`` for pytest. This package runs them and renders the
+pages of ``docs/proofs/``; ``symattn prove`` is its command line (and writes the pages).
 
 >>> NAMES[0], module("gradient").TITLE
 ('gradient', 'Gradient of the log-loss')
@@ -11,30 +11,27 @@ pages of ``docs/proofs/``; ``symattn prove`` is its command line.
 
 from __future__ import annotations
 
-import enum
 import importlib
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 from proofs._support import ProofFailed
-from symattn._io import atomic_write_text
 from symattn.errors import InvalidInput
+from symattn.results import ResultMixin, Status
 
 __all__ = [
     "NAMES",
     "ProofFailed",
     "ProofResult",
     "ProofStatus",
-    "docs_directory",
     "module",
+    "pages",
     "render_index",
     "render_page",
     "run",
-    "write_docs",
 ]
 
 logger = logging.getLogger("symattn")
@@ -51,11 +48,11 @@ NAMES: tuple[str, ...] = (
     "finite_bound",
     "retrieval",
 )
-"""The results, in the order of THEORY §2–§6."""
+"""The results, in the order of docs/theory.md §2–§6."""
 
 
-class ProofStatus(enum.Enum):
-    """Outcome of running one proof."""
+class ProofStatus(Status, success={"passed"}):
+    """Outcome of running one proof; only ``PASSED`` counts as success."""
 
     PASSED = "passed"
     FAILED = "failed"
@@ -65,19 +62,16 @@ class ProofStatus(enum.Enum):
 
 
 @dataclass(frozen=True)
-class ProofResult:
-    """One proof's outcome: ``name``, ``title``, ``status``, wall ``seconds`` and a ``message``."""
+class ProofResult(ResultMixin):
+    """One proof's outcome: ``name``, ``title``, ``status``, wall ``seconds``, a ``message`` and
+    ``iterations``, the number of exact checks that passed (0 when the proof failed)."""
 
     name: str
     title: str
     status: ProofStatus
     seconds: float
     message: str = ""
-
-    @property
-    def success(self) -> bool:
-        """True when the proof passed."""
-        return self.status is ProofStatus.PASSED
+    iterations: int = 0
 
 
 def module(name: str) -> ModuleType:
@@ -103,14 +97,15 @@ def run(names: Iterable[str] | None = None) -> tuple[ProofResult, ...]:
         try:
             derivation = proof.check()
         except ProofFailed as exc:
-            status, message = ProofStatus.FAILED, str(exc)
+            status, message, checks = ProofStatus.FAILED, str(exc), 0
         except Exception as exc:  # a runner reports every proof, whatever breaks
-            status, message = ProofStatus.ERROR, f"{type(exc).__name__}: {exc}"
+            status, message, checks = ProofStatus.ERROR, f"{type(exc).__name__}: {exc}", 0
         else:
-            status, message = ProofStatus.PASSED, f"{derivation.checks} exact checks"
+            checks = derivation.checks
+            status, message = ProofStatus.PASSED, f"{checks} exact checks"
         seconds = time.perf_counter() - start
         logger.info("proof %s: %s in %.2f s", name, status.value, seconds)
-        results.append(ProofResult(name, proof.TITLE, status, seconds, message))
+        results.append(ProofResult(name, proof.TITLE, status, seconds, message, checks))
     return tuple(results)
 
 
@@ -140,14 +135,12 @@ def render_index() -> str:
     return "\n".join(lines)
 
 
-def docs_directory() -> Path:
-    """``docs/proofs`` of the checkout holding this package."""
-    return Path(__file__).resolve().parent.parent / "docs" / "proofs"
+def pages() -> dict[str, str]:
+    """Every page of ``docs/proofs/``, file name to Markdown: one per proof, then the index.
 
-
-def write_docs(directory: Path | None = None) -> tuple[Path, ...]:
-    """Write every proof page and the index into ``directory`` (default :func:`docs_directory`)."""
-    target = docs_directory() if directory is None else Path(directory)
-    written = [atomic_write_text(target / f"{name}.md", render_page(name)) for name in NAMES]
-    written.append(atomic_write_text(target / "index.md", render_index()))
-    return tuple(written)
+    >>> sorted(pages())[:2]
+    ['compression.md', 'feasibility.md']
+    """
+    out = {f"{name}.md": render_page(name) for name in NAMES}
+    out["index.md"] = render_index()
+    return out

@@ -1,6 +1,6 @@
 r"""Count compression of the log-loss: a sample depends only on its token counts.
 
-Claim (THEORY §2): with counts :math:`c_j` and potentials :math:`u_j = e_j^\top W e_k`,
+Claim (docs/theory.md §2): with counts :math:`c_j` and potentials :math:`u_j = e_j^\top W e_k`,
 :math:`-\log \pi_y = \operatorname{logsumexp}_j (u_j + \log c_j) - u_y - \log c_y`.
 """
 

@@ -1,6 +1,6 @@
 r"""The graph-SVM is feasible whenever the embeddings of the tokens are linearly independent.
 
-Claim (THEORY §4): with independent rows :math:`e_j`, the potential that gives each token its
+Claim (docs/theory.md §4): with independent rows :math:`e_j`, the potential that gives each token its
 level in the condensation of :math:`G_k` (longest path down to a sink) is realised by
 :math:`W = E^{+} U E^{+\top}`, :math:`E^{+} = E^\top (E E^\top)^{-1}`, and meets every constraint.
 """
@@ -69,44 +69,7 @@ def check(*, levels: Levels = condensation_levels) -> Derivation:
         r"is an edge $C_i \to C_j$ of the condensation, so "
         r"$\mathrm{level}(C_i) \ge \mathrm{level}(C_j) + 1$."
     )
-    base = load_example("default")
-    triangular = [[int(a <= j) for a in range(6)] for j in range(6)]
-    wide = [[*row, j * j] for j, row in enumerate(triangular)]
-    small = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 2], 1)], vocab=3)
-    cases = (
-        ("default example, one-hot", base, None),
-        ("default example, triangular rows (d = K = 6)",
-         base.with_embeddings(Embeddings.given(triangular)), None),
-        ("default example, K = 6 rows in d = 7", base.with_embeddings(Embeddings.given(wide)), None),
-        ("2-cycle above the query, symbolic E (3×3, det ≠ 0)", small, symbolic_embeddings(3, 3)),
-    )
-    rows = []
-    for label, ds, symbolic in cases:
-        E = exact_embeddings(ds.embeddings) if symbolic is None else symbolic
-        U = level_potential(ds, levels)
-        gram = E * E.T
-        if symbolic is None:
-            pinv = E.T * gram.inv()
-            W = pinv * U * pinv.T
-            EWE = E * W * E.T
-        else:
-            adjugate, det = gram.adjugate(), gram.det()
-            proof.require_zero(gram * adjugate - det * sp.eye(E.rows), f"{label}: G adj(G) = det(G) I")
-            identity = (E * E.T * adjugate / det).applyfunc(sp.cancel)
-            proof.require(identity == sp.eye(E.rows), f"{label}: E E^+ = I")
-            EWE = identity * U * identity.T
-        equalities = inequalities = 0
-        for c in graph_svm_problem(ds).constraints:
-            value = sp.expand(EWE[c.upper, c.query] - EWE[c.lower, c.query])
-            where = f"{label}: edge {c.upper}→{c.lower} of G_{c.query}"
-            proof.require(value.is_Integer, f"{where}: the constraint value {value} is an integer level gap")
-            if c.kind is ConstraintKind.EQUALITY:
-                equalities += 1
-                proof.require(value == 0, f"{where}: equality holds (value {value})")
-            else:
-                inequalities += 1
-                proof.require(value >= 1, f"{where}: margin {value} is at least 1")
-        rows.append((label, equalities, inequalities, f"${latex(U.T.row(ds.K - 1))}$"))
+    rows = [_case_row(proof, label, ds, symbolic, levels) for label, ds, symbolic in _cases()]
     proof.say(
         "Method. For each case the level potential $U$ is computed with networkx's condensation, "
         "$W$ is formed exactly and every constraint value $(e_i - e_j)^\\top W e_k$ is read from "
@@ -117,6 +80,53 @@ def check(*, levels: Levels = condensation_levels) -> Derivation:
     )
     proof.table(("case", "equalities met", "inequalities met", "levels of the last query's column"), rows)
     return proof
+
+
+def _cases() -> tuple[tuple[str, Dataset, sp.Matrix | None], ...]:
+    """The default example under three exact embeddings, and a 2-cycle under symbolic ones."""
+    base = load_example("default")
+    triangular = [[int(a <= j) for a in range(6)] for j in range(6)]
+    wide = [[*row, j * j] for j, row in enumerate(triangular)]
+    small = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 2], 1)], vocab=3)
+    return (
+        ("default example, one-hot", base, None),
+        ("default example, triangular rows (d = K = 6)",
+         base.with_embeddings(Embeddings.given(triangular)), None),
+        ("default example, K = 6 rows in d = 7", base.with_embeddings(Embeddings.given(wide)), None),
+        ("2-cycle above the query, symbolic E (3×3, det ≠ 0)", small, symbolic_embeddings(3, 3)),
+    )
+
+
+def _case_row(
+    proof: Derivation, label: str, ds: Dataset, symbolic: sp.Matrix | None, levels: Levels
+) -> tuple[object, ...]:
+    """Realise the level potential of one case by W and check every constraint value exactly."""
+    E = exact_embeddings(ds.embeddings) if symbolic is None else symbolic
+    U = level_potential(ds, levels)
+    gram = E * E.T
+    if symbolic is None:
+        pinv = E.T * gram.inv()
+        W = pinv * U * pinv.T
+        EWE = E * W * E.T
+    else:
+        adjugate, det = gram.adjugate(), gram.det()
+        proof.require_zero(gram * adjugate - det * sp.eye(E.rows), f"{label}: G adj(G) = det(G) I")
+        identity = (E * E.T * adjugate / det).applyfunc(sp.cancel)
+        proof.require(identity == sp.eye(E.rows), f"{label}: E E^+ = I")
+        EWE = identity * U * identity.T
+    equalities = inequalities = 0
+    for c in graph_svm_problem(ds).constraints:
+        value = sp.expand(EWE[c.high, c.query] - EWE[c.low, c.query])
+        where = f"{label}: edge {c.high}→{c.low} of G_{c.query}"
+        proof.require(value.is_Integer, f"{where}: the constraint value {value} is an integer level gap")
+        if c.kind is ConstraintKind.EQUALITY:
+            equalities += 1
+            proof.require(value == 0, f"{where}: equality holds (value {value})")
+        else:
+            inequalities += 1
+            proof.require(value >= 1, f"{where}: margin {value} is at least 1")
+    return label, equalities, inequalities, f"${latex(U.T.row(ds.K - 1))}$"
+
 
 
 def render() -> str:

@@ -1,6 +1,6 @@
 r"""The finite component of the cyclic example, in closed form.
 
-Claim (THEORY §5): for labels 0, 1, 1, 2, 2, 2 on the sequence [0, 1, 2] (query 2), stationarity
+Claim (docs/theory.md §5): for labels 0, 1, 1, 2, 2, 2 on the sequence [0, 1, 2] (query 2), stationarity
 of the reduced loss on :math:`S_{fin}` forces :math:`\pi = (1/6, 1/3, 1/2)`, and
 :math:`W^{fin} e_2 = \big(\tfrac13 \log\tfrac{\pi_j^2}{\pi_l \pi_m}\big)_j
 = \big(\tfrac13\log\tfrac16, \tfrac13\log\tfrac43, \tfrac13\log\tfrac92\big)`.
@@ -15,7 +15,7 @@ import sympy as sp
 from proofs._support import Derivation, exponentials_as_symbols, latex
 from symattn.data import Dataset
 from symattn.graphs import priority_graphs
-from symattn.symbolic import dataset_loss, finite_basis
+from symattn.symbolic import dataset_loss, fin_basis
 
 __all__ = ["CLAIMED_PI", "NAME", "TITLE", "check", "log_ratio_column", "render"]
 
@@ -48,10 +48,22 @@ def check(
         r"minimiser of $L_{red}$ on $S_{fin}$ puts mass $\pi = (1/6, 1/3, 1/2)$, with "
         r"$W^{fin}_{j2} = \frac13 \log \frac{\pi_j^2}{\pi_l \pi_m}$ ($\{j, l, m\} = \{0, 1, 2\}$).",
     )
+    ds, basis, coords, u, loss = _instance(proof)
+    p, z, gradient = _stationarity(proof, ds, basis, coords, u, loss)
+    _solve(proof, basis, p, claimed_pi)
+    ratios = _closed_form(proof, claimed_pi, closed_form, gradient, z)
+    _uniqueness(proof, basis, coords, u, loss, z, ratios)
+    return proof
+
+
+def _instance(
+    proof: Derivation
+) -> tuple[Dataset, tuple[sp.Matrix, ...], tuple[sp.Symbol, ...], list[sp.Expr], sp.Expr]:
+    """The dataset, the symbolic basis of S_fin, a general W in it and the reduced loss."""
     ds = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 1, 2, 2, 2)], vocab=3)
     graph = priority_graphs(ds)[2]
     proof.require(graph.sccs == ((0, 1, 2),), f"G_2 is one SCC (got {graph.sccs})")
-    basis = finite_basis(ds)
+    basis = fin_basis(ds)
     coords = sp.symbols(f"a_0:{len(basis)}", real=True)
     W = sum((a * B for a, B in zip(coords, basis, strict=True)), sp.zeros(3, 3))
     u = list(W.col(2))
@@ -61,6 +73,14 @@ def check(
     )
     loss = dataset_loss(ds, W, reduced=True)
     proof.require_zero(loss - dataset_loss(ds, W), "the reduced loss is the full loss here (one SCC)")
+    return ds, basis, coords, u, loss
+
+
+def _stationarity(
+    proof: Derivation, ds: Dataset, basis: tuple[sp.Matrix, ...], coords: tuple[sp.Symbol, ...],
+    u: list[sp.Expr], loss: sp.Expr,
+) -> tuple[list[sp.Rational], tuple[sp.Symbol, ...], list[sp.Expr]]:
+    """Step 1: the derivatives of the reduced loss are <pi - p, B e_2>, derived by SymPy."""
     p = [sp.Rational(int((ds.labels == j).sum()), len(ds)) for j in range(3)]
     z = sp.symbols("z_0:3", positive=True)
     pi = [zj / sum(z) for zj in z]
@@ -74,10 +94,17 @@ def check(
     proof.say(
         r"Step 1 (stationarity, by differentiation). $S_{fin}$ has the basis "
         + ", ".join(f"${latex(B.col(2).T)}\\,e_2^\\top$" for B in basis)
-        + r" (`finite_basis`). With $W = \sum_m a_m B_m$ and $z_j = e^{u_j}$, SymPy's derivatives "
+        + r" (`fin_basis`). With $W = \sum_m a_m B_m$ and $z_j = e^{u_j}$, SymPy's derivatives "
         r"of $L_{red}$ are exactly $\partial L / \partial a_m = \langle \pi - p, B_m e_2\rangle$ "
         f"where $p = {latex(sp.Matrix(p).T)}$ are the label frequencies."
     )
+    return p, z, gradient
+
+
+def _solve(
+    proof: Derivation, basis: tuple[sp.Matrix, ...], p: list[sp.Rational], claimed_pi: Sequence[sp.Expr]
+) -> None:
+    """Step 2: stationarity is linear in pi; its unique solution is the claimed one."""
     P = sp.symbols("pi_0:3", positive=True)
     equations = [sum(((P[j] - p[j]) * B.col(2)[j] for j in range(3)), sp.S.Zero) for B in basis]
     (solution,) = sp.linsolve([*equations, sum(P) - 1], P)
@@ -87,6 +114,13 @@ def check(
         r"both $m$, with $\sum_j \pi_j = 1$, has the unique solution "
         f"$\\pi = {latex(sp.Matrix(list(solution)).T)}$: the attention reproduces the label frequencies."
     )
+
+
+def _closed_form(
+    proof: Derivation, claimed_pi: Sequence[sp.Expr], closed_form: ClosedForm, gradient: list[sp.Expr],
+    z: tuple[sp.Symbol, ...],
+) -> list[sp.Expr]:
+    """Step 3: the closed form lies in S_fin, reproduces pi and zeroes the gradient."""
     column = closed_form(list(claimed_pi))
     proof.require(sp.simplify(sum(column)) == 0, "the closed form sums to zero, so it lies in S_fin")
     ratios = [sp.simplify(sp.exp(column[j] - column[2])) for j in range(3)]
@@ -113,6 +147,15 @@ def check(
         r"the derived gradient is invariant under $z \mapsto t z$ and vanishes at "
         r"$z_j = e^{u_j - u_2}$, i.e. at $W^{fin}$."
     )
+    return ratios
+
+
+def _uniqueness(
+    proof: Derivation, basis: tuple[sp.Matrix, ...], coords: tuple[sp.Symbol, ...], u: list[sp.Expr],
+    loss: sp.Expr, z: tuple[sp.Symbol, ...], ratios: list[sp.Expr],
+) -> None:
+    """Step 4: the Hessian on S_fin at W^fin is positive definite."""
+    t = sp.Symbol("t", positive=True)
     at_fin = dict(zip(z, ratios, strict=True))
     hessian = sp.zeros(len(basis), len(basis))
     for r in range(len(basis)):
@@ -130,7 +173,6 @@ def check(
         f"${latex(hessian.det())}$); $L_{{red}}$ is convex, so $W^{{fin}}$ is its unique minimiser "
         "on $S_{fin}$."
     )
-    return proof
 
 
 def render() -> str:

@@ -1,6 +1,6 @@
 r"""The gradient of the log-loss, derived by differentiation, and its compressed token form.
 
-Claim (THEORY §2): for :math:`\ell(W) = -\log \pi_y`,
+Claim (docs/theory.md §2): for :math:`\ell(W) = -\log \pi_y`,
 :math:`\nabla_W \ell = X^\top (s - q)\, \bar x^\top` with :math:`q_t = s_t 1[x_t = y] / \pi_y` and
 :math:`\bar x = e_k` the query's embedding; in token form
 :math:`\nabla_W \ell = \sum_j (\pi_j - 1[j = y])\, e_j e_k^\top`.
@@ -114,28 +114,9 @@ def check(
     rows = []
     example: tuple[list[int], int, sp.Matrix] | None = None
     for case in cases:
-        E = case.embeddings()
-        W = weight_matrix(case.d)
-        tokens = list(case.tokens)
-        scores = sequence_scores(W, E, tokens)
-        s = softmax(scores)
-        mass = token_mass(W, E, tokens)
-        derived = matrix_gradient(log_loss(W, E, tokens, case.label), W)
-        q = sp.Matrix([s[t] * (1 if x == case.label else 0) / mass[case.label] for t, x in enumerate(tokens)])
-        X = sp.Matrix([list(E[x, :]) for x in tokens])
-        claimed = gradient_formula(X, s, q, E[tokens[-1], :].T)
-        compressed = token_formula(E, mass, case.label, tokens[-1])
-        exponents = {x: scores[t] for t, x in enumerate(tokens)}
-        kind = "symbolic" if case.symbolic else "one-hot"
-        where = f"tokens {tokens}, label {case.label}, {kind} d={case.d}"
-        first, _ = exponentials_as_symbols(derived - claimed, exponents)
-        proof.require_zero(first, f"derived gradient = X^T (s - q) e_k^T for {where}")
-        second, _ = exponentials_as_symbols(derived - compressed, exponents)
-        proof.require_zero(second, f"derived gradient = token form for {where}")
-        rows.append((tokens, case.label, kind, case.d, "exact", "exact"))
-        if example is None and not case.symbolic and len(set(tokens)) > 2:
-            in_z, _ = exponentials_as_symbols(derived, exponents)
-            example = (tokens, case.label, in_z.applyfunc(sp.factor))
+        row, candidate = _check_case(proof, case, gradient_formula, token_formula, example is None)
+        rows.append(row)
+        example = example or candidate
     proof.table(
         ("tokens $x_1..x_T$", "label $y$", "embeddings", "$d$", "derived = sequence form", "= token form"),
         rows,
@@ -153,6 +134,37 @@ def check(
         "symbolic embeddings with more tokens than dimensions ($K = 3 > d = 2$)."
     )
     return proof
+
+
+def _check_case(
+    proof: Derivation, case: Case, gradient_formula: GradientFormula, token_formula: TokenFormula,
+    want_example: bool,
+) -> tuple[tuple[object, ...], tuple[list[int], int, sp.Matrix] | None]:
+    """Differentiate one case and compare with both formulas; its table row and, if wanted, the example."""
+    E = case.embeddings()
+    W = weight_matrix(case.d)
+    tokens = list(case.tokens)
+    scores = sequence_scores(W, E, tokens)
+    s = softmax(scores)
+    mass = token_mass(W, E, tokens)
+    derived = matrix_gradient(log_loss(W, E, tokens, case.label), W)
+    q = sp.Matrix([s[t] * (1 if x == case.label else 0) / mass[case.label] for t, x in enumerate(tokens)])
+    X = sp.Matrix([list(E[x, :]) for x in tokens])
+    claimed = gradient_formula(X, s, q, E[tokens[-1], :].T)
+    compressed = token_formula(E, mass, case.label, tokens[-1])
+    exponents = {x: scores[t] for t, x in enumerate(tokens)}
+    kind = "symbolic" if case.symbolic else "one-hot"
+    where = f"tokens {tokens}, label {case.label}, {kind} d={case.d}"
+    first, _ = exponentials_as_symbols(derived - claimed, exponents)
+    proof.require_zero(first, f"derived gradient = X^T (s - q) e_k^T for {where}")
+    second, _ = exponentials_as_symbols(derived - compressed, exponents)
+    proof.require_zero(second, f"derived gradient = token form for {where}")
+    example = None
+    if want_example and not case.symbolic and len(set(tokens)) > 2:
+        in_z, _ = exponentials_as_symbols(derived, exponents)
+        example = (tokens, case.label, in_z.applyfunc(sp.factor))
+    return (tokens, case.label, kind, case.d, "exact", "exact"), example
+
 
 
 def render() -> str:

@@ -1,6 +1,6 @@
 r"""The Hessian in the potentials, its positive semidefiniteness, and convexity of the loss in W.
 
-Claim (THEORY §2): in the potentials :math:`u_j`,
+Claim (docs/theory.md §2): in the potentials :math:`u_j`,
 :math:`\nabla_u^2 \ell = \operatorname{diag}(\pi) - \pi\pi^\top`, which is positive semidefinite
 with null direction the constant shift :math:`\mathbf 1`; since :math:`u` is linear in :math:`W`,
 :math:`L` is convex in :math:`W`.
@@ -59,6 +59,18 @@ def check(*, hessian_formula: HessianFormula = potential_hessian, size: int = _S
         r"Since $u_j = e_j^\top W e_k$ is linear in $W$, $\nabla^2_W \ell = A^\top (\mathrm{diag}(\pi) "
         r"- \pi\pi^\top) A \succeq 0$ and $L$ is convex in $W$.",
     )
+    _differentiate(proof, hessian_formula, size)
+    _semidefinite(proof, hessian_formula, size)
+    _lift_to_weights(proof, hessian_formula)
+    proof.say(
+        "Hence every $\\ell_i$ is convex in $W$ and so is $L = \\frac1n\\sum_i \\ell_i$. "
+        f"Example for $m = 3$: ${latex(hessian_formula(sp.Matrix(sp.symbols('pi_0:3', positive=True))))}$."
+    )
+    return proof
+
+
+def _differentiate(proof: Derivation, hessian_formula: HessianFormula, size: int) -> None:
+    """Step 1: SymPy's Hessian of the compressed loss is diag(pi) - pi pi^T."""
     u = sp.Matrix([sp.Symbol(f"u_{j}", real=True) for j in range(size)])
     c = [sp.Symbol(f"c_{j}", positive=True) for j in range(size)]
     loss = compressed_log_loss(dict(enumerate(u)), dict(enumerate(c)), 0)
@@ -73,6 +85,10 @@ def check(*, hessian_formula: HessianFormula = potential_hessian, size: int = _S
         r"$\mathrm{diag}(\pi) - \pi\pi^\top$ for $\pi_j = c_j z_j / \sum_l c_l z_l$ "
         "(it does not depend on $y$: the label enters $\\ell$ linearly)."
     )
+
+
+def _semidefinite(proof: Derivation, hessian_formula: HessianFormula, size: int) -> None:
+    """Steps 2 and 3: the quadratic form is a weighted sum of squares with the null direction 1."""
     p = [sp.Symbol(f"pi_{j}", positive=True) for j in range(size - 1)]
     p.append(1 - sum(p, sp.S.Zero))
     P = sp.Matrix(p)
@@ -98,6 +114,10 @@ def check(*, hessian_formula: HessianFormula = potential_hessian, size: int = _S
         r"space is exactly $\mathrm{span}\{\mathbf 1\}$: shifting every potential of a query by the "
         "same amount changes no probability."
     )
+
+
+def _lift_to_weights(proof: Derivation, hessian_formula: HessianFormula) -> None:
+    """Step 4: the Hessian in W is A^T (diag(pi) - pi pi^T) A, checked on small sequences."""
     t = sp.Symbol("t", real=True)
     rows = []
     for tokens, label, symbolic, d in _W_CASES:
@@ -133,11 +153,6 @@ def check(*, hessian_formula: HessianFormula = potential_hessian, size: int = _S
         r"under $W \mapsto W + t\,\mathbf 1 e_k^\top$ (the null direction in $W$):"
     )
     proof.table(("sequence", "label", "embeddings", "$d$", "Hessian checked"), rows)
-    proof.say(
-        "Hence every $\\ell_i$ is convex in $W$ and so is $L = \\frac1n\\sum_i \\ell_i$. "
-        f"Example for $m = 3$: ${latex(hessian_formula(sp.Matrix(sp.symbols('pi_0:3', positive=True))))}$."
-    )
-    return proof
 
 
 def render() -> str:

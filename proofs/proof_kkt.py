@@ -1,6 +1,6 @@
 r"""The KKT characterisation of the graph-SVM and three exact solutions.
 
-Claim (THEORY §4): stationarity of the Lagrangian gives
+Claim (docs/theory.md §4): stationarity of the Lagrangian gives
 :math:`W^{svm} = \sum_c \lambda_c (e_i - e_j) e_k^\top` over the constraints
 :math:`c = (k, i \to j)`, with :math:`\lambda_c \ge 0` on inequalities and :math:`\lambda_c = 0`
 off the margin; exact :math:`W^{svm}` and multipliers of a chain, a diamond and a 2-cycle are
@@ -67,7 +67,7 @@ INSTANCES: tuple[Instance, ...] = (
 
 
 def _indices(problem: GraphSVMProblem, edges: Sequence[tuple[int, int]]) -> list[int]:
-    where = {(c.upper, c.lower): n for n, c in enumerate(problem.constraints)}
+    where = {(c.high, c.low): n for n, c in enumerate(problem.constraints)}
     return [where[edge] for edge in edges]
 
 
@@ -82,18 +82,7 @@ def check(*, solver: Solver = solve_kkt, instances: Sequence[Instance] = INSTANC
         r"and $\lambda_c (g_c(W^{svm}) - 1) = 0$. The problem is a strictly convex QP with linear "
         "constraints, so these KKT conditions are also sufficient and the point is unique.",
     )
-    E = symbolic_embeddings(3, 2)
-    W = weight_matrix(2)
-    g = ((E[0, :] - E[1, :]) * W * E[2, :].T)[0, 0]
-    proof.require_zero(
-        matrix_gradient(g, W) - (E[0, :] - E[1, :]).T * E[2, :],
-        "d/dW (e_i - e_j)^T W e_k = (e_i - e_j) e_k^T for symbolic embeddings",
-    )
-    proof.say(
-        r"Step 1 (constraint gradients). For symbolic $e_0, e_1, e_2 \in \mathbb R^2$ and symbolic "
-        r"$W$, SymPy gives $\partial g / \partial W = (e_0 - e_1) e_2^\top$ exactly, so "
-        r"$\nabla_W \mathcal L = W - \sum_c \lambda_c A_c$ with $A_c = (e_i - e_j) e_k^\top$."
-    )
+    _constraint_gradients(proof)
     proof.say(
         "Step 2 (three instances, one-hot). Each graph is closed under the query edges "
         "(`realisable_graph`) and realised as a dataset; the problem's stationarity matrix is "
@@ -104,48 +93,8 @@ def check(*, solver: Solver = solve_kkt, instances: Sequence[Instance] = INSTANC
     )
     rows = []
     for inst in instances:
-        graph = realisable_graph(nx.DiGraph(list(inst.edges)), inst.query)
-        problem = graph_svm_problem(realise({inst.query: graph}))
-        combination = sum(
-            (lam * c.direction for lam, c in zip(problem.multipliers, problem.constraints, strict=True)),
-            sp.zeros(*problem.W.shape),
-        )
-        proof.require_zero(
-            problem.stationarity - (problem.W - combination), f"{inst.name}: stationarity form"
-        )
-        solution = solver(problem, _indices(problem, inst.active))
-        Wsvm = proof.require_present(solution.W, f"{inst.name}: the active system is consistent")
-        lam = solution.multipliers
-        for condition, residues in (
-            ("primal feasibility", primal_residuals(problem, Wsvm)),
-            ("dual feasibility", dual_residuals(problem, lam)),
-            ("complementary slackness", complementarity_residuals(problem, Wsvm, lam)),
-            ("stationarity", tuple(stationarity_residual(problem, Wsvm, lam))),
-        ):
-            proof.require(all(r == 0 for r in residues), f"{inst.name}: {condition} (residuals {residues})")
-        expected = sp.zeros(*Wsvm.shape)
-        expected[:, inst.query] = sp.Matrix(inst.column)
-        proof.require_zero(Wsvm - expected, f"{inst.name}: W^svm e_k = {inst.column}")
-        proof.require_zero(
-            Wsvm - sum((lv * c.direction for lv, c in zip(lam, problem.constraints, strict=True)),
-                       sp.zeros(*Wsvm.shape)),
-            f"{inst.name}: W^svm = sum_c lambda_c A_c",
-        )
-        wrong = solve_kkt(problem, _indices(problem, inst.wrong_active))
-        proof.require(wrong.status is not KKTStatus.OPTIMAL, f"{inst.name}: a wrong active set is rejected")
-        terms = " + ".join(
-            f"{latex(lv)}\\,(e_{{{c.upper}}} - e_{{{c.lower}}})e_{{{c.query}}}^\\top"
-            for lv, c in zip(lam, problem.constraints, strict=True) if lv != 0
-        )
-        margins = ", ".join(
-            f"{c.upper}→{c.lower}: {latex(c.slack(Wsvm) + c.bound)}" for c in problem.constraints
-        )
-        rows.append((
-            inst.name, f"${latex(sp.Matrix(inst.column).T)}$", f"${terms}$", margins,
-            f"{{{', '.join(f'{a}→{b}' for a, b in inst.wrong_active)}}}: {wrong.status.value}",
-        ))
-        if inst is instances[-1]:
-            norm = sum((v**2 for v in Wsvm), sp.S.Zero)
+        row, norm = _verify_instance(proof, inst, solver)
+        rows.append(row)
     proof.table(
         ("instance", "$W^{svm} e_k$", r"$W^{svm} = \sum_c \lambda_c A_c$ (nonzero terms)",
          "constraint values", "wrong active set"),
@@ -158,6 +107,67 @@ def check(*, solver: Solver = solve_kkt, instances: Sequence[Instance] = INSTANC
         f"free, and $\\|W^{{svm}}\\|_F^2 = {latex(norm)}$."
     )
     return proof
+
+
+def _constraint_gradients(proof: Derivation) -> None:
+    """Step 1: the gradient of a constraint in W is (e_i - e_j) e_k^T, for symbolic embeddings."""
+    E = symbolic_embeddings(3, 2)
+    W = weight_matrix(2)
+    g = ((E[0, :] - E[1, :]) * W * E[2, :].T)[0, 0]
+    proof.require_zero(
+        matrix_gradient(g, W) - (E[0, :] - E[1, :]).T * E[2, :],
+        "d/dW (e_i - e_j)^T W e_k = (e_i - e_j) e_k^T for symbolic embeddings",
+    )
+    proof.say(
+        r"Step 1 (constraint gradients). For symbolic $e_0, e_1, e_2 \in \mathbb R^2$ and symbolic "
+        r"$W$, SymPy gives $\partial g / \partial W = (e_0 - e_1) e_2^\top$ exactly, so "
+        r"$\nabla_W \mathcal L = W - \sum_c \lambda_c A_c$ with $A_c = (e_i - e_j) e_k^\top$."
+    )
+
+
+def _verify_instance(proof: Derivation, inst: Instance, solver: Solver) -> tuple[tuple[str, ...], sp.Expr]:
+    """Solve one instance for its active set, check the four conditions and reject a wrong set."""
+    graph = realisable_graph(nx.DiGraph(list(inst.edges)), inst.query)
+    problem = graph_svm_problem(realise({inst.query: graph}))
+    combination = sum(
+        (lam * c.direction for lam, c in zip(problem.multipliers, problem.constraints, strict=True)),
+        sp.zeros(*problem.W.shape),
+    )
+    proof.require_zero(
+        problem.stationarity - (problem.W - combination), f"{inst.name}: stationarity form"
+    )
+    solution = solver(problem, _indices(problem, inst.active))
+    Wsvm = proof.require_present(solution.W, f"{inst.name}: the active system is consistent")
+    lam = solution.multipliers
+    for condition, residues in (
+        ("primal feasibility", primal_residuals(problem, Wsvm)),
+        ("dual feasibility", dual_residuals(problem, lam)),
+        ("complementary slackness", complementarity_residuals(problem, Wsvm, lam)),
+        ("stationarity", tuple(stationarity_residual(problem, Wsvm, lam))),
+    ):
+        proof.require(all(r == 0 for r in residues), f"{inst.name}: {condition} (residuals {residues})")
+    expected = sp.zeros(*Wsvm.shape)
+    expected[:, inst.query] = sp.Matrix(inst.column)
+    proof.require_zero(Wsvm - expected, f"{inst.name}: W^svm e_k = {inst.column}")
+    proof.require_zero(
+        Wsvm - sum((lv * c.direction for lv, c in zip(lam, problem.constraints, strict=True)),
+                   sp.zeros(*Wsvm.shape)),
+        f"{inst.name}: W^svm = sum_c lambda_c A_c",
+    )
+    wrong = solve_kkt(problem, _indices(problem, inst.wrong_active))
+    proof.require(wrong.status is not KKTStatus.OPTIMAL, f"{inst.name}: a wrong active set is rejected")
+    terms = " + ".join(
+        f"{latex(lv)}\\,(e_{{{c.high}}} - e_{{{c.low}}})e_{{{c.query}}}^\\top"
+        for lv, c in zip(lam, problem.constraints, strict=True) if lv != 0
+    )
+    margins = ", ".join(
+        f"{c.high}→{c.low}: {latex(c.slack(Wsvm) + c.bound)}" for c in problem.constraints
+    )
+    row = (
+        inst.name, f"${latex(sp.Matrix(inst.column).T)}$", f"${terms}$", margins,
+        f"{{{', '.join(f'{a}→{b}' for a, b in inst.wrong_active)}}}: {wrong.status.value}",
+    )
+    return row, sum((v**2 for v in Wsvm), sp.S.Zero)
 
 
 def render() -> str:

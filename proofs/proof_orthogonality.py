@@ -1,6 +1,6 @@
 r"""The graph-SVM direction is orthogonal to the cyclic subspace.
 
-Claim (THEORY §5): every :math:`W` meeting the equality constraints of the graph-SVM, in
+Claim (docs/theory.md §5): every :math:`W` meeting the equality constraints of the graph-SVM, in
 particular :math:`W^{svm}`, satisfies :math:`\langle W, (e_i - e_j) e_k^\top \rangle = 0` for all
 :math:`i \asymp_k j`, i.e. :math:`W^{svm} \perp S_{fin}`.
 """

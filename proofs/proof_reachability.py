@@ -1,6 +1,6 @@
 r"""Constraining the edges of each token-priority graph is the same as constraining every reachable pair.
 
-Claim (THEORY §4): the graph-SVM with one constraint per edge of :math:`G_k` has the same
+Claim (docs/theory.md §4): the graph-SVM with one constraint per edge of :math:`G_k` has the same
 feasible set, hence the same solution, as the one with a constraint for every pair
 :math:`i \rightsquigarrow j`: :math:`(e_i - e_j)^\top W e_k = 0` if :math:`i \asymp_k j`,
 :math:`\ge 1` if :math:`i \succ_k j` (path-sum argument).
@@ -58,45 +58,7 @@ def check(*, edge_bound: EdgeBound = lambda c: c.bound) -> Derivation:
     )
     rows = []
     for label, (query, edges) in GRAPHS.items():
-        graph = realisable_graph(nx.DiGraph(edges), query)
-        problem = graph_svm_problem(realise({query: graph}))
-        W = problem.W
-        by_edge = {(c.upper, c.lower): c for c in problem.constraints if c.query == query}
-        proof.require(set(by_edge) == set(graph.edges), f"{label}: one constraint per edge")
-        slack = {e: sp.Symbol(f"sigma_{e[0]}{e[1]}", nonnegative=True) for e in by_edge}
-        same = strict = 0
-        for i in sorted(graph.nodes):
-            for j in sorted(nx.descendants(graph, i)):
-                path = nx.shortest_path(graph, i, j)
-                steps = list(itertools.pairwise(path))
-                pair = sp.expand(W[i, query] - W[j, query])
-                proof.require_zero(
-                    pair - sum((by_edge[e].expr for e in steps), sp.S.Zero),
-                    f"{label}: telescoping along {path}",
-                )
-                in_scc = nx.has_path(graph, j, i)
-                form = sp.expand(
-                    sum(
-                        (edge_bound(by_edge[e]) + (slack[e] if by_edge[e].kind is ConstraintKind.INEQUALITY
-                                                   else 0) for e in steps),
-                        sp.S.Zero,
-                    )
-                )
-                if in_scc:
-                    same += 1
-                    proof.require(form == 0, f"{label}: pair {i}≍{j} is forced to 0 by the edges of {path}")
-                else:
-                    strict += 1
-                    constant = form.subs({s: 0 for s in slack.values()})
-                    terms = sp.Add.make_args(form - constant)
-                    proof.require(
-                        constant >= 1 and all(term.is_nonnegative for term in terms),
-                        f"{label}: pair {i}≻{j} has margin ≥ 1 from the edges of {path} (slack form {form})",
-                    )
-        kinds = [c.kind for c in by_edge.values()]
-        rows.append((
-            label, query, len(by_edge), kinds.count(ConstraintKind.EQUALITY), same, strict,
-        ))
+        rows.append(_graph_row(proof, label, query, edges, edge_bound))
     proof.table(
         ("graph $G_k$", "query $k$", "edges", "equality edges", "same-SCC pairs", "strict pairs"), rows
     )
@@ -105,6 +67,60 @@ def check(*, edge_bound: EdgeBound = lambda c: c.bound) -> Derivation:
         "edges only loses nothing and adds nothing."
     )
     return proof
+
+
+def _graph_row(
+    proof: Derivation, label: str, query: int, edges: list[tuple[int, int]], edge_bound: EdgeBound
+) -> tuple[object, ...]:
+    """Every reachable pair of one realised graph is implied by its edge constraints."""
+    graph = realisable_graph(nx.DiGraph(edges), query)
+    problem = graph_svm_problem(realise({query: graph}))
+    W = problem.W
+    by_edge = {(c.high, c.low): c for c in problem.constraints if c.query == query}
+    proof.require(set(by_edge) == set(graph.edges), f"{label}: one constraint per edge")
+    slack = {e: sp.Symbol(f"sigma_{e[0]}{e[1]}", nonnegative=True) for e in by_edge}
+    same = strict = 0
+    for i in sorted(graph.nodes):
+        for j in sorted(nx.descendants(graph, i)):
+            if _pair_implied(proof, label, graph, query, W, by_edge, slack, edge_bound, i, j):
+                same += 1
+            else:
+                strict += 1
+    kinds = [c.kind for c in by_edge.values()]
+    return label, query, len(by_edge), kinds.count(ConstraintKind.EQUALITY), same, strict
+
+
+def _pair_implied(
+    proof: Derivation, label: str, graph: nx.DiGraph, query: int, W: sp.Matrix,
+    by_edge: dict[tuple[int, int], SymbolicConstraint], slack: dict[tuple[int, int], sp.Symbol],
+    edge_bound: EdgeBound, i: int, j: int,
+) -> bool:
+    """Telescope the pair i ⇝ j along a path; True when it is a same-SCC pair (forced to 0)."""
+    path = nx.shortest_path(graph, i, j)
+    steps = list(itertools.pairwise(path))
+    pair = sp.expand(W[i, query] - W[j, query])
+    proof.require_zero(
+        pair - sum((by_edge[e].expr for e in steps), sp.S.Zero),
+        f"{label}: telescoping along {path}",
+    )
+    in_scc = nx.has_path(graph, j, i)
+    form = sp.expand(
+        sum(
+            (edge_bound(by_edge[e]) + (slack[e] if by_edge[e].kind is ConstraintKind.INEQUALITY
+                                       else 0) for e in steps),
+            sp.S.Zero,
+        )
+    )
+    if in_scc:
+        proof.require(form == 0, f"{label}: pair {i}≍{j} is forced to 0 by the edges of {path}")
+        return True
+    constant = form.subs({s: 0 for s in slack.values()})
+    terms = sp.Add.make_args(form - constant)
+    proof.require(
+        constant >= 1 and all(term.is_nonnegative for term in terms),
+        f"{label}: pair {i}≻{j} has margin ≥ 1 from the edges of {path} (slack form {form})",
+    )
+    return False
 
 
 def render() -> str:

@@ -1,9 +1,10 @@
 r"""Hard retrieval: the attention outside the label's SCC decays exponentially along the direction of W^svm.
 
-Claim (THEORY §6, P3): at :math:`W = R\,\bar W^{svm} + W^{fin}`, :math:`\bar W^{svm} = W^{svm}/\|W^{svm}\|`,
-each training sample puts mass at most :math:`(T - 1)\exp(-R/\|W^{svm}\| + C)` outside its label's SCC,
-with :math:`C = \max (e_j - e_y)^\top W^{fin} e_k` over samples and tokens :math:`j` of the
-sequence outside the SCC of :math:`y`.
+Claim (docs/theory.md §6, P3): at :math:`W = R\,\bar W^{svm} + W^{fin}`, with
+:math:`\bar W^{svm} = W^{svm}/\|W^{svm}\|`, each training sample puts mass at most
+:math:`(T - 1)\exp(-R/\|W^{svm}\| + C)` outside its label's SCC, with
+:math:`C = \max (e_j - e_y)^\top W^{fin} e_k` over samples and tokens :math:`j` of the sequence
+outside the SCC of :math:`y`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from proofs._support import Derivation, latex
-from symattn.data import Dataset
+from symattn.data import Dataset, Sample
 from symattn.graphs import priority_graphs
 from symattn.symbolic import exact_graph_svm, graph_svm_problem
 
@@ -53,9 +54,27 @@ def check(*, bound: Bound = decay_bound, radii: Sequence[int] = RADII) -> Deriva
         r"(e_j - e_{y_i})^\top W^{fin} e_{k_i}$.",
     )
     ds = _dataset()
-    graphs = priority_graphs(ds)
-    problem = graph_svm_problem(ds)
-    svm = exact_graph_svm(problem)
+    Wsvm, norm, Wfin = _instance(proof, ds)
+    per_sample, C = _outside_tokens(proof, ds, Wsvm, Wfin)
+    _one_sample_identity(proof, per_sample)
+    proof.say(
+        r"Step 2 (along the path). For $j \notin C_y$ in the sequence, $G_k$ has the edge $y \to j$ "
+        r"across SCCs, so $(e_y - e_j)^\top W^{svm} e_k \ge 1$ (checked on the exact $W^{svm}$ for "
+        r"every such pair), and $(e_j - e_y)^\top W^{fin} e_k \le C$. Hence "
+        r"$u_j - u_y \le -R/\|W^{svm}\| + C$ at $W_R$, and at most $T - c_y \le T - 1$ positions "
+        f"lie outside $C_y$. Here $C = {latex(C)}$, which gives the bound."
+    )
+    _evaluate(proof, per_sample, Wsvm / norm, Wfin, norm, C, bound, radii)
+    return proof
+
+
+Outside = list[tuple[int, Sample, set[int], list[int]]]
+"""Per training sample: its index, the sample, its label's SCC and the present tokens outside it."""
+
+
+def _instance(proof: Derivation, ds: Dataset) -> tuple[sp.Matrix, sp.Expr, sp.Matrix]:
+    """:math:`W^{svm}` solved exactly, its norm, and :math:`W^{fin}` in closed form."""
+    svm = exact_graph_svm(graph_svm_problem(ds))
     proof.require(svm.success, "W^svm is certified by the four KKT conditions")
     Wsvm = proof.require_present(svm.W, "W^svm exists")
     norm = sp.sqrt(sum((v**2 for v in Wsvm), sp.S.Zero))
@@ -75,8 +94,14 @@ def check(*, bound: Bound = decay_bound, radii: Sequence[int] = RADII) -> Deriva
         r"on $S_{fin}$ gives $\pi_0 : \pi_1 = 1 : 2$ on $\{0, 1\}$; $G_4$ is acyclic so "
         r"$W^{fin} e_4 = 0$)."
     )
-    R = sp.Symbol("R", nonnegative=True)
-    W = R / norm * Wsvm + Wfin
+    return Wsvm, norm, Wfin
+
+
+def _outside_tokens(
+    proof: Derivation, ds: Dataset, Wsvm: sp.Matrix, Wfin: sp.Matrix
+) -> tuple[Outside, sp.Expr]:
+    """Every margin across SCCs is at least 1; :math:`C` bounds every :math:`W^{fin}` gap."""
+    graphs = priority_graphs(ds)
     gaps = []
     per_sample = []
     for i, sample in enumerate(ds):
@@ -92,6 +117,11 @@ def check(*, bound: Bound = decay_bound, radii: Sequence[int] = RADII) -> Deriva
         per_sample.append((i, sample, scc, outside))
     C = sp.Max(*gaps)
     proof.require(all(sp.simplify(C - g).is_nonnegative for g in gaps), "C bounds every W^fin gap")
+    return per_sample, C
+
+
+def _one_sample_identity(proof: Derivation, per_sample: Outside) -> None:
+    """Step 1: the outside mass is at most :math:`\\sum_{j \\notin C_y} c_j e^{u_j - u_y}`, exactly."""
     proof.say(
         r"Step 1 (one sample, any $W$). With $z_j = e^{u_j}$, $u_j = e_j^\top W e_k$, the identity"
     )
@@ -113,16 +143,16 @@ def check(*, bound: Bound = decay_bound, radii: Sequence[int] = RADII) -> Deriva
         lhs = sum((counts[j] * z[j] / z[y] for j in outside), sp.S.Zero) / counts[y] - out / total
         rhs = out * (total - counts[y] * z[y]) / (counts[y] * z[y] * total)
         proof.require_zero(lhs - rhs, f"sample {i}: the Step 1 identity")
-    proof.say(
-        r"Step 2 (along the path). For $j \notin C_y$ in the sequence, $G_k$ has the edge $y \to j$ "
-        r"across SCCs, so $(e_y - e_j)^\top W^{svm} e_k \ge 1$ (checked on the exact $W^{svm}$ for "
-        r"every such pair), and $(e_j - e_y)^\top W^{fin} e_k \le C$. Hence "
-        r"$u_j - u_y \le -R/\|W^{svm}\| + C$ at $W_R$, and at most $T - c_y \le T - 1$ positions "
-        f"lie outside $C_y$. Here $C = {latex(C)}$, which gives the bound."
-    )
+
+
+def _evaluate(
+    proof: Derivation, per_sample: Outside, direction: sp.Matrix, Wfin: sp.Matrix, norm: sp.Expr,
+    C: sp.Expr, bound: Bound, radii: Sequence[int],
+) -> None:
+    """Step 3: the exact masses against the bound at each radius, to :data:`_DIGITS` digits."""
     rows = []
     for radius in radii:
-        at = W.xreplace({R: sp.Integer(radius)})
+        at = radius * direction + Wfin
         worst = sp.S.Zero
         for _i, sample, _scc, outside in per_sample:
             counts = Counter(sample.tokens)
@@ -143,7 +173,6 @@ def check(*, bound: Bound = decay_bound, radii: Sequence[int] = RADII) -> Deriva
         "(the rate $1/\\|W^{svm}\\|$ is the true one):"
     )
     proof.table(("$R$", "max over samples of mass / bound"), rows)
-    return proof
 
 
 def render() -> str:

@@ -2,7 +2,8 @@
 
 Token-priority graphs, the graph-SVM direction :math:`W^{svm}`, the finite component
 :math:`W^{fin}`, a reference trainer and Hypothesis strategies, with exact certificates
-where the data are exact. See ``docs/`` and ``THEORY`` in the README.
+where the data are exact. The mathematics is in ``docs/theory.md`` (cited as ``docs/theory.md §N``),
+and ``docs/index.md`` lists every page.
 
 >>> import symattn
 >>> ds = symattn.Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
@@ -75,14 +76,16 @@ from symattn.model import (
     smoothness_bound,
     token_mass,
 )
-from symattn.predict import Distances, Prediction, Retrieval, predict
+from symattn.predict import Analysis, Distances, Metric, Prediction, Retrieval, analysis, predict
 from symattn.prompts import Prompt, PromptLike, Prompts
 from symattn.svm import (
+    CertificateStatus,
     FarkasCertificate,
     KKTChecks,
     KKTResiduals,
     SVMCertificate,
     SVMConstraints,
+    SVMMethod,
     SVMResult,
     SVMStatus,
     solve_graph_svm,
@@ -126,8 +129,10 @@ logging.getLogger("symattn").addHandler(logging.NullHandler())
 
 __all__ = [
     "Agreement",
+    "Analysis",
     "Automaton",
     "CertificateError",
+    "CertificateStatus",
     "CountsView",
     "Dataset",
     "Distances",
@@ -154,6 +159,7 @@ __all__ = [
     "KKTSolution",
     "KKTStatus",
     "Loss",
+    "Metric",
     "Model",
     "NextStatus",
     "NextToken",
@@ -172,6 +178,7 @@ __all__ = [
     "Retrieval",
     "SVMCertificate",
     "SVMConstraints",
+    "SVMMethod",
     "SVMResult",
     "SVMStatus",
     "Sample",
@@ -187,6 +194,7 @@ __all__ = [
     "Trajectory",
     "Vocabulary",
     "Weights",
+    "analysis",
     "as_weights",
     "attention",
     "automaton",

@@ -1,4 +1,4 @@
-"""Private array helpers shared across modules.
+"""Private array helpers shared across modules: sorted keys, DAG levels, Helmert bases.
 
 ``np.unique`` without extra outputs hashes in numpy 2.x, which for int64 keys of a wide range
 is tens of times slower than sorting (0.5 s against 0.01 s for 640,000 keys); the key arrays
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_real_array", "unique_sorted"]
+__all__ = ["helmert", "longest_path_levels", "unique_sorted"]
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:
@@ -26,48 +26,50 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-def as_real_array(value: object, name: str) -> tuple[np.ndarray, np.dtype]:
-    """``value`` as a float64 array, with the dtype its numbers came in; torch tensors included.
+def longest_path_levels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Level of each node of a DAG: the length of the longest path reaching it from a source.
 
-    Tensors (anything with ``detach``) are detached and moved to the CPU first, so tensors that
-    require grad are accepted; arrays of Python numbers or Fractions are read entry by entry.
-    Complex, boolean, string and object values are refused with :class:`InvalidInput`.
+    Kahn's algorithm one frontier at a time, vectorised: linear in nodes plus edges, with one
+    NumPy round per level and no recursion. Nodes on or below a directed cycle are never
+    reached and keep level ``-1``.
 
-    >>> array, dtype = as_real_array(np.eye(2, dtype=np.float32), "W")
-    >>> array.dtype, dtype
-    (dtype('float64'), dtype('float32'))
-    >>> as_real_array([[1, 2]], "W")[1]
-    dtype('int64')
+    >>> longest_path_levels(4, np.array([0, 1, 0]), np.array([1, 2, 2])).tolist()
+    [0, 1, 2, 0]
+    >>> longest_path_levels(2, np.array([0, 1]), np.array([1, 0])).tolist()
+    [-1, -1]
     """
-    from symattn.errors import InvalidInput
-
-    kind = type(value).__name__
-    try:
-        detach = getattr(value, "detach", None)
-        if callable(detach):
-            value = detach()
-            cpu = getattr(value, "cpu", None)
-            if callable(cpu):
-                value = cpu()
-        array = np.asarray(value)
-        if array.dtype == object:
-            array = np.array([_real_entry(v, name) for v in array.ravel()]).reshape(array.shape)
-    except (TypeError, ValueError, RuntimeError, AttributeError) as exc:
-        raise InvalidInput(
-            f"{name} of type {kind} cannot be read as a real matrix ({exc}); pass a NumPy array, "
-            "e.g. W.detach().cpu().double().numpy() for a torch tensor"
-        ) from None
-    if array.dtype.kind not in "fiu":
-        raise InvalidInput(
-            f"{name} of type {kind} has dtype {array.dtype}; it must hold real numbers "
-            "(float64, float32 or integers)"
-        )
-    return array.astype(np.float64), array.dtype
+    indegree = np.bincount(dst, minlength=n)
+    by_src = np.argsort(src, kind="stable")
+    targets = dst[by_src]
+    indptr = np.searchsorted(src[by_src], np.arange(n + 1))
+    level = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(indegree == 0)
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        starts = indptr[frontier]
+        counts = indptr[frontier + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            break
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        reached, hits = np.unique(targets[offsets], return_counts=True)
+        indegree[reached] -= hits
+        frontier = reached[indegree[reached] == 0]
+        depth += 1
+    return level
 
 
-def _real_entry(value: object, name: str) -> float:
-    from fractions import Fraction
+def helmert(size: int) -> np.ndarray:
+    """Rows ``r = 1..size-1``: an orthonormal basis of the zero-sum vectors of length ``size``.
 
-    if isinstance(value, bool) or not isinstance(value, int | float | Fraction | np.integer | np.floating):
-        raise TypeError(f"entry {value!r} of {name} is not a real number")
-    return float(value)
+    >>> H = helmert(3)
+    >>> bool(np.allclose(H @ H.T, np.eye(2)) and np.allclose(H.sum(axis=1), 0))
+    True
+    """
+    H = np.zeros((size - 1, size))
+    for r in range(1, size):
+        H[r - 1, :r] = 1.0
+        H[r - 1, r] = -float(r)
+        H[r - 1] /= np.sqrt(r * (r + 1.0))
+    return H

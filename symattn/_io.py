@@ -53,6 +53,7 @@ __all__ = [
     "read_input",
     "read_npy",
     "read_npz",
+    "save_text",
     "signals_deferred",
 ]
 
@@ -398,6 +399,36 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     'é'
     """
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+
+def save_text(path: object, text: str) -> Path:
+    """Write ``text`` atomically to a path the user gave; what cannot be written is bad input.
+
+    Raises :class:`~symattn.errors.InvalidInput` for a path that is not a non-empty string or
+    path-like, and :class:`~symattn.errors.FileFormatError` naming the path and the fix for a
+    directory or a place that cannot be written (no temporary file is left behind).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> save_text(folder / "a.txt", "x").read_text(encoding="utf-8")
+    'x'
+    >>> save_text(folder, "x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symattn.errors.FileFormatError: ...: is a directory; give a file name
+    """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise InvalidInput(f"path {path!r} must be a non-empty string or a path-like object")
+    target = Path(path)
+    if target.is_dir():
+        raise FileFormatError(f"{target}: is a directory; give a file name")
+    try:
+        return atomic_write_text(target, text)
+    except OSError as exc:
+        raise FileFormatError(
+            f"{target}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
+        ) from None
 
 
 def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:

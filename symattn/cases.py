@@ -27,6 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._exact import object_zeros
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
@@ -90,7 +91,7 @@ class Case:
         if self.svm is None:
             raise InvalidInput(f"case {self.name!r} has no hand-derived W^svm")
         d = self.embeddings.dim
-        out = np.array([[Fraction(0)] * d for _ in range(d)] + [[None] * d], dtype=object)[:-1]
+        out = object_zeros(d * d).reshape(d, d)
         for (r, c), value in self.svm.items():
             out[r, c] = value
         return out

@@ -2,7 +2,7 @@ r"""Vocabularies, samples and datasets, validated on construction, with a compre
 
 A sample is a token sequence :math:`x_1..x_T` with a label :math:`y` that must occur in it; its
 query is the last token :math:`k = x_T`. Because all copies of a token share one score, a
-sample's loss depends only on ``(k, y, distinct tokens, counts)`` (THEORY §2): the
+sample's loss depends only on ``(k, y, distinct tokens, counts)`` (docs/theory.md §2): the
 :class:`CountsView` holds exactly that, in flat arrays.
 
 >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 1, 2], 2)], vocab=3)
@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
+from symattn._validate import as_int, is_integer
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
@@ -54,7 +55,7 @@ class Vocabulary:
     names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.size, bool) or not isinstance(self.size, int | np.integer):
+        if not is_integer(self.size):
             raise InvalidInput(f"vocabulary size {self.size!r} must be an integer")
         if not 1 <= self.size <= MAX_VOCAB:
             raise InvalidInput(
@@ -112,7 +113,7 @@ class Vocabulary:
         >>> Vocabulary.from_names(["a", "b"]).name(1)
         'b'
         """
-        token = _as_int(token, "token")
+        token = as_int(token, "token")
         if not 0 <= token < self.size:
             raise InvalidInput(f"token {token} is out of range for K={self.size} (ids 0..{self.size - 1})")
         return self.names[token]
@@ -163,11 +164,11 @@ class Sample:
     label: int
 
     def __post_init__(self) -> None:
-        tokens = tuple(_as_int(t, "token") for t in self.tokens)
+        tokens = tuple(as_int(t, "token") for t in self.tokens)
         if not tokens:
             raise InvalidInput("a sample needs at least one token (the query)")
         object.__setattr__(self, "tokens", tokens)
-        object.__setattr__(self, "label", _as_int(self.label, "label"))
+        object.__setattr__(self, "label", as_int(self.label, "label"))
 
     @property
     def query(self) -> int:
@@ -177,17 +178,6 @@ class Sample:
         1
         """
         return self.tokens[-1]
-
-
-def _as_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidInput(
-            f"{what} {value!r} is not an integer; pass a Python or NumPy int (floats, strings and "
-            "booleans are not converted)"
-        )
-    if not -(2**63) <= value < 2**63:
-        raise InvalidInput(f"{what} {value} is out of range; ids are below K <= {MAX_VOCAB:,}")
-    return int(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -388,7 +378,7 @@ class Dataset:
         return self.vocab.size
 
     def __getitem__(self, i: int) -> Sample:
-        i = _as_int(i, "sample index")
+        i = as_int(i, "sample index")
         if not -len(self) <= i < len(self):
             raise IndexError(f"sample index {i} out of range for n={len(self)}")
         i %= len(self)
@@ -581,4 +571,4 @@ def _resolve(token: int | str, vocab: Vocabulary | None, what: str = "token") ->
                 f"token name {token!r} given but the vocabulary has no names; pass vocab=[names]"
             )
         return vocab.index(token)
-    return _as_int(token, what)
+    return as_int(token, what)

@@ -23,6 +23,8 @@ from functools import cached_property
 
 import numpy as np
 
+from symattn._exact import exact_dot, exact_rank
+from symattn._validate import as_count
 from symattn.errors import InvalidInput
 
 __all__ = ["MAX_ROW_SCALE", "MIN_ROW_SCALE", "EmbeddingKind", "Embeddings", "SeedLike", "as_generator"]
@@ -69,14 +71,6 @@ class EmbeddingKind(enum.Enum):
     GIVEN = "given"
 
 
-def _check_size(name: str, value: int, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidInput(f"{name}={value!r} must be an integer")
-    if value < low:
-        raise InvalidInput(f"{name}={value} must be at least {low}")
-    return int(value)
-
-
 @dataclass(frozen=True, eq=False)
 class Embeddings:
     r"""Embedding rows of ``size`` tokens in dimension ``dim``.
@@ -107,8 +101,8 @@ class Embeddings:
     exact: tuple[tuple[Fraction, ...], ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        _check_size("size", self.size)
-        _check_size("dim", self.dim)
+        as_count(self.size, "size")
+        as_count(self.dim, "dim")
         if self.kind is EmbeddingKind.ONEHOT:
             if self.rows is not None or self.dim != self.size:
                 raise InvalidInput("one-hot embeddings have dim == size and no stored rows")
@@ -138,7 +132,7 @@ class Embeddings:
         >>> Embeddings.onehot(2).matrix().tolist()
         [[1.0, 0.0], [0.0, 1.0]]
         """
-        size = _check_size("K", size)
+        size = as_count(size, "K")
         return cls(EmbeddingKind.ONEHOT, size, size)
 
     @classmethod
@@ -149,8 +143,8 @@ class Embeddings:
         >>> bool(np.allclose(E.matrix() @ E.matrix().T, np.eye(3)))
         True
         """
-        size = _check_size("K", size)
-        dim = size if dim is None else _check_size("d", dim)
+        size = as_count(size, "K")
+        dim = size if dim is None else as_count(dim, "d")
         if size > dim:
             raise InvalidInput(f"orthonormal embeddings need K <= d, got K={size}, d={dim}")
         gauss = as_generator(seed).standard_normal((dim, size))
@@ -166,8 +160,8 @@ class Embeddings:
         >>> bool(np.allclose(np.linalg.norm(E.matrix(), axis=1), 1.0))
         True
         """
-        size = _check_size("K", size)
-        dim = _check_size("d", dim)
+        size = as_count(size, "K")
+        dim = as_count(dim, "d")
         gauss = as_generator(seed).standard_normal((size, dim))
         return cls(EmbeddingKind.RANDOM_UNIT, size, dim, rows=gauss / np.linalg.norm(gauss, axis=1)[:, None])
 
@@ -181,7 +175,7 @@ class Embeddings:
         >>> bool(np.allclose(E.gram(), [[1, .5, .5], [.5, 1, .5], [.5, .5, 1]]))
         True
         """
-        size = _check_size("K", size)
+        size = as_count(size, "K")
         if isinstance(rho, bool) or not isinstance(rho, int | float | np.integer | np.floating):
             raise InvalidInput(f"rho={rho!r} must be a real number in (-1/(K-1), 1)")
         rho = float(rho)
@@ -310,7 +304,7 @@ class Embeddings:
         if self.is_onehot:
             return self.size
         if self.exact is not None:
-            return _exact_rank(self.exact)
+            return exact_rank(self.exact)
         return int(np.linalg.matrix_rank(self.matrix()))
 
     @property
@@ -337,7 +331,7 @@ class Embeddings:
             return False
         if self.exact is not None:
             return all(
-                sum((a * b for a, b in zip(ri, rj, strict=True)), Fraction(0)) == int(i == j)
+                exact_dot(ri, rj) == int(i == j)
                 for i, ri in enumerate(self.exact)
                 for j, rj in enumerate(self.exact)
             )
@@ -389,24 +383,6 @@ def _check_row_scales(rows: np.ndarray) -> None:
             "theory is invariant under scaling the embeddings (W^svm and W^fin scale by 1/c^2), so "
             "rescale all rows by one factor"
         )
-
-
-def _exact_rank(rows: tuple[tuple[Fraction, ...], ...]) -> int:
-    """Rank by fraction-exact Gaussian elimination."""
-    matrix = [list(row) for row in rows]
-    rank = 0
-    width = len(matrix[0]) if matrix else 0
-    for col in range(width):
-        pivot = next((r for r in range(rank, len(matrix)) if matrix[r][col] != 0), None)
-        if pivot is None:
-            continue
-        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
-        for r in range(len(matrix)):
-            if r != rank and matrix[r][col] != 0:
-                factor = matrix[r][col] / matrix[rank][col]
-                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[rank], strict=True)]
-        rank += 1
-    return rank
 
 
 _MAX_DIGITS = 60

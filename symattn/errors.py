@@ -31,7 +31,8 @@ class InvalidInput(SymAttnError, ValueError):
 
 
 class FileFormatError(InvalidInput):
-    """A dataset, weight or report file cannot be read: the message names the file and the place."""
+    """A dataset, weight, trajectory or checkpoint file cannot be read: the message names the file
+    and what is wrong in it (the sample, member or key where there is one)."""
 
 
 class Infeasible(SymAttnError):

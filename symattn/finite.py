@@ -1,4 +1,4 @@
-r"""The cyclic subspace :math:`S_{fin}`, the reduced dataset and the finite component (THEORY §5).
+r"""The cyclic subspace :math:`S_{fin}`, the reduced dataset and the finite component (docs/theory.md §5).
 
 .. math::
 
@@ -23,7 +23,6 @@ the reported error bound.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -32,13 +31,16 @@ import flint
 import numpy as np
 from scipy.sparse import csc_matrix, csr_matrix
 
-from symattn._checks import require_dense
+from symattn._arrays import helmert
+from symattn._exact import fmpq_matrix, pivot_columns
 from symattn._finbound import FiniteProof, prove_finite_bound
-from symattn.data import Dataset, _as_int
+from symattn._validate import as_count, check_weights, require_data, require_dense, require_graphs
+from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
-from symattn.graphs import PriorityGraphs, _as_graphs
-from symattn.scores import check_weights, entry_potentials, label_terms
+from symattn.graphs import PriorityGraphs
+from symattn.results import ResultMixin, Status
+from symattn.scores import entry_potentials, label_terms, pair_potentials, pullback
 
 __all__ = [
     "DECREMENT_TOL",
@@ -122,12 +124,6 @@ class FinBasis:
         """
         return int(self.coef.shape[0])
 
-    def _pair_potentials(self, W: np.ndarray) -> np.ndarray:
-        if self.embeddings.is_onehot:
-            return W[self.pair_token, self.pair_query]
-        E = self.embeddings.matrix()
-        return np.einsum("pd,pd->p", E[self.pair_token], (W @ E[self.pair_query].T).T)
-
     def coordinates(self, W: np.ndarray) -> np.ndarray:
         r"""Coordinates :math:`\langle B_r, W\rangle_F` of ``W`` (shape (m,)).
 
@@ -138,7 +134,7 @@ class FinBasis:
         [0.707107]
         """
         W = check_weights(W, self.embeddings.dim)
-        return self.coef @ self._pair_potentials(W)
+        return self.coef @ pair_potentials(self.embeddings, W, self.pair_token, self.pair_query)
 
     def expand(self, theta: np.ndarray) -> np.ndarray:
         r""":math:`\sum_r \theta_r B_r` as a :math:`d \times d` matrix.
@@ -148,13 +144,8 @@ class FinBasis:
         >>> b.expand([np.sqrt(2)])[:, 2].round(12).tolist()
         [1.0, -1.0, 0.0]
         """
-        K = self.embeddings.size
-        T = np.zeros((K, K))
-        np.add.at(T, (self.pair_token, self.pair_query), self.coef.T @ np.asarray(theta, dtype=np.float64))
-        if self.embeddings.is_onehot:
-            return T
-        E = self.embeddings.matrix()
-        return E.T @ T @ E
+        flat = self.pair_token * self.embeddings.size + self.pair_query
+        return pullback(self.embeddings, self.coef.T @ np.asarray(theta, dtype=np.float64), flat)
 
     def project(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\Pi_{S_{fin}} W = \sum_r \langle B_r, W\rangle B_r`.
@@ -180,16 +171,6 @@ class FinBasis:
         return np.stack([self.expand(row) for row in eye]) if self.dim else np.zeros(
             (0, self.embeddings.dim, self.embeddings.dim)
         )
-
-
-def _helmert(size: int) -> np.ndarray:
-    """Rows ``r = 1..size-1``: an orthonormal basis of the zero-sum vectors of length ``size``."""
-    H = np.zeros((size - 1, size))
-    for r in range(1, size):
-        H[r - 1, :r] = 1.0
-        H[r - 1, r] = -float(r)
-        H[r - 1] /= np.sqrt(r * (r + 1.0))
-    return H
 
 
 def _star_generators(
@@ -224,7 +205,7 @@ def _exact_independent(rows: Sequence[Sequence[Fraction]], pair_token: np.ndarra
     + G_{bb'}) G_{kk'}`; the pivot columns of the exact row-reduced Gram matrix are independent and
     span the rest (python-flint ``fmpq_mat``).
     """
-    E = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in row] for row in rows])
+    E = fmpq_matrix(rows, len(rows[0]) if rows else 0)
     G = E * E.transpose()
     a, b = pair_token[stars[:, 0]].tolist(), pair_token[stars[:, 1]].tolist()
     k = pair_query[stars[:, 0]].tolist()
@@ -234,10 +215,7 @@ def _exact_independent(rows: Sequence[Sequence[Fraction]], pair_token: np.ndarra
         for r in range(m) for t in range(m)
     ])
     reduced, rank = gram.rref()
-    pivots = []
-    for row in range(rank):
-        pivots.append(next(c for c in range(m) if reduced[row, c] != 0))
-    return np.array(pivots, dtype=np.int64)
+    return np.array(pivot_columns(reduced, rank), dtype=np.int64)
 
 
 def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
@@ -255,7 +233,7 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     >>> b.dim, b.matrices()[0][:, 2].round(6).tolist()
     (1, [0.707107, -0.707107, 0.0])
     """
-    graphs = _as_graphs(data, "fin_basis")
+    graphs = require_graphs(data, "fin_basis")
     require_dense(graphs.dataset, "fin_basis")
     groups = ((k, scc) for k, g in graphs.items() for scc in g.sccs)
     return partition_basis(graphs.dataset.embeddings, groups)
@@ -274,7 +252,7 @@ def reachable_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     >>> b.dim, b.project(np.ones((3, 3))).tolist()
     (2, [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     """
-    graphs = _as_graphs(data, "reachable_basis")
+    graphs = require_graphs(data, "reachable_basis")
     groups = ((k, tuple(g.nodes.tolist())) for k, g in graphs.items())
     return partition_basis(graphs.dataset.embeddings, groups)
 
@@ -302,7 +280,7 @@ def partition_basis(embeddings: Embeddings, groups: Iterable[tuple[int, Sequence
     if emb.is_orthonormal or gen == 0:
         rows, cols, vals = [], [], []
         for (start, stop), first in zip(ranges, stars[[r[0] for r in ranges], 0].tolist(), strict=True):
-            H = _helmert(stop - start + 1)
+            H = helmert(stop - start + 1)
             r, c = np.nonzero(H)
             rows.append(start + r)
             cols.append(first + c)
@@ -410,7 +388,7 @@ class ReducedData:
 
 
 def reduced_data(data: Dataset | PriorityGraphs) -> ReducedData:
-    """The reduced dataset of THEORY §5 (see :class:`ReducedData`).
+    """The reduced dataset of docs/theory.md §5 (see :class:`ReducedData`).
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 2], 1)], vocab=3)
@@ -418,7 +396,7 @@ def reduced_data(data: Dataset | PriorityGraphs) -> ReducedData:
     >>> red.token.tolist(), red.indptr.tolist(), red.query.tolist()
     ([0, 1, 0, 1, 1], [0, 2, 4, 5], [2, 2, 2])
     """
-    graphs = _as_graphs(data, "reduced_data")
+    graphs = require_graphs(data, "reduced_data")
     c = graphs.dataset.counts
     keep = np.flatnonzero(graphs.in_label_scc)
     sample = c.sample[keep]
@@ -444,9 +422,7 @@ def reduced_loss(
     >>> bool(np.isclose(reduced_loss(ds, np.zeros((3, 3))), np.log(2)))
     True
     """
-    data = dataset.dataset if isinstance(dataset, PriorityGraphs) else dataset
-    if not isinstance(data, Dataset):
-        raise InvalidInput(f"reduced_loss needs a Dataset or its PriorityGraphs, got {type(data).__name__}")
+    data = require_data(dataset, "reduced_loss")
     if reduced is None:
         red = reduced_data(dataset)
     elif not isinstance(reduced, ReducedData):
@@ -463,8 +439,8 @@ def reduced_loss(
 
 
 # -- W^fin ----------------------------------------------------------------------------------------
-class FiniteStatus(enum.Enum):
-    """Outcome of the Newton solve in :func:`finite_component`."""
+class FiniteStatus(Status, success={"converged"}):
+    """Outcome of the Newton solve in :func:`finite_component`; only ``CONVERGED`` counts as success."""
 
     CONVERGED = "converged"
     """Newton decrement at most :data:`DECREMENT_TOL` and the Hessian on :math:`S_{fin}` positive definite."""
@@ -475,7 +451,7 @@ class FiniteStatus(enum.Enum):
 
 
 @dataclass(frozen=True, eq=False)
-class FiniteResult:
+class FiniteResult(ResultMixin):
     r"""The finite component and the evidence for it.
 
     Attributes
@@ -508,6 +484,8 @@ class FiniteResult:
         :math:`2\|\nabla\|/\lambda_{min}`: the local strong-convexity estimate (not proven).
     proof : FiniteProof
         The ingredients of ``error_bound`` (see :mod:`symattn._finbound`).
+    message : str
+        Why the status is not ``CONVERGED`` (empty when it is).
     """
 
     status: FiniteStatus
@@ -523,6 +501,7 @@ class FiniteResult:
     decrement: float
     error_estimate: float
     proof: FiniteProof = field(repr=False)
+    message: str = ""
 
     @property
     def dim(self) -> int:
@@ -534,17 +513,6 @@ class FiniteResult:
         1
         """
         return self.basis.dim
-
-    @property
-    def success(self) -> bool:
-        """True when ``status`` is ``CONVERGED``.
-
-        >>> from symattn.data import Dataset
-        >>> fin = finite_component(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
-        >>> fin.status.value, fin.success
-        ('converged', True)
-        """
-        return self.status is FiniteStatus.CONVERGED
 
     @property
     def certified(self) -> bool:
@@ -608,17 +576,6 @@ class _Objective:
         return (first - P.T @ P) / self.red.n
 
 
-def _as_count(value: object, what: str) -> int:
-    """A positive integer option, refusing floats, strings and booleans."""
-    try:
-        count = _as_int(value, what)
-    except InvalidInput:
-        raise InvalidInput(f"{what}={value!r} must be a positive integer") from None
-    if count < 1:
-        raise InvalidInput(f"{what}={count} must be at least 1")
-    return count
-
-
 def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[csr_matrix, csc_matrix]:
     """Entry potentials as a function of the coordinates: ``select`` (entry -> pair) for
     orthonormal embeddings, where they are ``select @ coefᵀ θ``; a dense Jacobian otherwise."""
@@ -680,9 +637,9 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     >>> round(float(fin.W[1, 2] - fin.W[0, 2]), 12) == round(float(np.log(2)), 12), fin.certified
     (True, True)
     """
-    graphs = _as_graphs(data, "finite_component")
+    graphs = require_graphs(data, "finite_component")
     require_dense(graphs.dataset, "finite_component")
-    max_iter = _as_count(max_iter, "max_iter")
+    max_iter = as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)
     d = graphs.dataset.embeddings.dim
@@ -700,7 +657,18 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     estimate = 2.0 * grad_norm / eigs[0] if eigs[0] > 0 else float("inf")
     proof = prove_finite_bound(basis, red, theta, W)
     return FiniteResult(status, W, theta, basis, red, loss, grad_norm, eigs[0], proof.bound, iterations,
-                        decrement, estimate, proof)
+                        decrement, estimate, proof, _message(status, decrement, eigs, iterations))
+
+
+def _message(status: FiniteStatus, decrement: float, eigs: tuple[float, float], iterations: int) -> str:
+    """Why the Newton solve of :func:`finite_component` did not converge (empty when it did)."""
+    if status is FiniteStatus.SINGULAR:
+        return (f"the Hessian on S_fin is singular to rounding (eigenvalues {eigs[0]:.3g} to {eigs[1]:.3g}): "
+                "the reduced loss has no unique minimiser")
+    if status is FiniteStatus.STALLED:
+        return (f"Newton stopped after {iterations} step(s) at decrement {decrement:.3g} > {DECREMENT_TOL:g} "
+                "(rounding floor or max_iter reached)")
+    return ""
 
 
 def finite_bound(data: Dataset | PriorityGraphs, W: np.ndarray) -> FiniteProof:
@@ -720,7 +688,7 @@ def finite_bound(data: Dataset | PriorityGraphs, W: np.ndarray) -> FiniteProof:
     >>> proof.proven, 1e-3 <= proof.bound < 2e-3, finite_bound(ds, exact).bound < 1e-15
     (True, True, True)
     """
-    graphs = _as_graphs(data, "finite_bound")
+    graphs = require_graphs(data, "finite_bound")
     basis = fin_basis(graphs)
     W = check_weights(W, graphs.dataset.embeddings.dim)
     return prove_finite_bound(basis, reduced_data(graphs), basis.coordinates(W), W)

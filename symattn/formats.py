@@ -39,7 +39,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from symattn._io import DATASET_BYTES, Limit, atomic_write_text, read_input
+from symattn._io import DATASET_BYTES, Limit, read_input, save_text
+from symattn._validate import require_dataset
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
@@ -154,8 +155,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     >>> json.loads(path.read_text())["samples"]
     [{'tokens': [0, 1], 'label': 1}]
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"save_dataset needs a Dataset, got {type(dataset).__name__}")
+    require_dataset(dataset, "save_dataset")
     file = _as_path(path)
     suffix = file.suffix.lower()
     if suffix not in _SUFFIXES:
@@ -166,12 +166,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(dataset_to_json(dataset), indent=1, allow_nan=False) + "\n"
     else:
         text = _to_text(dataset)
-    try:
-        return atomic_write_text(file, text)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    return save_text(file, text)
 
 
 def _read_text(file: Path, limit: Limit) -> str:
@@ -212,8 +207,7 @@ def dataset_to_json(dataset: Dataset) -> dict[str, Any]:
     >>> obj["vocab"], obj["embeddings"], obj["samples"]
     (['x', 'y'], 'onehot', [{'tokens': ['x', 'y'], 'label': 'y'}])
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"dataset_to_json needs a Dataset, got {type(dataset).__name__}")
+    require_dataset(dataset, "dataset_to_json")
     names = dataset.vocab.names
     by_name = not dataset.vocab.is_default
     samples = []
@@ -577,9 +571,4 @@ def save_prompts(prompts: Prompts, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(prompts_to_json(prompts), indent=1) + "\n"
     else:
         text = "".join(prompts.text(i) + "\n" for i in range(len(prompts)))
-    try:
-        return atomic_write_text(file, text)
-    except OSError as exc:
-        raise FileFormatError(
-            f"{file}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
-        ) from None
+    return save_text(file, text)

@@ -2,7 +2,7 @@ r"""Token-priority graphs (TPGs), their strongly connected components and priori
 
 For each query token :math:`k`, :math:`G_k` has the tokens seen in :math:`D_k` as nodes and an
 edge :math:`y_i \to j` for every sample of :math:`D_k` and every distinct token
-:math:`j \ne y_i` of its sequence (THEORY §3): "``y_i`` was preferred over ``j``". Components
+:math:`j \ne y_i` of its sequence (docs/theory.md §3): "``y_i`` was preferred over ``j``". Components
 are computed with :func:`scipy.sparse.csgraph.connected_components` (iterative, linear time);
 the graphs themselves are exposed as :class:`networkx.DiGraph` for inspection.
 
@@ -27,8 +27,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from symattn._arrays import unique_sorted
-from symattn.data import Dataset, Vocabulary, _as_int
+from symattn._arrays import longest_path_levels, unique_sorted
+from symattn._deprecate import warn_renamed
+from symattn._validate import as_int, is_integer, require_dataset
+from symattn.data import Dataset, Vocabulary
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
@@ -64,8 +66,8 @@ class TopSCCs:
     ----------
     query : int
         The query token :math:`k`.
-    sccs : tuple of int
-        Indices (into ``TokenGraph.sccs``) of the maximal SCCs among the tokens present.
+    indices : tuple of int
+        SCC indices (positions in ``TokenGraph.sccs``) of the maximal SCCs among the tokens present.
     tokens : tuple of int
         The present tokens that lie in those SCCs, ascending.
     unseen : tuple of int
@@ -73,9 +75,15 @@ class TopSCCs:
     """
 
     query: int
-    sccs: tuple[int, ...]
+    indices: tuple[int, ...]
     tokens: tuple[int, ...]
     unseen: tuple[int, ...] = ()
+
+    @property
+    def sccs(self) -> tuple[int, ...]:
+        """Deprecated name of :attr:`indices` (``sccs`` means tuples of tokens everywhere else)."""
+        warn_renamed("TopSCCs.sccs", "TopSCCs.indices")
+        return self.indices
 
     @property
     def unique(self) -> bool:
@@ -86,7 +94,7 @@ class TopSCCs:
         >>> pg.top_sccs([1, 2]).unique, pg.top_sccs([0, 1, 2]).unique
         (True, False)
         """
-        return len(self.sccs) == 1 and not self.unseen
+        return len(self.indices) == 1 and not self.unseen
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,7 +184,7 @@ class TokenGraph:
         return any(len(scc) > 1 for scc in self.sccs)
 
     def __contains__(self, token: object) -> bool:
-        if isinstance(token, bool) or not isinstance(token, int | np.integer):
+        if not is_integer(token):
             return False
         pos = int(np.searchsorted(self.nodes, token))
         return pos < self.nodes.size and int(self.nodes[pos]) == int(token)
@@ -189,7 +197,7 @@ class TokenGraph:
         >>> priority_graphs(ds)[2].scc_of(2)
         1
         """
-        token = _as_int(token, "token")
+        token = as_int(token, "token")
         if token not in self:
             raise InvalidInput(
                 f"token {token} is not a node of G_{self.query}; its nodes are {self.nodes.tolist()[:20]}"
@@ -241,14 +249,14 @@ class TokenGraph:
         return self.compare(i, j) is Priority.HIGHER
 
     def top_sccs(self, tokens: Iterable[int]) -> TopSCCs:
-        """The maximal SCCs among the tokens of a sequence (THEORY P5's graph-level answer).
+        """The maximal SCCs among the tokens of a sequence (the graph-level answer of docs/theory.md §6, P5).
 
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
         >>> priority_graphs(ds)[2].top_sccs([2, 1])
-        TopSCCs(query=2, sccs=(0,), tokens=(1,), unseen=())
+        TopSCCs(query=2, indices=(0,), tokens=(1,), unseen=())
         """
-        present = sorted({_as_int(t, "token") for t in tokens})
+        present = sorted({as_int(t, "token") for t in tokens})
         seen = [t for t in present if t in self]
         unseen = tuple(t for t in present if t not in self)
         comps = {self.scc_of(t) for t in seen}
@@ -280,7 +288,7 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
     def __getitem__(self, query: int) -> TokenGraph:
         try:
-            return self.graphs[_as_int(query, "query token")]
+            return self.graphs[as_int(query, "query token")]
         except KeyError:
             raise InvalidInput(
                 f"no sample has query token {query!r}; queries are {sorted(self.graphs)[:20]}"
@@ -319,7 +327,7 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
         >>> priority_graphs(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).sample_scc(1)
         (0, 1)
         """
-        i = _as_int(i, "sample index")
+        i = as_int(i, "sample index")
         if not -len(self.dataset) <= i < len(self.dataset):
             raise InvalidInput(f"sample index {i} is out of range for n={len(self.dataset)}")
         k = int(self.dataset.queries[i])
@@ -340,7 +348,7 @@ class PriorityGraphs(Mapping[int, TokenGraph]):
 
 
 def priority_graphs(dataset: Dataset) -> PriorityGraphs:
-    """Build every token-priority graph :math:`G_k` of ``dataset`` (THEORY §3).
+    """Build every token-priority graph :math:`G_k` of ``dataset`` (docs/theory.md §3).
 
     Vectorised over samples; linear in the number of (sample, distinct token) entries plus
     the sort of the edges, with no recursion, so a million edges are fine.
@@ -368,58 +376,15 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     >>> sorted(pg), pg[1].edges.tolist(), pg.label_scc.tolist()
     ([1], [[0, 1]], [0, 1])
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"priority_graphs needs a Dataset, got {type(dataset).__name__}")
-    c = dataset.counts
+    c = require_dataset(dataset, "priority_graphs").counts
     K = dataset.K
     k_of = c.query[c.sample]
-    y_of = c.label[c.sample]
-    # Nodes are (query, token) pairs, so all the G_k are one disjoint graph, handled at once.
-    node_keys = unique_sorted(k_of * K + c.token)
-    off = c.token != y_of
-    edge_keys = unique_sorted((k_of[off] * K + y_of[off]) * K + c.token[off])
-    edge_k, rest = np.divmod(edge_keys, K * K)
-    edge_i, edge_j = np.divmod(rest, K)
-    src = np.searchsorted(node_keys, edge_k * K + edge_i)
-    dst = np.searchsorted(node_keys, edge_k * K + edge_j)
-    node_k, node_t = np.divmod(node_keys, K)
-    N = node_keys.size
-    adjacency = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(N, N))
-    n_raw, raw32 = connected_components(adjacency, directed=True, connection="strong")
-    raw = raw32.astype(np.int64)  # int32 labels would overflow in the pair keys below
-    cross = raw[src] != raw[dst]
-    raw_edges = unique_sorted(raw[src][cross] * n_raw + raw[dst][cross])
-    raw_src, raw_dst = np.divmod(raw_edges, n_raw)
-    first_token = np.full(n_raw, np.iinfo(np.int64).max)
-    np.minimum.at(first_token, raw, node_t)
-    raw_query = np.empty(n_raw, dtype=np.int64)
-    raw_query[raw] = node_k
-    level = _longest_path_levels(n_raw, raw_src, raw_dst)
-    order = np.lexsort((first_token, level, raw_query))
-    rank = np.empty(n_raw, dtype=np.int64)
-    rank[order] = np.arange(n_raw)
-    queries = np.unique(node_k)
-    node_lo, node_hi = _bounds(node_k, queries)
-    edge_lo, edge_hi = _bounds(edge_k, queries)
-    scc_lo, scc_hi = _bounds(raw_query[order], queries)
-    dag = np.stack([rank[raw_src], rank[raw_dst]], axis=1)
-    dag = dag[np.lexsort((dag[:, 1], dag[:, 0]))]
-    dag_lo, dag_hi = _bounds(raw_query[order][dag[:, 0]], queries)
-    members = np.argsort(rank[raw], kind="stable")
-    scc_bounds = np.searchsorted(rank[raw][members], np.arange(n_raw + 1))
-    all_sccs = [tuple(part.tolist()) for part in np.split(node_t[members], scc_bounds[1:-1])]
-    graphs: dict[int, TokenGraph] = {}
-    for q, k in enumerate(queries.tolist()):
-        base = scc_lo[q]
-        nodes = node_t[node_lo[q] : node_hi[q]]
-        edges = np.stack([edge_i[edge_lo[q] : edge_hi[q]], edge_j[edge_lo[q] : edge_hi[q]]], axis=1)
-        component = rank[raw[node_lo[q] : node_hi[q]]] - base
-        local_dag = dag[dag_lo[q] : dag_hi[q]] - base
-        for array in (nodes, edges, component):
-            array.setflags(write=False)
-        sccs = tuple(all_sccs[base : scc_hi[q]])
-        graphs[k] = TokenGraph(k, nodes, edges, sccs, tuple(map(tuple, local_dag.tolist())), component)
-    entry_rank = rank[raw[np.searchsorted(node_keys, k_of * K + c.token)]]
+    joint = _joint_graph(k_of, c.label[c.sample], c.token, K)
+    comp = _condense(joint)
+    queries = np.unique(joint.node_k)
+    scc_lo = _bounds(comp.query_of_rank, queries)[0]
+    graphs = _split_by_query(joint, comp, queries)
+    entry_rank = comp.rank[comp.raw[np.searchsorted(joint.node_keys, k_of * K + c.token)]]
     label_scc = entry_rank[c.label_entry] - scc_lo[np.searchsorted(queries, c.query)]
     in_label = entry_rank == entry_rank[c.label_entry][c.sample]
     for array in (label_scc, in_label):
@@ -427,46 +392,102 @@ def priority_graphs(dataset: Dataset) -> PriorityGraphs:
     return PriorityGraphs(dataset, graphs, label_scc, in_label)
 
 
-def _as_graphs(data: object, what: str) -> PriorityGraphs:
-    """``data`` itself when it is a :class:`PriorityGraphs`, its graphs when it is a Dataset."""
-    if isinstance(data, PriorityGraphs):
-        return data
-    if isinstance(data, Dataset):
-        return priority_graphs(data)
-    raise InvalidInput(f"{what} needs a Dataset or its PriorityGraphs, got {type(data).__name__}")
+@dataclass(frozen=True, eq=False)
+class _JointGraph:
+    """Every :math:`G_k` as one disjoint graph whose nodes are the (query, token) pairs.
+
+    ``node_keys`` are ``query * K + token`` (sorted), ``node_k``/``node_t`` their parts; edge ``e``
+    joins ``src[e] -> dst[e]`` (node indices) and reads ``edge_i[e] -> edge_j[e]`` in ``G_{edge_k[e]}``.
+    """
+
+    node_keys: np.ndarray
+    node_k: np.ndarray
+    node_t: np.ndarray
+    edge_k: np.ndarray
+    edge_i: np.ndarray
+    edge_j: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+
+
+def _joint_graph(k_of: np.ndarray, y_of: np.ndarray, token: np.ndarray, K: int) -> _JointGraph:
+    """The edges ``label -> token`` of every entry (query ``k_of``, label ``y_of``), deduplicated."""
+    node_keys = unique_sorted(k_of * K + token)
+    off = token != y_of
+    edge_keys = unique_sorted((k_of[off] * K + y_of[off]) * K + token[off])
+    edge_k, rest = np.divmod(edge_keys, K * K)
+    edge_i, edge_j = np.divmod(rest, K)
+    src = np.searchsorted(node_keys, edge_k * K + edge_i)
+    dst = np.searchsorted(node_keys, edge_k * K + edge_j)
+    node_k, node_t = np.divmod(node_keys, K)
+    return _JointGraph(node_keys, node_k, node_t, edge_k, edge_i, edge_j, src, dst)
+
+
+@dataclass(frozen=True, eq=False)
+class _Condensed:
+    """The SCCs of the joint graph, ranked by (query, level, smallest token).
+
+    ``raw`` is the SCC of each node as scipy labels it, ``rank`` the position of each raw SCC in
+    the ranking, ``query_of_rank`` the query of each ranked SCC and ``dag`` the condensation edges
+    between ranks, sorted.
+    """
+
+    raw: np.ndarray
+    rank: np.ndarray
+    query_of_rank: np.ndarray
+    dag: np.ndarray
+
+
+def _condense(joint: _JointGraph) -> _Condensed:
+    """Strongly connected components (scipy, iterative) and their order: highest priority first."""
+    N = joint.node_keys.size
+    src, dst = joint.src, joint.dst
+    adjacency = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(N, N))
+    n_raw, raw32 = connected_components(adjacency, directed=True, connection="strong")
+    raw = raw32.astype(np.int64)  # int32 labels would overflow in the pair keys below
+    cross = raw[src] != raw[dst]
+    raw_edges = unique_sorted(raw[src][cross] * n_raw + raw[dst][cross])
+    raw_src, raw_dst = np.divmod(raw_edges, n_raw)
+    first_token = np.full(n_raw, np.iinfo(np.int64).max)
+    np.minimum.at(first_token, raw, joint.node_t)
+    raw_query = np.empty(n_raw, dtype=np.int64)
+    raw_query[raw] = joint.node_k
+    level = longest_path_levels(n_raw, raw_src, raw_dst)
+    order = np.lexsort((first_token, level, raw_query))
+    rank = np.empty(n_raw, dtype=np.int64)
+    rank[order] = np.arange(n_raw)
+    dag = np.stack([rank[raw_src], rank[raw_dst]], axis=1)
+    return _Condensed(raw, rank, raw_query[order], dag[np.lexsort((dag[:, 1], dag[:, 0]))])
+
+
+def _split_by_query(joint: _JointGraph, comp: _Condensed, queries: np.ndarray) -> dict[int, TokenGraph]:
+    """One read-only :class:`TokenGraph` per query, cut out of the joint graph and its ranking."""
+    node_lo, node_hi = _bounds(joint.node_k, queries)
+    edge_lo, edge_hi = _bounds(joint.edge_k, queries)
+    scc_lo, scc_hi = _bounds(comp.query_of_rank, queries)
+    dag_lo, dag_hi = _bounds(comp.query_of_rank[comp.dag[:, 0]], queries)
+    node_rank = comp.rank[comp.raw]
+    members = np.argsort(node_rank, kind="stable")
+    scc_bounds = np.searchsorted(node_rank[members], np.arange(comp.rank.size + 1))
+    all_sccs = [tuple(part.tolist()) for part in np.split(joint.node_t[members], scc_bounds[1:-1])]
+    graphs: dict[int, TokenGraph] = {}
+    for q, k in enumerate(queries.tolist()):
+        base = scc_lo[q]
+        nodes = joint.node_t[node_lo[q] : node_hi[q]]
+        cut = slice(edge_lo[q], edge_hi[q])
+        edges = np.stack([joint.edge_i[cut], joint.edge_j[cut]], axis=1)
+        component = node_rank[node_lo[q] : node_hi[q]] - base
+        local_dag = comp.dag[dag_lo[q] : dag_hi[q]] - base
+        for array in (nodes, edges, component):
+            array.setflags(write=False)
+        sccs = tuple(all_sccs[base : scc_hi[q]])
+        graphs[k] = TokenGraph(k, nodes, edges, sccs, tuple(map(tuple, local_dag.tolist())), component)
+    return graphs
 
 
 def _bounds(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of each query's block in an array sorted by query."""
     return np.searchsorted(sorted_keys, queries), np.searchsorted(sorted_keys, queries, side="right")
-
-
-def _longest_path_levels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Level of each node of a DAG: the length of the longest path reaching it from a source.
-
-    Kahn's algorithm one frontier at a time, vectorised: linear in nodes plus edges, with one
-    NumPy round per level and no recursion.
-    """
-    indegree = np.bincount(dst, minlength=n)
-    by_src = np.argsort(src, kind="stable")
-    targets = dst[by_src]
-    indptr = np.searchsorted(src[by_src], np.arange(n + 1))
-    level = np.full(n, -1, dtype=np.int64)
-    frontier = np.flatnonzero(indegree == 0)
-    depth = 0
-    while frontier.size:
-        level[frontier] = depth
-        starts = indptr[frontier]
-        counts = indptr[frontier + 1] - starts
-        total = int(counts.sum())
-        if total == 0:
-            break
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        reached, hits = np.unique(targets[offsets], return_counts=True)
-        indegree[reached] -= hits
-        frontier = reached[indegree[reached] == 0]
-        depth += 1
-    return level
 
 
 def realisable_graph(graph: nx.DiGraph, query: int) -> nx.DiGraph:
@@ -530,7 +551,7 @@ def realise(
         )
     samples: list[tuple[list[int], int]] = []
     for key, spec in sorted(graphs.items(), key=lambda item: repr(item[0])):
-        k = _as_int(key, "query token")
+        k = as_int(key, "query token")
         if k < 0:
             raise InvalidInput(f"query token {k} is negative; token ids are non-negative integers")
         graph = _as_digraph(spec, k)
@@ -561,7 +582,7 @@ def _as_digraph(spec: object, k: int) -> nx.DiGraph:
 
 def _check_realisable(graph: nx.DiGraph, k: int) -> None:
     for node in graph.nodes:
-        if isinstance(node, bool) or not isinstance(node, int | np.integer) or node < 0:
+        if not is_integer(node) or node < 0:
             raise InvalidInput(f"G_{k}: node {node!r} is not a token id (a non-negative integer)")
     loops = list(nx.selfloop_edges(graph))
     if loops:

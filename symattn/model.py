@@ -3,7 +3,7 @@ r"""The single-layer attention model: attention, token mass, losses, gradients a
 For a weight matrix :math:`W` (:math:`d \times d`) a sample with tokens :math:`x_1..x_T`,
 query :math:`k = x_T` and label :math:`y` has scores :math:`a_t = e_{x_t}^\top W e_k`,
 attention :math:`s = \operatorname{softmax}(a)` and token mass
-:math:`\pi_j = \sum_{t: x_t = j} s_t` (THEORY §2). A loss is a *head* and an *outer function*:
+:math:`\pi_j = \sum_{t: x_t = j} s_t` (docs/theory.md §2). A loss is a *head* and an *outer function*:
 
 * identity head (the paper's): :math:`p = \pi_y`;
 * embedding head: logits :math:`z = E f_W(X)` with :math:`f_W(X) = X^\top s`, and
@@ -16,10 +16,11 @@ Two implementations are kept side by side and tested equal:
 
 * :class:`Model` works on the compressed counts (one entry per (sample, distinct token)),
   vectorised over samples, in log-space: with potentials :math:`u_j` and counts :math:`c_j`,
-  :math:`\log \pi_j = u_j + \log c_j - \operatorname{logsumexp}_l (u_l + \log c_l)`, exact for any
-  finite :math:`W` (no ``log(p + eps)``). With one-hot or orthonormal embeddings (and whenever
-  :math:`K^2` is small) it works in token coordinates :math:`U = E W E^\top`, and the gradient
-  is the :math:`K \times K` matrix accumulated from the entries and mapped back by
+  :math:`\log \pi_j = u_j + \log c_j - \operatorname{logsumexp}_l (u_l + \log c_l)`, finite for
+  every accepted :math:`W` (no ``log(p + eps)``). With one-hot embeddings, and otherwise when
+  :math:`K^2` is small enough that the dense products cost less than working entry by entry
+  (:attr:`Model.token_coordinates`), it works in token coordinates :math:`U = E W E^\top`, and the
+  gradient is the :math:`K \times K` matrix accumulated from the entries and mapped back by
   :math:`E^\top (\cdot) E`.
 * :func:`direct_loss_and_gradient` follows the formulas position by position with a softmax over
   each sequence: slow and readable, the oracle.
@@ -41,13 +42,15 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.special import expit, log_softmax, logsumexp
 
-from symattn._checks import parse_enum, require_dataset, require_dense
+from symattn._validate import parse_enum, require_dataset, require_dense
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.scores import (
     check_weights,
     entry_potentials,
     label_terms,
+    log_normalise,
+    pullback,
     segment_argmax,
     segment_centre,
     segment_logsumexp,
@@ -126,7 +129,7 @@ _OUTER = {
 
 
 class Loss(enum.Enum):
-    """The losses of THEORY §2: a :class:`Head` and an :class:`Outer` function.
+    """The losses of docs/theory.md §2: a :class:`Head` and an :class:`Outer` function.
 
     ``LOG`` is the paper's convex log-loss; the others are for local-convergence studies.
 
@@ -182,6 +185,27 @@ def _as_loss(kind: object) -> Loss:
 
 
 @dataclass(frozen=True, eq=False)
+class _EntryIndex:
+    """Per-entry arrays of the compressed counts that every evaluation of a :class:`Model` reuses.
+
+    ``query`` is the query token of each (sample, distinct token) entry, ``log_count`` the log
+    of its count, ``lengths`` the number of entries of each sample and ``flat`` the index
+    ``token * K + query`` into a flattened :math:`K \\times K` token matrix.
+    """
+
+    query: np.ndarray
+    log_count: np.ndarray
+    lengths: np.ndarray
+    flat: np.ndarray
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> _EntryIndex:
+        c = dataset.counts
+        query = c.query[c.sample]
+        return cls(query, np.log(c.count.astype(np.float64)), np.diff(c.indptr), c.token * dataset.K + query)
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     r"""A dataset prepared for fast evaluation of one loss (vectorised over samples).
 
@@ -205,22 +229,13 @@ class Model:
 
     dataset: Dataset
     kind: Loss = Loss.LOG
-    _arrays: dict[str, np.ndarray] = field(init=False, repr=False)
+    _entries: _EntryIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         require_dataset(self.dataset, "a Model")
         require_dense(self.dataset, "a Model")
         object.__setattr__(self, "kind", _as_loss(self.kind))
-        c = self.dataset.counts
-        K = self.dataset.K
-        query = c.query[c.sample]
-        arrays = {
-            "query": query,
-            "log_count": np.log(c.count.astype(np.float64)),
-            "lengths": np.diff(c.indptr),
-            "flat": c.token * K + query,
-        }
-        object.__setattr__(self, "_arrays", arrays)
+        object.__setattr__(self, "_entries", _EntryIndex.of(self.dataset))
 
     # -- geometry ----------------------------------------------------------------------
     @property
@@ -263,7 +278,7 @@ class Model:
         [2.0, 3.0]
         """
         if self.token_coordinates:
-            return token_scores(self.dataset, W).ravel()[self._arrays["flat"]]
+            return token_scores(self.dataset, W).ravel()[self._entries.flat]
         return entry_potentials(self.dataset, W)
 
     def pullback(self, g: np.ndarray) -> np.ndarray:
@@ -274,19 +289,7 @@ class Model:
         >>> m.pullback(np.array([1.0, -1.0])).tolist()
         [[0.0, 1.0], [0.0, -1.0]]
         """
-        ds = self.dataset
-        K = ds.K
-        emb = ds.embeddings
-        if self.token_coordinates:
-            T = np.bincount(self._arrays["flat"], weights=g, minlength=K * K).reshape(K, K)
-            if emb.is_onehot:
-                return T
-            E = emb.matrix()
-            return E.T @ T @ E
-        c = ds.counts
-        E = emb.matrix()
-        S = csr_matrix((g, (c.token, self._arrays["query"])), shape=(K, K))
-        return np.asarray(E.T @ (S @ E))
+        return pullback(self.dataset.embeddings, g, self._entries.flat, dense=self.token_coordinates)
 
     def log_mass(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\log \pi` of every entry (nnz,), in log-space.
@@ -296,9 +299,7 @@ class Model:
         >>> np.exp(m.log_mass(np.zeros((2, 2)))).round(4).tolist()
         [0.3333, 0.6667]
         """
-        z = self.potentials(W) + self._arrays["log_count"]
-        lse = segment_logsumexp(z, self.dataset.counts.indptr)
-        return z - np.repeat(lse, self._arrays["lengths"])
+        return log_normalise(self.potentials(W) + self._entries.log_count, self.dataset.counts.indptr)
 
     # -- loss and derivatives ----------------------------------------------------------
     def _identity_head(self, W: np.ndarray) -> tuple[float, np.ndarray]:
@@ -311,11 +312,11 @@ class Model:
         the outside mass, elsewhere :math:`-\phi'\,\pi_j`.
         """
         c = self.dataset.counts
-        z = self.potentials(W) + self._arrays["log_count"]
+        z = self.potentials(W) + self._entries.log_count
         terms = label_terms(z, c.indptr, c.label_entry)
         outer = self.kind.outer
         slope = outer.slope(terms.log_p)
-        g = terms.pi * np.repeat(-slope, self._arrays["lengths"])
+        g = terms.pi * np.repeat(-slope, self._entries.lengths)
         g[c.label_entry] = slope * terms.outside
         return float(np.sum(outer.evaluate(terms.log_p))), g
 
@@ -339,8 +340,8 @@ class Model:
             return self.gradient(W)
         W = check_weights(W, self.dim)
         c = self.dataset.counts
-        lengths = self._arrays["lengths"]
-        z = self.potentials(W) + self._arrays["log_count"]
+        lengths = self._entries.lengths
+        z = self.potentials(W) + self._entries.log_count
         lse = segment_logsumexp(z, c.indptr)
         log_out = segment_logsumexp_without(z, c.indptr, c.label_entry) - lse
         log_p = -np.logaddexp(0.0, log_out + lse - z[c.label_entry])
@@ -361,7 +362,7 @@ class Model:
             return self._identity_head(W)
         c = self.dataset.counts
         outer = self.kind.outer
-        z = self.potentials(W) + self._arrays["log_count"]
+        z = self.potentials(W) + self._entries.log_count
         pi = label_terms(z, c.indptr, c.label_entry).pi
         ds = self.dataset
         E = ds.embeddings.matrix()
@@ -446,7 +447,7 @@ class Model:
     def _mass_and_anchor(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Entry masses and each sample's entry of largest mass (the centring anchor)."""
         c = self.dataset.counts
-        z = self.potentials(W) + self._arrays["log_count"]
+        z = self.potentials(W) + self._entries.log_count
         return label_terms(z, c.indptr, c.label_entry).pi, segment_argmax(z, c.indptr)
 
     def hessian(self, W: np.ndarray) -> np.ndarray:
@@ -474,7 +475,7 @@ class Model:
         E = self.dataset.embeddings.matrix()
         d = self.dim
         pi, anchor = self._mass_and_anchor(W)
-        A = (E[c.token][:, :, None] * E[self._arrays["query"]][:, None, :]).reshape(-1, d * d)
+        A = (E[c.token][:, :, None] * E[self._entries.query][:, None, :]).reshape(-1, d * d)
         D = segment_centre(A, pi, c.indptr, anchor)
         return (D * pi[:, None]).T @ D / self.dataset.n
 

@@ -32,16 +32,13 @@ import numpy as np
 
 from symattn._io import atomic_write_bytes
 from symattn.errors import InvalidInput
+from symattn.predict import HEADLINE_METRICS
 from symattn.train import TrainMethod, Trajectory
 
 __all__ = ["PANELS", "plot_trajectories"]
 
-PANELS = (
-    ("corr_svm", r"corr$(W, W^{svm})$", False),
-    ("finite_error", r"$\|\Pi_{S_{fin}} W - W^{fin}\|_F$", True),
-    ("outside_mass_max", "max attention outside the label's SCC", True),
-)
-"""(metric, axis label, log scale) of each panel."""
+PANELS = tuple((m.name, m.tex, m.log_scale) for m in HEADLINE_METRICS[:3])
+"""(metric, axis label, log scale) of each panel: the first three of the headline metrics."""
 
 _FALLBACK = (("loss", "loss", True), ("norm", r"$\|W\|_F$", False))
 
@@ -118,27 +115,36 @@ def plot_trajectories(
     Figure = _figure_class()
     fig = Figure(figsize=(4.2 * len(panels), 3.6), layout="constrained")
     axes = fig.subplots(1, len(panels))
-    on_path = runs[0].method is TrainMethod.REGPATH
-    for ax, (name, label, log) in zip(np.atleast_1d(axes), panels, strict=True):
-        for i, traj in enumerate(runs):
-            keep = slice(None) if on_path else traj.steps > 0
-            x = traj.radii if on_path else traj.steps[keep]
-            y = _series(traj, name)[keep]
-            if log:
-                y = np.maximum(y, np.finfo(float).tiny)
-            ax.plot(x, y, lw=1.4, label=_plain(labels[i]) if labels else None)
-        if reference and name in reference:
-            ax.axhline(reference[name], color="0.4", ls="--", lw=1, label="published")
-        ax.set_xscale("log")
-        if log:
-            ax.set_yscale("log")
-        ax.set_xlabel("radius R" if on_path else "step")
-        ax.set_title(label, fontsize=10)
-        ax.grid(True, which="major", alpha=0.3)
-        if labels or (reference and name in reference):
-            ax.legend(fontsize=7)
+    for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
+        _draw_panel(ax, runs, panel, labels, reference)
     if title:
         fig.suptitle(_plain(title), fontsize=11)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _draw_panel(
+    ax: Any, runs: list[Trajectory], panel: tuple[str, str, bool],
+    labels: Sequence[str] | None, reference: dict[str, float] | None,
+) -> None:
+    """One panel: the metric ``panel`` of every run against the step (or the radius of the path)."""
+    name, label, log = panel
+    on_path = runs[0].method is TrainMethod.REGPATH
+    for i, traj in enumerate(runs):
+        keep = slice(None) if on_path else traj.steps > 0
+        x = traj.radii if on_path else traj.steps[keep]
+        y = _series(traj, name)[keep]
+        if log:
+            y = np.maximum(y, np.finfo(float).tiny)
+        ax.plot(x, y, lw=1.4, label=_plain(labels[i]) if labels else None)
+    if reference and name in reference:
+        ax.axhline(reference[name], color="0.4", ls="--", lw=1, label="published")
+    ax.set_xscale("log")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("radius R" if on_path else "step")
+    ax.set_title(label, fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    if labels or (reference and name in reference):
+        ax.legend(fontsize=7)

@@ -1,6 +1,6 @@
 r"""What the theory predicts training does, in one bundle, and how far any ``W`` is from it.
 
-:func:`predict` solves the graph-SVM (:math:`W^{svm}`, THEORY §4) and the finite component
+:func:`predict` solves the graph-SVM (:math:`W^{svm}`, docs/theory.md §4) and the finite component
 (:math:`W^{fin}`, §5) and derives the predictions of §6: on every training sample the retrieved
 set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC distribution
 (softmax under :math:`W^{fin}`, P4); on new sequences :meth:`Prediction.predict_retrieval`
@@ -18,23 +18,71 @@ set (the present tokens of maximal :math:`W^{svm}` score, P3) and the within-SCC
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
-from symattn.data import Dataset, _as_int
+from symattn._deprecate import warn_renamed
+from symattn._validate import as_int, as_tokens, check_weights, require_dataset
+from symattn.data import Dataset
 from symattn.errors import Infeasible, InvalidInput
 from symattn.finite import FiniteResult, ReducedData, finite_component
 from symattn.graphs import PriorityGraphs, TopSCCs, priority_graphs
-from symattn.scores import check_weights, entry_potentials, log_token_mass, segment_logsumexp
+from symattn.scores import entry_potentials, log_normalise, log_token_mass, pair_potentials, segment_logsumexp
 from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
 
-__all__ = ["Distances", "Prediction", "Retrieval", "predict"]
+__all__ = [
+    "HEADLINE_METRICS", "Analysis", "Distances", "Metric", "Prediction", "Retrieval", "analysis", "predict",
+]
+
+logger = logging.getLogger("symattn")
 
 _TIE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How one distance of :class:`Distances` is named and shown.
+
+    Attributes
+    ----------
+    name : str
+        The field of :class:`Distances` (and the key of ``Trajectory.metrics``).
+    label : str
+        Plain-text label.
+    tex : str
+        Label in matplotlib mathtext, for figures.
+    log_scale : bool
+        Drawn on a log scale.
+    fmt : str
+        Format specification for text.
+    """
+
+    name: str
+    label: str
+    tex: str
+    log_scale: bool
+    fmt: str
+
+
+HEADLINE_METRICS: tuple[Metric, ...] = (
+    Metric("corr_svm", "corr(W, W^svm)", r"corr$(W, W^{svm})$", False, ".6f"),
+    Metric("finite_error", "||P_fin W - W^fin||", r"$\|\Pi_{S_{fin}} W - W^{fin}\|_F$", True, ".2e"),
+    Metric("outside_mass_max", "max mass outside the label SCC", "max attention outside the label's SCC",
+           True, ".1e"),
+    Metric("within_error", "max within-SCC error", r"max $|\pi_W - \pi_{W^{fin}}|$ in the SCC", True, ".1e"),
+)
+"""The distances reported first, in order: the published experiment's three panels, then the
+within-SCC error. Every name is a field of :class:`Distances`.
+
+>>> [m.name for m in HEADLINE_METRICS][:2]
+['corr_svm', 'finite_error']
+"""
 
 
 @dataclass(frozen=True)
@@ -72,7 +120,7 @@ class Distances:
 
 @dataclass(frozen=True)
 class Retrieval:
-    """The predicted retrieval for one sequence (THEORY P5).
+    """The predicted retrieval for one sequence (docs/theory.md §6, P5).
 
     Attributes
     ----------
@@ -137,7 +185,7 @@ class Prediction:
 
     @property
     def reduced(self) -> ReducedData:
-        """The reduced dataset (THEORY §5); :attr:`within` is aligned with its entries.
+        """The reduced dataset (docs/theory.md §5); :attr:`within` is aligned with its entries.
 
         >>> from symattn.data import Dataset
         >>> predict(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)).reduced.n
@@ -169,16 +217,14 @@ class Prediction:
         """
         return self.finite.W
 
-    @cached_property
+    @property
     def fin_basis(self) -> np.ndarray:
-        """An orthonormal basis of :math:`S_{fin}`, shape (m, d, d) (built on first use).
+        """Deprecated: the matrices of :math:`S_{fin}`'s basis, shape (m, d, d).
 
-        >>> from symattn.data import Dataset
-        >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
-        >>> pred = predict(ds)
-        >>> pred.fin_basis.shape
-        (1, 4, 4)
+        ``fin_basis`` names the :class:`~symattn.finite.FinBasis` everywhere else; use
+        ``prediction.finite.basis`` (and its ``matrices()``).
         """
+        warn_renamed("Prediction.fin_basis", "Prediction.finite.basis.matrices()")
         return self.finite.basis.matrices()
 
     @cached_property
@@ -227,7 +273,7 @@ class Prediction:
         {0: 0.3333, 1: 0.6667}
         """
         red = self.reduced
-        i = _as_int(i, "sample index")
+        i = as_int(i, "sample index")
         if not 0 <= i < red.n:
             raise InvalidInput(f"sample index {i} out of range for n={red.n}")
         a, b = int(red.indptr[i]), int(red.indptr[i + 1])
@@ -236,8 +282,7 @@ class Prediction:
 
     def _log_within(self, W: np.ndarray) -> np.ndarray:
         red = self.reduced
-        log_pi = log_token_mass(self.dataset, W)[red.entry]
-        return log_pi - np.repeat(segment_logsumexp(log_pi, red.indptr), np.diff(red.indptr))
+        return log_normalise(log_token_mass(self.dataset, W)[red.entry], red.indptr)
 
     def project_fin(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\Pi_{S_{fin}} W` (shape (d, d)).
@@ -281,7 +326,7 @@ class Prediction:
         )
 
     def predict_retrieval(self, sequence: Sequence[int]) -> Retrieval:
-        """The retrieved tokens of a new sequence (THEORY P5), with the graph-level answer.
+        """The retrieved tokens of a new sequence (docs/theory.md §6, P5), with the graph-level answer.
 
         >>> from symattn.data import Dataset
         >>> pred = predict(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
@@ -289,15 +334,7 @@ class Prediction:
         >>> r.tokens, r.agrees
         ((0,), True)
         """
-        if isinstance(sequence, str | bytes) or not isinstance(sequence, Iterable):
-            raise InvalidInput(f"sequence {sequence!r} must be a list of token ids (the query last)")
-        tokens = [_as_int(t, "token id") for t in sequence]
-        K = self.dataset.K
-        if not tokens:
-            raise InvalidInput("a sequence needs at least one token (its query)")
-        bad = [t for t in tokens if not 0 <= t < K]
-        if bad:
-            raise InvalidInput(f"token {bad[0]} is out of range for K={K} (ids 0..{K - 1})")
+        tokens = as_tokens(sequence, self.dataset.K)
         k = tokens[-1]
         present = sorted(set(tokens))
         floats, top, exact = self.svm_scores(present, k)
@@ -340,14 +377,80 @@ class Prediction:
             best = max(values)
             return (np.array([float(v) for v in values]),
                     np.array([v == best for v in values], dtype=bool), True)
-        emb = self.dataset.embeddings
-        if emb.is_onehot:
-            floats = self.W_svm[present, query]
-        else:
-            E = emb.matrix()
-            floats = E[present] @ (self.W_svm @ E[query])
+        floats = pair_potentials(self.dataset.embeddings, self.W_svm, np.array(present),
+                                 np.full(len(present), query))
         best = float(floats.max())
         return floats, floats >= best - _TIE_TOL * max(1.0, abs(best)), False
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """The graphs, the graph-SVM and the finite component of a dataset, whatever their outcome.
+
+    :func:`predict` builds its :class:`Prediction` from this; the command line renders it.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The data.
+    graphs : PriorityGraphs
+        Its token-priority graphs.
+    svm : SVMResult
+        :math:`W^{svm}` (or the Farkas proof that there is none).
+    finite : FiniteResult
+        :math:`W^{fin}`.
+    """
+
+    dataset: Dataset = field(repr=False)
+    graphs: PriorityGraphs = field(repr=False)
+    svm: SVMResult
+    finite: FiniteResult
+
+    @property
+    def certified(self) -> bool:
+        """Every claim is backed: :math:`W^{fin}` certified, and :math:`W^{svm}` either proved
+        infeasible by verified Farkas multipliers or optimal (and exactly certified when the
+        embeddings are exact).
+
+        >>> from symattn.data import Dataset
+        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).certified
+        True
+        """
+        svm = self.svm
+        infeasible = svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified
+        optimal = svm.success and (svm.certified or not self.dataset.embeddings.is_exact)
+        return self.finite.certified and (infeasible or optimal)
+
+
+def analysis(dataset: Dataset) -> Analysis:
+    """Build the token-priority graphs, solve the graph-SVM and the finite component of ``dataset``.
+
+    Unlike :func:`predict` this never raises for an infeasible graph-SVM: the Farkas proof is
+    in ``svm``.
+
+    Raises
+    ------
+    InvalidInput
+        When ``dataset`` is not a Dataset.
+
+    >>> from symattn.data import Dataset
+    >>> a = analysis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
+    >>> a.svm.status.value, a.finite.dim
+    ('optimal', 1)
+    """
+    started = time.perf_counter()
+    graphs = priority_graphs(require_dataset(dataset, "analysis"))
+    logger.info("token-priority graphs: %d query token(s), %d edge(s) (%.2f s)",
+                len(graphs), graphs.n_edges, time.perf_counter() - started)
+    started = time.perf_counter()
+    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
+    logger.info("graph-SVM: %s, %s (%.2f s)", svm.status.value,
+                "certified" if svm.certified else "not certified", time.perf_counter() - started)
+    started = time.perf_counter()
+    fin = finite_component(graphs)
+    logger.info("finite component: %s, dim S_fin = %d (%.2f s)", fin.status.value, fin.dim,
+                time.perf_counter() - started)
+    return Analysis(dataset, graphs, svm, fin)
 
 
 def predict(dataset: Dataset) -> Prediction:
@@ -374,16 +477,13 @@ def predict(dataset: Dataset) -> Prediction:
 
     >>> from symattn.data import Dataset
     >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
-    >>> pred.W_svm.tolist(), pred.fin_basis.shape
-    ([[0.0, 0.5], [0.0, -0.5]], (0, 2, 2))
+    >>> pred.W_svm.tolist(), pred.finite.basis.dim
+    ([[0.0, 0.5], [0.0, -0.5]], 0)
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"predict needs a Dataset, got {type(dataset).__name__}")
-    graphs = priority_graphs(dataset)
-    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
-    if svm.status is SVMStatus.INFEASIBLE:
+    parts = analysis(require_dataset(dataset, "predict"))
+    if parts.svm.status is SVMStatus.INFEASIBLE:
         raise Infeasible(
             "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
-            "use independent embeddings (K <= d), e.g. one-hot", svm.farkas,
+            "use independent embeddings (K <= d), e.g. one-hot", parts.svm.farkas,
         )
-    return Prediction(dataset, graphs, svm, finite_component(graphs))
+    return Prediction(dataset, parts.graphs, parts.svm, parts.finite)

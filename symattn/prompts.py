@@ -24,7 +24,8 @@ from typing import overload
 
 import numpy as np
 
-from symattn.data import Vocabulary, _as_int
+from symattn._validate import as_int
+from symattn.data import Vocabulary
 from symattn.errors import InvalidInput
 
 __all__ = ["MAX_PROMPT_LENGTH", "Prompt", "PromptLike", "Prompts"]
@@ -52,7 +53,7 @@ class Prompt:
         _refuse_unordered(self.tokens)
         if isinstance(self.tokens, Sized):
             _check_length(len(self.tokens))
-        tokens = tuple(_as_int(t, "token") for t in self.tokens)
+        tokens = tuple(as_int(t, "token") for t in self.tokens)
         if not tokens:
             raise InvalidInput("a prompt needs at least one token (its query, the last token)")
         _check_length(len(tokens))
@@ -127,7 +128,7 @@ class Prompt:
         else:
             _refuse_unordered(value)
             tokens = list(value)
-        ids = [vocab.index(t) if isinstance(t, str) else _as_int(t, "token") for t in tokens]
+        ids = [vocab.index(t) if isinstance(t, str) else as_int(t, "token") for t in tokens]
         for position, t in enumerate(ids):
             if not 0 <= t < vocab.size:
                 raise InvalidInput(

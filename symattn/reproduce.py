@@ -1,4 +1,4 @@
-r"""Reproduction of the published experiment (THEORY §7), then the same data pushed further.
+r"""Reproduction of the published experiment (docs/theory.md §8), then the same data pushed further.
 
 The published setup: random unit-norm embeddings, :math:`n = 6` samples of length
 :math:`T = 4` over :math:`K = 6` tokens in :math:`d = 8` dimensions, 10 trials, normalised
@@ -25,14 +25,16 @@ from typing import Any
 
 import numpy as np
 
+from symattn._validate import as_count
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings, SeedLike, as_generator
 from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
 from symattn.predict import Prediction, predict
+from symattn.results import Status
 from symattn.train import Trajectory, regularization_path, train
 
-__all__ = ["PUBLISHED", "Reproduction", "Trial", "random_cyclic_dataset", "reproduce"]
+__all__ = ["PUBLISHED", "Reproduction", "ReproductionStatus", "Trial", "random_cyclic_dataset", "reproduce"]
 
 PUBLISHED: dict[str, Any] = {"corr_svm": (0.976, 0.993), "finite_error": 0.005}
 """The published final values: the range of correlations and the typical finite-part error."""
@@ -65,6 +67,15 @@ def random_cyclic_dataset(
         f"no dataset with a cyclic token-priority graph in {_MAX_DRAWS} draws of n={n}, T={T}, K={K}; "
         "use more samples or longer sequences"
     )
+
+
+class ReproductionStatus(Status, success={"completed"}):
+    """Whether every trial's runs completed; only ``COMPLETED`` counts as success."""
+
+    COMPLETED = "completed"
+    """Every normalised GD run and every path completed."""
+    INCOMPLETE = "incomplete"
+    """Some run stopped early (see the trials' own statuses)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,13 +123,37 @@ class Reproduction:
         return rows
 
     @property
+    def failed(self) -> tuple[int, ...]:
+        """Indices of the trials whose normalised GD run or path did not complete.
+
+        >>> reproduce(trials=1, steps=5, radii=(1.0,)).failed
+        ()
+        """
+        return tuple(i for i, t in enumerate(self.trials) if not (t.ngd.success and t.path.success))
+
+    @property
+    def status(self) -> ReproductionStatus:
+        """``COMPLETED`` when every run of every trial completed, else ``INCOMPLETE``."""
+        return ReproductionStatus.INCOMPLETE if self.failed else ReproductionStatus.COMPLETED
+
+    @property
     def success(self) -> bool:
         """True when every trial's normalised GD run and path completed.
 
         >>> reproduce(trials=1, steps=5, radii=(1.0,)).success
         True
         """
-        return all(t.ngd.success and t.path.success for t in self.trials)
+        return self.status.success
+
+    @property
+    def message(self) -> str:
+        """Which trials did not complete (empty when all did)."""
+        return f"trial(s) {list(self.failed)} did not complete (see their status)" if self.failed else ""
+
+    @property
+    def iterations(self) -> int:
+        """The number of trials run."""
+        return len(self.trials)
 
 
 def reproduce(
@@ -138,8 +173,7 @@ def reproduce(
     >>> rep.success, rep.table()[0]["path_radius"]
     (True, 5.0)
     """
-    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
-        raise InvalidInput(f"trials={trials!r} must be a positive integer")
+    trials = as_count(trials, "trials")
     rng = as_generator(seed)
     done: list[Trial] = []
     for i in range(trials):

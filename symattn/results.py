@@ -5,14 +5,10 @@ SciPy's ``OptimizeResult``: ``status`` (a member of a :class:`Status` enum), ``s
 from the status, never stored), ``message`` (a sentence for people, empty when there is nothing
 to say) and ``iterations`` (how many iterations the method ran; 0 for direct methods).
 
->>> import enum
 >>> from dataclasses import dataclass
->>> class Demo(Status):
+>>> class Demo(Status, success={"optimal"}):
 ...     OPTIMAL = "optimal"
 ...     STALLED = "stalled"
-...     @classmethod
-...     def successes(cls):
-...         return frozenset({cls.OPTIMAL})
 >>> @dataclass(frozen=True)
 ... class DemoResult(ResultMixin):
 ...     status: Demo
@@ -34,14 +30,19 @@ __all__ = ["Result", "ResultMixin", "Status"]
 class Status(enum.Enum):
     """Base class of every status enum; subclasses name their successful members.
 
-    Override :meth:`successes` to return the members that count as success. A status enum
-    without an override has no successful member.
+    A subclass names the values that count as success in its class statement,
+    ``class SVMStatus(Status, success={"optimal"})``, or overrides :meth:`successes`. A status
+    enum that does neither has no successful member.
     """
+
+    def __init_subclass__(cls, *, success: frozenset[str] | set[str] = frozenset(), **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._success_values = frozenset(success)
 
     @classmethod
     def successes(cls) -> frozenset[Status]:
         """The members of this enum that count as success."""
-        return frozenset()
+        return frozenset(m for m in cls if m.value in getattr(cls, "_success_values", ()))
 
     @property
     def success(self) -> bool:

@@ -1,11 +1,17 @@
-r"""Scores and token masses over the compressed view, in log-space.
+r"""Scores and token masses over the compressed view, in log-space; pair potentials and the pullback.
 
 With potentials :math:`u_j = e_j^\top W e_k` and counts :math:`c_j`, sample ``i`` puts mass
 :math:`\pi_j = c_j e^{u_j} / \sum_{l} c_l e^{u_l}` on each distinct token of its sequence
-(THEORY §2). Everything here works on the flat (sample, distinct token) entries of
+(docs/theory.md §2). Everything here works on the flat (sample, distinct token) entries of
 :class:`~symattn.data.CountsView` and stays finite for every accepted ``W`` (finite, with
 potentials at most :data:`MAX_POTENTIAL` in size; larger ones raise): masses are formed from
 ``u + log c`` minus a per-sample log-sum-exp, never by exponentiating first.
+
+Three operations recur in every layer and are written here once: the potentials
+:math:`u_p = e_{t_p}^\top W e_{k_p}` of (token, query) pairs (:func:`pair_potentials`), their
+adjoint, the pullback :math:`\sum_p g_p\, e_{t_p} e_{k_p}^\top = E^\top T E` of per-pair values to
+a :math:`d \times d` matrix (:func:`pullback`), and the per-sample log-normalisation that turns
+log-weights into log-masses (:func:`log_normalise`).
 
 >>> from symattn.data import Dataset
 >>> ds = Dataset.from_samples([([0, 1, 1, 2], 1)], vocab=3)
@@ -18,8 +24,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
+from symattn._validate import check_weights
 from symattn.data import Dataset
+from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 
 __all__ = [
@@ -28,7 +37,10 @@ __all__ = [
     "check_weights",
     "entry_potentials",
     "label_terms",
+    "log_normalise",
     "log_token_mass",
+    "pair_potentials",
+    "pullback",
     "segment_argmax",
     "segment_centre",
     "segment_complement",
@@ -40,33 +52,6 @@ __all__ = [
 
 MAX_POTENTIAL = 1e300
 """Largest accepted :math:`|e_j^\\top W e_k|`: differences of potentials must stay finite."""
-
-
-def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
-    """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
-
-    >>> check_weights([[1, 0], [0, 1]], 2).dtype
-    dtype('float64')
-    >>> check_weights([[1j]], 1)
-    Traceback (most recent call last):
-    ...
-    symattn.errors.InvalidInput: W has complex entries (dtype complex128); weights are real matrices
-    """
-    try:
-        raw = np.asarray(W)
-        complex_entries = raw.dtype.kind == "c"
-        array = raw.real.astype(np.float64) if complex_entries else raw.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
-    if complex_entries:
-        raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
-    if array.shape != (dim, dim):
-        raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
-        r, c = (int(v) for v in bad[0])
-        raise InvalidInput(f"{name}[{r}, {c}] = {array[r, c]}: weights must be finite")
-    return array
 
 
 def segment_sum(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -90,6 +75,68 @@ def segment_logsumexp(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     lengths = np.diff(indptr)
     shifted = np.exp(values - np.repeat(top, lengths))
     return top + np.log(np.add.reduceat(shifted, indptr[:-1]))
+
+
+def log_normalise(z: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    r"""Log-weights to log-masses: :math:`z_e - \operatorname{logsumexp}_{e' \in \text{segment}} z_{e'}`.
+
+    >>> np.exp(log_normalise(np.log(np.array([1.0, 3.0, 2.0])), np.array([0, 2, 3]))).round(12).tolist()
+    [0.25, 0.75, 1.0]
+    """
+    return z - np.repeat(segment_logsumexp(z, indptr), np.diff(indptr))
+
+
+def pair_potentials(
+    embeddings: Embeddings, W: np.ndarray, tokens: np.ndarray, queries: np.ndarray,
+    *, minus: np.ndarray | None = None,
+) -> np.ndarray:
+    r"""Potentials :math:`u_p = e_{t_p}^\top W e_{k_p}` of (token, query) pairs, shape (P,).
+
+    With ``minus`` the differences :math:`(e_{t_p} - e_{m_p})^\top W e_{k_p}` (the margins of the
+    graph-SVM constraints). Costs :math:`O(d^2 q + P d)` for :math:`q` distinct queries; ``W`` is
+    not checked (callers pass a checked float matrix).
+
+    >>> from symattn.embeddings import Embeddings
+    >>> W = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> pair_potentials(Embeddings.onehot(2), W, np.array([0, 1]), np.array([1, 1])).tolist()
+    [1.0, 3.0]
+    >>> pair_potentials(Embeddings.onehot(2), W, np.array([0]), np.array([1]), minus=np.array([1])).tolist()
+    [-2.0]
+    """
+    if embeddings.is_onehot:
+        u = W[tokens, queries]
+        return u if minus is None else u - W[minus, queries]
+    E = embeddings.matrix()
+    distinct, inverse = np.unique(queries, return_inverse=True)
+    columns = (W @ E[distinct].T).T
+    left = E[tokens] if minus is None else E[tokens] - E[minus]
+    return np.einsum("pd,pd->p", left, columns[inverse])
+
+
+def pullback(
+    embeddings: Embeddings, values: np.ndarray, flat: np.ndarray, *, dense: bool = True
+) -> np.ndarray:
+    r"""The adjoint of :func:`pair_potentials`: :math:`\sum_p g_p\, e_{t_p} e_{k_p}^\top = E^\top T E` (d, d).
+
+    ``flat`` holds ``t_p * K + k_p`` for each value :math:`g_p`; repeated pairs add up. The token
+    matrix :math:`T` is formed densely (:math:`K \times K`) unless ``dense=False``, which keeps it
+    sparse (for large vocabularies).
+
+    >>> from symattn.embeddings import Embeddings
+    >>> pullback(Embeddings.onehot(2), np.array([1.0, -1.0]), np.array([0 * 2 + 1, 1 * 2 + 1])).tolist()
+    [[0.0, 1.0], [0.0, -1.0]]
+    """
+    K = embeddings.size
+    if dense:
+        T = np.bincount(flat, weights=values, minlength=K * K).reshape(K, K)
+        if embeddings.is_onehot:
+            return T
+        E = embeddings.matrix()
+        return E.T @ T @ E
+    E = embeddings.matrix()
+    tokens, queries = np.divmod(flat, K)
+    S = csr_matrix((values, (tokens, queries)), shape=(K, K))
+    return np.asarray(E.T @ (S @ E))
 
 
 class LabelTerms(NamedTuple):
@@ -229,14 +276,8 @@ def entry_potentials(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     emb = dataset.embeddings
     W = check_weights(W, emb.dim)
     c = dataset.counts
-    query = c.query[c.sample]
-    if emb.is_onehot:
-        return _check_potentials(W[c.token, query], W)
-    E = emb.matrix()
-    queries, inverse = np.unique(query, return_inverse=True)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and refused below
-        columns = W @ E[queries].T
-        u = np.einsum("ed,ed->e", E[c.token], columns.T[inverse])
+        u = pair_potentials(emb, W, c.token, c.query[c.sample])
     return _check_potentials(u, W)
 
 
@@ -266,5 +307,4 @@ def log_token_mass(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     True
     """
     c = dataset.counts
-    z = entry_potentials(dataset, W) + np.log(c.count)
-    return z - np.repeat(segment_logsumexp(z, c.indptr), np.diff(c.indptr))
+    return log_normalise(entry_potentials(dataset, W) + np.log(c.count), c.indptr)

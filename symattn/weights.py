@@ -36,8 +36,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from symattn._arrays import as_real_array
 from symattn._io import npy_data, npy_header
+from symattn._validate import as_real_array
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
 
@@ -345,7 +345,8 @@ def _member(file: Path, key: str | None, members: dict[str, zipfile.ZipInfo]) ->
         if "W" in members:
             return "W"
         raise FileFormatError(
-            f"{file}: holds {len(available)} arrays {available}; choose one with key (--key NAME)"
+            f"{file}: holds {len(available)} arrays {available}; name the one holding W "
+            "(--weights-key NAME on the command line, key=NAME in Python)"
         )
     if key not in members:
         raise FileFormatError(f"{file}: no member {key!r}; the members are {available}")

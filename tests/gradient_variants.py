@@ -1,6 +1,6 @@
 """Loss-and-gradient implementations written apart from symattn, position by position, with bug switches.
 
-Each variant is a function ``(dataset, W) -> (loss, gradient)`` built from THEORY §2 directly: scores
+Each variant is a function ``(dataset, W) -> (loss, gradient)`` built from docs/theory.md §2 directly: scores
 a_t = e_{x_t}^T W e_k over the positions, a softmax over positions, the label probability as the sum of
 the attention on the label's positions, and the chain rule through a = X W e_k. ``precise=True``
 writes the log-loss in log-space (-log pi_y = log1p(exp(lse_out - lse_label)), label-position

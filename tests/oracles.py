@@ -8,7 +8,7 @@ import numpy as np
 
 
 def tpg_edges(samples: list[tuple[tuple[int, ...], int]]) -> dict[int, set[tuple[int, int]]]:
-    """Edges of every G_k straight from THEORY §3, one sample at a time."""
+    """Edges of every G_k straight from docs/theory.md §3, one sample at a time."""
     edges: dict[int, set[tuple[int, int]]] = {}
     for tokens, label in samples:
         k = tokens[-1]

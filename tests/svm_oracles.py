@@ -2,7 +2,7 @@
 
 Constraints come from the brute-force TPG oracle in ``oracles.py``; the QP is handed to
 scipy's ``trust-constr`` in the full d×d space; the reduced loss is written out sample by
-sample from THEORY §5 and minimised by BFGS over an SVD basis of S_fin.
+sample from docs/theory.md §5 and minimised by BFGS over an SVD basis of S_fin.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def sccs_by_oracle(ds: Dataset) -> dict[int, list[frozenset[int]]]:
 
 
 def reduced_loss_oracle(ds: Dataset, W: np.ndarray) -> float:
-    """THEORY §5 reduced loss, sample by sample, in plain Python + numpy logaddexp."""
+    """docs/theory.md §5 reduced loss, sample by sample, in plain Python + numpy logaddexp."""
     E = ds.embeddings.matrix()
     comps = sccs_by_oracle(ds)
     total = 0.0

@@ -209,3 +209,48 @@ def test_built_from_a_prediction_and_many_prompts():
     assert tokens.tolist() == [0, 1, 2]
     np.testing.assert_allclose(np.exp(log_probs), [1 / 8, 1 / 2, 3 / 8], atol=1e-12)
     assert auto.transition("a f") is None
+
+
+def test_paths_start_at_the_nearest_retrieved_token_and_name_the_first_witness():
+    # G_k: a <-> b (one SCC), a -> c (samples 2 and 3), a -> k, b -> k. For c the path from a has
+    # one edge, the one from b two; for k both have one and the smaller id, a, is taken.
+    ds = Dataset.from_samples(
+        [(["a", "b", "k"], "a"), (["a", "b", "k"], "b"), (["a", "c", "k"], "a"), (["c", "a", "k"], "a")],
+        vocab=["a", "b", "c", "k"],
+    )
+    r = automaton(ds).retrieve("b a c k")
+    assert r.retrieved == (0, 1)
+    assert {d.token: (d.path, d.witnesses) for d in r.dropped} == {2: ((0, 2), (2,)), 3: ((0, 3), (0,))}
+
+
+def test_weights_retrieve_by_the_threshold(auto):
+    # query b, prompt a b: a gets sigma(W[a, b] - W[b, b]) of the mass
+    for mass, retrieved in [(0.02, (0, 1)), (0.005, (1,))]:
+        W = np.zeros((6, 6))
+        W[0, 1] = np.log(mass / (1 - mass))
+        out = auto.attend("a b", W)
+        assert abs(out.probs[0] - mass) < 1e-15 and out.retrieved == retrieved
+
+
+def test_within_group_distance_and_a_retrieval_that_misses_a_token(auto):
+    # "a b d f": the theory mixes b and d 1/2 : 1/2. Raising b's score by delta leaves the
+    # retrieved set but moves the split within it to sigma(delta) : 1 - sigma(delta).
+    pred = auto.prediction
+    for delta in (2.0, 10.0):
+        W = 40 * pred.W_svm + pred.W_fin
+        W[1, 5] += delta
+        a = auto.compare("a b d f", W)
+        expected = float(1 / (1 + mpmath.exp(-delta)) - mpmath.mpf(1) / 2)
+        assert abs(a.within_tv - expected) < 1e-12 and abs(a.tv - expected) < 1e-12
+        # delta = 10 leaves d with 4.5e-5 < threshold: W drops a token the theory retrieves
+        assert a.retrieval_agrees is (delta == 2.0) and a.retrieved_weights == ((1, 3) if delta == 2.0 else (1,))
+
+
+def test_absent_tokens_are_one_group_each_for_non_orthogonal_embeddings():
+    # e_z and e_w share a component along e_a: both score 1/4 under W^svm = (e_a - e_k) e_k^T / 2 and
+    # tie. Only orthogonal embeddings make absent tokens one group; here each is its own group.
+    emb = Embeddings.given([[1, 0, 0, 0], [0, 1, 0, 0], ["1/2", 0, 1, 0], ["1/2", 0, 0, 1]])
+    ds = Dataset.from_samples([(["a", "k"], "a")], vocab=["a", "k", "z", "w"], embeddings=emb)
+    nxt = automaton(ds).next("z w k")
+    _close(nxt.retrieval.scores, [F(-1, 2), F(1, 4), F(1, 4)])  # k, z, w
+    assert nxt.retrieved == (2, 3) and nxt.groups == ((2,), (3,)) and nxt.status is NextStatus.INCOMPARABLE

@@ -15,7 +15,7 @@ import pytest
 import symattn.verify.checkcert as checkcert
 from symattn import Dataset, Embeddings
 from symattn.cases import CASES, known_case
-from symattn.errors import CertificateError, InvalidInput
+from symattn.errors import CertificateError, FileFormatError, InvalidInput
 from symattn.svm import solve_graph_svm
 from symattn.verify.certificates import certificate_json, export_certificate
 
@@ -188,3 +188,16 @@ def test_exact_embeddings_given_as_fractions_round_trip():
     cert = certificate_json(ds)
     assert cert["embeddings"][0] == ["1/2", "0", "0"]
     assert _failed(json.loads(json.dumps(cert))) == set()
+
+
+def test_export_to_a_directory_or_an_unwritable_place_is_bad_input(tmp_path):
+    ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
+    with pytest.raises(FileFormatError, match=rf"{tmp_path}: is a directory; give a file name"):
+        export_certificate(ds, tmp_path)
+    with pytest.raises(InvalidInput, match="non-empty"):
+        export_certificate(ds, "")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(FileFormatError, match=r"file/c\.json: cannot write .*writable directory"):
+        export_certificate(ds, blocker / "c.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # no temporary file left

@@ -2,9 +2,11 @@
 
 * ```bash blocks: each line that starts with ``symattn `` runs (install lines, with ``pip``, are
   skipped) and must exit 0;
-* other blocks: each ``$ symattn ...`` line runs and its output must be the lines that follow it,
-  numbers compared to 1e-6 relative (numbers below 1e-10 in size only as such: they are rounding);
-  a line ``...`` stands for any lines; a command ending in ``# exits N`` must exit with N, others 0;
+* other blocks: each ``$ symattn ...`` line runs and its output must be the lines that follow it:
+  the text exactly, the numbers in it to 1e-6 relative (numbers below 1e-10 in size only as such:
+  they are rounding); a line ``...`` stands for any lines. A comment after the command may say
+  ``exits N`` (the exit code; otherwise 0) and ``to X`` (numbers to X absolute: for outputs that
+  move with the last bit of the arithmetic, such as a long normalised-GD run);
 * the ```python blocks of a page run in order in one namespace, like a notebook.
 
 Everything runs in a directory holding ``data.txt`` (the embedded example), the file the docs use.
@@ -22,9 +24,11 @@ import pytest
 from symattn.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# docs/conjectures.md runs a user's own conjecture file and a 1000-example search; its commands are
+# exercised by tests/test_cli_conjecture.py and tests/test_conjecture_*.py instead.
+PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "conjectures.md")]
 _FENCE = re.compile(r"^```(\w*)\s*$")
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def _blocks(page: Path) -> list[tuple[str, int, list[str]]]:
@@ -65,27 +69,27 @@ def _examples() -> list[pytest.ParameterSet]:
     return found
 
 
-def _same_token(shown: str, got: str) -> bool:
-    if shown == got:
+def _same_number(shown: float, got: float, tolerance: float) -> bool:
+    if abs(shown) < 1e-10 and abs(got) < 1e-10:
         return True
-    if not (_NUMBER.match(shown) and _NUMBER.match(got)):
+    return math.isclose(shown, got, rel_tol=1e-6, abs_tol=max(tolerance, 1e-12))
+
+
+def _same_line(shown: str, got: str, tolerance: float) -> bool:
+    """The same text once numbers are taken out, and the same numbers (see the module docstring)."""
+    a, b = shown.rstrip(), got.rstrip()
+    if _NUMBER.sub("#", a) != _NUMBER.sub("#", b):
         return False
-    a, b = float(shown), float(got)
-    return (abs(a) < 1e-10 and abs(b) < 1e-10) or math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+    pairs = zip(_NUMBER.findall(a), _NUMBER.findall(b), strict=True)
+    return all(x == y or _same_number(float(x), float(y), tolerance) for x, y in pairs)
 
 
-def _same_line(shown: str, got: str) -> bool:
-    split = re.compile(r"([\s,;:()\[\]{}=|]+)")
-    a, b = split.split(shown.rstrip()), split.split(got.rstrip())
-    return len(a) == len(b) and all(_same_token(x, y) for x, y in zip(a, b, strict=True))
-
-
-def _matches(shown: list[str], got: list[str]) -> bool:
+def _matches(shown: list[str], got: list[str], tolerance: float = 0.0) -> bool:
     if not shown:
         return not got
     if shown[0].strip() == "...":
-        return any(_matches(shown[1:], got[i:]) for i in range(len(got) + 1))
-    return bool(got) and _same_line(shown[0], got[0]) and _matches(shown[1:], got[1:])
+        return any(_matches(shown[1:], got[i:], tolerance) for i in range(len(got) + 1))
+    return bool(got) and _same_line(shown[0], got[0], tolerance) and _matches(shown[1:], got[1:], tolerance)
 
 
 @pytest.fixture
@@ -103,16 +107,19 @@ def test_documented_example(kind: str, example: object, output: list[str] | None
             exec(compile("\n".join(lines), f"<docs line {start}>", "exec"), namespace)  # the docs' own code
         return
     assert isinstance(example, str)
-    command, _, comment = example.partition("  # exits ")
+    command, _, comment = example.partition("  # ")
+    exits = re.search(r"\bexits (\d+)", comment)
+    within = re.search(r"\bto ([0-9.e-]+)", comment)
     code = main(shlex.split(command)[1:])
     got = capsys.readouterr()
-    assert code == int(comment or 0), got.err
+    assert code == (int(exits.group(1)) if exits else 0), got.err
     if output is not None:
         shown = [line for line in output if line.strip() or not line]
         while shown and not shown[-1].strip():
             shown.pop()
         lines = got.out.rstrip("\n").split("\n")
-        assert _matches(shown, lines), f"documented:\n{chr(10).join(shown)}\n\nprinted:\n{got.out}"
+        tolerance = float(within.group(1)) if within else 0.0
+        assert _matches(shown, lines, tolerance), f"documented:\n{chr(10).join(shown)}\n\nprinted:\n{got.out}"
 
 
 def test_the_examples_are_found():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import sympy as sp
+from svm_cases import random_dataset
 from svm_oracles import finite_by_bfgs, reduced_loss_oracle, sccs_by_oracle
-from test_svm import random_dataset
 
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput
@@ -151,7 +151,7 @@ def test_projection_is_orthogonal():
 
 
 def sfin_generators(ds: Dataset) -> np.ndarray:
-    """S_fin spanned straight from THEORY §5: (e_i - e_j) e_k^T for i, j in one SCC of G_k, vectorised."""
+    """S_fin spanned straight from docs/theory.md §5: (e_i - e_j) e_k^T for i, j in one SCC of G_k, vectorised."""
     E = ds.embeddings.matrix()
     rows = [
         np.outer(E[i] - E[j], E[k]).ravel()

@@ -11,7 +11,7 @@ from gradient_variants import embedding_head, per_position
 
 from symattn.cases import CASES, known_case
 from symattn.errors import InvalidInput
-from symattn.model import Loss, direct_loss_and_gradient
+from symattn.model import Loss, Model, direct_loss_and_gradient
 from symattn.verify._reference import evaluate
 from symattn.verify.gradients import check_gradient
 
@@ -141,11 +141,29 @@ def test_bad_returns_are_refused_clearly(fn, message):
 
 @pytest.mark.parametrize(("kwargs", "message"), [({"scales": (0.0,)}, "scales"), ({"far": "x"}, "far"),
                                                    ({"tolerance": 2.0}, "tolerance"), ({"loss": "nll"}, "loss"),
-                                                   ({"points": [1]}, "points")])
-def test_bad_options_are_refused(kwargs, message):
+                                                   ({"points": [1]}, "points"), ({"far": (1e12,)}, "far=.*at most 10000"),
+                                                   ({"scales": (1e10,)}, "scales=.*at most 10000")])
+def test_bad_options_are_refused_before_fn_is_called(kwargs, message):
     ds = known_case("chain").dataset()
+    calls = []
+
+    def fn(W):
+        calls.append(W)
+        return per_position(ds, W, precise=True)
+
     with pytest.raises(InvalidInput, match=message):
-        check_gradient(ds, lambda W: per_position(ds, W, precise=True), **kwargs)
+        check_gradient(ds, fn, **kwargs)
+    assert calls == []
+    with pytest.raises(InvalidInput, match=r"fn=5 is not callable; pass a function W -> \(loss, gradient\)"):
+        check_gradient(ds, 5)
+
+
+def test_scores_up_to_the_limit_do_not_fail_a_correct_implementation():
+    # beyond 1e4 the scores' own rounding (|score| * eps) outgrows the tolerance: at far=(1e12,) symattn's
+    # own model was diagnosed 'precision-far-out'; hence the limit
+    ds = known_case("default-example").dataset()
+    result = check_gradient(ds, Model(ds).value_and_gradient, far=(1e4,), scales=(1e4,))
+    assert result.passed, result.message
 
 
 # -- the reference itself ---------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_label_scc_and_in_label_scc(ds):
     for i, (tokens, label) in enumerate(_samples(ds)):
         g = pg[tokens[-1]]
         assert label in pg.sample_scc(i)
-        # The label lies in the highest SCC among its own sequence's tokens (THEORY §3 fact).
+        # The label lies in the highest SCC among its own sequence's tokens (docs/theory.md §3, "the label is on top").
         assert all(g.reaches(label, t) for t in tokens)
         entries = range(c.indptr[i], c.indptr[i + 1])
         assert [bool(pg.in_label_scc[e]) for e in entries] == [

@@ -15,6 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def test_writes_a_png_for_runs_and_paths(tmp_path):
+    pytest.importorskip("matplotlib", reason="figures need the optional plot extra (matplotlib)")
     ds = load_example()
     gd = plot_trajectories([train(ds, steps=20), train(ds, method="ngd", steps=20)], tmp_path / "a.png",
                            labels=["gd", "ngd"], title="runs")

@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from svm_cases import INFEASIBLE, random_dataset
 from svm_oracles import sccs_by_oracle
-from test_svm import INFEASIBLE, random_dataset
 
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import Infeasible, InvalidInput
@@ -36,7 +36,7 @@ def test_shapes_and_basis():
     d = EXAMPLE.embeddings.dim
     assert pred.W_svm.shape == pred.W_fin.shape == (d, d)
     assert pred.W_svm.dtype == pred.W_fin.dtype == np.float64
-    B = pred.fin_basis
+    B = pred.finite.basis.matrices()
     assert B.shape == (3, d, d)
     flat = B.reshape(3, -1)
     assert np.allclose(flat @ flat.T, np.eye(3), atol=1e-14)
@@ -94,7 +94,7 @@ def test_project_fin_matches_an_independent_projection():
                         g[i, k], g[j, k] = 1.0, -1.0
                         gens.append(g.ravel())
     G = np.array(gens)
-    assert pred.fin_basis.shape[0] == np.linalg.matrix_rank(G) >= 1
+    assert pred.finite.basis.dim == np.linalg.matrix_rank(G) >= 1
     W = np.random.default_rng(0).standard_normal((6, 6))
     coef, *_ = np.linalg.lstsq(G.T, W.ravel(), rcond=None)
     assert np.allclose(pred.project_fin(W).ravel(), G.T @ coef, atol=1e-12)

@@ -54,11 +54,16 @@ def test_committed_pages_are_current(name: str) -> None:
     assert page.read_bytes() == fresh.encode("utf-8"), f"{page} is stale: run `symattn prove --write-docs`"
 
 
-def test_write_docs_writes_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_docs_writes_every_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(proofs, "render_page", lambda name: f"# {name}\n")
-    written = proofs.write_docs(tmp_path)
-    assert sorted(p.name for p in written) == sorted([f"{n}.md" for n in proofs.NAMES] + ["index.md"])
+    monkeypatch.setattr(proofs, "run", lambda names: ())
+    assert main(["prove", "--write-docs", "--docs-dir", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted([f"{n}.md" for n in proofs.NAMES] + ["index.md"])
     assert (tmp_path / "kkt.md").read_text() == "# kkt\n"
+    assert capsys.readouterr().out.count("wrote ") == len(written)
 
 
 # -- every proof must fail when one ingredient is broken ------------------------------------
@@ -202,3 +207,11 @@ def test_missing_proofs_directory_is_a_clear_error(tmp_path: Path) -> None:
 def test_load_proofs_finds_the_checkout() -> None:
     assert load_proofs() is proofs
     assert load_proofs(ROOT) is proofs
+
+
+def test_a_foreign_proofs_module_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    monkeypatch.setitem(__import__("sys").modules, "proofs", types.ModuleType("proofs"))
+    with pytest.raises(SymAttnError, match="not symattn's"):
+        load_proofs()

@@ -3,6 +3,9 @@ import pkgutil
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 import symattn
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
@@ -17,7 +20,7 @@ MODULE_ONLY = {
     "dataset_to_json", "TOLERANCE", "check_complementarity", "check_dual_signs",
     "check_primal_feasibility", "check_stationarity", "exact_margins", "Trainer", "record_steps",
     "Transform", "normalize",
-    "MAX_ENTRIES",
+    "MAX_ENTRIES", "HEADLINE_METRICS",
     "MAX_PROMPT_LENGTH", "MAX_PROMPTS_BYTES", "PROMPTS_FORMAT", "decode_text", "parse_prompts",
     "prompts_from_json", "prompts_to_json",
 }
@@ -73,3 +76,16 @@ def test_import_does_not_load_sympy_until_the_symbolic_layer_is_used():
         "symattn.exact_graph_svm; assert 'sympy' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_renamed_public_names_still_work_and_warn():
+    ds = symattn.Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([1, 2], 1)], vocab=3)
+    top = symattn.priority_graphs(ds)[2].top_sccs([0, 1, 2])
+    pred = symattn.predict(ds)
+    cert = pred.svm.certificate
+    with pytest.warns(DeprecationWarning, match="TopSCCs.indices"):
+        assert top.sccs == top.indices == (0,)
+    with pytest.warns(DeprecationWarning, match="exact_matrix"):
+        assert cert.matrix() == cert.exact_matrix()
+    with pytest.warns(DeprecationWarning, match=r"finite\.basis"):
+        assert np.array_equal(pred.fin_basis, pred.finite.basis.matrices())

@@ -59,7 +59,7 @@ def test_exact_rows_one_hundred_thousandth_are_feasible_and_certified():
     ref = solve_graph_svm(EXAMPLE)
     assert res.status is SVMStatus.OPTIMAL and res.certified and res.farkas is None
     scale = Fraction(1, 10**10)  # W^svm scales by 1/c^2 = 10^10 exactly
-    assert [[v * scale for v in row] for row in res.certificate.matrix()] == ref.certificate.matrix()
+    assert [[v * scale for v in row] for row in res.certificate.exact_matrix()] == ref.certificate.exact_matrix()
     fin = finite_component(tiny)
     assert fin.dim == 3 and fin.certified
 

@@ -122,6 +122,11 @@ def test_bad_inputs():
         check_svm(ds, np.zeros((3, 3)), tolerance=0)
     with pytest.raises(InvalidInput, match="Dataset"):
         check_finite([1], np.zeros((3, 3)))
+    W = known_case("chain").svm_matrix().astype(float)
+    for value, message in [("abc", r"multipliers\[\(2, 1, 0\)\] = 'abc' has dtype"),
+                           (float("nan"), r"multipliers\[\(2, 1, 0\)\] = nan: multipliers must be finite")]:
+        with pytest.raises(InvalidInput, match=message):
+            check_svm(ds, W, {(2, 1, 0): value})
 
 
 # -- check_finite -----------------------------------------------------------------------------------

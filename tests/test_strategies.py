@@ -1,9 +1,11 @@
+from collections import Counter
+
 import networkx as nx
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis.errors import InvalidArgument
 
-from symattn import EmbeddingKind, priority_graphs
+from symattn import EmbeddingKind
 from symattn.strategies import datasets, embeddings_for, graph_families, realised_datasets, token_graphs
 
 
@@ -27,8 +29,19 @@ def test_families_use_the_vocabulary(family):
 
 
 @given(realised_datasets(max_queries=2, max_tokens=4, max_repeats=3))
-def test_realised_datasets_have_repeats_and_varied_lengths(ds):
-    assert len(ds) >= sum(1 for _ in priority_graphs(ds))
+def test_realised_datasets_repeat_each_label_at_most_max_repeats_times(ds):
+    per_label = Counter((s.query, s.label) for s in ds)
+    assert max(per_label.values()) <= 3
+
+
+def test_realised_datasets_repeat_tokens_and_vary_lengths():
+    quick = settings(max_examples=200, database=None, derandomize=True)
+    strategy = realised_datasets(max_queries=1, max_tokens=3, max_repeats=3)
+    copies = find(strategy, lambda ds: any(len(set(s.tokens)) < len(s.tokens) for s in ds), settings=quick)
+    assert any(len(set(s.tokens)) < len(s.tokens) for s in copies)
+    lengths = find(strategy, lambda ds: len({len(s.tokens) for s in ds if s.label == ds[0].label}) > 1,
+                   settings=quick)
+    assert len({len(s.tokens) for s in lengths if s.label == lengths[0].label}) > 1
 
 
 @given(datasets(min_vocab=3, max_vocab=3, min_samples=4, max_samples=4, min_length=2, max_length=3, max_queries=1))

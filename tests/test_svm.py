@@ -3,12 +3,21 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from svm_cases import (
+    DEPENDENT_QUERY,
+    DEPENDENT_QUERY_ROWS,
+    INFEASIBLE,
+    INFEASIBLE_ROWS,
+    chain_and_cycle,
+    random_dataset,
+)
 from svm_oracles import constraint_rows, exact_stationarity_holds, svm_by_trust_constr
 
 import symattn.svm.solve as svm_module
 from symattn import Dataset, Embeddings, load_example, realise
 from symattn.errors import InvalidInput
 from symattn.svm import (
+    SVMMethod,
     SVMStatus,
     check_complementarity,
     check_dual_signs,
@@ -18,23 +27,6 @@ from symattn.svm import (
     solve_graph_svm,
     svm_constraints,
 )
-
-
-def chain_and_cycle() -> Dataset:
-    # query 3: {0, 1} cycle above 2 above 3; query 4: chain 2 > 0 > 4
-    return realise({
-        3: [(0, 1), (1, 0), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)],
-        4: [(2, 0), (2, 4), (0, 4)],
-    }, vocab=5)
-
-
-def random_dataset(K: int, n: int, T: int, L: int, seed: int, embeddings: Embeddings | None = None) -> Dataset:
-    rng = np.random.default_rng(seed)
-    queries = rng.choice(K, size=L, replace=False)
-    tokens = rng.integers(0, K, size=(n, T))
-    tokens[:, -1] = queries[rng.integers(0, L, size=n)]
-    labels = tokens[np.arange(n), rng.integers(0, T, size=n)]
-    return Dataset.from_arrays(tokens.ravel(), np.arange(n + 1) * T, labels, vocab=K, embeddings=embeddings)
 
 
 # -- constraints -------------------------------------------------------------------------------------------
@@ -58,7 +50,7 @@ def test_all_pairs_adds_the_transitive_pairs():
 def test_example_is_certified_with_the_hand_solution():
     res = solve_graph_svm(load_example("default"))
     assert res.status is SVMStatus.OPTIMAL and res.certified
-    W = res.certificate.matrix()
+    W = res.certificate.exact_matrix()
     # query e (4): d > a > e gives (1, 0, -1); query f (5): {b, d} > a, f gives 1/2, -1/2
     assert (W[3][4], W[0][4], W[4][4]) == (1, 0, -1)
     assert (W[1][5], W[3][5], W[0][5], W[5][5]) == (Fraction(1, 2), Fraction(1, 2), Fraction(-1, 2),
@@ -69,7 +61,7 @@ def test_example_is_certified_with_the_hand_solution():
 
 def test_two_token_solution():
     res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
-    assert res.certificate.matrix() == [[0, Fraction(1, 2)], [0, Fraction(-1, 2)]]
+    assert res.certificate.exact_matrix() == [[0, Fraction(1, 2)], [0, Fraction(-1, 2)]]
 
 
 def test_zero_iff_no_cross_scc_edge():
@@ -92,7 +84,7 @@ def test_agrees_with_trust_constr(seed):
 def test_agrees_with_trust_constr_on_general_embeddings():
     ds = random_dataset(5, 8, 4, 2, 7, embeddings=Embeddings.random_unit(5, 7, seed=3))
     ours = solve_graph_svm(ds)
-    assert ours.method == "gram" and ours.status is SVMStatus.OPTIMAL and not ours.certified
+    assert ours.method is SVMMethod.GRAM and ours.status is SVMStatus.OPTIMAL and not ours.certified
     assert np.max(np.abs(ours.W - svm_by_trust_constr(ds))) < 1e-7
 
 
@@ -116,7 +108,7 @@ def test_orthonormal_and_gram_paths_agree():
     # the same rows, tilted a little, leave the orthonormal path: then the Gram QP must run
     tilted = Embeddings.given(rows.matrix() + 1e-3 * np.eye(6))
     b = solve_graph_svm(ds.with_embeddings(tilted))
-    assert a.method == "potentials" and b.method == "gram"
+    assert a.method is SVMMethod.POTENTIALS and b.method is SVMMethod.GRAM
     assert a.success and b.success
     assert abs(a.norm - solve_graph_svm(ds).norm) < 1e-12  # orthonormal rows keep the norm
     assert abs(a.norm - b.norm) < 1e-2
@@ -126,8 +118,8 @@ def test_exact_general_embeddings_are_certified_through_the_gram_path():
     ds = random_dataset(4, 6, 3, 2, 5)
     rows = [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 2]]
     res = solve_graph_svm(ds.with_embeddings(Embeddings.given(rows)))
-    assert res.method == "gram" and res.certified
-    W_exact = np.array(res.certificate.matrix(), dtype=float)
+    assert res.method is SVMMethod.GRAM and res.certified
+    W_exact = np.array(res.certificate.exact_matrix(), dtype=float)
     assert np.max(np.abs(res.W - W_exact)) < 1e-9
 
 
@@ -140,27 +132,29 @@ def test_residuals_are_reported_and_tiny():
 
 # -- infeasibility and bad input ---------------------------------------------------------------------------
 def test_dependent_exact_embeddings_give_an_exact_farkas_certificate():
-    # e_2 = e_0 + e_1: query 3 asks u_0 - u_2 >= 1 and u_1 - u_2 >= 1 ... with u_2 = u_0 + u_1
-    ds = realise({3: [(0, 2), (1, 2), (0, 3), (1, 3), (2, 3)]}, vocab=4)
-    emb = Embeddings.given([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
-    res = solve_graph_svm(ds.with_embeddings(emb))
-    if res.status is SVMStatus.INFEASIBLE:
-        assert res.farkas.exact and res.farkas.verified
-        lam = res.farkas.multipliers
-        cons = res.constraints
-        assert check_dual_signs(cons, lam) and check_stationarity(cons, lam, {}, emb)
-        assert sum(lam[~cons.equality]) > 0
-    else:
-        assert res.certified
-
-
-# K = 5 tokens in d = 2: with e_2 = e_0 + e_1 and e_4 = 2 e_0 + e_1, the cycle {0, 1} forces
-# u_0 = u_1 = t, token 2 above it forces t >= 1, and every label above the query 4 forces t <= -1.
-INFEASIBLE = {4: [(0, 1), (1, 0), (2, 0), (2, 1), (0, 3), (1, 3), (0, 4), (1, 4), (2, 4)]}
+    # e_2 = e_0 + e_1, and 2 is a query too, so W e_2 = W e_0 + W e_1. Writing f(i, k) = e_iᵀ W e_k:
+    # query 0 asks f(1, 0) >= 1 and f(0, 0) >= 1, query 1 asks f(0, 1) >= 1, and query 2 asks
+    # f(1, 2) - f(2, 2) = -(f(0, 0) + f(0, 1)) >= 1: impossible.
+    emb = Embeddings.given(DEPENDENT_QUERY_ROWS)
+    ds = realise(DEPENDENT_QUERY, vocab=4, embeddings=emb)
+    res = solve_graph_svm(ds)
+    assert res.status is SVMStatus.INFEASIBLE and res.farkas.exact and res.farkas.verified
+    lam, cons = res.farkas.multipliers, res.constraints
+    assert all(isinstance(v, Fraction) for v in lam)
+    assert check_dual_signs(cons, lam) and check_stationarity(cons, lam, {}, emb)
+    assert sum(lam[~cons.equality]) > 0
+    # independently: the multipliers combine the constraint rows (e_i - e_j) e_kᵀ to exactly zero
+    rows = [[Fraction(v) for v in row] for row in DEPENDENT_QUERY_ROWS]
+    total = [[Fraction(0)] * 3 for _ in range(3)]
+    for value, i, j, k in zip(lam, cons.high.tolist(), cons.low.tolist(), cons.query.tolist(), strict=True):
+        for r in range(3):
+            for c in range(3):
+                total[r][c] += value * (rows[i][r] - rows[j][r]) * rows[k][c]
+    assert total == [[0] * 3 for _ in range(3)]
 
 
 def test_more_tokens_than_dimensions_is_infeasible_with_a_verified_certificate():
-    emb = Embeddings.given([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]])
+    emb = Embeddings.given(INFEASIBLE_ROWS)
     ds = realise(INFEASIBLE, vocab=5)
     res = solve_graph_svm(ds.with_embeddings(emb))
     assert res.status is SVMStatus.INFEASIBLE and not res.success
@@ -309,7 +303,21 @@ def test_exact_permutation_embeddings_use_the_potential_path_and_certify():
     ds = chain_and_cycle()
     perm = [[int(j == (i + 2) % 5) for j in range(5)] for i in range(5)]
     res = solve_graph_svm(ds.with_embeddings(Embeddings.given(perm)))
-    assert res.method == "potentials" and res.certified
+    assert res.method is SVMMethod.POTENTIALS and res.certified
     E = np.array(perm, dtype=float)
     assert np.allclose(res.W, E.T @ solve_graph_svm(ds).W @ E, atol=1e-15)
     assert res.certificate.norm_squared == solve_graph_svm(ds).certificate.norm_squared
+
+
+def test_a_demanded_certificate_that_fails_raises_and_an_automatic_one_is_reported(monkeypatch):
+    import symattn.svm.solve as solve_module
+    from symattn.errors import CertificateError
+    from symattn.svm import KKTChecks
+
+    monkeypatch.setattr(solve_module, "verify_kkt", lambda *args: KKTChecks(True, True, False, True))
+    ds = chain_and_cycle()
+    with pytest.raises(CertificateError, match="complementarity"):
+        solve_graph_svm(ds, certify=True)
+    res = solve_graph_svm(ds)
+    assert not res.certified and not res.certificate.success
+    assert res.certificate.message == "failed: complementarity"

@@ -13,6 +13,7 @@ from symattn.errors import Infeasible, InvalidInput
 from symattn.examples import load_example
 from symattn.finite import fin_basis, finite_component, reduced_loss
 from symattn.graphs import realise
+from symattn.model import Loss
 from symattn.scores import log_token_mass
 from symattn.svm import solve_graph_svm
 from symattn.symbolic import (
@@ -21,7 +22,6 @@ from symattn.symbolic import (
     compressed_log_loss,
     dataset_loss,
     exact_graph_svm,
-    finite_basis,
     graph_svm_problem,
     kkt_residuals,
     log_loss,
@@ -31,6 +31,9 @@ from symattn.symbolic import (
     symbolic_embeddings,
     token_mass,
     weight_matrix,
+)
+from symattn.symbolic import (
+    fin_basis as symbolic_fin_basis,
 )
 
 SAMPLES = [([0, 1, 1, 2], 1), ([2, 0, 2], 2), ([1, 2], 2), ([0, 1, 2], 0), ([3, 0, 3, 1], 0), ([3], 3)]
@@ -156,13 +159,13 @@ def test_exact_svm_with_non_orthogonal_embeddings_matches_the_numeric_solver() -
 
 def test_kkt_statuses_name_what_is_wrong() -> None:
     problem = graph_svm_problem(realise({2: [(0, 1), (0, 2), (1, 2)]}))
-    index = {(c.upper, c.lower): n for n, c in enumerate(problem.constraints)}
+    index = {(c.high, c.low): n for n, c in enumerate(problem.constraints)}
     assert solve_kkt(problem, [index[0, 1], index[1, 2]]).status is KKTStatus.OPTIMAL
     assert solve_kkt(problem, [index[0, 2]]).status is KKTStatus.PRIMAL_INFEASIBLE
     assert solve_kkt(problem, list(index.values())).status is KKTStatus.INCONSISTENT
     skewed = realise({2: [(0, 1), (0, 2), (1, 2)]}, embeddings=Embeddings.given([[-1, -1], [-1, 0], [0, 2]]))
     sk = graph_svm_problem(skewed)
-    sk_index = {(c.upper, c.lower): n for n, c in enumerate(sk.constraints)}
+    sk_index = {(c.high, c.low): n for n, c in enumerate(sk.constraints)}
     dual = solve_kkt(sk, [sk_index[0, 1], sk_index[1, 2]])
     assert dual.status is KKTStatus.DUAL_INFEASIBLE and not dual.success
     assert min(dual.multipliers) < 0
@@ -191,9 +194,9 @@ def test_enumeration_is_bounded() -> None:
 
 
 # -- finite component -----------------------------------------------------------------------
-def test_finite_basis_has_the_dimension_of_s_fin() -> None:
+def test_symbolic_fin_basis_has_the_dimension_of_s_fin() -> None:
     ds = load_example("default")
-    basis = finite_basis(ds)
+    basis = symbolic_fin_basis(ds)
     assert len(basis) == 3 == fin_basis(ds).dim
     stacked = sp.Matrix([list(B) for B in basis])
     assert stacked.rank() == 3
@@ -220,14 +223,14 @@ def _numpy_embedding_head_loss(ds: Dataset, W: np.ndarray, outer) -> float:
 
 
 @pytest.mark.parametrize(
-    ("sym_outer", "np_outer"),
-    [(lambda p: -sp.log(p), lambda p: -np.log(p)), (lambda p: (1 - p) ** 2, lambda p: (1 - p) ** 2)],
+    ("loss", "np_outer"),
+    [(Loss.EMBED_CE, lambda p: -np.log(p)), (Loss.EMBED_SQUARED, lambda p: (1 - p) ** 2)],
     ids=["log", "squared"],
 )
-def test_embedding_head_variants_match_numpy_and_finite_differences(sym_outer, np_outer) -> None:
+def test_embedding_head_variants_match_numpy_and_finite_differences(loss, np_outer) -> None:
     rng = np.random.default_rng(5)
     ds = Dataset.from_samples(SAMPLES[:3], vocab=4, embeddings=Embeddings.given(GIVEN))
-    model = numeric_model(ds, hessian=False, outer=sym_outer, embedding_head=True)
+    model = numeric_model(ds, hessian=False, loss=loss)
     W = rng.standard_normal((4, 4))
     assert model.loss(W) == pytest.approx(_numpy_embedding_head_loss(ds, W, np_outer), abs=1e-12)
     np.testing.assert_allclose(model.gradient(W), central_difference(model.loss, W), atol=1e-7)
@@ -236,6 +239,6 @@ def test_embedding_head_variants_match_numpy_and_finite_differences(sym_outer, n
 def test_linear_outer_on_the_identity_head_is_minus_the_mean_mass() -> None:
     ds = _datasets()[0]
     W = np.random.default_rng(6).standard_normal((4, 4))
-    model = numeric_model(ds, hessian=False, outer=lambda p: -p)
+    model = numeric_model(ds, hessian=False, loss=Loss.LINEAR)
     masses = np.exp(log_token_mass(ds, W))[ds.counts.label_entry]
     assert model.loss(W) == pytest.approx(-masses.mean(), abs=1e-12)

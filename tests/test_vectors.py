@@ -173,6 +173,30 @@ def test_buggy_implementations_fail_where_they_should():
     assert crash.rows[0].check.passed is False and "RuntimeError: out of memory" in crash.rows[0].check.detail
 
 
+def test_a_wrong_retrieval_fails_its_rows():
+    class EveryToken:
+        def retrieve(self, case, tokens):
+            return set(tokens)
+
+    table = run_conformance(EveryToken(), cases=["chain"])
+    wrong = [r.check for r in table.failures]
+    assert not table.passed and wrong and all(c.name.startswith("retrieve") and c.value == 1.0 for c in wrong)
+    assert len(wrong) < len(table.rows)  # prompts whose present tokens all tie still pass
+
+
+def test_malformed_vectors_and_losses_are_refused():
+    with pytest.raises(InvalidInput, match=r"vectors\[0\] is not a symattn.vectors/1 case"):
+        run_conformance(Reference(), [{"name": "x"}])
+    with pytest.raises(InvalidInput, match="vectors must be a directory or a list of cases"):
+        run_conformance(Reference(), 5)
+
+    class OneLoss(Reference):
+        losses = "log"
+
+    with pytest.raises(InvalidInput, match=r"impl.losses='log' must be a list of loss names such as \('log',\)"):
+        run_conformance(OneLoss(), cases=["chain"])
+
+
 def test_an_infeasible_claim_must_match():
     class AlwaysInfeasible:
         def graph_svm(self, case):
@@ -202,6 +226,20 @@ def test_bad_implementations_and_options_are_refused(tmp_path):
     file.write_text("x")
     with pytest.raises(InvalidInput, match="not a directory"):
         export_vectors(file, ["chain"])
+
+
+def test_export_to_an_unwritable_place_or_with_a_bad_seed_is_bad_input(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(FileFormatError, match=r"file/v: cannot write .*writable directory"):
+        export_vectors(blocker / "v", ["chain"])
+    for seed in (-1, 1.5, None):
+        with pytest.raises(InvalidInput, match=rf"seed={seed!r} must be a non-negative integer"):
+            export_vectors(tmp_path / "v", ["chain"], seed=seed)
+    assert not (tmp_path / "v").exists()  # refused before anything was created
+    assert main(["vectors", "export", str(tmp_path / "v"), "--cases", "chain", "--seed", "-1"]) == 2
+    with pytest.raises(InvalidInput, match="cases is empty; give case names such as 'chain'"):
+        build_vectors([])
 
 
 def test_corrupted_case_file_is_reported(tmp_path):

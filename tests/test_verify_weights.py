@@ -140,7 +140,7 @@ def test_no_nan_when_the_svm_is_zero():
     rep = verify_weights(ds, pred.W_fin + np.array([[0.0, 0.0], [5.0, 0.0]]), prediction=pred, step=0.0)
     assert rep.verdict is Verdict.PASS and rep.direction is Direction.NOT_JUDGED and rep.raw_corr == 0.0
     json.dumps(rep.to_dict(), allow_nan=False)
-    bad = verify_weights(ds, pred.W_fin + 0.5 * pred.fin_basis[0], prediction=pred, step=0.0)
+    bad = verify_weights(ds, pred.W_fin + 0.5 * pred.finite.basis.matrices()[0], prediction=pred, step=0.0)
     assert failed(bad) == ["finite part", "soft composition"]
 
 

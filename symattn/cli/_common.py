@@ -19,10 +19,11 @@ from symattn.cli.render import err
 from symattn.data import Dataset
 from symattn.errors import SymAttnError
 from symattn.examples import EXAMPLES, load_example
-from symattn.finite import FiniteResult, finite_component
+from symattn.finite import FiniteResult
 from symattn.formats import load_dataset
-from symattn.graphs import PriorityGraphs, priority_graphs
-from symattn.svm import SVMResult, SVMStatus, solve_graph_svm, svm_constraints
+from symattn.graphs import PriorityGraphs
+from symattn.predict import analysis
+from symattn.svm import SVMResult
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -100,35 +101,8 @@ def load_data(args: argparse.Namespace) -> Dataset:
 
 def analyse(dataset: Dataset) -> tuple[PriorityGraphs, SVMResult, FiniteResult, int]:
     """Graphs, graph-SVM and finite component of ``dataset``, and the exit code they call for."""
-    started = time.perf_counter()
-    graphs = priority_graphs(dataset)
-    logger.info(
-        "token-priority graphs: %d query token(s), %d edge(s) (%.2f s)",
-        len(graphs),
-        graphs.n_edges,
-        time.perf_counter() - started,
-    )
-    started = time.perf_counter()
-    svm = solve_graph_svm(dataset, constraints=svm_constraints(graphs))
-    logger.info(
-        "graph-SVM: %s, %s (%.2f s)",
-        svm.status.value,
-        "certified" if svm.certified else "not certified",
-        time.perf_counter() - started,
-    )
-    started = time.perf_counter()
-    fin = finite_component(graphs)
-    logger.info(
-        "finite component: %s, dim S_fin = %d (%.2f s)",
-        fin.status.value,
-        fin.dim,
-        time.perf_counter() - started,
-    )
-    ok = fin.certified and (
-        (svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified)
-        or (svm.success and (svm.certified or not dataset.embeddings.is_exact))
-    )
-    return graphs, svm, fin, EXIT_OK if ok else EXIT_FAILED
+    parts = analysis(dataset)
+    return parts.graphs, parts.svm, parts.finite, EXIT_OK if parts.certified else EXIT_FAILED
 
 
 class Interrupts:

@@ -192,7 +192,7 @@ def _lines(result: Any, files: list[str]) -> list[str]:
     lines.append(f"  {found.message}")
     if result.seconds_to_find is not None:
         lines.append(f"  found after {result.seconds_to_find:.1f} s; shrunk in {found.shrink_steps} steps "
-                     f"({found.shrink_calls} calls)")
+                     f"({found.shrink_calls} calls, {found.shrink_seconds:.1f} s)")
     lines.append(f"counterexample: {len(ds)} sample(s), {int(ds.lengths.sum())} positions, K={ds.K}, "
                  f"embeddings {ds.embeddings.kind.value}")
     lines.extend(dataset_lines(ds))

@@ -10,6 +10,7 @@ from symattn.cli.next import render_next
 from symattn.cli.render import out, render_analysis, render_graphs
 from symattn.data import Dataset
 from symattn.examples import EXAMPLES, load_example
+from symattn.predict import HEADLINE_METRICS
 
 __all__ = ["add_parser", "run"]
 
@@ -48,11 +49,7 @@ def _render_training(dataset: Dataset) -> list[str]:
         final = traj.final()
         text = f"  {name}: ||W|| = {final['norm']:.4g}, loss = {final['loss']:.4g}"
         if prediction is not None:
-            text += (
-                f", corr(W, W^svm) = {final['corr_svm']:.6f}, ||P_fin W - W^fin|| = "
-                f"{final['finite_error']:.2e}, max mass outside the label SCC = "
-                f"{final['outside_mass_max']:.1e}"
-            )
+            text += "".join(f", {m.label} = {final[m.name]:{m.fmt}}" for m in HEADLINE_METRICS[:3])
         lines.append(text)
     return lines
 

@@ -17,6 +17,7 @@ import numpy as np
 from symattn.data import Dataset
 from symattn.finite import FiniteResult
 from symattn.graphs import PriorityGraphs
+from symattn.predict import HEADLINE_METRICS
 from symattn.svm import SVMResult, SVMStatus
 
 __all__ = [
@@ -131,7 +132,7 @@ def render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
 def matrix_rows(W: Any, result: SVMResult | None = None) -> list[list[Any]]:
     """Rows of ``W``: exact strings like ``"-2/3"`` when ``result`` is certified, floats otherwise."""
     if result is not None and result.certified and result.certificate is not None:
-        return [[str(v) for v in row] for row in result.certificate.matrix()]
+        return [[str(v) for v in row] for row in result.certificate.exact_matrix()]
     return [[float(v) for v in row] for row in W]
 
 
@@ -184,7 +185,7 @@ def columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SVM
     if not dataset.embeddings.is_onehot:
         return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in W]
     certified = result is not None and result.certified and result.certificate is not None
-    exact = result.certificate.matrix() if certified and result and result.certificate else None
+    exact = result.certificate.exact_matrix() if certified and result and result.certificate else None
     lines = []
     for k, g in graphs.items():
         cells = [
@@ -198,7 +199,7 @@ def render_analysis(
     dataset: Dataset, graphs: PriorityGraphs, svm: SVMResult, fin: FiniteResult
 ) -> list[str]:
     """Lines describing the graph-SVM and the finite component."""
-    lines = ["", f"graph-SVM W^svm ({svm.method} solver): status {svm.status.value}"]
+    lines = ["", f"graph-SVM W^svm ({svm.method.value} solver): status {svm.status.value}"]
     if svm.status is SVMStatus.INFEASIBLE:
         farkas = svm.farkas
         lines.append(
@@ -254,7 +255,5 @@ def render_final(traj: Any) -> list[str]:
     if not final:
         return [*lines, "nothing was recorded"]
     lines += [f"loss = {final['loss']:.6g}", f"||W|| = {final['norm']:.6g}"]
-    for key in ("corr_svm", "finite_error", "outside_mass_max", "within_error"):
-        if key in final:
-            lines.append(f"{key} = {final[key]:.6g}")
+    lines += [f"{m.name} = {final[m.name]:.6g}" for m in HEADLINE_METRICS if m.name in final]
     return lines

@@ -160,7 +160,7 @@ def _svm_part(dataset: Dataset) -> dict[str, Any]:
         return {"status": "error", "message": str(exc)}
     part: dict[str, Any] = {"status": svm.status.value, "certified": svm.certified}
     if svm.certified and svm.certificate is not None:
-        part["W"] = [[str(v) for v in row] for row in svm.certificate.matrix()]
+        part["W"] = [[str(v) for v in row] for row in svm.certificate.exact_matrix()]
         part["norm_squared"] = str(svm.certificate.norm_squared)
     elif svm.success:
         part["W"] = [[float(v) for v in row] for row in svm.W]
@@ -241,6 +241,7 @@ def counterexample_report(result: ConjectureResult, dataset_file: str = "") -> d
         "batch": found.batch,
         "shrink_steps": found.shrink_steps,
         "shrink_calls": found.shrink_calls,
+        "shrink_seconds": round(found.shrink_seconds, 3),
         "seconds": round(result.seconds, 3),
         "seconds_to_find": None if result.seconds_to_find is None else round(result.seconds_to_find, 3),
         "workers": result.workers,

@@ -120,7 +120,7 @@ def label_top_scc(ds: Dataset) -> None:
     graphs = priority_graphs(ds)
     for i, sample in enumerate(ds):
         top = graphs.top_sccs(sample.tokens)
-        assert top.sccs == (int(graphs.label_scc[i]),), f"sample {i}: top SCCs {top.sccs}"
+        assert top.indices == (int(graphs.label_scc[i]),), f"sample {i}: top SCCs {top.indices}"
 
 
 @_entry("svm-feasible", SURVIVES, "docs/theory.md §4", 60, strategy="given")
@@ -145,7 +145,7 @@ def svm_perp_fin(ds: Dataset) -> None:
     """W^svm is orthogonal to S_fin: exactly on every same-SCC pair (one-hot), else on a basis."""
     result = solve_graph_svm(ds)
     if result.certified and ds.embeddings.is_onehot and result.certificate is not None:
-        W = result.certificate.matrix()
+        W = result.certificate.exact_matrix()
         for k, g in priority_graphs(ds).items():
             for scc in g.sccs:
                 values = {W[j][k] for j in scc}
@@ -170,8 +170,8 @@ def scale_invariance(ds: Dataset, scale: Fraction) -> None:
     scaled = ds.with_embeddings(Embeddings.given(rows))
     a, b = solve_graph_svm(ds).certificate, solve_graph_svm(scaled).certificate
     assert a is not None and b is not None, "no exact certificate"
-    expected = [[v / scale**2 for v in row] for row in a.matrix()]
-    assert b.matrix() == expected, "W^svm does not scale as 1/c^2"
+    expected = [[v / scale**2 for v in row] for row in a.exact_matrix()]
+    assert b.exact_matrix() == expected, "W^svm does not scale as 1/c^2"
     fa, fb = finite_component(ds).W, finite_component(scaled).W
     assert np.allclose(fb * float(scale) ** 2, fa, rtol=1e-7, atol=1e-9), "W^fin does not scale as 1/c^2"
 
@@ -281,18 +281,18 @@ def wfin_minimises_full_loss(ds: Dataset) -> None:
     assert float(np.linalg.norm(g)) <= 1e-8, f"||P_fin grad L(W^fin)|| = {np.linalg.norm(g):.4g}"
 
 
-@_entry("embed-squared-gd-global-svm", REFUTED, "docs/theory.md §6 (P6)", 40, seed=2)
+@_entry("embed-squared-gd-global-svm", REFUTED, "docs/theory.md §6 (P6)", 40, seed=3)
 def embed_squared_gd_global_svm(ds: Dataset) -> None:
-    """(false) NGD on the embedding head's squared loss (lr 0.1, 1000 steps) aligns with W^svm (corr >= 0.9).
+    """(false) NGD on the embedding head's squared loss (lr 0.25, 400 steps) aligns with W^svm (corr >= 0.9).
 
     The graph-SVM direction is the limit for the log-loss with the identity head only.
     """
     pred = predict(ds)
     if pred.svm.norm == 0:
         return
-    W = train(ds, method="ngd", steps=1000, lr=0.1, loss="embed-squared", records=2).W
+    W = train(ds, method="ngd", steps=400, lr=0.25, loss="embed-squared", records=2).W
     corr = pred.distances(W).corr_svm
-    assert corr >= 0.9, f"corr(W, W^svm) = {corr:.4f} after 1000 steps"
+    assert corr >= 0.9, f"corr(W, W^svm) = {corr:.4f} after 400 steps"
 
 
 @st.composite
@@ -307,4 +307,4 @@ def _prompts_in_graph(draw: st.DrawFn, ds: Dataset) -> Prompt:
 def prompt_top_scc_unique(ds: Dataset, prompt: Prompt) -> None:
     """(false) The top SCC among a new prompt's tokens (all seen in G_k) is unique."""
     top = priority_graphs(ds).top_sccs(prompt.tokens)
-    assert top.unique, f"the prompt {list(prompt.tokens)} has {len(top.sccs)} top SCCs: {top.tokens}"
+    assert top.unique, f"the prompt {list(prompt.tokens)} has {len(top.indices)} top SCCs: {top.tokens}"

@@ -20,7 +20,7 @@ verdict, the same counterexample and the same count of examples tried.
 ... def labels_head_their_sequence(ds):
 ...     graphs = priority_graphs(ds)
 ...     for i, sample in enumerate(ds):
-...         assert graphs.top_sccs(sample.tokens).sccs == (graphs.label_scc[i],)
+...         assert graphs.top_sccs(sample.tokens).indices == (graphs.label_scc[i],)
 >>> check_conjecture(labels_head_their_sequence, examples=20, seed=0).status.value
 'survived'
 >>> @conjecture
@@ -240,7 +240,7 @@ def merge_kinds(parts: list[Mapping[str, int]]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class BatchOutcome:
+class BatchOutcome(ResultMixin):
     """What one batch found: ``status``, examples ``tried`` (up to the first failure) and their kinds.
 
     ``found_after``: seconds from the start of the batch to its first failure.
@@ -252,6 +252,11 @@ class BatchOutcome:
     kinds: Mapping[str, int]
     message: str = ""
     found_after: float | None = None
+
+    @property
+    def iterations(self) -> int:
+        """The examples tried (the result protocol's count of work done)."""
+        return self.tried
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,6 +277,9 @@ class Counterexample:
         Failing examples the shrinker accepted after the first, each simpler than the last.
     shrink_calls : int
         Calls of the conjecture while shrinking.
+    shrink_seconds : float
+        Wall time spent shrinking. Hypothesis stops shrinking after five minutes, so a shrink
+        that took that long may end at a larger example than a faster machine would reach.
     """
 
     dataset: Dataset
@@ -281,6 +289,7 @@ class Counterexample:
     batch: int
     shrink_steps: int
     shrink_calls: int
+    shrink_seconds: float = 0.0
 
 
 @dataclass
@@ -405,7 +414,10 @@ def run_batch(
     outcome = BatchOutcome(index, failure.kind, state.tried, state.kinds, failure.message, state.found_after)
     steps = max(state.failures - 2, 0)  # minus the first failure and Hypothesis's final replay
     calls = max(state.shrink_calls - 1, 0)
-    found = Counterexample(dataset, arguments, failure.message, failure.traceback, index, steps, calls)
+    shrinking = time.perf_counter() - began - (state.found_after or 0.0)
+    found = Counterexample(
+        dataset, arguments, failure.message, failure.traceback, index, steps, calls, shrinking
+    )
     return outcome, found
 
 

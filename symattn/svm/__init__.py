@@ -1,4 +1,4 @@
-r"""The graph-SVM of THEORY §4: the hard-retrieval direction :math:`W^{svm}`, solved and certified.
+r"""The graph-SVM of docs/theory.md §4: the hard-retrieval direction :math:`W^{svm}`, solved and certified.
 
 .. math::
 
@@ -21,12 +21,13 @@ Infeasible problems (dependent embeddings) come back with Farkas multipliers.
 >>> res = solve_graph_svm(ds)
 >>> res.status, res.certified
 (<SVMStatus.OPTIMAL: 'optimal'>, True)
->>> res.certificate.matrix()[2]
+>>> res.certificate.exact_matrix()[2]
 [Fraction(0, 1), Fraction(0, 1), Fraction(-2, 3)]
 """
 
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
+    CertificateStatus,
     FarkasCertificate,
     KKTChecks,
     KKTResiduals,
@@ -37,15 +38,17 @@ from symattn.svm.kkt import (
     check_stationarity,
     exact_margins,
 )
-from symattn.svm.solve import TOLERANCE, SVMResult, SVMStatus, solve_graph_svm
+from symattn.svm.solve import TOLERANCE, SVMMethod, SVMResult, SVMStatus, solve_graph_svm
 
 __all__ = [
     "TOLERANCE",
+    "CertificateStatus",
     "FarkasCertificate",
     "KKTChecks",
     "KKTResiduals",
     "SVMCertificate",
     "SVMConstraints",
+    "SVMMethod",
     "SVMResult",
     "SVMStatus",
     "check_complementarity",

@@ -16,13 +16,13 @@ multipliers found on the collapsed problem are spread back over the original con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from symattn._arrays import unique_sorted
+from symattn._exact import zeros
 from symattn.errors import InvalidInput
 from symattn.svm._potentials import forest_flows, forest_order
 from symattn.svm.constraints import SVMConstraints
@@ -85,13 +85,10 @@ def edge_multipliers(prob: Collapsed, demand: np.ndarray, dag_lam: np.ndarray) -
     multipliers of the condensation edges; each goes on one realising constraint and the
     within-SCC equality multipliers balance every token along a spanning tree of the SCC.
     """
-    lam = np.zeros(prob.hi.size, dtype=demand.dtype)
-    if demand.dtype == object:
-        lam[:] = Fraction(0)
+    exact = demand.dtype == object
+    lam = zeros(prob.hi.size, exact)
     lam[prob.dag_rep] = dag_lam
-    net = np.zeros(prob.n_nodes, dtype=demand.dtype)
-    if demand.dtype == object:
-        net[:] = Fraction(0)
+    net = zeros(prob.n_nodes, exact)
     np.add.at(net, prob.hi, lam)
     np.subtract.at(net, prob.lo, lam)
     eq = np.flatnonzero(prob.equality)
@@ -126,11 +123,10 @@ def stars(prob: Collapsed) -> Stars:
 def star_multipliers(prob: Collapsed, red: Stars, mu: np.ndarray) -> np.ndarray:
     """Spread star-row multipliers over the original constraints (the same combination of rows)."""
     exact = mu.dtype == object
-    zero = Fraction(0) if exact else 0.0
-    demand = np.array([zero] * (prob.n_nodes + 1), dtype=object if exact else np.float64)[:-1]
+    demand = zeros(prob.n_nodes, exact)
     np.add.at(demand, red.hi_node, mu)
     np.subtract.at(demand, red.lo_node, mu)
-    dag_lam = np.array([zero] * (prob.dag_tail.size + 1), dtype=demand.dtype)[:-1]
+    dag_lam = zeros(prob.dag_tail.size, exact)
     ineq = ~red.equality
     dag_lam[red.dag[ineq]] = mu[ineq]
     return edge_multipliers(prob, demand, dag_lam)

@@ -6,39 +6,32 @@ within-SCC equalities were reduced to independent stars. A feasible point comes 
 then finds the optimum, each step an equality-constrained minimum-norm solve (SVD
 least squares). Exact versions of the KKT solve and of the Farkas system use python-flint.
 
->>> x, work, mu = active_set_qp(np.zeros((0, 2)), np.array([[1.0, 1.0]]))
->>> x.round(12).tolist(), work.tolist(), mu.round(12).tolist()
+>>> sol = active_set_qp(np.zeros((0, 2)), np.array([[1.0, 1.0]]))
+>>> sol.x.round(12).tolist(), sol.working.tolist(), sol.multipliers.round(12).tolist()
 ([0.5, 0.5], [True], [0.5])
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import flint
 import numpy as np
 from scipy.optimize import linprog
 
-from symattn.errors import SolverError
+from symattn._exact import exact_dot, fmpq_matrix, pivot_columns, to_fraction
+from symattn.errors import NotConverged, SolverError
 
 __all__ = [
+    "QPSolution",
     "active_set_qp",
     "exact_farkas",
     "exact_kkt",
     "farkas_lp",
     "feasible_point",
     "power_of_two_scale",
-    "to_fraction",
 ]
-
-
-def to_fraction(value: flint.fmpq) -> Fraction:
-    """A python-flint rational as a :class:`fractions.Fraction`.
-
-    >>> to_fraction(flint.fmpq(-2, 3))
-    Fraction(-2, 3)
-    """
-    return Fraction(int(value.p), int(value.q))
 
 
 def power_of_two_scale(A: np.ndarray) -> float:
@@ -100,15 +93,41 @@ def _min_norm(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
+@dataclass(frozen=True, eq=False)
+class QPSolution:
+    r"""What :func:`active_set_qp` returns.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The optimum.
+    working : numpy.ndarray of bool
+        The working set over the inequalities.
+    multipliers : numpy.ndarray
+        All multipliers (equalities first) with :math:`x = A^\top \mu`.
+    iterations : int
+        Iterations of the active-set loop.
+    """
+
+    x: np.ndarray
+    working: np.ndarray
+    multipliers: np.ndarray
+    iterations: int
+
+
 def active_set_qp(
     A_eq: np.ndarray, A_in: np.ndarray, x0: np.ndarray | None = None, *, max_iter: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> QPSolution:
     r"""Primal active set for :math:`\min\frac12\|x\|^2` s.t. :math:`A_{eq}x = 0`, :math:`A_{in}x \ge 1`.
 
-    Returns the optimum ``x``, the working set (bool over the inequalities) and all multipliers
-    ``mu`` (equalities first) with :math:`x = A^\top \mu`. The problem must be feasible. Every
-    tolerance is relative (to :math:`\|x\|`, to the largest multiplier, to the row norms), so
-    scaling :math:`A` by :math:`c` scales ``x`` by :math:`1/c` and changes no decision.
+    Returns the optimum, the working set and the multipliers (see :class:`QPSolution`). The
+    problem must be feasible; :class:`~symattn.errors.NotConverged` is raised after ``max_iter``
+    iterations (default :math:`20 (m_{in} + n) + 100`). Every tolerance is relative (to
+    :math:`\|x\|`, to the largest multiplier, to the row norms), so scaling :math:`A` by :math:`c`
+    scales ``x`` by :math:`1/c` and changes no decision.
+
+    >>> active_set_qp(np.zeros((0, 1)), np.array([[2.0]])).x.tolist()
+    [0.5]
     """
     n_eq, n_in = A_eq.shape[0], A_in.shape[0]
     x = feasible_point(A_eq, A_in) if x0 is None else x0
@@ -117,7 +136,7 @@ def active_set_qp(
     work = np.zeros(n_in, dtype=bool)
     norms = np.linalg.norm(A_in, axis=1)
     limit = max_iter if max_iter is not None else 20 * (n_in + x.size) + 100
-    for _ in range(limit):
+    for iteration in range(1, limit + 1):
         A_S = np.vstack([A_eq, A_in[work]])
         b_S = np.concatenate([np.zeros(n_eq), np.ones(int(work.sum()))])
         target = _min_norm(A_S, b_S)
@@ -131,7 +150,7 @@ def active_set_qp(
                 full = np.zeros(n_eq + n_in)
                 full[:n_eq] = mu[:n_eq]
                 full[n_eq + active] = mu_in
-                return target, work, full
+                return QPSolution(target, work, full, iteration)
             work[active[np.argmin(mu_in)]] = False
             x = target
             continue
@@ -147,22 +166,7 @@ def active_set_qp(
         x = x + alpha * step
         if chosen >= 0:
             work[chosen] = True
-    raise SolverError(f"the Gram-metric active-set method did not converge in {limit} iterations")
-
-
-def _fmpq_matrix(rows: list[list[Fraction]], ncols: int) -> flint.fmpq_mat:
-    flat = [flint.fmpq(v.numerator, v.denominator) for row in rows for v in row]
-    return flint.fmpq_mat(len(rows), ncols, flat)
-
-
-def _pivots(reduced: flint.fmpq_mat, rank: int) -> list[int]:
-    pivots = []
-    for r in range(rank):
-        for c in range(reduced.ncols()):
-            if reduced[r, c] != 0:
-                pivots.append(c)
-                break
-    return pivots
+    raise NotConverged(f"the Gram-metric active-set method did not converge in {limit} iterations", limit)
 
 
 def exact_kkt(
@@ -180,17 +184,17 @@ def exact_kkt(
     m = len(rows)
     if m == 0:
         return [Fraction(0)] * n, []
-    A = _fmpq_matrix(rows, n)
+    A = fmpq_matrix(rows, n)
     gram = A * A.transpose()
     reduced, rank = gram.rref()
-    keep = _pivots(reduced, rank)
+    keep = pivot_columns(reduced, rank)
     sub = flint.fmpq_mat(len(keep), len(keep), [gram[i, j] for i in keep for j in keep])
     b = flint.fmpq_mat(len(keep), 1, [flint.fmpq(rhs[i].numerator, rhs[i].denominator) for i in keep])
     solved = sub.solve(b)
     mu = [Fraction(0)] * m
     for pos, i in enumerate(keep):
         mu[i] = to_fraction(solved[pos, 0])
-    x = [sum((mu[i] * rows[i][c] for i in keep), Fraction(0)) for c in range(n)]
+    x = [exact_dot((mu[i] for i in keep), (rows[i][c] for i in keep)) for c in range(n)]
     return x, mu
 
 
@@ -208,8 +212,8 @@ def exact_farkas(columns: list[list[Fraction]], inequality: list[bool]) -> list[
     n = len(columns[0])
     aug_rows = [[columns[j][i] for j in range(r)] + [Fraction(0)] for i in range(n)]
     aug_rows.append([Fraction(int(flag)) for flag in inequality] + [Fraction(1)])
-    reduced, rank = _fmpq_matrix(aug_rows, r + 1).rref()
-    pivots = _pivots(reduced, rank)
+    reduced, rank = fmpq_matrix(aug_rows, r + 1).rref()
+    pivots = pivot_columns(reduced, rank)
     if r in pivots:
         return None
     mu = [Fraction(0)] * r

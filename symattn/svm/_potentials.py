@@ -15,8 +15,8 @@ tree), and its multipliers by peeling leaves. :func:`min_norm_potentials` is a p
 active-set method built on that; it runs in floats or, with ``exact=True``, in
 :class:`fractions.Fraction` (numpy object arrays), where it proves its own answer.
 
->>> v, working, lam = min_norm_potentials(np.array([1, 1]), np.array([0]), np.array([1]))
->>> v.tolist(), lam.tolist()
+>>> sol = min_norm_potentials(np.array([1, 1]), np.array([0]), np.array([1]))
+>>> sol.v.tolist(), sol.multipliers.tolist()
 ([0.5, -0.5], [0.5])
 """
 
@@ -29,9 +29,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from symattn.errors import InvalidInput, SolverError
+from symattn._arrays import longest_path_levels
+from symattn._exact import object_array, object_zeros
+from symattn.errors import InvalidInput, NotConverged
 
-__all__ = ["Forest", "forest_flows", "forest_order", "heights", "min_norm_potentials"]
+__all__ = ["Forest", "PotentialSolution", "forest_flows", "forest_order", "heights", "min_norm_potentials"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,9 +103,7 @@ def forest_flows(
     [1.0, 1.0]
     """
     subtotal = demand.copy()
-    flows = np.zeros(tails.size, dtype=demand.dtype)
-    if demand.dtype == object:
-        flows[:] = Fraction(0)
+    flows = object_zeros(tails.size) if demand.dtype == object else np.zeros(tails.size, dtype=demand.dtype)
     depth = _depths(forest.parent)
     by_depth = np.argsort(-depth, kind="stable")
     bounds = np.flatnonzero(np.diff(depth[by_depth])) + 1
@@ -133,32 +133,18 @@ def _depths(parent: np.ndarray) -> np.ndarray:
 def heights(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
     """Longest-path height of every node of a DAG (0 at sinks); raises on a directed cycle.
 
+    The height is the level of the node in the reversed DAG (:func:`~symattn._arrays.longest_path_levels`).
+
     >>> heights(3, np.array([0, 1, 0]), np.array([1, 2, 2])).tolist()
     [2, 1, 0]
     """
-    out_degree = np.bincount(tails, minlength=n)
-    order = np.argsort(heads, kind="stable")
-    by_head_ptr = np.searchsorted(heads[order], np.arange(n + 1))
-    tails_by_head = tails[order].tolist()
-    ptr = by_head_ptr.tolist()
-    remaining = out_degree.tolist()
-    height = [0] * n
-    stack = [x for x in range(n) if remaining[x] == 0]
-    done = 0
-    while stack:
-        x = stack.pop()
-        done += 1
-        for t in tails_by_head[ptr[x] : ptr[x + 1]]:
-            height[t] = max(height[t], height[x] + 1)
-            remaining[t] -= 1
-            if remaining[t] == 0:
-                stack.append(t)
-    if done != n:
+    height = longest_path_levels(n, np.asarray(heads, dtype=np.int64), np.asarray(tails, dtype=np.int64))
+    if np.any(height < 0):
         raise InvalidInput(
             "the strict-priority constraints contain a directed cycle, so no potentials satisfy them; "
             "build constraints with svm_constraints() so that cycles become equalities"
         )
-    return np.array(height, dtype=np.int64)
+    return height
 
 
 class _WorkingForest:
@@ -246,28 +232,39 @@ class _WorkingForest:
                 if t not in shift:
                     shift[t] = Fraction(int(self.moment[t]), int(self.total[t]))
                 out.append(value - shift[t])
-            return np.array([*out, 0], dtype=object)[:-1]
+            return object_array(out)
         return h - self.moment[label] / self.total[label]
 
 
+@dataclass(frozen=True, eq=False)
+class PotentialSolution:
+    r"""What :func:`min_norm_potentials` returns.
+
+    Attributes
+    ----------
+    v : numpy.ndarray, shape (n,)
+        The optimal potentials.
+    working : numpy.ndarray of bool, shape (m,)
+        The final working set (a forest of active edges).
+    multipliers : numpy.ndarray, shape (m,)
+        KKT multipliers (zero off the working set): :math:`w \odot v = D\lambda`.
+    iterations : int
+        Iterations of the active-set loop.
+    """
+
+    v: np.ndarray
+    working: np.ndarray
+    multipliers: np.ndarray
+    iterations: int
+
+
 def min_norm_potentials(
-    weights: np.ndarray,
-    tails: np.ndarray,
-    heads: np.ndarray,
-    *,
-    exact: bool = False,
-    working: np.ndarray | None = None,
-    block: np.ndarray | None = None,
-    max_iter: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    weights: np.ndarray, tails: np.ndarray, heads: np.ndarray, *, exact: bool = False,
+    working: np.ndarray | None = None, block: np.ndarray | None = None, max_iter: int | None = None,
+) -> PotentialSolution:
     r"""Solve :math:`\min \frac12 \sum_c w_c v_c^2` s.t. :math:`v_{t_e} - v_{h_e} \ge 1` for all edges.
 
-    Primal active set: start from the longest-path heights (shifted to weighted mean 0), which
-    are feasible; on the working set (a forest) take the closed-form minimiser, step towards it
-    until constraints block (each joins two trees; all tied ones are added), and when the
-    minimiser is reached drop the most negative multiplier. Independent sub-problems
-    (``block``) take their own step lengths and drops, so they progress in parallel.
-    ``working`` warm-starts the set (used only when its solution is feasible).
+    A primal active-set method on forests (see :class:`_ActiveSet`); ``working`` warm-starts it.
 
     Parameters
     ----------
@@ -281,18 +278,21 @@ def min_norm_potentials(
         A guess of the active edges (a forest) to start from.
     block : numpy.ndarray of int, shape (n,), optional
         Labels of independent sub-problems (no edge joins two blocks).
+    max_iter : int, optional
+        Most iterations (default :math:`20 (n + m) + 100`).
 
     Returns
     -------
-    v : numpy.ndarray, shape (n,)
-        The optimal potentials.
-    working : numpy.ndarray of bool, shape (m,)
-        The final working set (a forest of active edges).
-    multipliers : numpy.ndarray, shape (m,)
-        KKT multipliers (zero off the working set): :math:`w \odot v = D\lambda`.
+    PotentialSolution
+        The potentials, the working set, the multipliers and the iteration count.
 
-    >>> v, _, lam = min_norm_potentials(np.array([1, 1, 1]), np.array([0, 1]), np.array([1, 2]))
-    >>> v.tolist(), lam.tolist()
+    Raises
+    ------
+    NotConverged
+        When ``max_iter`` iterations do not reach the optimum (``iterations`` says how many ran).
+
+    >>> sol = min_norm_potentials(np.array([1, 1, 1]), np.array([0, 1]), np.array([1, 2]))
+    >>> sol.v.tolist(), sol.multipliers.tolist()
     ([1.0, 0.0, -1.0], [1.0, 1.0])
     """
     weights = np.asarray(weights, dtype=np.float64)
@@ -301,85 +301,136 @@ def min_norm_potentials(
     n, m = weights.size, tails.size
     if n == 0:
         empty = np.zeros(0, dtype=object if exact else np.float64)
-        return empty, np.zeros(0, dtype=bool), empty.copy()
-    start = heights(n, tails, heads)
-    node_block = np.zeros(n, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)
-    n_blocks = int(node_block.max()) + 1
-    edge_block = node_block[tails]
-    total = np.bincount(node_block, weights=weights, minlength=n_blocks)
-    moment = np.bincount(node_block, weights=weights * start, minlength=n_blocks)
-    if exact:
-        w_int = weights.astype(np.int64)
-        shift = [Fraction(0)] * n_blocks
-        for b, (mo, to) in enumerate(zip(np.bincount(node_block, weights=w_int * start, minlength=n_blocks)
-                                         .astype(np.int64).tolist(),
-                                         total.astype(np.int64).tolist(), strict=True)):
-            shift[b] = Fraction(mo, to) if to else Fraction(0)
-        v = start.astype(object) - np.array([*shift, 0], dtype=object)[:-1][node_block]
-    else:
-        v = start - (moment / np.maximum(total, 1.0))[node_block]
-    scale = 1.0 + float(start.max(initial=0))
-    tol = 0.0 if exact else 1e-12 * scale
-    factor = weights.astype(np.int64).astype(object) if exact else weights
-    tails_l, heads_l = tails.tolist(), heads.tolist()
-    forest = _WorkingForest(weights)
-    work = np.zeros(m, dtype=bool)
+        return PotentialSolution(empty, np.zeros(0, dtype=bool), empty.copy(), 0)
+    solver = _ActiveSet(weights, tails, heads, exact, block)
     if working is not None and working.any():
-        for e in np.flatnonzero(working).tolist():
-            forest.add(e, tails_l[e], heads_l[e])
-        guess = forest.target(exact)
-        if np.all(guess[tails] - guess[heads] - 1 >= -tol):
-            v, work = guess, working.copy()
-        else:
-            forest = _WorkingForest(weights)
-    checked = np.zeros(n_blocks, dtype=bool)
-    lam = np.zeros(m, dtype=np.float64) if not exact else np.array([Fraction(0)] * (m + 1), dtype=object)[:-1]
+        solver.warm_start(working)
     limit = max_iter if max_iter is not None else 20 * (n + m) + 100
-    live_nodes, live_edges = np.arange(n), np.arange(m)  # nodes and edges of unfinished blocks
-    for _ in range(limit):
-        target = forest.target(exact, live_nodes)
-        step_live = target - v[live_nodes]
-        size = np.zeros(n_blocks, dtype=object if exact else np.float64)
-        np.maximum.at(size, node_block[live_nodes], np.abs(step_live))
-        settled = size <= tol
-        reached = settled[node_block[live_nodes]]
-        v[live_nodes[reached]] = target[reached]
-        fresh = settled & ~checked
+    for iteration in range(1, limit + 1):
+        if solver.iterate():
+            return PotentialSolution(solver.v, solver.work, solver.lam, iteration)
+    raise NotConverged(
+        f"the potential active-set method did not converge in {limit} iterations "
+        f"({n} SCCs, {m} condensation edges)", limit,
+    )
+
+
+class _ActiveSet:
+    """The state of :func:`min_norm_potentials`: potentials, working forest, multipliers, finished blocks.
+
+    Primal active set: start from the longest-path heights (shifted to weighted mean 0), which
+    are feasible; on the working set (a forest) take the closed-form minimiser, step towards it
+    until constraints block (each joins two trees; all tied ones are added), and when the
+    minimiser is reached drop the most negative multiplier. Independent sub-problems
+    (``block``) take their own step lengths and drops, so they progress in parallel. A warm
+    start from a given working set is used only when its solution is feasible.
+    """
+
+    def __init__(
+        self, weights: np.ndarray, tails: np.ndarray, heads: np.ndarray, exact: bool, block: np.ndarray | None
+    ) -> None:
+        n, m = weights.size, tails.size
+        self.weights, self.tails, self.heads, self.exact = weights, tails, heads, exact
+        self.tails_l, self.heads_l = tails.tolist(), heads.tolist()
+        start = heights(n, tails, heads)
+        self.node_block = np.zeros(n, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)
+        self.n_blocks = int(self.node_block.max()) + 1
+        self.edge_block = self.node_block[tails]
+        self.v = self._centred(start)
+        self.tol = 0.0 if exact else 1e-12 * (1.0 + float(start.max(initial=0)))
+        self.factor = weights.astype(np.int64).astype(object) if exact else weights
+        self.forest = _WorkingForest(weights)
+        self.work = np.zeros(m, dtype=bool)
+        self.checked = np.zeros(self.n_blocks, dtype=bool)
+        self.lam = np.zeros(m, dtype=np.float64) if not exact else object_zeros(m)
+        self.live_nodes, self.live_edges = np.arange(n), np.arange(m)  # nodes and edges of unfinished blocks
+
+    def _centred(self, start: np.ndarray) -> np.ndarray:
+        """The heights shifted to weighted mean 0 in every block (feasible: differences unchanged)."""
+        weights, node_block, n_blocks = self.weights, self.node_block, self.n_blocks
+        total = np.bincount(node_block, weights=weights, minlength=n_blocks)
+        if not self.exact:
+            moment = np.bincount(node_block, weights=weights * start, minlength=n_blocks)
+            return start - (moment / np.maximum(total, 1.0))[node_block]
+        w_int = weights.astype(np.int64)
+        moments = np.bincount(node_block, weights=w_int * start, minlength=n_blocks).astype(np.int64).tolist()
+        shift = [Fraction(mo, to) if to else Fraction(0)
+                 for mo, to in zip(moments, total.astype(np.int64).tolist(), strict=True)]
+        return start.astype(object) - object_array(shift)[node_block]
+
+    def warm_start(self, working: np.ndarray) -> None:
+        """Start from the forest ``working`` when its minimiser is feasible."""
+        for e in np.flatnonzero(working).tolist():
+            self.forest.add(e, self.tails_l[e], self.heads_l[e])
+        guess = self.forest.target(self.exact)
+        if np.all(guess[self.tails] - guess[self.heads] - 1 >= -self.tol):
+            self.v, self.work = guess, working.copy()
+        else:
+            self.forest = _WorkingForest(self.weights)
+
+    def _towards_target(self) -> tuple[np.ndarray, np.ndarray]:
+        """The step of every live node to its forest minimiser, and which blocks are already there."""
+        target = self.forest.target(self.exact, self.live_nodes)
+        step_live = target - self.v[self.live_nodes]
+        size = np.zeros(self.n_blocks, dtype=object if self.exact else np.float64)
+        np.maximum.at(size, self.node_block[self.live_nodes], np.abs(step_live))
+        settled = size <= self.tol
+        reached = settled[self.node_block[self.live_nodes]]
+        self.v[self.live_nodes[reached]] = target[reached]
+        return step_live, settled
+
+    def iterate(self) -> bool:
+        """One iteration; True when every block is optimal."""
+        step_live, settled = self._towards_target()
+        fresh = settled & ~self.checked
         if fresh.any():
-            # multipliers of the newly settled blocks only, on their own sub-forest
-            nodes = np.flatnonzero(fresh[node_block])
-            local = np.full(n, -1, dtype=np.int64)
-            local[nodes] = np.arange(nodes.size)
-            active = np.flatnonzero(work & fresh[edge_block])
-            sub_t, sub_h = local[tails[active]], local[heads[active]]
-            lam[fresh[edge_block]] = Fraction(0) if exact else 0.0
-            lam[active] = forest_flows(forest_order(nodes.size, sub_t, sub_h), sub_t, sub_h,
-                                       (factor * v)[nodes])
-            drops = _most_negative(lam, active, edge_block, tol)
-            checked |= fresh
-            for drop in drops:
-                checked[edge_block[drop]] = False
-                work[drop] = False
-                forest.remove(tails_l[drop], heads_l[drop])
-            if checked.all():
-                return v, work, lam
-            live_nodes = np.flatnonzero(~checked[node_block])
-            live_edges = np.flatnonzero(~checked[edge_block])
-            if drops:
-                continue
-            target = forest.target(exact, live_nodes)
-            step_live = target - v[live_nodes]
-        step = np.zeros(n, dtype=object if exact else np.float64)
+            dropped = self._settle(fresh)
+            if self.checked.all():
+                return True
+            self.live_nodes = np.flatnonzero(~self.checked[self.node_block])
+            self.live_edges = np.flatnonzero(~self.checked[self.edge_block])
+            if dropped:
+                return False
+            target = self.forest.target(self.exact, self.live_nodes)
+            step_live = target - self.v[self.live_nodes]
+        self._advance(step_live, settled)
+        return False
+
+    def _settle(self, fresh: np.ndarray) -> bool:
+        """Multipliers of the newly settled blocks, on their own sub-forest; drop the most negative."""
+        tails, heads, edge_block = self.tails, self.heads, self.edge_block
+        nodes = np.flatnonzero(fresh[self.node_block])
+        local = np.full(self.v.size, -1, dtype=np.int64)
+        local[nodes] = np.arange(nodes.size)
+        active = np.flatnonzero(self.work & fresh[edge_block])
+        sub_t, sub_h = local[tails[active]], local[heads[active]]
+        self.lam[fresh[edge_block]] = Fraction(0) if self.exact else 0.0
+        self.lam[active] = forest_flows(forest_order(nodes.size, sub_t, sub_h), sub_t, sub_h,
+                                        (self.factor * self.v)[nodes])
+        drops = _most_negative(self.lam, active, edge_block, self.tol)
+        self.checked |= fresh
+        for drop in drops:
+            self.checked[edge_block[drop]] = False
+            self.work[drop] = False
+            self.forest.remove(self.tails_l[drop], self.heads_l[drop])
+        return bool(drops)
+
+    def _advance(self, step_live: np.ndarray, settled: np.ndarray) -> None:
+        """Step every unsettled block towards its minimiser until a constraint blocks; add the blockers."""
+        exact, tails, heads, edge_block = self.exact, self.tails, self.heads, self.edge_block
+        live_nodes, live_edges = self.live_nodes, self.live_edges
+        step = np.zeros(self.v.size, dtype=object if exact else np.float64)
         step[live_nodes] = step_live
         lt, lh = tails[live_edges], heads[live_edges]
         rate = step[lt] - step[lh]
-        label = forest.label
-        blocking = (~work[live_edges]) & (rate < -tol) & (label[lt] != label[lh])
+        label = self.forest.label
+        blocking = (~self.work[live_edges]) & (rate < -self.tol) & (label[lt] != label[lh])
         blocking &= ~settled[edge_block[live_edges]]
-        alpha = np.ones(n_blocks, dtype=object if exact else np.float64)
+        alpha = np.ones(self.n_blocks, dtype=object if exact else np.float64)
         cand = live_edges[blocking]
+        chosen: list[int] = []
         if cand.size:
-            slack = v[tails[cand]] - v[heads[cand]] - 1
+            slack = self.v[tails[cand]] - self.v[heads[cand]] - 1
             if not exact:
                 slack = np.maximum(slack, 0.0)
             ratios = slack / (-rate[blocking])
@@ -388,17 +439,11 @@ def min_norm_potentials(
             best = alpha[edge_block[cand]]
             ties = (ratios <= best + (0 if exact else 1e-12)) & (best < 1)
             chosen = cand[ties][np.argsort(ratios[ties].astype(np.float64), kind="stable")].tolist()
-        else:
-            chosen = []
-        v[live_nodes] = v[live_nodes] + alpha[node_block[live_nodes]] * step_live
+        self.v[live_nodes] = self.v[live_nodes] + alpha[self.node_block[live_nodes]] * step_live
         for e in chosen:
-            if forest.label[tails_l[e]] != forest.label[heads_l[e]]:
-                work[e] = True
-                forest.add(e, tails_l[e], heads_l[e])
-    raise SolverError(
-        f"the potential active-set method did not converge in {limit} iterations "
-        f"({n} SCCs, {m} condensation edges)"
-    )
+            if self.forest.label[self.tails_l[e]] != self.forest.label[self.heads_l[e]]:
+                self.work[e] = True
+                self.forest.add(e, self.tails_l[e], self.heads_l[e])
 
 
 def _most_negative(lam: np.ndarray, active: np.ndarray, edge_block: np.ndarray, tol: float) -> list[int]:

@@ -1,7 +1,7 @@
 r"""The graph-SVM constraint set: one row per edge (or per reachable pair) of every :math:`G_k`.
 
 Constraint ``c`` reads :math:`(e_{high_c} - e_{low_c})^\top W e_{query_c} = 0` when its two
-tokens share an SCC of :math:`G_{query_c}` and :math:`\ge 1` otherwise (THEORY §4).
+tokens share an SCC of :math:`G_{query_c}` and :math:`\ge 1` otherwise (docs/theory.md §4).
 
 >>> from symattn.data import Dataset
 >>> c = svm_constraints(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symattn._validate import require_graphs
 from symattn.data import Dataset
-from symattn.graphs import PriorityGraphs, _as_graphs
+from symattn.graphs import PriorityGraphs
 
 __all__ = ["SVMConstraints", "svm_constraints"]
 
@@ -72,7 +73,7 @@ def svm_constraints(data: Dataset | PriorityGraphs, *, all_pairs: bool = False) 
     r"""The constraint set of the graph-SVM: one row per edge :math:`i \to j` of each :math:`G_k`.
 
     With ``all_pairs=True`` every ordered pair with a path :math:`i \rightsquigarrow j`
-    (:math:`i \ne j`) is constrained instead; the solution is the same (THEORY §4), at a
+    (:math:`i \ne j`) is constrained instead; the solution is the same (docs/theory.md §4), at a
     quadratic cost, so use it for checks on small data.
 
     >>> from symattn.data import Dataset
@@ -83,7 +84,7 @@ def svm_constraints(data: Dataset | PriorityGraphs, *, all_pairs: bool = False) 
     >>> len(svm_constraints(ds, all_pairs=True))
     4
     """
-    graphs = _as_graphs(data, "svm_constraints")
+    graphs = require_graphs(data, "svm_constraints")
     queries, highs, lows, equal = [], [], [], []
     for k, g in graphs.items():
         if all_pairs:

@@ -3,7 +3,7 @@ r"""The KKT conditions of the graph-SVM, each checked on its own, and the certif
 For constraint rows :math:`a_c = (e_{i_c} - e_{j_c}) e_{k_c}^\top` the optimum :math:`W^{svm}` is
 characterised by primal feasibility (margin 0 on equalities, at least 1 on inequalities), dual
 signs (:math:`\lambda_c \ge 0` on inequalities), complementarity and stationarity
-(:math:`W = \sum_c \lambda_c a_c`) (THEORY §4). :func:`kkt_residuals` measures them in floats;
+(:math:`W = \sum_c \lambda_c a_c`) (docs/theory.md §4). :func:`kkt_residuals` measures them in floats;
 the ``check_*`` functions decide them exactly, in :class:`fractions.Fraction`.
 
 >>> from symattn.data import Dataset
@@ -23,10 +23,15 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._deprecate import warn_renamed
+from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
+from symattn.results import Status
+from symattn.scores import pair_potentials, pullback
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
+    "CertificateStatus",
     "FarkasCertificate",
     "KKTChecks",
     "KKTResiduals",
@@ -39,7 +44,6 @@ __all__ = [
     "combination_scale",
     "exact_margins",
     "exact_rows",
-    "expand_exact",
     "kkt_residuals",
     "numeric_margins",
     "verify_kkt",
@@ -106,6 +110,26 @@ class KKTChecks:
         """
         return self.primal_feasibility and self.dual_signs and self.complementarity and self.stationarity
 
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """The names of the conditions that do not hold (empty when all do).
+
+        >>> KKTChecks(True, False, True, False).failed
+        ('dual_signs', 'stationarity')
+        """
+        verdicts = (("primal_feasibility", self.primal_feasibility), ("dual_signs", self.dual_signs),
+                    ("complementarity", self.complementarity), ("stationarity", self.stationarity))
+        return tuple(name for name, holds in verdicts if not holds)
+
+
+class CertificateStatus(Status, success={"verified"}):
+    """Verdict on an exact or numeric certificate; only ``VERIFIED`` counts as success."""
+
+    VERIFIED = "verified"
+    """Every condition of the certificate holds."""
+    FAILED = "failed"
+    """Some condition does not hold; the certificate proves nothing."""
+
 
 @dataclass(frozen=True, eq=False)
 class SVMCertificate:
@@ -123,6 +147,15 @@ class SVMCertificate:
         The verdict of each KKT condition.
     corrections : int
         Active-set changes needed after the numeric guess (0 when the guess was right).
+
+    The certificate answers the result protocol: ``status`` is ``VERIFIED`` exactly when all
+    four checks hold, ``message`` names the failed ones and ``iterations`` is ``corrections``.
+
+    >>> from symattn.data import Dataset
+    >>> from symattn.svm import solve_graph_svm
+    >>> cert = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2)).certificate
+    >>> cert.status, cert.success, cert.message
+    (<CertificateStatus.VERIFIED: 'verified'>, True, '')
     """
 
     entries: Mapping[tuple[int, int], Fraction] = field(repr=False)
@@ -131,19 +164,44 @@ class SVMCertificate:
     checks: KKTChecks
     corrections: int = 0
 
-    def matrix(self) -> list[list[Fraction]]:
+    @property
+    def status(self) -> CertificateStatus:
+        """``VERIFIED`` when all four KKT checks hold, else ``FAILED``."""
+        return CertificateStatus.VERIFIED if self.checks.holds else CertificateStatus.FAILED
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``VERIFIED``."""
+        return self.status.success
+
+    @property
+    def message(self) -> str:
+        """The failed KKT conditions, or an empty string."""
+        return f"failed: {', '.join(self.checks.failed)}" if self.checks.failed else ""
+
+    @property
+    def iterations(self) -> int:
+        """Active-set corrections of the exact re-solve."""
+        return self.corrections
+
+    def exact_matrix(self) -> list[list[Fraction]]:
         """The exact :math:`d \\times d` matrix as lists of ``Fraction``.
 
         >>> from symattn.data import Dataset
         >>> from symattn.svm import solve_graph_svm
         >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
-        >>> [str(v) for v in res.certificate.matrix()[0]]
+        >>> [str(v) for v in res.certificate.exact_matrix()[0]]
         ['0', '0', '1/3']
         """
         rows = [[Fraction(0)] * self.dim for _ in range(self.dim)]
         for (r, c), value in self.entries.items():
             rows[r][c] = value
         return rows
+
+    def matrix(self) -> list[list[Fraction]]:
+        """Deprecated name of :meth:`exact_matrix` (``matrix()`` returns floats everywhere else)."""
+        warn_renamed("SVMCertificate.matrix()", "SVMCertificate.exact_matrix()")
+        return self.exact_matrix()
 
     @property
     def norm_squared(self) -> Fraction:
@@ -177,6 +235,8 @@ class FarkasCertificate:
         The bound the residual and the signs were checked against (0 when exact).
     verified : bool
         All conditions hold (exactly, or within ``tolerance``).
+
+    As a result: ``status`` is ``VERIFIED`` when ``verified``, ``iterations`` is 0 (one LP).
     """
 
     multipliers: np.ndarray = field(repr=False)
@@ -184,6 +244,29 @@ class FarkasCertificate:
     residual: float
     tolerance: float
     verified: bool
+
+    @property
+    def status(self) -> CertificateStatus:
+        """``VERIFIED`` when every condition holds, else ``FAILED``."""
+        return CertificateStatus.VERIFIED if self.verified else CertificateStatus.FAILED
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``VERIFIED``."""
+        return self.status.success
+
+    @property
+    def message(self) -> str:
+        """How the multipliers were checked."""
+        if self.exact:
+            return "verified exactly" if self.verified else "the exact Farkas conditions do not hold"
+        how = f"residual {self.residual:.1e} against a relative tolerance of {self.tolerance:g}"
+        return ("verified to " if self.verified else "not verified: ") + how
+
+    @property
+    def iterations(self) -> int:
+        """0: the multipliers come from one linear program."""
+        return 0
 
 
 def exact_rows(embeddings: Embeddings) -> list[list[Fraction]] | None:
@@ -216,10 +299,9 @@ def exact_margins(
     rows = exact_rows(embeddings)
     zero = Fraction(0)
     if rows is None:
-        pot = {key: value for key, value in entries.items()}
-        out = [pot.get((i, k), zero) - pot.get((j, k), zero)
+        out = [entries.get((i, k), zero) - entries.get((j, k), zero)
                for i, j, k in zip(cons.high.tolist(), cons.low.tolist(), cons.query.tolist(), strict=True)]
-        return np.array([*out, zero], dtype=object)[:-1]
+        return object_array(out)
     d = embeddings.dim
     columns: dict[int, list[Fraction]] = {}
     for k in np.unique(cons.query).tolist():
@@ -230,8 +312,8 @@ def exact_margins(
     out = []
     for i, j, k in zip(cons.high.tolist(), cons.low.tolist(), cons.query.tolist(), strict=True):
         col = columns[k]
-        out.append(sum(((rows[i][r] - rows[j][r]) * col[r] for r in range(d)), zero))
-    return np.array([*out, zero], dtype=object)[:-1]
+        out.append(exact_dot((a - b for a, b in zip(rows[i], rows[j], strict=True)), col))
+    return object_array(out)
 
 
 def check_primal_feasibility(cons: SVMConstraints, margins: np.ndarray) -> bool:
@@ -289,28 +371,8 @@ def check_stationarity(
             coef[(i, k)] = coef.get((i, k), Fraction(0)) + lam
             coef[(j, k)] = coef.get((j, k), Fraction(0)) - lam
     rows = exact_rows(embeddings)
-    combined = {key: v for key, v in coef.items() if v != 0} if rows is None else expand_exact(coef, rows)
+    combined = {key: v for key, v in coef.items() if v != 0} if rows is None else exact_pullback(coef, rows)
     return combined == {key: v for key, v in entries.items() if v != 0}
-
-
-def expand_exact(
-    coef: Mapping[tuple[int, int], Fraction], rows: list[list[Fraction]]
-) -> dict[tuple[int, int], Fraction]:
-    r"""Exactly :math:`E^\top T E` for the sparse token matrix :math:`T` given as ``{(t, k): value}``.
-
-    Entry :math:`(r, c)` is :math:`\sum_{(t, k)} T_{tk} E_{tr} E_{kc}`; zero entries are dropped.
-    """
-    combined: dict[tuple[int, int], Fraction] = {}
-    for (t, k), value in coef.items():
-        if value == 0:
-            continue
-        for r, er in enumerate(rows[t]):
-            if er == 0:
-                continue
-            for c, ek in enumerate(rows[k]):
-                if ek != 0:
-                    combined[(r, c)] = combined.get((r, c), Fraction(0)) + value * er * ek
-    return {key: v for key, v in combined.items() if v != 0}
 
 
 def verify_kkt(
@@ -329,24 +391,14 @@ def verify_kkt(
 # -- numeric residuals ------------------------------------------------------------------------
 def numeric_margins(cons: SVMConstraints, W: np.ndarray, embeddings: Embeddings) -> np.ndarray:
     """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint."""
-    if embeddings.is_onehot:
-        return W[cons.high, cons.query] - W[cons.low, cons.query]
-    E = embeddings.matrix()
-    queries, inverse = np.unique(cons.query, return_inverse=True)
-    columns = (W @ E[queries].T).T
-    return np.einsum("cd,cd->c", E[cons.high] - E[cons.low], columns[inverse])
+    return pair_potentials(embeddings, W, cons.high, cons.query, minus=cons.low)
 
 
 def combination(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> np.ndarray:
     """:math:`\\sum_c \\lambda_c (e_i - e_j) e_k^\\top` as a float matrix."""
     K = embeddings.size
-    coef = np.zeros((K, K))
-    np.add.at(coef, (cons.high, cons.query), lam)
-    np.subtract.at(coef, (cons.low, cons.query), lam)
-    if embeddings.is_onehot:
-        return coef
-    E = embeddings.matrix()
-    return E.T @ coef @ E
+    flat = np.concatenate([cons.high * K + cons.query, cons.low * K + cons.query])
+    return pullback(embeddings, np.concatenate([lam, -lam]).astype(np.float64), flat)
 
 
 def combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> float:

@@ -1,4 +1,4 @@
-r"""Solve the graph-SVM of THEORY §4 and certify the answer.
+r"""Solve the graph-SVM of docs/theory.md §4 and certify the answer.
 
 .. math::
 
@@ -28,12 +28,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from symattn._checks import require_dense
+from symattn._exact import exact_dot, exact_pullback, object_array, object_zeros
+from symattn._validate import require_dataset, require_dense
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
-from symattn.errors import InvalidInput, SolverError
+from symattn.errors import CertificateError, InvalidInput, SolverError
+from symattn.results import ResultMixin, Status
 from symattn.svm._collapse import Collapsed, Stars, collapse, edge_multipliers, star_multipliers, stars
 from symattn.svm._gramqp import (
+    QPSolution,
     active_set_qp,
     exact_farkas,
     exact_kkt,
@@ -52,12 +55,11 @@ from symattn.svm.kkt import (
     combination,
     combination_scale,
     exact_rows,
-    expand_exact,
     kkt_residuals,
     verify_kkt,
 )
 
-__all__ = ["TOLERANCE", "SVMResult", "SVMStatus", "solve_graph_svm"]
+__all__ = ["TOLERANCE", "SVMMethod", "SVMResult", "SVMStatus", "solve_graph_svm"]
 
 logger = logging.getLogger("symattn")
 
@@ -67,8 +69,8 @@ TOLERANCE = 1e-10
 _FARKAS_TOL = 1e-9
 
 
-class SVMStatus(enum.Enum):
-    """Outcome of :func:`solve_graph_svm`."""
+class SVMStatus(Status, success={"optimal"}):
+    """Outcome of :func:`solve_graph_svm`; only ``OPTIMAL`` counts as success."""
 
     OPTIMAL = "optimal"
     """Every KKT residual is at most :data:`TOLERANCE`."""
@@ -78,8 +80,17 @@ class SVMStatus(enum.Enum):
     """No ``W`` satisfies the constraints (dependent embeddings); see ``farkas``."""
 
 
+class SVMMethod(enum.Enum):
+    """Which solver :func:`solve_graph_svm` ran (the embeddings decide)."""
+
+    POTENTIALS = "potentials"
+    """Orthonormal embeddings: one minimum-norm potential problem per query on the condensation DAG."""
+    GRAM = "gram"
+    """General embeddings: one QP in the Gram metric."""
+
+
 @dataclass(frozen=True, eq=False)
-class SVMResult:
+class SVMResult(ResultMixin):
     r"""The graph-SVM solution and the evidence for it.
 
     Attributes
@@ -102,8 +113,12 @@ class SVMResult:
         The exact certificate, when the embeddings are exact and one was asked for.
     farkas : FarkasCertificate or None
         The infeasibility proof, when infeasible.
-    method : str
-        ``"potentials"`` (orthonormal: per-query DAG problems) or ``"gram"`` (one QP).
+    method : SVMMethod
+        ``POTENTIALS`` (orthonormal: per-query DAG problems) or ``GRAM`` (one QP).
+    message : str
+        Why the status is not ``OPTIMAL`` (empty when it is).
+    iterations : int
+        Active-set iterations of the numeric solve (0 when the problem has no inequality).
     """
 
     status: SVMStatus
@@ -115,18 +130,9 @@ class SVMResult:
     residuals: KKTResiduals | None
     certificate: SVMCertificate | None = None
     farkas: FarkasCertificate | None = None
-    method: str = "potentials"
-
-    @property
-    def success(self) -> bool:
-        """True when ``status`` is ``OPTIMAL``.
-
-        >>> from symattn.data import Dataset
-        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
-        >>> res.status.value, res.success
-        ('optimal', True)
-        """
-        return self.status is SVMStatus.OPTIMAL
+    method: SVMMethod = SVMMethod.POTENTIALS
+    message: str = ""
+    iterations: int = 0
 
     @property
     def certified(self) -> bool:
@@ -156,7 +162,8 @@ def solve_graph_svm(
     constraints : SVMConstraints, optional
         The constraint set (default :func:`svm_constraints` of the dataset, edges only).
     certify : bool, optional
-        Build the exact certificate (default: whenever the embeddings are exact).
+        Build the exact certificate (default: whenever the embeddings are exact). ``True``
+        demands it: a certificate that does not verify then raises instead of being reported.
 
     Returns
     -------
@@ -164,76 +171,113 @@ def solve_graph_svm(
         ``status`` ``OPTIMAL`` when all relative KKT residuals are at most 1e-10,
         ``INFEASIBLE`` with a Farkas certificate when no ``W`` exists.
 
+    Raises
+    ------
+    InvalidInput
+        Not a Dataset, constraints of another vocabulary, or ``certify=True`` with float embeddings.
+    CertificateError
+        With ``certify=True``, when the exact KKT check fails (the message names the condition).
+    NotConverged
+        When an active-set method runs out of iterations.
+    SolverError
+        When HiGHS fails, or the Farkas multipliers of an infeasible problem do not verify.
+
     >>> from symattn.data import Dataset
     >>> res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2))
     >>> res.W.tolist(), round(res.norm ** 2, 12)
     ([[0.0, 0.5], [0.0, -0.5]], 0.5)
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidInput(f"solve_graph_svm needs a Dataset, got {type(dataset).__name__}")
-    require_dense(dataset, "solve_graph_svm")
+    require_dense(require_dataset(dataset, "solve_graph_svm"), "solve_graph_svm")
+    cons = _checked_constraints(dataset, constraints)
+    embeddings = dataset.embeddings
+    demanded = _certify_option(certify, embeddings)
+    build = embeddings.is_exact if certify is None else demanded
+    solve = _solve_potentials if embeddings.is_orthonormal else _solve_gram
+    result = solve(cons, collapse(cons, embeddings.size), embeddings, build)
+    if demanded and result.certificate is not None and not result.certificate.checks.holds:
+        raise CertificateError(
+            f"the exact certificate of the graph-SVM does not verify: {result.certificate.message}"
+        )
+    return result
+
+
+def _checked_constraints(dataset: Dataset, constraints: object) -> SVMConstraints:
+    """``constraints`` (default: the edges of the dataset's graphs), refused if not over its vocabulary."""
     if constraints is not None and not isinstance(constraints, SVMConstraints):
         raise InvalidInput(
             f"constraints must be an SVMConstraints (see svm_constraints), got {type(constraints).__name__}"
         )
+    cons = constraints if constraints is not None else svm_constraints(dataset)
+    if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= dataset.K:
+        raise InvalidInput("the constraints name tokens beyond the dataset's vocabulary")
+    return cons
+
+
+def _certify_option(certify: object, embeddings: Embeddings) -> bool:
+    """Whether a certificate is demanded (``certify=True``); refused for float embeddings.
+
+    With ``certify=None`` a certificate is built whenever the embeddings are exact, and a failing
+    one is reported in the result; with ``certify=False`` none is built.
+    """
     if certify is not None and not isinstance(certify, bool | np.bool_):
         raise InvalidInput(f"certify={certify!r} must be True, False or None")
-    embeddings = dataset.embeddings
-    cons = constraints if constraints is not None else svm_constraints(dataset)
-    if cons.query.size and int(max(cons.query.max(), cons.high.max(), cons.low.max())) >= embeddings.size:
-        raise InvalidInput("the constraints name tokens beyond the dataset's vocabulary")
-    certify = embeddings.is_exact if certify is None else bool(certify)
     if certify and not embeddings.is_exact:
         raise InvalidInput(
             f"certify=True needs exact embeddings; these are {embeddings.kind.value} floats "
             "(use one-hot embeddings or rows given as integers or fractions)"
         )
-    prob = collapse(cons, embeddings.size)
-    if embeddings.is_orthonormal:
-        return _solve_potentials(cons, prob, embeddings, certify)
-    return _solve_gram(cons, prob, embeddings, certify)
+    return bool(certify)
+
+
+def _finish(
+    cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings: Embeddings,
+    certificate: SVMCertificate | None, method: SVMMethod, iterations: int,
+) -> SVMResult:
+    """Measure the KKT residuals of a numeric solution and package it with its status."""
+    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
+    status, message = SVMStatus.OPTIMAL, ""
+    if residuals.max > TOLERANCE:
+        status = SVMStatus.INACCURATE
+        message = f"the largest relative KKT residual {residuals.max:.1e} exceeds {TOLERANCE:g} ({residuals})"
+        logger.warning("graph-SVM: %s", message)
+    return SVMResult(
+        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, method,
+        message, iterations,
+    )
 
 
 def _solve_potentials(
     cons: SVMConstraints, prob: Collapsed, embeddings: Embeddings, certify: bool
 ) -> SVMResult:
     K = embeddings.size
-    v, working, dag_lam = min_norm_potentials(
-        prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps]
-    )
-    u = v[prob.group]
+    sol = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps])
+    u = sol.v[prob.group]
     U = np.zeros((K, K))
     U[prob.node_token, prob.node_query] = u
-    lam = edge_multipliers(prob, u, dag_lam)
+    lam = edge_multipliers(prob, u, sol.multipliers)
     E = embeddings.matrix()
     W = U if embeddings.is_onehot else E.T @ U @ E
-    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
-    certificate = _certify_potentials(cons, prob, working, embeddings) if certify else None
-    status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
-    if status is not SVMStatus.OPTIMAL:
-        logger.warning("graph-SVM residuals %s exceed %g", residuals, TOLERANCE)
-    return SVMResult(
-        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "potentials"
-    )
+    certificate = _certify_potentials(cons, prob, sol.working, embeddings) if certify else None
+    return _finish(cons, W, lam, embeddings, certificate, SVMMethod.POTENTIALS, sol.iterations)
 
 
 def _certify_potentials(
     cons: SVMConstraints, prob: Collapsed, guess: np.ndarray, embeddings: Embeddings
 ) -> SVMCertificate:
     """Re-solve exactly, warm-started from the numeric working set, and verify."""
-    v, working, dag_lam = min_norm_potentials(
+    sol = min_norm_potentials(
         prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
         block=prob.node_query[prob.reps],
     )
-    corrections = int(np.count_nonzero(working != guess))
+    corrections = int(np.count_nonzero(sol.working != guess))
     if corrections:
         logger.info("exact certificate corrected %d active-set entries of the numeric solution", corrections)
-    u = v[prob.group]
+    u = sol.v[prob.group]
     pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
                                                  strict=True) if value != 0}
-    lam = edge_multipliers(prob, u, dag_lam)
+    lam = edge_multipliers(prob, u, sol.multipliers)
     rows = exact_rows(embeddings)
-    entries = pot if rows is None else expand_exact(pot, rows)
+    entries = pot if rows is None else exact_pullback(pot, rows)
     checks = verify_kkt(cons, entries, lam, embeddings)
     return SVMCertificate(entries, embeddings.dim, lam, checks, corrections)
 
@@ -264,15 +308,12 @@ def _solve_gram(
     x0 = feasible_point(A_eq, A_in) if A_in.shape[0] else np.zeros(d * d)
     if x0 is None:
         return _infeasible(cons, prob, red, A_eq, A_in, embeddings)
-    x, work, mu = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else (x0, np.zeros(0, bool), np.zeros(n_eq))
-    W = (x * scale).reshape(d, d)
-    lam = star_multipliers(prob, red, mu * (scale * scale))
-    margins, residuals = kkt_residuals(cons, W, lam, embeddings)
-    certificate = _certify_gram(cons, prob, red, work, embeddings) if certify else None
-    status = SVMStatus.OPTIMAL if residuals.max <= TOLERANCE else SVMStatus.INACCURATE
-    return SVMResult(
-        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, "gram"
-    )
+    no_margin = QPSolution(x0, np.zeros(0, bool), np.zeros(n_eq), 0)
+    sol = active_set_qp(A_eq, A_in, x0) if A_in.shape[0] else no_margin
+    W = (sol.x * scale).reshape(d, d)
+    lam = star_multipliers(prob, red, sol.multipliers * (scale * scale))
+    certificate = _certify_gram(cons, prob, red, sol.working, embeddings) if certify else None
+    return _finish(cons, W, lam, embeddings, certificate, SVMMethod.GRAM, sol.iterations)
 
 
 def _certify_gram(
@@ -291,9 +332,9 @@ def _certify_gram(
         chosen = list(range(n_eq)) + sorted(active)
         rhs = [Fraction(int(r >= n_eq)) for r in chosen]
         x, mu_s = exact_kkt([star_rows[r] for r in chosen], rhs, d * d)
-        mu = np.array([Fraction(0)] * (len(star_rows) + 1), dtype=object)[:-1]
-        mu[chosen] = np.array([*mu_s, Fraction(0)], dtype=object)[:-1]
-        slack = {r: sum((a * b for a, b in zip(star_rows[r], x, strict=True)), Fraction(0)) - 1
+        mu = object_zeros(len(star_rows))
+        mu[chosen] = object_array(mu_s)
+        slack = {r: exact_dot(star_rows[r], x) - 1
                  for r in range(n_eq, len(star_rows))}
         violated = min(slack, key=lambda r: slack[r], default=None)
         negative = min(active, key=lambda r: mu[r], default=None)
@@ -324,8 +365,8 @@ def _exact_farkas(
     solved = exact_farkas(columns, [not bool(red.equality[r]) for r in support])
     if solved is None:
         return None
-    mu_exact = np.array([Fraction(0)] * (mu.size + 1), dtype=object)[:-1]
-    mu_exact[support] = np.array([*solved, Fraction(0)], dtype=object)[:-1]
+    mu_exact = object_zeros(mu.size)
+    mu_exact[support] = object_array(solved)
     lam = star_multipliers(prob, red, mu_exact)
     ok = (check_dual_signs(cons, lam) and sum(lam[~cons.equality], Fraction(0)) > 0
           and check_stationarity(cons, lam, {}, embeddings))
@@ -354,7 +395,10 @@ def _infeasible(
         raise SolverError("the graph-SVM looks infeasible but the Farkas multipliers do not verify")
     d = embeddings.dim
     nan = np.full(len(cons), np.nan)
+    how = "exactly" if farkas.exact else f"to a relative tolerance of {_FARKAS_TOL:g}"
+    message = (f"no W satisfies the constraints (the embeddings are linearly dependent); "
+               f"Farkas multipliers verified {how}")
     return SVMResult(
         SVMStatus.INFEASIBLE, np.zeros((d, d)), float("nan"), cons, nan, np.zeros(len(cons)), None,
-        None, farkas, "gram",
+        None, farkas, SVMMethod.GRAM, message, 0,
     )

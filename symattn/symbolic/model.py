@@ -2,7 +2,7 @@ r"""The attention model as SymPy expressions: scores, attention, token mass, los
 
 Everything is built from symbols and numbers only (no string is ever parsed). Scores
 :math:`a_t = e_{x_t}^\top W e_k`, attention :math:`s = \operatorname{softmax}(a)`, token mass
-:math:`\pi_j = \sum_{t: x_t = j} s_t` and log-loss :math:`\ell = -\log \pi_y` (THEORY §2);
+:math:`\pi_j = \sum_{t: x_t = j} s_t` and log-loss :math:`\ell = -\log \pi_y` (docs/theory.md §2);
 gradients and Hessians come from :func:`sympy.diff`, never from the closed forms they check.
 
 >>> W = weight_matrix(2)
@@ -17,17 +17,19 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
 
+from symattn._validate import as_tokens, parse_enum
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
-from symattn.symbolic._common import check_dim, check_tokens
+from symattn.model import Head, Loss, Outer
+from symattn.symbolic._common import check_dim
 
 __all__ = [
     "compressed_log_loss",
     "dataset_loss",
     "exact_embeddings",
-    "finite_basis",
+    "fin_basis",
     "label_probability",
     "log_loss",
     "matrix_gradient",
@@ -86,7 +88,7 @@ def sequence_scores(W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int]) -> sp.Mat
     >>> sequence_scores(W, sp.eye(2), [0, 1]).T
     Matrix([[w_0_1, w_1_1]])
     """
-    tokens = check_tokens(tokens, E.rows)
+    tokens = as_tokens(tokens, E.rows)
     if W.shape != (E.cols, E.cols):
         raise InvalidInput(f"W has shape {W.shape}; the embeddings need ({E.cols}, {E.cols})")
     return _scores_with_query(W, E, tokens, tokens[-1])
@@ -135,7 +137,7 @@ def log_loss(W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int], label: int) -> s
 def compressed_log_loss(
     potentials: Mapping[int, sp.Expr], counts: Mapping[int, sp.Expr | int], label: int
 ) -> sp.Expr:
-    r"""The compressed form :math:`\log\sum_j e^{u_j + \log c_j} - u_y - \log c_y` (THEORY §2).
+    r"""The compressed form :math:`\log\sum_j e^{u_j + \log c_j} - u_y - \log c_y` (docs/theory.md §2).
 
     >>> u0, u1 = sp.symbols("u0 u1", real=True)
     >>> compressed_log_loss({0: u0, 1: u1}, {0: 1, 1: 2}, 1)
@@ -175,27 +177,28 @@ def matrix_hessian(expr: sp.Expr, W: sp.Matrix) -> sp.Matrix:
 
 
 def label_probability(
-    W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int], label: int, *, embedding_head: bool = False
+    W: sp.Matrix, E: sp.Matrix, tokens: Sequence[int], label: int, *, head: Head | str = Head.IDENTITY
 ) -> sp.Expr:
-    r"""The probability :math:`p` the model gives the label: :math:`\pi_y`, or the embedding head's.
+    r"""The probability :math:`p` the model gives the label under the read-out ``head``.
 
-    The embedding head (THEORY §2 variants) reads the output :math:`f = X^\top s` out through
-    logits :math:`z = E f` and returns :math:`\operatorname{softmax}(z)_y`.
+    The identity head gives :math:`\pi_y`; the embedding head (docs/theory.md §2, variants) reads the
+    output :math:`f = X^\top s` out through logits :math:`z = E f` and returns
+    :math:`\operatorname{softmax}(z)_y`.
 
     >>> label_probability(sp.zeros(2, 2), sp.eye(2), [0, 1, 1], 1)
     2/3
-    >>> label_probability(sp.zeros(2, 2), sp.eye(2), [1, 1], 1, embedding_head=True)
+    >>> label_probability(sp.zeros(2, 2), sp.eye(2), [1, 1], 1, head="embedding")
     E/(1 + E)
     """
-    tokens = check_tokens(tokens, E.rows)
-    return _probability(W, E, tokens, tokens[-1], int(label), embedding_head)
+    tokens = as_tokens(tokens, E.rows)
+    return _probability(W, E, tokens, tokens[-1], int(label), parse_enum(Head, head, "head"))
 
 
 def _probability(
-    W: sp.Matrix, E: sp.Matrix, positions: Sequence[int], query: int, label: int, embedding_head: bool
+    W: sp.Matrix, E: sp.Matrix, positions: Sequence[int], query: int, label: int, head: Head
 ) -> sp.Expr:
     s = softmax(_scores_with_query(W, E, positions, query))
-    if embedding_head:
+    if head is Head.EMBEDDING:
         output = sp.Matrix([list(E[t, :]) for t in positions]).T * s
         return softmax(E * output)[label]
     if label not in positions:
@@ -203,24 +206,23 @@ def _probability(
     return sum((s[t] for t, tok in enumerate(positions) if tok == label), sp.S.Zero)
 
 
-def _log_outer(p: sp.Expr) -> sp.Expr:
-    return -sp.log(p)
+_OUTER_FORMS: dict[Outer, Callable[[sp.Expr], sp.Expr]] = {
+    Outer.LOG: lambda p: -sp.log(p),
+    Outer.LINEAR: lambda p: -p,
+    Outer.SQUARED: lambda p: (1 - p) ** 2,
+}
+r"""The outer functions :math:`\phi(p)` written from their definitions (not from the NumPy forms)."""
 
 
 def dataset_loss(
-    dataset: Dataset,
-    W: sp.Matrix,
-    *,
-    reduced: bool = False,
-    outer: Callable[[sp.Expr], sp.Expr] | None = None,
-    embedding_head: bool = False,
+    dataset: Dataset, W: sp.Matrix, *, reduced: bool = False, loss: Loss | str = Loss.LOG
 ) -> sp.Expr:
     r"""The empirical loss :math:`L(W) = \frac1n \sum_i \phi(p_i(W))`, or the reduced loss :math:`L_{red}`.
 
-    ``outer`` is :math:`\phi` (default :math:`-\log`, the log-loss; e.g. ``lambda p: (1 - p)**2``)
-    and ``embedding_head`` picks the read-out of :math:`p` (see :func:`label_probability`).
+    ``loss`` (a :class:`~symattn.model.Loss`, default the log-loss) names the read-out head of
+    :math:`p` (see :func:`label_probability`) and the outer function :math:`\phi`.
     With ``reduced=True`` each sample keeps only the positions whose token lies in its label's
-    SCC (THEORY §5); the query vector stays :math:`e_k` and the normaliser stays :math:`1/n`.
+    SCC (docs/theory.md §5); the query vector stays :math:`e_k` and the normaliser stays :math:`1/n`.
     The embeddings must be exact.
 
     >>> ds = Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2)
@@ -228,16 +230,17 @@ def dataset_loss(
     log(2)
     >>> dataset_loss(ds, sp.zeros(2, 2), reduced=True)
     log(2)
-    >>> dataset_loss(ds, sp.zeros(2, 2), outer=lambda p: (1 - p) ** 2)
+    >>> dataset_loss(ds, sp.zeros(2, 2), loss="squared")
     1/4
     """
+    kind = parse_enum(Loss, loss, "loss")
     E = exact_embeddings(dataset.embeddings)
-    phi = _log_outer if outer is None else outer
+    phi = _OUTER_FORMS[kind.outer]
     keep = _kept_positions(dataset) if reduced else None
     terms: list[sp.Expr] = []
     for i, sample in enumerate(dataset):
         positions = [t for t in sample.tokens if keep is None or t in keep[i]]
-        terms.append(phi(_probability(W, E, positions, sample.query, sample.label, embedding_head)))
+        terms.append(phi(_probability(W, E, positions, sample.query, sample.label, kind.head)))
     return sp.Add(*terms) / len(dataset)
 
 
@@ -251,15 +254,16 @@ def _kept_positions(dataset: Dataset) -> list[frozenset[int]]:
     return [frozenset(graphs.sample_scc(i)) for i in range(len(dataset))]
 
 
-def finite_basis(dataset: Dataset) -> tuple[sp.Matrix, ...]:
+def fin_basis(dataset: Dataset) -> tuple[sp.Matrix, ...]:
     r"""A basis of :math:`S_{fin} = \mathrm{span}\{(e_i - e_j) e_k^\top : i \asymp_k j\}` (exact embeddings).
 
-    For every query :math:`k` and SCC :math:`C = (c_0 < c_1 < \dots)` of :math:`G_k` it takes
+    The exact twin of :func:`symattn.finite.fin_basis` (a star basis, not orthonormalised). For
+    every query :math:`k` and SCC :math:`C = (c_0 < c_1 < \dots)` of :math:`G_k` it takes
     :math:`(e_{c_0} - e_{c_m}) e_k^\top` for :math:`m \ge 1`: independent when the embeddings
     are, :math:`\sum_k \sum_C (|C| - 1)` of them.
 
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
-    >>> finite_basis(ds)
+    >>> fin_basis(ds)
     (Matrix([
     [0, 0,  1],
     [0, 0, -1],

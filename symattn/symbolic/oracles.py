@@ -15,6 +15,7 @@ import sympy as sp
 
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
+from symattn.model import Loss
 from symattn.symbolic._common import check_dim
 from symattn.symbolic.model import dataset_loss, exact_embeddings, matrix_gradient, token_mass, weight_matrix
 
@@ -47,17 +48,11 @@ class NumericModel:
     log_token_mass: Callable[[np.ndarray], np.ndarray]
 
 
-def numeric_model(
-    dataset: Dataset,
-    *,
-    hessian: bool = True,
-    outer: Callable[[sp.Expr], sp.Expr] | None = None,
-    embedding_head: bool = False,
-) -> NumericModel:
+def numeric_model(dataset: Dataset, *, hessian: bool = True, loss: Loss | str = Loss.LOG) -> NumericModel:
     r"""Lambdify the symbolic loss, gradient, Hessian and token masses of a small exact dataset.
 
-    ``outer`` and ``embedding_head`` choose the loss as in :func:`dataset_loss` (default: the
-    log-loss with the identity head). Sizes grow as :math:`d^4` for the Hessian: meant for
+    ``loss`` chooses the loss as in :func:`dataset_loss` (default: the log-loss with the
+    identity head). Sizes grow as :math:`d^4` for the Hessian: meant for
     :math:`d \le 6` or so. With ``hessian=False`` the Hessian is not built and calling it raises.
 
     >>> ds = Dataset.from_samples([([0, 1, 1], 1)], vocab=2)
@@ -72,9 +67,9 @@ def numeric_model(
     check_dim("d", d)
     W = weight_matrix(d)
     flat = list(W)
-    loss = dataset_loss(dataset, W, outer=outer, embedding_head=embedding_head)
-    grad = matrix_gradient(loss, W)
-    loss_f = sp.lambdify([flat], loss, modules="numpy", cse=True)
+    expr = dataset_loss(dataset, W, loss=loss)
+    grad = matrix_gradient(expr, W)
+    loss_f = sp.lambdify([flat], expr, modules="numpy", cse=True)
     grad_f = sp.lambdify([flat], grad, modules="numpy", cse=True)
     if hessian:
         hess_f = sp.lambdify([flat], sp.Matrix(d * d, d * d, lambda r, c: sp.diff(grad[r], flat[c])),

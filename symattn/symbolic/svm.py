@@ -1,6 +1,6 @@
 r"""The graph-SVM as a SymPy problem: constraints, Lagrangian, KKT conditions and their exact solution.
 
-:func:`graph_svm_problem` builds :class:`GraphSVMProblem` (THEORY §4) with its objective
+:func:`graph_svm_problem` builds :class:`GraphSVMProblem` (docs/theory.md §4) with its objective
 :math:`\tfrac12 \|W\|_F^2`, one :class:`SymbolicConstraint` per edge of every :math:`G_k`, the
 Lagrangian and the KKT conditions; :func:`solve_kkt` solves it exactly for a given active set
 and :func:`exact_graph_svm` searches the active sets of a small problem.
@@ -12,6 +12,7 @@ and :func:`exact_graph_svm` searches the active sets of a small problem.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from sympy.solvers.simplex import InfeasibleLPError, lpmin
 from symattn.data import Dataset
 from symattn.errors import Infeasible, InvalidInput
 from symattn.graphs import priority_graphs
+from symattn.results import ResultMixin, Status
 from symattn.symbolic._common import check_dim, inner
 from symattn.symbolic.model import exact_embeddings, matrix_gradient, weight_matrix
 
@@ -58,8 +60,9 @@ class SymbolicConstraint:
 
     Attributes
     ----------
-    query, upper, lower : int
-        :math:`k`, :math:`i` and :math:`j`.
+    query, high, low : int
+        :math:`k`, the preferred token :math:`i` and the dispreferred :math:`j` (as in
+        :class:`~symattn.svm.SVMConstraints`).
     kind : ConstraintKind
         Equality when :math:`i \asymp_k j`, inequality when :math:`i \succ_k j`.
     direction : sympy.Matrix
@@ -69,8 +72,8 @@ class SymbolicConstraint:
     """
 
     query: int
-    upper: int
-    lower: int
+    high: int
+    low: int
     kind: ConstraintKind
     direction: sp.Matrix
     expr: sp.Expr
@@ -154,11 +157,11 @@ class GraphSVMProblem:
 
 
 def graph_svm_problem(dataset: Dataset, *, W: sp.Matrix | None = None) -> GraphSVMProblem:
-    r"""The graph-SVM of ``dataset`` (exact embeddings) as a SymPy problem (THEORY §4).
+    r"""The graph-SVM of ``dataset`` (exact embeddings) as a SymPy problem (docs/theory.md §4).
 
     >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=2)
     >>> problem = graph_svm_problem(ds)
-    >>> [(c.upper, c.lower, c.kind.value, c.expr) for c in problem.constraints]
+    >>> [(c.high, c.low, c.kind.value, c.expr) for c in problem.constraints]
     [(0, 1, 'inequality', w_0_1 - w_1_1)]
     """
     E = exact_embeddings(dataset.embeddings)
@@ -177,8 +180,8 @@ def graph_svm_problem(dataset: Dataset, *, W: sp.Matrix | None = None) -> GraphS
     return GraphSVMProblem(W, tuple(constraints), multipliers)
 
 
-class KKTStatus(enum.Enum):
-    """Outcome of :func:`solve_kkt` for a guessed active set."""
+class KKTStatus(Status, success={"optimal"}):
+    """Outcome of :func:`solve_kkt` for a guessed active set; only ``OPTIMAL`` counts as success."""
 
     OPTIMAL = "optimal"
     """All four KKT conditions hold exactly: the solution is :math:`W^{svm}`."""
@@ -299,7 +302,7 @@ def kkt_residuals(
 
 
 @dataclass(frozen=True)
-class KKTSolution:
+class KKTSolution(ResultMixin):
     """An exact candidate for :math:`W^{svm}` from an active set, with its multipliers and residuals.
 
     Attributes
@@ -314,6 +317,10 @@ class KKTSolution:
         :math:`\\lambda_c` for every constraint (zero off the active set).
     residuals : ExactKKTResiduals or None
         The four conditions, checked by substitution.
+    message : str
+        Which condition fails (empty when ``OPTIMAL``).
+    iterations : int
+        Active sets solved: 1 from :func:`solve_kkt`, the number tried from :func:`exact_graph_svm`.
     """
 
     status: KKTStatus
@@ -321,11 +328,8 @@ class KKTSolution:
     W: sp.Matrix | None
     multipliers: tuple[sp.Expr, ...]
     residuals: ExactKKTResiduals | None
-
-    @property
-    def success(self) -> bool:
-        """True when the status is ``OPTIMAL``."""
-        return self.status is KKTStatus.OPTIMAL
+    message: str = ""
+    iterations: int = 1
 
 
 def solve_kkt(problem: GraphSVMProblem, active: Iterable[int]) -> KKTSolution:
@@ -339,7 +343,7 @@ def solve_kkt(problem: GraphSVMProblem, active: Iterable[int]) -> KKTSolution:
 
     >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3)
     >>> problem = graph_svm_problem(ds)
-    >>> [(c.upper, c.lower) for c in problem.constraints]
+    >>> [(c.high, c.low) for c in problem.constraints]
     [(0, 1), (0, 2), (1, 2)]
     >>> sol = solve_kkt(problem, [0, 2])
     >>> sol.status, list(sol.W.col(2)), sol.multipliers
@@ -356,7 +360,8 @@ def solve_kkt(problem: GraphSVMProblem, active: Iterable[int]) -> KKTSolution:
     unknowns = [*problem.W, *(problem.multipliers[c] for c in tight)]
     solutions = sp.linsolve(equations, unknowns)
     if solutions == sp.S.EmptySet:
-        return KKTSolution(KKTStatus.INCONSISTENT, active, None, (), None)
+        message = f"the constraints {tight} cannot all be tight at once"
+        return KKTSolution(KKTStatus.INCONSISTENT, active, None, (), None, message)
     (values,) = solutions
     free = sorted(set().union(*(v.free_symbols for v in values)), key=sp.default_sort_key)
     W = sp.Matrix(problem.W.rows, problem.W.cols, values[: len(problem.W)])
@@ -367,13 +372,14 @@ def solve_kkt(problem: GraphSVMProblem, active: Iterable[int]) -> KKTSolution:
     for c, value in zip(tight, lam_values, strict=True):
         multipliers[c] = value
     residuals = kkt_residuals(problem, W, multipliers)
-    if any(r != 0 for r in residuals.primal):
-        status = KKTStatus.PRIMAL_INFEASIBLE
-    elif any(r != 0 for r in residuals.dual):
-        status = KKTStatus.DUAL_INFEASIBLE
-    else:
-        status = KKTStatus.OPTIMAL
-    return KKTSolution(status, active, W, tuple(multipliers), residuals)
+    violated = [c for c, r in enumerate(residuals.primal) if r != 0]
+    negative = [c for c, r in enumerate(residuals.dual) if r != 0]
+    status, message = KKTStatus.OPTIMAL, ""
+    if violated:
+        status, message = KKTStatus.PRIMAL_INFEASIBLE, f"the solution violates the constraints {violated}"
+    elif negative:
+        status, message = KKTStatus.DUAL_INFEASIBLE, f"the multipliers of {negative} are negative"
+    return KKTSolution(status, active, W, tuple(multipliers), residuals, message)
 
 
 def _nonnegative_multipliers(
@@ -411,11 +417,13 @@ def exact_graph_svm(problem: GraphSVMProblem, *, max_inequalities: int = 12) -> 
             f"the problem has {len(inequalities)} inequalities; enumerating active sets is limited to "
             f"max_inequalities={max_inequalities} (raise it, or use a numeric solver)"
         )
+    tried = 0
     for size in range(len(inequalities) + 1):
         for active in itertools.combinations(inequalities, size):
             solution = solve_kkt(problem, active)
+            tried += 1
             if solution.success:
-                return solution
+                return dataclasses.replace(solution, iterations=tried)
     raise Infeasible(
         f"no active set among the {len(inequalities)} inequalities satisfies the KKT conditions: "
         "the graph-SVM is infeasible (dependent embeddings?)"

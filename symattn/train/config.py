@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from symattn._checks import parse_enum
+from symattn._validate import as_real, parse_enum
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.model import Loss, smoothness_bound
@@ -122,17 +121,6 @@ RUN_ONLY = frozenset({"steps", "time_budget", "checkpoint_every", "checkpoint_se
 """Options that may change when a run is resumed: they never change :math:`W(t)` (``steps`` may grow)."""
 
 
-def _real(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """``value`` as a finite positive (or non-negative) float, else :class:`InvalidInput` naming ``name``."""
-    kind = "non-negative" if allow_zero else "positive"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise InvalidInput(f"{name}={value!r} must be a {kind} finite number")
-    return number
-
-
 def _count(name: str, value: object, top: int, unit: str = "") -> int:
     """``value`` as an integer in ``[0, top]``, else :class:`InvalidInput` naming ``name`` and the limit."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -144,7 +132,10 @@ def _count(name: str, value: object, top: int, unit: str = "") -> int:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    r"""Everything that decides a run (and nothing that does not, so resumed runs can be checked).
+    r"""Everything that decides a run, and the run-only options of :data:`RUN_ONLY`.
+
+    A resumed run is checked against every field except those of :data:`RUN_ONLY` (``steps``,
+    ``time_budget``, ``checkpoint_every``, ``checkpoint_seconds``), which never change :math:`W(t)`.
 
     Parameters
     ----------
@@ -210,7 +201,7 @@ class TrainConfig:
                 )
         self._set("loss", parse_enum(Loss, Loss.LOG if self.loss is None else self.loss, "loss"))
         if self.time_budget is not None:
-            self._set("time_budget", _real("time_budget", self.time_budget, allow_zero=True))
+            self._set("time_budget", as_real(self.time_budget, "time_budget", allow_zero=True))
         if method is TrainMethod.REGPATH:
             self._check_path()
         else:
@@ -227,7 +218,7 @@ class TrainConfig:
             raise InvalidInput("the regularisation path needs radii, e.g. radii=(1, 10, 100)")
         if isinstance(radii, str) or not isinstance(radii, Sequence | np.ndarray):
             raise InvalidInput(f"radii={radii!r} must be a sequence of positive numbers, e.g. (1, 10, 100)")
-        self._set("radii", tuple(sorted(_real("radii", r) for r in radii)))
+        self._set("radii", tuple(sorted(as_real(r, "radii") for r in radii)))
         if self.loss is not Loss.LOG:
             raise InvalidInput(
                 f"the regularisation path is the convex log-loss path; loss={self.loss.value!r} "  # type: ignore[union-attr]
@@ -239,7 +230,7 @@ class TrainConfig:
         records = DEFAULT_RECORDS if self.records is None else self.records
         self._set("records", _count("records", records, MAX_RECORDS, " per decade"))
         if self.lr is not None:
-            self._set("lr", _real("lr", self.lr))
+            self._set("lr", as_real(self.lr, "lr"))
         init = parse_enum(Init, Init.ZERO if self.init is None else self.init, "init")
         self._set("init", init)
         if init is Init.ZERO:
@@ -250,7 +241,7 @@ class TrainConfig:
                         "here); drop it or pass init='gaussian'"
                     )
         else:
-            self._set("scale", _real("scale", 1.0 if self.scale is None else self.scale, allow_zero=True))
+            self._set("scale", as_real(1.0 if self.scale is None else self.scale, "scale", allow_zero=True))
             seed = 0 if self.seed is None else self.seed
             if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
                 raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
@@ -259,7 +250,7 @@ class TrainConfig:
             self._set("checkpoint_every", _count("checkpoint_every", self.checkpoint_every, MAX_STEPS))
         if self.checkpoint_seconds is not None:
             self._set(
-                "checkpoint_seconds", _real("checkpoint_seconds", self.checkpoint_seconds, allow_zero=True)
+                "checkpoint_seconds", as_real(self.checkpoint_seconds, "checkpoint_seconds", allow_zero=True)
             )
 
     def lr_value(self, dataset: Dataset | None) -> float:

@@ -2,7 +2,7 @@ r"""The regularisation path :math:`W_R = \arg\min_{\|W\|_F \le R} L(W)` of the l
 
 :func:`regularization_path` is the public entry point; :class:`PathProblem` is the solver.
 
-Why a dedicated solver (docs/theory.md §6, "Numerics along the path"). Each sample's loss splits as
+Why a dedicated solver (docs/theory.md §9, "Along the path"). Each sample's loss splits as
 :math:`-\log\pi_y = A_i + B_i` with the *outside part*
 :math:`A_i = \operatorname{softplus}(r_i)`, :math:`r_i = \operatorname{lse}_{j \notin C_y}(z) -
 \operatorname{lse}_{j \in C_y}(z)`, and the *inside part* :math:`B_i = \operatorname{lse}_{j\in C_y}(z)
@@ -36,7 +36,6 @@ solver that sums them stops moving. Here they are never summed:
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 from collections.abc import Sequence
@@ -47,15 +46,16 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.special import expit, log_expit
 
-from symattn._checks import require_dataset
+from symattn._arrays import helmert
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
-from symattn.finite import _helmert
 from symattn.graphs import priority_graphs
 from symattn.model import Model
+from symattn.results import Status
 from symattn.scores import check_weights, label_terms, segment_complement, segment_logsumexp
 from symattn.train.config import TrainConfig, TrainMethod, TrainStatus
-from symattn.train.run import ProgressCallback, Recorder, Trajectory, metric_row
+from symattn.train.run import ProgressCallback, Recorder, Trajectory, metric_key, metric_row
 
 if TYPE_CHECKING:
     from symattn.predict import Prediction
@@ -78,8 +78,8 @@ _MAX_RADIUS = 1e8
 """Beyond this :math:`W^{fin}` (of order 1) drops below the rounding error of :math:`R\\,W^{svm}`."""
 
 
-class PathStatus(enum.Enum):
-    """How one point of the path ended."""
+class PathStatus(Status, success={"optimal", "interior"}):
+    """How one point of the path ended; ``OPTIMAL`` and ``INTERIOR`` count as success."""
 
     OPTIMAL = "optimal"
     INTERIOR = "interior"
@@ -91,7 +91,8 @@ class PathPoint:
     """The solution at one radius: ``W`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
 
     ``log_outside`` is :math:`\\log` of the mean outside part (finite where the part underflows);
-    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise).
+    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise); ``iterations`` counts
+    the penalised Newton solves spent on this radius.
     """
 
     W: np.ndarray
@@ -102,6 +103,30 @@ class PathPoint:
     radius: float
     status: PathStatus
     message: str = ""
+    iterations: int = 0
+
+    @property
+    def success(self) -> bool:
+        """True when the status is ``OPTIMAL`` or ``INTERIOR``."""
+        return self.status.success
+
+
+@dataclass(frozen=True, eq=False)
+class _Parts:
+    """The two parts of the loss at one point, as :meth:`PathProblem._parts` computes them.
+
+    ``z`` are the entry log-weights :math:`u + \\log c`; ``pi_in``, ``log_p_in`` and ``off_label_in``
+    the masses inside the label's SCC (normalised there), :math:`\\log\\pi(y \\mid C_y)` and the mass
+    beside the label in :math:`C_y` (from :func:`~symattn.scores.label_terms`); ``pi_out`` the masses
+    normalised outside it and ``r`` the log-ratio :math:`r_i` (``-inf`` for samples with nothing outside).
+    """
+
+    z: np.ndarray
+    pi_in: np.ndarray
+    log_p_in: np.ndarray
+    off_label_in: np.ndarray
+    pi_out: np.ndarray
+    r: np.ndarray
 
 
 class PathProblem:
@@ -115,6 +140,8 @@ class PathProblem:
                 f"rows have rank {emb.rank} < K = {emb.size}. Use gradient descent instead"
             )
         self.dataset = dataset
+        self.solves = 0
+        """Penalised Newton solves run so far (:meth:`minimise` calls)."""
         graphs = priority_graphs(dataset)
         c = dataset.counts
         K = dataset.K
@@ -137,7 +164,7 @@ class PathProblem:
             m = members.size
             T[members, col] = 1.0 / np.sqrt(m)
             is_mean[col] = True
-            T[np.ix_(members, np.arange(col + 1, col + m))] = _helmert(m).T
+            T[np.ix_(members, np.arange(col + 1, col + m))] = helmert(m).T
             col += m
         self.T = T
         self.is_mean = is_mean
@@ -244,7 +271,7 @@ class PathProblem:
         return self.T.T @ U[self._u_index()]
 
     # -- the two parts -----------------------------------------------------------------
-    def _parts(self, v: np.ndarray) -> dict[str, np.ndarray]:
+    def _parts(self, v: np.ndarray) -> _Parts:
         z = (self.T @ v)[self.node] + self.log_count
         z_in, z_out = z[self.in_idx], z[self.out_idx]
         lse_in = segment_logsumexp(z_in, self.in_ptr)
@@ -255,8 +282,7 @@ class PathProblem:
             lse_out = segment_logsumexp(z_out, self.out_ptr)
             r[self.has_out] = lse_out - lse_in[self.has_out]
             pi_out = np.exp(z_out - np.repeat(lse_out, self.out_len))
-        return {"z": z, "pi_in": inside.pi, "log_p_in": inside.log_p, "off_label_in": inside.outside,
-                "pi_out": pi_out, "r": r}
+        return _Parts(z, inside.pi, inside.log_p, inside.outside, pi_out, r)
 
     def values(self, v: np.ndarray) -> tuple[float, float, float]:
         r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
@@ -267,28 +293,28 @@ class PathProblem:
         :func:`~symattn.scores.label_terms`, accurate however close to 0 it is.
         """
         p = self._parts(v)
-        r = p["r"][self.has_out]
+        r = p.r[self.has_out]
         outside = float(np.sum(np.logaddexp(0.0, r))) / self.n
         log_terms = np.where(r < -40.0, r, np.log(np.logaddexp(0.0, np.maximum(r, -40.0))))
         log_outside = float(np.logaddexp.reduce(log_terms)) - np.log(self.n) if r.size else -np.inf
-        inside = float(-np.sum(p["log_p_in"])) / self.n
+        inside = float(-np.sum(p.log_p_in)) / self.n
         return outside, log_outside, inside
 
     def _entry_terms(
-        self, p: dict[str, np.ndarray], shift: float
+        self, p: _Parts, shift: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         r"""Per-sample :math:`\sigma_i = \operatorname{expit}(r_i)`, :math:`\sigma_i e^{-\text{shift}}`,
         the entry weights ``w`` and the entry gradients of :math:`A e^{-\text{shift}}` and of :math:`B`."""
         nnz = self.sample.size
-        sigma = expit(p["r"])
-        scaled = np.exp(np.minimum(log_expit(p["r"]) - shift, _EXP_CAP))
+        sigma = expit(p.r)
+        scaled = np.exp(np.minimum(log_expit(p.r) - shift, _EXP_CAP))
         w = np.zeros(nnz)
-        w[self.out_idx] = p["pi_out"]
-        w[self.in_idx] = -p["pi_in"]
+        w[self.out_idx] = p.pi_out
+        w[self.in_idx] = -p.pi_in
         g_a = scaled[self.sample] * w
         g_b = np.zeros(nnz)
-        g_b[self.in_idx] = p["pi_in"]
-        g_b[self.label_entry] = -p["off_label_in"]  # pi_y - 1 from the mass beside the label
+        g_b[self.in_idx] = p.pi_in
+        g_b[self.label_entry] = -p.off_label_in  # pi_y - 1 from the mass beside the label
         return sigma, scaled, w, np.stack([g_a, g_b])
 
     def shift(self, v: np.ndarray, log_mu: float) -> float:
@@ -298,7 +324,7 @@ class PathProblem:
         both are divided by :math:`e^{\text{shift}}` so that they stay representable however far
         the path goes (:math:`\mu` itself underflows past :math:`R \approx 700/\gamma`).
         """
-        r = self._parts(v)["r"][self.has_out]
+        r = self._parts(v).r[self.has_out]
         return float(max(log_mu, float(np.max(log_expit(r))) if r.size else -np.inf))
 
     def gradient(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
@@ -321,16 +347,16 @@ class PathProblem:
         _, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
         pi = np.zeros(nnz)
-        pi[self.in_idx] = p["pi_in"]
-        pi[self.out_idx] = p["pi_out"]
+        pi[self.in_idx] = p.pi_in
+        pi[self.out_idx] = p.pi_out
         rest = np.zeros(nnz)  # 1 - pi, accurate for an entry holding almost all of its side's mass
-        rest[self.in_idx] = segment_complement(p["pi_in"], self.in_ptr)
+        rest[self.in_idx] = segment_complement(p.pi_in, self.in_ptr)
         if self.has_out.size:
-            rest[self.out_idx] = segment_complement(p["pi_out"], self.out_ptr)
+            rest[self.out_idx] = segment_complement(p.pi_out, self.out_ptr)
         side = np.zeros(nnz, dtype=np.int8)
         side[self.in_idx] = 1
         a, b = self.pair
-        s_scaled, s_rest = scaled[self.sample[a]], expit(-p["r"])[self.sample[a]]
+        s_scaled, s_rest = scaled[self.sample[a]], expit(-p.r)[self.sample[a]]
         same = side[a] == side[b]
         block = np.where(same, np.where(a == b, pi[a] * rest[a], -pi[a] * pi[b]), 0.0)
         inside = side[a] == 1
@@ -395,6 +421,7 @@ class PathProblem:
         """
         blocks = [(b, mean) for b, mean in ((~self.is_mean, False), (self.is_mean, True)) if b.any()]
         joint = [(np.ones(v.size, dtype=bool), False)]
+        self.solves += 1
         for _ in range(max_iter):
             moved = 0.0
             # while the mean block is not tiny, one joint step (the metric may couple the blocks)
@@ -534,6 +561,7 @@ class PathProblem:
         penalty is on the scaled norm, whose multiplier is :math:`\\mu / \\text{unit}^2`.
         """
         shift = 2.0 * float(np.log(self.unit))
+        before = self.solves
         v, log_mu, status, message = self.solve_radius(radius, log_mu - shift, v)
         log_mu += shift
         outside, log_outside, inside = self.values(v)
@@ -542,7 +570,8 @@ class PathProblem:
         if status is PathStatus.OPTIMAL and abs(norm - radius) > 1e-8 * radius:
             status = PathStatus.NOT_CONVERGED
             message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
-        return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message), v
+        solves = self.solves - before
+        return PathPoint(W, log_mu, outside, log_outside, inside, norm, status, message, solves), v
 
 
 def regularization_path(
@@ -590,7 +619,7 @@ def regularization_path(
     stacked = np.array(weights) if weights else np.zeros((0, d, d))
     return Trajectory(
         method=TrainMethod.REGPATH, status=status, steps=rows["steps"], loss=rows["loss"], norm=rows["norm"],
-        metrics={k: rows[f"metric_{k}"] for k in keys}, W=stacked[-1] if weights else np.zeros((d, d)),
+        metrics={k: rows[metric_key(k)] for k in keys}, W=stacked[-1] if weights else np.zeros((d, d)),
         config=config, radii=np.array((config.radii or ())[: len(weights)]), weights=stacked, message=message,
     )
 

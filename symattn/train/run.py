@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symattn._checks import require_dataset
 from symattn._io import atomic_save_npz, atomic_write_text, read_npz
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import FileFormatError, InvalidInput
 from symattn.model import Model
@@ -197,7 +197,7 @@ class Trajectory(ResultMixin):
             "message": np.array(self.message),
             "config": np.array(json.dumps(self.config.to_json())),
         }
-        arrays.update({f"metric_{key}": value for key, value in self.metrics.items()})
+        arrays.update({metric_key(key): value for key, value in self.metrics.items()})
         if self.radii is not None:
             arrays["radii"] = self.radii
         if self.weights is not None:
@@ -242,7 +242,7 @@ class Trajectory(ResultMixin):
             steps=rows["steps"],
             loss=rows["loss"],
             norm=rows["norm"],
-            metrics={k[7:]: v for k, v in rows.items() if k.startswith("metric_")},
+            metrics=metrics_of(rows),
             W=W,
             config=config,
             radii=radii,
@@ -279,7 +279,7 @@ def _json(arrays: dict[str, np.ndarray], key: str, path: object) -> Any:
 
 def _rows(arrays: dict[str, np.ndarray], path: object) -> dict[str, np.ndarray]:
     """The recorded columns, checked: 1-D, equal lengths, integer increasing steps, float values."""
-    keys = [*_ROW_KEYS, *sorted(k for k in arrays if k.startswith("metric_"))]
+    keys = [*_ROW_KEYS, *sorted(metric_key(k) for k in metrics_of(arrays))]
     rows = {key: arrays[key] for key in keys}
     lengths = {key: value.shape for key, value in rows.items()}
     if any(len(shape) != 1 for shape in lengths.values()) or len(set(lengths.values())) != 1:
@@ -310,6 +310,27 @@ def record_steps(steps: int, records: int = DEFAULT_RECORDS) -> np.ndarray:
     top = math.floor(records * math.log10(steps)) + 2 if records else 0
     grid = [round(10.0 ** (j / records)) for j in range(top)]
     return np.unique(np.array([0, *(g for g in grid if g <= steps), steps], dtype=np.int64))
+
+
+_METRIC_PREFIX = "metric_"
+
+
+def metric_key(name: str) -> str:
+    """The array name under which the metric ``name`` is stored (trajectory files, checkpoints).
+
+    >>> metric_key("corr_svm")
+    'metric_corr_svm'
+    """
+    return _METRIC_PREFIX + name
+
+
+def metrics_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The metrics stored in ``arrays`` (see :func:`metric_key`), by name.
+
+    >>> list(metrics_of({"loss": np.zeros(1), "metric_corr_svm": np.ones(1)}))
+    ['corr_svm']
+    """
+    return {k.removeprefix(_METRIC_PREFIX): v for k, v in arrays.items() if k.startswith(_METRIC_PREFIX)}
 
 
 def metric_row(prediction: Prediction | None, W: np.ndarray) -> dict[str, float]:
@@ -344,12 +365,12 @@ class Recorder:
             "loss": np.array([r[1] for r in self.rows], dtype=np.float64),
             "norm": np.array([r[2] for r in self.rows], dtype=np.float64),
         }
-        out.update({f"metric_{k}": np.array([r[3][k] for r in self.rows], dtype=np.float64) for k in keys})
+        out.update({metric_key(k): np.array([r[3][k] for r in self.rows], dtype=np.float64) for k in keys})
         return out
 
     @classmethod
     def from_arrays(cls, rows: dict[str, np.ndarray], keys: list[str]) -> Recorder:
-        columns = [rows[f"metric_{k}"].tolist() for k in keys]
+        columns = [rows[metric_key(k)].tolist() for k in keys]
         return cls(
             [
                 (int(s), float(loss), float(norm), dict(zip(keys, (c[i] for c in columns), strict=True)))
@@ -439,8 +460,9 @@ def _check_checkpoint(run: _Run, arrays: dict[str, np.ndarray]) -> None:
             f"{path} was written for a run from another W(0) (W0 or init/scale/seed differ); "
             "resume with the same starting weights or pass another checkpoint path"
         )
+    obj = _json(arrays, "config", path)
     try:
-        saved = TrainConfig.from_json(_json(arrays, "config", path)).to_json()
+        saved = TrainConfig.from_json(obj).to_json()
     except InvalidInput as exc:
         raise FileFormatError(f"{path}: malformed configuration ({exc})") from None
     current = run.config.to_json()
@@ -452,7 +474,7 @@ def _check_checkpoint(run: _Run, arrays: dict[str, np.ndarray]) -> None:
             f"{path} was written with another configuration (differs in {changed}); "
             "resume with the same settings or pass another checkpoint path"
         )
-    keys = sorted(k[7:] for k in arrays if k.startswith("metric_"))
+    keys = sorted(metrics_of(arrays))
     if keys != run.keys:
         raise InvalidInput(
             f"{path} recorded the metrics {keys}, this run records {run.keys} (a prediction given to one "
@@ -677,7 +699,7 @@ def _finish(run: _Run, status: TrainStatus, message: str) -> Trajectory:
         steps=rows["steps"],
         loss=rows["loss"],
         norm=rows["norm"],
-        metrics={k: rows[f"metric_{k}"] for k in run.keys},
+        metrics={k: rows[metric_key(k)] for k in run.keys},
         W=run.state.W,
         config=run.config,
         message=message,

@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from symattn._checks import parse_enum
+from symattn._validate import parse_enum
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import InvalidInput
 from symattn.model import Model

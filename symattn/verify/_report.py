@@ -21,9 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from symattn.results import Status
+from symattn.results import ResultMixin, Status
 
-__all__ = ["Check", "Diagnosis", "Relation", "Verdict"]
+__all__ = ["Check", "Diagnosis", "Relation", "Verdict", "VerdictResult"]
 
 
 class Verdict(Status):
@@ -61,6 +61,20 @@ class Verdict(Status):
         if any(p is False for p in passed):
             return cls.FAIL
         return cls.INCONCLUSIVE if any(p is None for p in passed) else cls.PASS
+
+
+class VerdictResult(ResultMixin):
+    """``success`` and ``passed`` of a verification result: both true only for ``Verdict.PASS``.
+
+    The dataclass itself declares ``status`` (a :class:`Verdict`), ``message`` and ``iterations``.
+    """
+
+    status: Verdict
+
+    @property
+    def passed(self) -> bool:
+        """The same as :attr:`success`: the verdict is ``PASS``."""
+        return self.status.success
 
 
 class Relation(enum.Enum):

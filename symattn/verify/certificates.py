@@ -27,8 +27,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from symattn._checks import require_dataset
-from symattn._io import atomic_write_text
+from symattn._io import save_text
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import CertificateError, InvalidInput
 from symattn.svm import SVMResult, SVMStatus, solve_graph_svm
@@ -96,7 +96,7 @@ def certificate_json(dataset: Dataset, result: SVMResult | None = None) -> dict[
             f"the graph-SVM result has no verified exact certificate (status {res.status.value}); "
             "solve with certify=True on exact embeddings"
         )
-    out["W"] = [[_text(v) for v in row] for row in cert.matrix()]
+    out["W"] = [[_text(v) for v in row] for row in cert.exact_matrix()]
     out["multipliers"] = [_text(v) for v in cert.multipliers]
     return out
 
@@ -106,6 +106,9 @@ def export_certificate(
 ) -> Path:
     """Write :func:`certificate_json` of ``dataset`` to ``path`` atomically and return the path.
 
+    Raises :class:`~symattn.errors.FileFormatError` naming ``path`` when it is a directory or
+    cannot be written.
+
     >>> import tempfile
     >>> from symattn.data import Dataset
     >>> path = export_certificate(Dataset.from_samples([([0, 1], 0)], vocab=2),
@@ -113,4 +116,4 @@ def export_certificate(
     >>> json.loads(path.read_text())["multipliers"]
     ['1/2']
     """
-    return atomic_write_text(path, json.dumps(certificate_json(dataset, result), indent=1) + "\n")
+    return save_text(path, json.dumps(certificate_json(dataset, result), indent=1) + "\n")

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from symattn._checks import parse_enum, require_dataset
+from symattn._validate import parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import InvalidInput
@@ -56,7 +56,7 @@ from symattn.model import Head, Loss
 from symattn.scores import check_weights
 from symattn.verify._inputs import as_float_array, json_float
 from symattn.verify._reference import Evaluation, evaluate, log_outside_mass
-from symattn.verify._report import Check, Diagnosis, Verdict
+from symattn.verify._report import Check, Diagnosis, Verdict, VerdictResult
 
 __all__ = ["GradientCheck", "GradientPoint", "check_gradient"]
 
@@ -116,7 +116,7 @@ class GradientPoint:
 
 
 @dataclass(frozen=True)
-class GradientCheck:
+class GradientCheck(VerdictResult):
     """The outcome of :func:`check_gradient`.
 
     Attributes
@@ -148,16 +148,6 @@ class GradientCheck:
     reference: str = REFERENCE
     message: str = ""
     iterations: int = 0
-
-    @property
-    def success(self) -> bool:
-        """True when the verdict is ``PASS``."""
-        return self.status.success
-
-    @property
-    def passed(self) -> bool:
-        """The same as :attr:`success`."""
-        return self.status.success
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this result: ``verdict``, ``checks``, ``points``, ``diagnoses``, the setup."""
@@ -348,6 +338,12 @@ def _given_points(points: Mapping[str, object] | None, d: int) -> list[_Point]:
             for name, W in points.items()]
 
 
+_MAX_SCORE = 1e4
+"""Largest score size of a random point and largest far gap: beyond it the attention outside
+underflows anyway (at about 745) and the rounding of the scores themselves (|score| times eps)
+outgrows the tolerance, so a correct implementation would fail."""
+
+
 def _scales(values: Any, what: str) -> tuple[float, ...]:
     try:
         out = tuple(float(v) for v in values)
@@ -355,7 +351,21 @@ def _scales(values: Any, what: str) -> tuple[float, ...]:
         raise InvalidInput(f"{what}={values!r} must be a sequence of positive numbers") from None
     if not all(math.isfinite(v) and v > 0 for v in out):
         raise InvalidInput(f"{what}={values!r} must hold finite positive numbers")
+    if any(v > _MAX_SCORE for v in out):
+        raise InvalidInput(
+            f"{what}={values!r} must be at most {_MAX_SCORE:g}: beyond it the scores' own rounding "
+            "exceeds the tolerance; give your own far points with points= if you need them"
+        )
     return out
+
+
+def _check_tolerance(tolerance: object) -> float | None:
+    if tolerance is None:
+        return None
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float | np.floating) \
+            or not 0 < tolerance < 1:
+        raise InvalidInput(f"tolerance={tolerance!r} must be a number in (0, 1)")
+    return float(tolerance)
 
 
 def check_gradient(
@@ -384,7 +394,7 @@ def check_gradient(
         Score sizes of the random points.
     far : sequence of float
         Score gaps :math:`t` of the far points for float64 values (scaled to the user's dtype);
-        empty to skip them.
+        empty to skip them. Gaps and ``scales`` are at most :math:`10^4`.
     points : mapping of str to array, optional
         Further points to check, by name.
     tolerance : float, optional
@@ -400,7 +410,8 @@ def check_gradient(
     Raises
     ------
     InvalidInput
-        When ``fn`` returns something that is not a loss and a :math:`d \times d` gradient.
+        When ``fn`` is not callable or returns something that is not a loss and a
+        :math:`d \times d` gradient, or an option is out of range (checked before ``fn`` is called).
 
     Examples
     --------
@@ -413,9 +424,12 @@ def check_gradient(
     (False, ['transposed-gradient'])
     """
     dataset = require_dataset(dataset, "check_gradient")
+    if not callable(fn):
+        raise InvalidInput(f"fn={fn!r} is not callable; pass a function W -> (loss, gradient)")
     kind = parse_enum(Loss, loss, "loss")
     d = dataset.embeddings.dim
     scales, far = _scales(scales, "scales"), _scales(far, "far")
+    given_tol = _check_tolerance(tolerance)
     given = _given_points(points, d)
     zero = _Point("zero", "zero", np.zeros((d, d)))
     value, grad, dtype = _call(fn, zero.W, d)
@@ -425,9 +439,7 @@ def check_gradient(
         value, grad, point_dtype = _call(fn, p.W, d)
         dtype = min(dtype, point_dtype, key=lambda t: t.itemsize)
         evaluated.append(_Point(p.name, p.kind, p.W, value, grad))
-    if tolerance is not None and not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
-        raise InvalidInput(f"tolerance={tolerance!r} must be a number in (0, 1)")
-    tol = float(tolerance) if tolerance is not None else math.sqrt(float(np.finfo(dtype).eps))
+    tol = given_tol if given_tol is not None else math.sqrt(float(np.finfo(dtype).eps))
     refs = [evaluate(dataset, p.W, kind) for p in evaluated]
     outside = ~priority_graphs(dataset).in_label_scc
     rows = []

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symattn._checks import require_dataset
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.graphs import PriorityGraphs, priority_graphs

@@ -44,14 +44,14 @@ from typing import Any
 
 import numpy as np
 
-from symattn._checks import require_dataset
+from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
 from symattn.finite import FiniteResult, finite_component, reduced_loss
 from symattn.scores import check_weights, label_terms
 from symattn.svm import SVMConstraints, SVMResult, SVMStatus, solve_graph_svm
 from symattn.verify._inputs import as_float_array, json_float
-from symattn.verify._report import Check, Verdict
+from symattn.verify._report import Check, Verdict, VerdictResult
 
 __all__ = ["SolutionCheck", "Violation", "check_finite", "check_svm"]
 
@@ -74,7 +74,7 @@ class Violation:
 
 
 @dataclass(frozen=True)
-class SolutionCheck:
+class SolutionCheck(VerdictResult):
     """The outcome of :func:`check_svm` or :func:`check_finite`.
 
     Attributes
@@ -97,16 +97,6 @@ class SolutionCheck:
     reference_norm: float = 0.0
     message: str = ""
     iterations: int = 0
-
-    @property
-    def success(self) -> bool:
-        """True when the verdict is ``PASS``."""
-        return self.status.success
-
-    @property
-    def passed(self) -> bool:
-        """The same as :attr:`success`."""
-        return self.status.success
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this result: ``verdict``, ``checks``, ``violations``, ``reference_norm``."""
@@ -168,7 +158,12 @@ def _multipliers(multipliers: object, cons: SVMConstraints) -> np.ndarray:
         for key, value in multipliers.items():
             if key not in index:
                 raise InvalidInput(f"multipliers name {key!r}, which is not a constraint (query, high, low)")
-            lam[index[key]] = float(value)
+            number = as_float_array(value, f"multipliers[{key!r}] = {value!r}")
+            if number.size != 1:
+                raise InvalidInput(f"multipliers[{key!r}] = {value!r} is not a number")
+            lam[index[key]] = float(number.reshape(()))
+            if not math.isfinite(lam[index[key]]):
+                raise InvalidInput(f"multipliers[{key!r}] = {value!r}: multipliers must be finite")
         return lam
     lam = as_float_array(multipliers, "multipliers").astype(np.float64).ravel()
     if lam.shape != (len(cons),):

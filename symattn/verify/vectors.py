@@ -38,7 +38,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -60,7 +60,7 @@ from symattn.svm import solve_graph_svm
 from symattn.verify import checkcert
 from symattn.verify._inputs import as_float_array
 from symattn.verify._reference import evaluate, hessian_vector_scale
-from symattn.verify._report import Check, Verdict
+from symattn.verify._report import Check, Verdict, VerdictResult
 from symattn.verify.certificates import certificate_json
 from symattn.verify.solutions import check_finite, check_svm
 
@@ -133,7 +133,7 @@ def _svm_json(ds: Dataset) -> tuple[dict[str, Any], np.ndarray | None]:
         return out, None
     cert = res.certificate
     if cert is not None and res.certified:
-        out.update(exact=True, W=[[_exact(v) for v in row] for row in cert.matrix()],
+        out.update(exact=True, W=[[_exact(v) for v in row] for row in cert.exact_matrix()],
                    multipliers=[_exact(v) for v in cert.multipliers], norm_squared=_exact(cert.norm_squared))
     else:
         out.update(exact=False, W=_matrix(res.W), multipliers=[float(v) for v in res.multipliers],
@@ -193,9 +193,19 @@ def _case_names(cases: Iterable[str] | None) -> tuple[str, ...]:
         raise InvalidInput(f"cases={cases!r} must be a list of case names from {known}")
     names = tuple(cases)
     unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise InvalidInput(f"unknown case(s) {unknown}; choose from {known}" if unknown else "cases is empty")
+    if unknown:
+        raise InvalidInput(f"unknown case(s) {unknown}; choose from {known}")
+    if not names:
+        raise InvalidInput(
+            f"cases is empty; give case names such as {known[1]!r} (or leave them out for every case)"
+        )
     return names
+
+
+def _seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidInput(f"seed={seed!r} must be a non-negative integer (it seeds the weight points)")
+    return int(seed)
 
 
 def build_vectors(cases: Iterable[str] | None = None, *, seed: int = 0) -> list[dict[str, Any]]:
@@ -204,7 +214,7 @@ def build_vectors(cases: Iterable[str] | None = None, *, seed: int = 0) -> list[
     >>> [v["name"] for v in build_vectors(["chain"])], build_vectors(["chain"])[0]["svm"]["W"][1]
     (['chain'], ['0', '0', '1'])
     """
-    return [json.loads(text) for text in _built(_case_names(cases), seed)]
+    return [json.loads(text) for text in _built(_case_names(cases), _seed(seed))]
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -223,10 +233,15 @@ def _prepare(directory: str | os.PathLike[str]) -> Path:
             fmt = None
         if fmt != VECTORS_FORMAT:
             raise InvalidInput(f"{index} is not a {VECTORS_FORMAT} index; refusing to overwrite it")
-    for sub in ("", "cases", "certificates"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path / ".write-test", "")
-    (path / ".write-test").unlink()
+    try:
+        for sub in ("", "cases", "certificates"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path / ".write-test", "")
+        (path / ".write-test").unlink()
+    except OSError as exc:
+        raise FileFormatError(
+            f"{path}: cannot write ({exc.strerror or exc}); choose a path in a writable directory"
+        ) from None
     return path
 
 
@@ -245,6 +260,7 @@ def export_vectors(
     ('cases/single-edge.json', 'certificates/single-edge.json')
     """
     names = _case_names(cases)
+    seed = _seed(seed)
     path = _prepare(directory)
     entries = []
     for vector in build_vectors(names, seed=seed):
@@ -322,7 +338,7 @@ class ConformanceRow:
 
 
 @dataclass(frozen=True)
-class ConformanceTable:
+class ConformanceTable(VerdictResult):
     """The outcome of :func:`run_conformance`: one row per case and compared quantity.
 
     ``status`` is ``PASS`` when every row passed; ``success`` and ``passed`` derive from it.
@@ -332,16 +348,6 @@ class ConformanceTable:
     rows: tuple[ConformanceRow, ...]
     message: str = ""
     iterations: int = 0
-
-    @property
-    def success(self) -> bool:
-        """True when every row passed."""
-        return self.status.success
-
-    @property
-    def passed(self) -> bool:
-        """The same as :attr:`success`."""
-        return self.status.success
 
     @property
     def failures(self) -> tuple[ConformanceRow, ...]:
@@ -457,6 +463,42 @@ def _case_rows(
 
 
 _METHODS = ("loss_and_gradient", "hessian_vector_product", "graph_svm", "finite_component", "retrieve")
+_VECTOR_KEYS = ("name", "dataset", "tolerances", "points", "svm", "prompts")
+
+
+def _losses(value: object) -> tuple[str, ...]:
+    names = [k.value for k in Loss]
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput(
+            f"impl.losses={value!r} must be a list of loss names such as ('log',); choose from {names}"
+        )
+    losses = tuple(value)
+    bad = [loss for loss in losses if loss not in names]
+    if bad:
+        raise InvalidInput(f"impl.losses names unknown losses {bad}; choose from {names}")
+    return losses
+
+
+def _chosen(vectors: object, cases: Iterable[str] | None) -> list[dict[str, Any]]:
+    """The vectors to run: built, loaded from a directory, or given (each checked for its keys)."""
+    if vectors is None:
+        return build_vectors(cases)
+    if isinstance(vectors, str | os.PathLike):
+        chosen = load_vectors(vectors)
+    elif isinstance(vectors, Iterable) and not isinstance(vectors, bytes | Mapping):
+        chosen = list(vectors)
+    else:
+        raise InvalidInput(f"vectors must be a directory or a list of cases from build_vectors, got "
+                           f"{type(vectors).__name__}")
+    for i, vector in enumerate(chosen):
+        if not isinstance(vector, dict) or vector.get("format") != VECTORS_FORMAT \
+                or any(key not in vector for key in _VECTOR_KEYS):
+            raise InvalidInput(f"vectors[{i}] is not a {VECTORS_FORMAT} case (keys {list(_VECTOR_KEYS)}); "
+                               "use build_vectors() or load_vectors(DIR)")
+    if cases is not None:
+        wanted = set(_case_names(cases))
+        chosen = [v for v in chosen if v["name"] in wanted]
+    return chosen
 
 
 def run_conformance(
@@ -488,17 +530,8 @@ def run_conformance(
     present = [m for m in _METHODS if callable(getattr(impl, m, None))]
     if not present:
         raise InvalidInput(f"the implementation has none of the methods {list(_METHODS)}")
-    losses = tuple(getattr(impl, "losses", ("log",)))
-    bad = [loss for loss in losses if loss not in {k.value for k in Loss}]
-    if bad:
-        raise InvalidInput(f"impl.losses names unknown losses {bad}; choose from {[k.value for k in Loss]}")
-    if vectors is None:
-        chosen = build_vectors(cases)
-    else:
-        chosen = load_vectors(vectors) if isinstance(vectors, str | os.PathLike) else list(vectors)
-        if cases is not None:
-            wanted = set(_case_names(cases))
-            chosen = [v for v in chosen if v["name"] in wanted]
+    losses = _losses(getattr(impl, "losses", ("log",)))
+    chosen = _chosen(vectors, cases)
     rows = []
     for vector in chosen:
         case = _conformance_case(vector)

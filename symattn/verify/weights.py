@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from symattn._checks import parse_enum, require_dataset
+from symattn._validate import parse_enum, require_dataset
 from symattn.data import Dataset
 from symattn.embeddings import SeedLike, as_generator
 from symattn.errors import Infeasible, InvalidInput

@@ -32,5 +32,5 @@ def test_count_compression_on_random_sequences(sequence: tuple[tuple[int, ...], 
 def test_level_potential_is_feasible_on_random_graph_families(ds: Dataset) -> None:
     U = proof_feasibility.level_potential(ds)
     for c in graph_svm_problem(ds).constraints:
-        gap = U[c.upper, c.query] - U[c.lower, c.query]
+        gap = U[c.high, c.query] - U[c.low, c.query]
         assert gap == 0 if c.kind is ConstraintKind.EQUALITY else gap >= 1

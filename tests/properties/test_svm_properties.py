@@ -25,7 +25,7 @@ def test_numeric_and_exact_agree_and_kkt_holds_exactly(ds):
     assert res.certified, res.certificate.checks
     checks = res.certificate.checks
     assert checks.primal_feasibility and checks.dual_signs and checks.complementarity and checks.stationarity
-    exact = np.array(res.certificate.matrix(), dtype=float)
+    exact = np.array(res.certificate.exact_matrix(), dtype=float)
     assert np.max(np.abs(res.W - exact)) <= 1e-12 * max(1.0, np.abs(exact).max())
     assert res.residuals.max <= 1e-10
 

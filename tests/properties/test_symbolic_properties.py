@@ -23,12 +23,12 @@ def test_numeric_svm_active_set_gives_the_exact_solution(ds) -> None:
         if not eq and abs(margin - 1.0) < 1e-7
     }
     problem = graph_svm_problem(ds)
-    assert {(c.query, c.upper, c.lower) for c in problem.constraints} == set(
+    assert {(c.query, c.high, c.low) for c in problem.constraints} == set(
         zip(cons.query.tolist(), cons.high.tolist(), cons.low.tolist(), strict=True)
     )
     active = [
         n for n, c in enumerate(problem.constraints)
-        if c.kind is ConstraintKind.INEQUALITY and (c.query, c.upper, c.lower) in tight
+        if c.kind is ConstraintKind.INEQUALITY and (c.query, c.high, c.low) in tight
     ]
     exact = solve_kkt(problem, active)
     assert exact.status is KKTStatus.OPTIMAL, exact.status
