@@ -44,6 +44,7 @@ __all__ = [
     "require_data",
     "require_dataset",
     "require_dense",
+    "require_finite",
     "require_graphs",
 ]
 
@@ -160,10 +161,21 @@ def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
         raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
     if array.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
+    return require_finite(array, name, "weights")
+
+
+def require_finite(array: np.ndarray, name: str, what: str = "entries") -> np.ndarray:
+    """``array`` (2-D) if every entry is finite, else :class:`InvalidInput` naming the first bad one.
+
+    >>> require_finite(np.array([[1.0, np.inf]]), "W")
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: W[0, 1] = inf: entries must be finite
+    """
     bad = np.argwhere(~np.isfinite(array))
     if bad.size:
         r, c = (int(v) for v in bad[0])
-        raise InvalidInput(f"{name}[{r}, {c}] = {array[r, c]}: weights must be finite")
+        raise InvalidInput(f"{name}[{r}, {c}] = {array[r, c]}: {what} must be finite")
     return array
 
 

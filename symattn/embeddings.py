@@ -54,11 +54,9 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InvalidInput(f"seed={seed!r} is not an int, a numpy Generator or None")
-    if seed < 0:
-        raise InvalidInput(f"seed={seed!r} must be a non-negative integer")
-    return np.random.default_rng(int(seed))
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise InvalidInput(f"seed={seed!r} must be a non-negative integer, a numpy Generator or None")
 
 
 class EmbeddingKind(enum.Enum):
@@ -353,7 +351,7 @@ class Embeddings:
             return False
         if self.exact is not None:
             return all(
-                sum((a * b for a, b in zip(ri, rj, strict=True)), Fraction(0)) == 0
+                exact_dot(ri, rj) == 0
                 for i, ri in enumerate(self.exact)
                 for j, rj in enumerate(self.exact)
                 if i != j

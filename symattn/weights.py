@@ -37,7 +37,7 @@ from typing import IO, Any
 import numpy as np
 
 from symattn._io import npy_data, npy_header
-from symattn._validate import as_real_array
+from symattn._validate import as_real_array, require_finite
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
 
@@ -105,11 +105,7 @@ def _checked(array: np.ndarray, dim: int | None, name: str, *, square: bool = Tr
         raise InvalidInput(f"{name} has shape {array.shape}; W must be square (d x d)")
     if dim is not None and array.shape[0] != dim:
         raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need {dim} rows (d = {dim})")
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
-        r, c = (int(v) for v in bad[0])
-        raise InvalidInput(f"{name}[{r}, {c}] = {array[r, c]}: entries must be finite")
-    return array
+    return require_finite(array, name)
 
 
 def as_weights(W: object, *, dim: int | None = None, name: str = "W") -> Weights:
