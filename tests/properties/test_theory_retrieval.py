@@ -78,8 +78,9 @@ def test_p5_retrieval_on_new_prompts(ds, data):
     Lemma F: every other present token j is strictly below C* in G_k, so the part V of W_R orthogonal
     to S_fin puts it at least mu(eps(R)) (Lemma D, summed along a path of edges) below C*, on which V is
     constant; hence odds(outside C*) <= psi_P e^{-mu + 2 nu r} and each l in C* keeps
-    mass >= (1 - that) q_l e^{-2 nu r}. The test solves the path at the first radius sigma 2^j where
-    these guarantee (b) and checks (b), the odds bound and the composition bound.
+    mass >= (1 - that) q_l e^{-2 nu r}. The test solves the path at the first radius
+    sqrt(||W^fin||^2 + (sigma 2^j)^2) where these guarantee (b), and checks (b), the odds bound and the
+    composition bound.
     """
     pred = predict(ds)
     th = Theory(pred)
