@@ -30,7 +30,7 @@ from scipy.special import logsumexp
 from symattn import Prediction, priority_graphs
 from symattn.strategies import realised_datasets
 
-__all__ = ["THOROUGH", "THOROUGH_MARKS", "Theory", "examples", "path_floor", "theory_datasets"]
+__all__ = ["THOROUGH", "THOROUGH_MARKS", "Theory", "drift_bound", "examples", "path_floor", "theory_datasets"]
 
 THOROUGH = settings().max_examples >= 1000
 """The ``thorough`` profile is active: larger graphs, longer runs (the ``ci`` profile stays fast)."""
@@ -87,7 +87,7 @@ def _log_softplus(x: np.ndarray) -> np.ndarray:
     """log(log(1 + e^x)), accurate for very negative x."""
     x = np.asarray(x, dtype=float)
     safe = np.where(x < _TAIL, 0.0, x)
-    return np.where(x < _TAIL, x, np.log(np.log1p(np.exp(safe))))
+    return np.where(x < _TAIL, x, np.log(np.logaddexp(0.0, safe)))
 
 
 def _log_expm1_exp(z: float) -> float:
@@ -95,6 +95,12 @@ def _log_expm1_exp(z: float) -> float:
     if z < _TAIL:
         return float(z)
     return float(np.log(np.expm1(np.exp(z)))) if z < 6.5 else float(np.exp(z))
+
+
+def drift_bound(log_drift: float) -> float:
+    """|p - q| <= q (e^d - 1) <= expm1(d) for log-ratios at most d; capped where it is above 1
+    anyway (a probability difference never is), so a vacuous bound never overflows."""
+    return float(np.expm1(min(log_drift, 1.0)))
 
 
 def _phi_over_tau2(x: float) -> float:
@@ -161,12 +167,12 @@ class Theory:
         odds, inside = self.parts(W)
         return float(np.mean(np.logaddexp(0.0, odds)) + max(np.mean(inside) - self.L_star, 0.0))
 
-    def within(self, W: np.ndarray) -> list[np.ndarray]:
-        """Per sample, the distribution inside the label's SCC (pi(j | C_y) over its present tokens)."""
+    def log_within(self, W: np.ndarray) -> list[np.ndarray]:
+        """Per sample, log pi(j | C_y) over the present tokens of the label's SCC."""
         out = []
         for s in self.samples:
             z = (self.potentials(W, s) + s.log_counts)[s.inside]
-            out.append(np.exp(z - logsumexp(z)))
+            out.append(z - logsumexp(z))
         return out
 
     def _psi(self, W: np.ndarray) -> np.ndarray:
@@ -209,6 +215,10 @@ class Theory:
         return float(np.linalg.eigvalsh(H / self.n)[0])
 
     # -- the bounds -----------------------------------------------------------------------
+    def radius_at(self, x: float) -> float:
+        """The radius whose comparator has W^svm part x sigma: sqrt(||W^fin||^2 + (x sigma)^2)."""
+        return float(np.hypot(self.fin_norm, x * self.sigma))
+
     def tau(self, R: float) -> float:
         """Length of the W^svm part of the comparator of norm R: sqrt(R^2 - ||W^fin||^2)."""
         return float(np.sqrt(max(R * R - self.fin_norm ** 2, 0.0)))
@@ -226,6 +236,7 @@ class Theory:
         else:
             x = log_rho[:, None] - taus[None, :] / self.sigma
             out = logsumexp(_log_softplus(x), axis=0) - np.log(self.n)
+        out = np.where(radii >= self.fin_norm, out, np.inf)  # no comparator inside a smaller ball
         return float(out[0]) if np.ndim(R) == 0 else out
 
     def fin_radius(self, log_eps: float) -> float:

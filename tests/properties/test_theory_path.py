@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import assume, event, given
-from theory_bounds import THOROUGH_MARKS, Theory, examples, path_floor, theory_datasets
+from theory_bounds import THOROUGH_MARKS, Theory, drift_bound, examples, path_floor, theory_datasets
 
 from symattn import attention, predict, train
 
 pytestmark = THOROUGH_MARKS
 
 RADII = (8.0, 32.0, 128.0)
-"""Radii of the path, in units of ||W^svm|| (the scale on which the theory's rates are stated)."""
+"""Radii of the path: R = sqrt(||W^fin||^2 + (x sigma)^2) for these x, so that the comparator W_c(R)
+has W^svm part x sigma (sigma is the scale of the theory's rates) and R >= ||W^fin||."""
 
 
 def _path(ds):
     pred = predict(ds)
     th = Theory(pred)
     assume(th.sigma > 0)  # W^svm = 0: no token outside its label's SCC, nothing to retrieve
-    path = train(ds, method="regpath", radii=[th.sigma * x for x in RADII], prediction=pred)
+    path = train(ds, method="regpath", radii=[th.radius_at(x) for x in RADII], prediction=pred)
     assert path.success, path.message
     return pred, th, path
 
@@ -84,7 +85,7 @@ def test_p3_p4_outside_mass_rate_and_within_scc_composition(ds):
     only with Pi_fin W_R: |log pi_{W_R}(j | C_i) - log pi_{W^fin}(j | C_i)| <= 2 nu r(eps(R)).
     """
     pred, th, path = _path(ds)
-    within_fin = th.within(th.W_fin)
+    within_fin = th.log_within(th.W_fin)
     for W in path.weights:
         R = float(np.linalg.norm(W))
         log_eps = th.log_comparator_excess(R)
@@ -98,13 +99,13 @@ def test_p3_p4_outside_mass_rate_and_within_scc_composition(ds):
         assert top <= th.log_odds_upper(log_eps) + tol, (R, top)
         mean_outside_loss = float(np.mean(np.logaddexp(0.0, odds)))
         assert mean_outside_loss <= np.exp(log_eps + tol), (R, mean_outside_loss)
-        within = th.within(W)
-        drift = max(float(np.max(np.abs(np.log(a) - np.log(b)))) for a, b in zip(within, within_fin, strict=True))
+        within = th.log_within(W)
+        drift = max(float(np.max(np.abs(a - b))) for a, b in zip(within, within_fin, strict=True))
         assert drift <= 2 * th.nu * r + tol, (R, drift, r)
         d = pred.distances(W)
         log_mass = odds[has_out] - np.logaddexp(0.0, odds[has_out])
         assert abs(d.log_outside_mass_max - float(log_mass.max())) <= tol + 1e-12 * (1 + abs(log_mass.max()))
-        assert d.within_error <= np.expm1(2 * th.nu * r + tol)
+        assert d.within_error <= drift_bound(2 * th.nu * r + tol)
         _check_attention_within(ds, th, W, within)
 
 
@@ -117,4 +118,4 @@ def _check_attention_within(ds, th, W, within) -> None:
         positions = s[start:start + tokens.size]
         start += tokens.size
         mass = np.array([positions[tokens == t].sum() for t in info.tokens[info.inside]])
-        np.testing.assert_allclose(mass / mass.sum(), oracle, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(mass / mass.sum(), np.exp(oracle), rtol=1e-9, atol=1e-12)

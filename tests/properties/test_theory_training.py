@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import given
-from theory_bounds import THOROUGH, THOROUGH_MARKS, Theory, examples, theory_datasets
+from theory_bounds import THOROUGH, THOROUGH_MARKS, Theory, drift_bound, examples, theory_datasets
 
 from symattn import predict, smoothness_bound, train
 
@@ -49,7 +49,7 @@ def _final_bounds(th: Theory, traj, t: int, log_B: float) -> None:
     assert m["finite_error"][t] <= r + 1e-12, (m["finite_error"][t], r)
     assert m["outside_mass_mean"][t] <= np.exp(log_B), (m["outside_mass_mean"][t], np.exp(log_B))
     assert m["corr_svm"][t] >= th.corr_lower(log_B, traj.norm[t]) - 1e-12, m["corr_svm"][t]
-    assert m["within_error"][t] <= np.expm1(2 * th.nu * r) + 1e-12, (m["within_error"][t], r)
+    assert m["within_error"][t] <= drift_bound(2 * th.nu * r) + 1e-12, (m["within_error"][t], r)
 
 
 def _excess(th: Theory, traj) -> np.ndarray:
