@@ -11,12 +11,15 @@
 
 Peak memory is the growth of the kernel's high-water mark of resident memory (``VmHWM``),
 reset before each measurement through ``/proc/self/clear_refs``; it counts every allocator
-(NumPy, SciPy, Clarabel, SCS, PyTorch), not only Python's. Where the reset is not available
-(not Linux) the peak is reported as NaN.
+(NumPy, SciPy, Clarabel, SCS, PyTorch), not only Python's. Before each measurement the C
+allocator returns its free pages (``malloc_trim``), so memory freed by an earlier call is not
+silently reused. Where the reset is not available (not Linux) the peak is reported as NaN.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import resource
 import signal
@@ -32,7 +35,8 @@ import numpy as np
 R = TypeVar("R")
 
 __all__ = [
-    "Measurement", "TimeCap", "copy_bandwidth", "limit_memory", "measure", "median_time", "rss_mb", "time_cap",
+    "Measurement", "TimeCap", "copy_bandwidth", "limit_memory", "measure", "median_time", "release_free_memory",
+    "rss_mb", "time_cap",
 ]
 
 
@@ -65,6 +69,25 @@ def _status_value(key: str) -> float:
 def rss_mb() -> float:
     """The current resident set size in MiB."""
     return _status_value("VmRSS")
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
+def release_free_memory() -> None:
+    """Return the C allocator's free pages to the system (glibc ``malloc_trim``), so that the
+    resident size counts live data and a new allocation shows as growth, not as reuse."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _reset_peak() -> bool:
@@ -141,6 +164,7 @@ def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None
     peaks = []
     try:
         for _ in range(max(1, reps)):
+            release_free_memory()
             base = rss_mb()
             tracked = _reset_peak()
             start = time.perf_counter()

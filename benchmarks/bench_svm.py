@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _instances import deep_dag, planted, shape, uniform
 from _report import Column, Table, run_module
-from _timing import Measurement, measure, rss_mb
+from _timing import Measurement, measure, release_free_memory, rss_mb
 
 from symattn import Dataset, SVMConstraints, priority_graphs, solve_graph_svm, svm_constraints
 
@@ -197,6 +197,7 @@ def entries(W: object, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 # -- one instance -------------------------------------------------------------------------------
 def _symattn(ds: Dataset, reps: int, cap: float | None) -> dict[str, object]:
+    release_free_memory()
     before = rss_mb()
     graphs = measure(lambda: (lambda g: (g, svm_constraints(g)))(priority_graphs(ds)), reps, cap)
     if not graphs.ok:
