@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import math
+import os
 import resource
+import select
 import signal
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,8 +39,8 @@ import numpy as np
 R = TypeVar("R")
 
 __all__ = [
-    "Measurement", "TimeCap", "copy_bandwidth", "limit_memory", "measure", "median_time", "release_free_memory",
-    "rss_mb", "time_cap",
+    "Measurement", "TimeCap", "copy_bandwidth", "limit_memory", "measure", "measure_isolated", "median_time",
+    "release_free_memory", "rss_mb", "time_cap",
 ]
 
 
@@ -183,6 +187,64 @@ def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None
     out.seconds = statistics.median(out.times)
     out.peak_mb = max(peaks)
     return out
+
+
+def measure_isolated(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None,
+                     summary: Callable[[R], object] | None = None) -> Measurement:
+    """:func:`measure` in a forked child process, for calls that may crash the process.
+
+    A C library that aborts on a failed allocation (python-flint does, under the memory cap)
+    then ends only the child, reported as ``crashed``; a child still running a minute past the
+    time cap is killed. The child's result stays there: ``result`` is ``summary(result)`` (a
+    JSON value), or None. Falls back to :func:`measure` where there is no ``fork``.
+    """
+    if not hasattr(os, "fork"):
+        m = measure(fn, reps, cap_seconds)
+        m.result = summary(m.result) if summary and m.ok else None
+        return m
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, send the numbers, leave without running the parent's handlers
+        os.close(read)
+        try:
+            m = measure(fn, reps, cap_seconds)
+            payload = {**m.as_dict(), "result": summary(m.result) if summary and m.ok else None}
+            data = json.dumps(payload).encode()
+        except BaseException as exc:  # anything at all must reach the parent
+            data = json.dumps({"status": "error", "message": repr(exc)[:160]}).encode()
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        os._exit(0)
+    os.close(write)
+    return _collect(pid, read, None if not cap_seconds else cap_seconds + 60.0)
+
+
+def _collect(pid: int, read: int, timeout: float | None) -> Measurement:
+    chunks = []
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with os.fdopen(read, "rb") as pipe:
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([pipe], [], [], left)
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return Measurement(status="time cap", message="killed a minute past the time cap")
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, code = os.waitpid(pid, 0)
+    if not chunks:
+        reason = f"signal {os.WTERMSIG(code)}" if os.WIFSIGNALED(code) else f"exit {os.WEXITSTATUS(code)}"
+        return Measurement(status="crashed", message=f"the process died ({reason}): a C library aborted, "
+                                                     "e.g. on an allocation past the memory cap")
+    payload = json.loads(b"".join(chunks))
+    return Measurement(seconds=payload.get("seconds", float("nan")), times=payload.get("times", []),
+                       peak_mb=payload.get("peak_mb", float("nan")), status=payload["status"],
+                       message=payload.get("message", ""), result=payload.get("result"))
 
 
 def limit_memory(gib: float | None) -> str:
