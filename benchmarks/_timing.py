@@ -11,16 +11,23 @@
 
 Peak memory is the growth of the kernel's high-water mark of resident memory (``VmHWM``),
 reset before each measurement through ``/proc/self/clear_refs``; it counts every allocator
-(NumPy, SciPy, Clarabel, SCS, PyTorch), not only Python's. Where the reset is not available
-(not Linux) the peak is reported as NaN.
+(NumPy, SciPy, Clarabel, SCS, PyTorch), not only Python's. Before each measurement the C
+allocator returns its free pages (``malloc_trim``), so memory freed by an earlier call is not
+silently reused. Where the reset is not available (not Linux) the peak is reported as NaN.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import json
 import math
+import os
 import resource
+import select
 import signal
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +39,8 @@ import numpy as np
 R = TypeVar("R")
 
 __all__ = [
-    "Measurement", "TimeCap", "copy_bandwidth", "limit_memory", "measure", "median_time", "rss_mb", "time_cap",
+    "Measurement", "TimeCap", "copy_bandwidth", "limit_memory", "measure", "measure_isolated", "median_time",
+    "release_free_memory", "rss_mb", "time_cap",
 ]
 
 
@@ -65,6 +73,25 @@ def _status_value(key: str) -> float:
 def rss_mb() -> float:
     """The current resident set size in MiB."""
     return _status_value("VmRSS")
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
+def release_free_memory() -> None:
+    """Return the C allocator's free pages to the system (glibc ``malloc_trim``), so that the
+    resident size counts live data and a new allocation shows as growth, not as reuse."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _reset_peak() -> bool:
@@ -141,6 +168,7 @@ def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None
     peaks = []
     try:
         for _ in range(max(1, reps)):
+            release_free_memory()
             base = rss_mb()
             tracked = _reset_peak()
             start = time.perf_counter()
@@ -159,6 +187,64 @@ def measure(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None
     out.seconds = statistics.median(out.times)
     out.peak_mb = max(peaks)
     return out
+
+
+def measure_isolated(fn: Callable[[], R], reps: int = 1, cap_seconds: float | None = None,
+                     summary: Callable[[R], object] | None = None) -> Measurement:
+    """:func:`measure` in a forked child process, for calls that may crash the process.
+
+    A C library that aborts on a failed allocation (python-flint does, under the memory cap)
+    then ends only the child, reported as ``crashed``; a child still running a minute past the
+    time cap is killed. The child's result stays there: ``result`` is ``summary(result)`` (a
+    JSON value), or None. Falls back to :func:`measure` where there is no ``fork``.
+    """
+    if not hasattr(os, "fork"):
+        m = measure(fn, reps, cap_seconds)
+        m.result = summary(m.result) if summary and m.ok else None
+        return m
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, send the numbers, leave without running the parent's handlers
+        os.close(read)
+        try:
+            m = measure(fn, reps, cap_seconds)
+            payload = {**m.as_dict(), "result": summary(m.result) if summary and m.ok else None}
+            data = json.dumps(payload).encode()
+        except BaseException as exc:  # anything at all must reach the parent
+            data = json.dumps({"status": "error", "message": repr(exc)[:160]}).encode()
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        os._exit(0)
+    os.close(write)
+    return _collect(pid, read, None if not cap_seconds else cap_seconds + 60.0)
+
+
+def _collect(pid: int, read: int, timeout: float | None) -> Measurement:
+    chunks = []
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with os.fdopen(read, "rb") as pipe:
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([pipe], [], [], left)
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return Measurement(status="time cap", message="killed a minute past the time cap")
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, code = os.waitpid(pid, 0)
+    if not chunks:
+        reason = f"signal {os.WTERMSIG(code)}" if os.WIFSIGNALED(code) else f"exit {os.WEXITSTATUS(code)}"
+        return Measurement(status="crashed", message=f"the process died ({reason}): a C library aborted, "
+                                                     "e.g. on an allocation past the memory cap")
+    payload = json.loads(b"".join(chunks))
+    return Measurement(seconds=payload.get("seconds", float("nan")), times=payload.get("times", []),
+                       peak_mb=payload.get("peak_mb", float("nan")), status=payload["status"],
+                       message=payload.get("message", ""), result=payload.get("result"))
 
 
 def limit_memory(gib: float | None) -> str:

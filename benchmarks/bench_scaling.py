@@ -18,7 +18,8 @@ counts (pairs, inequalities, equalities), then the log-log slope of each stage o
 Caps: a stage is skipped at a point, with the reason, when its time or memory extrapolated from
 the previous two points (power law) exceeds ``--time-cap`` or ``--mem-cap``, or when it already
 hit a cap at a smaller point; a call that passes the time cap is stopped, an allocation past the
-memory cap fails (``_timing``).
+memory cap fails (``_timing``). Every stage but the graphs runs in a forked child process, so a
+library that aborts on a failed allocation (python-flint) ends only that stage.
 
     python benchmarks/bench_scaling.py [--quick] [--sweeps n K T L] [--time-cap 120] [--mem-cap 6]
 """
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _instances import planted, shape, uniform
 from _report import Column, Table, loglog_slope, predict_power, run_module
-from _timing import Measurement, measure
+from _timing import Measurement, measure, measure_isolated
 
 from symattn import (
     Dataset,
@@ -52,6 +53,9 @@ from symattn import (
 
 STAGES = ("load .txt", "load .json", "graphs", "solve", "certificate", "W^fin")
 SINGLE_RUN = {"certificate", "W^fin"}
+IN_PROCESS = {"graphs"}
+"""Stages measured in the process itself (their results are needed); the others run in a forked
+child (``_timing.measure_isolated``), so that a C library aborting past the memory cap ends only it."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,8 @@ def _run(stage: str, fn: Callable[[], object] | None, x: int, budget: Budget, ar
         return Measurement.skipped(reason)
     if fn is None:
         return Measurement.skipped("not run (--no-loading)")
-    m = measure(fn, 1 if stage in SINGLE_RUN else args.reps, args.time_cap)
+    reps = 1 if stage in SINGLE_RUN else args.reps
+    m = measure(fn, reps, args.time_cap) if stage in IN_PROCESS else measure_isolated(fn, reps, args.time_cap)
     budget.record(stage, x, m)
     return m
 

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _instances import deep_dag, planted, shape, uniform
 from _report import Column, Table, run_module
-from _timing import Measurement, measure, rss_mb
+from _timing import Measurement, measure, measure_isolated, release_free_memory, rss_mb
 
 from symattn import Dataset, SVMConstraints, priority_graphs, solve_graph_svm, svm_constraints
 
@@ -197,6 +197,7 @@ def entries(W: object, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 # -- one instance -------------------------------------------------------------------------------
 def _symattn(ds: Dataset, reps: int, cap: float | None) -> dict[str, object]:
+    release_free_memory()
     before = rss_mb()
     graphs = measure(lambda: (lambda g: (g, svm_constraints(g)))(priority_graphs(ds)), reps, cap)
     if not graphs.ok:
@@ -204,7 +205,8 @@ def _symattn(ds: Dataset, reps: int, cap: float | None) -> dict[str, object]:
     retained = rss_mb() - before
     _, cons = graphs.result
     solve = measure(lambda: solve_graph_svm(ds, constraints=cons, certify=False), reps, cap)
-    exact = (measure(lambda: solve_graph_svm(ds, constraints=cons, certify=True), 1, cap) if solve.ok
+    exact = (measure_isolated(lambda: solve_graph_svm(ds, constraints=cons, certify=True), 1, cap,
+                              summary=lambda res: bool(res.certified)) if solve.ok
              else Measurement.skipped("the numeric solve failed"))
     return {"graphs": graphs, "solve": solve, "exact": exact, "cons": cons,
             "peak_mb": max(graphs.peak_mb, retained + solve.peak_mb)}
@@ -240,7 +242,7 @@ def _symattn_rows(name: str, ours: dict[str, object], cons: SVMConstraints) -> t
     objective = float(res.norm) ** 2
     W = res.W
     viol = max_violation(cons, entries(W, cons.high, cons.query), entries(W, cons.low, cons.query))
-    certified = exact.ok and bool(exact.result.certified)
+    certified = exact.ok and bool(exact.result)
     rows += [{"instance": name, "side": "symattn solve", "seconds": solve.seconds, "peak_mb": solve.peak_mb,
               "objective": objective, "viol": viol, "status": res.status.value},
              {"instance": name, "side": "symattn exact", "seconds": exact.seconds, "peak_mb": exact.peak_mb,

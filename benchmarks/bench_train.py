@@ -12,9 +12,9 @@ in one process, float64, CPU:
 * gather PyTorch: the same loss from ``U = E W E^T`` gathered at ``[n, T]`` token ids, without
   the ``[n, T, d]`` tensor (the stronger baseline).
 
-Per side: the median seconds per step (``--reps``), the resident memory its data hold and the
-peak its step adds (``_timing``), both per (sample, distinct token) pair ("B/pair"), and the
-fraction of the bandwidth bound: one fused pass reads about 16 B per pair, so the bound is
+Per side: the median seconds per step (``--reps``, at least 5), the resident memory its data
+hold and the peak its step adds (``_timing``), both per (sample, distinct token) pair ("B/pair"),
+and the fraction of the bandwidth bound: one fused pass reads about 16 B per pair, so the bound is
 ``16 * nnz / BW`` with BW this machine's single-thread copy bandwidth, measured in the same run
 (``_timing.copy_bandwidth``). Loss and gradient of both PyTorch sides are compared with
 symattn's at the same W. The padded side is skipped (with the reason) when its ``[n, T, d]``
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _instances import training
 from _report import Column, Table, run_module
-from _timing import copy_bandwidth, measure, rss_mb
+from _timing import copy_bandwidth, measure, release_free_memory, rss_mb
 
 from symattn import Dataset, GradientDescent, Model
 
@@ -130,6 +130,7 @@ def gather_side(ds: Dataset) -> tuple[Callable[[], None], Callable]:
 def run_side(name: str, side: Side, ds: Dataset, reps: int, cap: float | None, bound_s: float,
              reference: tuple[float, np.ndarray] | None) -> tuple[dict[str, object], tuple | None]:
     nnz = ds.counts.nnz
+    release_free_memory()
     before = rss_mb()
     built = measure(lambda: side(ds), 1, cap)
     if not built.ok:
@@ -156,7 +157,8 @@ def run_point(n: int, T: int, K: int, args: argparse.Namespace, bandwidth: float
     nnz = ds.counts.nnz
     bound_s = BYTES_PER_PAIR * nnz / (bandwidth * 1e9)
     base = {"n": n, "T": T, "K": K, "nnz": nnz, "bound_ms": 1e3 * bound_s}
-    ours, reference = run_side("symattn step", symattn_side, ds, args.reps, args.time_cap, bound_s, None)
+    reps = max(args.reps, 5)  # steps are short and the machine may be shared: at least five
+    ours, reference = run_side("symattn step", symattn_side, ds, reps, args.time_cap, bound_s, None)
     rows = [{**base, **ours}]
     if torch is not None:
         padded_gib = 3 * n * T * K * 8 / 2**30  # X, its product with W's rows, and autograd's copy
@@ -164,9 +166,9 @@ def run_point(n: int, T: int, K: int, args: argparse.Namespace, bandwidth: float
             rows.append({**base, "side": "padded torch",
                          "status": f"skipped: [n, T, d] tensors ~{padded_gib:.0f} GiB > cap {args.mem_cap:g} GiB"})
         else:
-            rows.append({**base, **run_side("padded torch", padded_side, ds, args.reps, args.time_cap, bound_s,
+            rows.append({**base, **run_side("padded torch", padded_side, ds, reps, args.time_cap, bound_s,
                                              reference)[0]})
-        rows.append({**base, **run_side("gather torch", gather_side, ds, args.reps, args.time_cap, bound_s,
+        rows.append({**base, **run_side("gather torch", gather_side, ds, reps, args.time_cap, bound_s,
                                          reference)[0]})
         speed = {r["side"]: r.get("seconds") for r in rows}
         for r in rows[1:]:

@@ -5,6 +5,7 @@ finite differences). No timing runs here."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -118,7 +119,7 @@ def test_training_sides_compute_the_same_loss_and_gradient():
 
 def test_measure_reports_caps_instead_of_raising():
     from _report import loglog_slope, predict_power
-    from _timing import measure
+    from _timing import measure, measure_isolated
 
     def spin() -> None:
         end = time.perf_counter() + 5
@@ -133,6 +134,10 @@ def test_measure_reports_caps_instead_of_raising():
     assert measure(allocate).status == "memory cap"
     ok = measure(lambda: 3, reps=2)
     assert ok.ok and ok.result == 3 and len(ok.times) == 2
+    isolated = measure_isolated(lambda: [4], reps=2, summary=len)
+    assert isolated.ok and isolated.result == 1 and len(isolated.times) == 2
+    assert measure_isolated(os.abort).status == "crashed"
+    assert measure_isolated(spin, cap_seconds=0.05).status == "time cap"
     xs = [1.0, 10.0, 100.0]
     assert np.isclose(loglog_slope(xs, [x**2 for x in xs]), 2.0)
     assert np.isclose(predict_power(xs, [x**2 for x in xs], 1000.0), 1e6)
