@@ -162,24 +162,47 @@ def _frobenius(M: flint.arb_mat) -> flint.arb:
     return squares.nonnegative_part().sqrt()
 
 
-def _offset(basis: FinBasis, setting: _Setting, T_exact: flint.arb_mat, W: np.ndarray) -> flint.arb:
-    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic."""
-    tokens = sorted(setting.local, key=setting.local.__getitem__)
-    if basis.embeddings.is_onehot:
-        full = flint.arb_mat(W.tolist())
-        for i, t in enumerate(tokens):
-            for j, k in enumerate(tokens):
-                full[t, k] -= T_exact[i, j]
-        return _frobenius(full)
-    return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
+def _offset(basis: FinBasis, setting: _Setting, point: list[flint.arb], W: np.ndarray) -> flint.arb:
+    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic (one-hot: over the nonzero entries only)."""
+    if not basis.embeddings.is_onehot:
+        T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
+        return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
+    exact = _token_sums((basis.pair_token, basis.pair_query), point)
+    rows, cols = np.nonzero(W)
+    nonzero = {(t, k): float(W[t, k]) for t, k in zip(rows.tolist(), cols.tolist(), strict=True)}
+    gaps = [flint.arb(nonzero.pop(key, 0.0)) - value for key, value in exact.items()]
+    return _norm([*gaps, *(flint.arb(v) for v in nonzero.values())])
 
 
-def _potentials(setting: _Setting, T_exact: flint.arb_mat, red: ReducedData) -> list[flint.arb]:
+def _token_sums(
+    pairs: tuple[np.ndarray, np.ndarray], values: Iterable[flint.arb]
+) -> dict[tuple[int, int], flint.arb]:
+    """The values added up per (token, query) pair: the nonzero entries of a one-hot matrix."""
+    sums: dict[tuple[int, int], flint.arb] = {}
+    for t, k, v in zip(pairs[0].tolist(), pairs[1].tolist(), values, strict=True):
+        sums[t, k] = sums[t, k] + v if (t, k) in sums else v
+    return sums
+
+
+def _norm(values: Iterable[flint.arb]) -> flint.arb:
+    """The Euclidean norm of the values."""
+    return sum((v * v for v in values), flint.arb(0)).nonnegative_part().sqrt()
+
+
+def _potentials(
+    setting: _Setting, basis: FinBasis, point: list[flint.arb], red: ReducedData
+) -> list[flint.arb]:
     """:math:`e_j^\\top W' e_k` of every reduced entry."""
-    U = T_exact if setting.identity else setting.gram * T_exact * setting.gram
-    loc = setting.local
     queries = red.query[red.sample]
-    return [U[loc[j], loc[k]] for j, k in zip(red.token.tolist(), queries.tolist(), strict=True)]
+    pairs = zip(red.token.tolist(), queries.tolist(), strict=True)
+    if setting.identity:
+        sums = _token_sums((basis.pair_token, basis.pair_query), point)
+        zero = flint.arb(0)
+        return [sums.get(key, zero) for key in pairs]
+    T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
+    U = setting.gram * T_exact * setting.gram
+    loc = setting.local
+    return [U[loc[j], loc[k]] for j, k in pairs]
 
 
 def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list[flint.arb]]:
@@ -204,9 +227,9 @@ def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list
 def _gradient_norm(setting: _Setting, red: ReducedData, resid: list[flint.arb]) -> flint.arb:
     r""":math:`\|\nabla \mathcal L_{red}(W')\|_F = \|E^\top R E\|_F` (:math:`R`: token residuals / n)."""
     queries = red.query[red.sample]
-    R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
     if setting.identity:
-        return _frobenius(R)
+        return _norm(_token_sums((red.token, queries), resid).values()) / red.n
+    R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
     G = setting.gram
     return (R.transpose() * G * R * G).trace().nonnegative_part().sqrt()
 
@@ -341,19 +364,38 @@ def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[fl
 
 def _potential_hessian(red: ReducedData, pi: list[flint.arb], samples: list[int],
                        members: dict[int, int]) -> flint.arb_mat:
-    r""":math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` on the SCC's tokens, with
-    :math:`\pi_j(1 - \pi_j)` formed as :math:`\pi_j \sum_{l \ne j} \pi_l` (no cancellation)."""
-    H = flint.arb_mat(len(members), len(members))
-    for i in samples:
-        entries = range(int(red.indptr[i]), int(red.indptr[i + 1]))
-        index = [members[int(red.token[e])] for e in entries]
-        for e, p in zip(entries, index, strict=True):
-            for f, q in zip(entries, index, strict=True):
-                if e == f:
-                    H[p, p] += pi[e] * sum((pi[g] for g in entries if g != e), flint.arb(0)) / red.n
-                else:
-                    H[p, q] -= pi[e] * pi[f] / red.n
-    return H
+    r""":math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` on the SCC's tokens: the
+    off-diagonal part one product :math:`\Pi^\top \Pi` of the samples' masses, the diagonal
+    :math:`\pi_j(1 - \pi_j)` formed as :math:`\pi_j \sum_{l \ne j} \pi_l` (prefix and suffix sums, no
+    cancellation)."""
+    size = len(members)
+    if not samples:
+        return flint.arb_mat(size, size)
+    masses = flint.arb_mat(len(samples), size)
+    diagonal = [flint.arb(0)] * size
+    for row, i in enumerate(samples):
+        a, b = int(red.indptr[i]), int(red.indptr[i + 1])
+        index = [members[t] for t in red.token[a:b].tolist()]
+        for p, mass, rest in zip(index, pi[a:b], _others(pi[a:b]), strict=True):
+            masses[row, p] = mass
+            diagonal[p] += mass * rest
+    H = -(masses.transpose() * masses)
+    for p in range(size):
+        H[p, p] = diagonal[p]
+    return H / red.n
+
+
+def _others(values: list[flint.arb]) -> list[flint.arb]:
+    """For every position the sum of the other values (prefix plus suffix sums, never a difference)."""
+    prefix = [flint.arb(0)]
+    for v in values[:-1]:
+        prefix.append(prefix[-1] + v)
+    out = [flint.arb(0)] * len(values)
+    suffix = flint.arb(0)
+    for j in range(len(values) - 1, -1, -1):
+        out[j] = prefix[j] + suffix
+        suffix += values[j]
+    return out
 
 
 def _derivative(setting: _Setting, j: int, k: int, gen: Generator) -> flint.arb:
@@ -407,9 +449,8 @@ def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: 
 def _prove(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
     setting = _setting(basis, red)
     point = _zero_sum_point(basis, theta)
-    T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
-    offset = _offset(basis, setting, T_exact, np.asarray(W, dtype=np.float64))
-    pi, resid = _masses(red, _potentials(setting, T_exact, red))
+    offset = _offset(basis, setting, point, np.asarray(W, dtype=np.float64))
+    pi, resid = _masses(red, _potentials(setting, basis, point, red))
     grad = _gradient_norm(setting, red, resid)
     nu = _nu(basis, setting)
     with flint.ctx.workprec(_CURVATURE_PREC):  # a lower bound on mu needs few bits; balls stay rigorous

@@ -83,8 +83,8 @@ def test_blocks_match_finite_differences_for_other_embeddings(embeddings):
 def test_blocks_of_every_size_stack_and_solve_like_one_matrix():
     # several SCC sizes per query, large enough for the factorised (non-stacked-spectrum) path
     rng = np.random.default_rng(5)
-    samples = [(list(rng.choice(np.arange(70), size=12, replace=False)) + [70], None) for _ in range(400)]
-    samples = [(seq, int(seq[int(rng.integers(0, 12))])) for seq, _ in samples]
+    sequences = [[*rng.choice(70, size=12, replace=False).tolist(), 70] for _ in range(400)]
+    samples = [(seq, seq[int(rng.integers(0, 12))]) for seq in sequences]
     samples += [([0, 1, 2, 71], y) for y in (0, 1, 2, 2)] + [([3, 4, 71], y) for y in (3, 4)]
     ds = Dataset.from_samples(samples, vocab=72)
     fin = finite_component(ds)
@@ -122,3 +122,13 @@ def test_helmert_rotation_is_the_two_products(s):
     H = np.random.default_rng(s).normal(size=(3, s, s))
     C = helmert(s)
     assert np.allclose(helmert_rotate(H), C @ H @ C.T, rtol=0, atol=1e-13 * s)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_proven_curvature_is_the_smallest_eigenvalue_of_the_assembled_hessian(seed):
+    # two computations written apart: ball arithmetic over the samples (symattn._finbound) and the
+    # float Newton system; the proven lower bound must sit just below the float eigenvalue
+    ds = random_dataset(7, 30, 5, 2, seed)
+    fin = finite_component(ds)
+    assert fin.proof.proven and fin.dim > 0
+    assert 0.999 * fin.hessian_min_eig <= fin.proof.curvature <= fin.hessian_min_eig * (1 + 1e-9)
