@@ -210,14 +210,15 @@ def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list
     pi: list[flint.arb] = [flint.arb(0)] * len(u)
     resid: list[flint.arb] = [flint.arb(0)] * len(u)
     labels = set(red.label_entry.tolist())
+    counts = red.count.tolist()
     for a, b in zip(red.indptr[:-1].tolist(), red.indptr[1:].tolist(), strict=True):
         if b - a < 2:
             pi[a] = flint.arb(1)
             continue
-        z = [u[e] + flint.arb(int(red.count[e])).log() for e in range(a, b)]
-        lse = sum((x.exp() for x in z), flint.arb(0)).log()
+        weights = [u[e].exp() * counts[e] for e in range(a, b)]  # c_j e^{u_j}
+        total = sum(weights, flint.arb(0))
         for e in range(a, b):
-            pi[e] = (z[e - a] - lse).exp()
+            pi[e] = weights[e - a] / total
         label = next(e for e in range(a, b) if e in labels)
         for e in range(a, b):
             resid[e] = pi[e] if e != label else -sum((pi[f] for f in range(a, b) if f != label), flint.arb(0))
