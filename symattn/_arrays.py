@@ -85,11 +85,16 @@ def helmert_rotate(H: np.ndarray) -> np.ndarray:
     >>> bool(np.allclose(helmert_rotate(H[None])[0], C @ H @ C.T))
     True
     """
-    return _helmert_apply(_helmert_apply(H, -1), -2)
+    once = _helmert_rows(H)  # H C^T
+    twice = _helmert_rows(np.swapaxes(once, -1, -2))  # (H C^T)^T C^T = C H^T C^T
+    return np.swapaxes(twice, -1, -2)  # C H C^T
 
 
-def _helmert_apply(X: np.ndarray, axis: int) -> np.ndarray:
-    moved = np.moveaxis(X, axis, -1)
-    r = np.arange(1, moved.shape[-1], dtype=np.float64)
-    out = (np.cumsum(moved, axis=-1)[..., :-1] - r * moved[..., 1:]) / np.sqrt(r * (r + 1.0))
-    return np.moveaxis(out, -1, axis)
+def _helmert_rows(X: np.ndarray) -> np.ndarray:
+    """:math:`C x` for every row ``x`` of ``X`` (last axis), ``C`` = ``helmert(s)``."""
+    X = np.ascontiguousarray(X)
+    r = np.arange(1, X.shape[-1], dtype=np.float64)
+    out = np.cumsum(X, axis=-1)[..., :-1]
+    out -= r * X[..., 1:]
+    out /= np.sqrt(r * (r + 1.0))
+    return out

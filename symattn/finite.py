@@ -23,6 +23,7 @@ the reported error bound.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -587,8 +588,9 @@ class _BlockLayout:
     Built once: the (sample, pair) matrix of the samples with two or more entries (its values are
     the masses of each iteration) and, per pair, where its block lives in one flat buffer (blocks
     of equal size side by side, so each size is one stacked array). Each iteration is then one
-    sparse product :math:`P^\top P` over the entries, one scatter, and the Helmert rotation of
-    every block to the coordinates of the basis (a cumulative sum, :func:`_helmert_rotate`).
+    sparse product :math:`P^\top P` over the entries of the small blocks, one dense product
+    :math:`\Pi^\top\Pi` per large block (its samples' masses as dense rows: BLAS), one scatter,
+    and the Helmert rotation of every block (cumulative sums, :func:`~symattn._arrays.helmert_rotate`).
     """
 
     entries: np.ndarray  # entries of the samples with two or more, in sample order
@@ -598,6 +600,8 @@ class _BlockLayout:
     base: np.ndarray  # (pairs,) offset of the pair's row in the flat buffer
     loc: np.ndarray  # (pairs,) the pair's index inside its block
     groups: tuple[tuple[int, int, int, np.ndarray], ...]  # (offset, count, size, coordinates (count, size-1))
+    small: tuple[np.ndarray, np.ndarray]  # positions (into entries) in small blocks, and their segments
+    dense: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # offset, size, row, col, position
 
     @classmethod
     def build(cls, red: ReducedData, select: csc_matrix, basis: FinBasis) -> _BlockLayout:
@@ -621,23 +625,64 @@ class _BlockLayout:
             loc[pairs] = local
             groups.append((offset, which.size, s, gen_first[which][:, None] + local[: s - 1]))
             offset += which.size * s * s
-        return cls(entries, pair_of[entries], indptr, basis.pair_token.size, base, loc, tuple(groups))
+        pair = pair_of[entries]
+        small, dense = _split_dense(pair, indptr, sizes, base[firsts], loc)
+        return cls(entries, pair, indptr, basis.pair_token.size, base, loc, tuple(groups), small, dense)
 
     def assemble(self, pi: np.ndarray, red: ReducedData) -> _NewtonSystem:
         r"""The blocks at masses ``pi``: off the diagonal :math:`-\sum_i \pi_{ie}\pi_{if}`, on it
         :math:`\sum_i \pi_{ie}(1 - \pi_{ie})` with the complement a sum of the other masses
         (:func:`~symattn.scores.segment_complement`), all divided by :math:`n`."""
         p = pi[self.entries]
-        P = csr_matrix((p, self.pair, self.indptr), shape=(self.indptr.size - 1, self.n_pairs))
+        at, indptr = self.small
+        P = csr_matrix((p[at], self.pair[at], indptr), shape=(indptr.size - 1, self.n_pairs))
         cross = (P.T @ P).tocoo()
         offset, count, s, _ = self.groups[-1]
         flat = np.zeros(offset + count * s * s)
         flat[self.base[cross.row] + self.loc[cross.col]] = -cross.data
+        for start, size, row, col, where in self.dense:
+            block = flat[start : start + size * size].reshape(size, size)
+            for lo, hi in _chunks(row, size):
+                masses = np.zeros((int(row[hi - 1] - row[lo]) + 1, size))
+                masses[row[lo:hi] - row[lo], col[lo:hi]] = p[where[lo:hi]]
+                block -= masses.T @ masses
         spread = p * segment_complement(p, self.indptr)
         flat[self.base + self.loc] = np.bincount(self.pair, weights=spread, minlength=self.n_pairs)
         flat /= red.n
         stacks = [flat[at : at + b * s * s].reshape(b, s, s) for at, b, s, _ in self.groups]
         return _NewtonSystem([(g[3], helmert_rotate(H)) for g, H in zip(self.groups, stacks, strict=True)])
+
+
+def _split_dense(
+    pair: np.ndarray, indptr: np.ndarray, sizes: np.ndarray, starts: np.ndarray, loc: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]]:
+    """Entries of the small blocks (positions and segments) and, per large block, its flat offset,
+    size, and each entry's row (its sample among the block's), column and position."""
+    block_of_pair = np.repeat(np.arange(sizes.size), sizes)
+    lengths = np.diff(indptr)
+    sample_block = block_of_pair[pair[indptr[:-1]]] if lengths.size else np.zeros(0, dtype=np.int64)
+    large = sizes > _EIG_EVERY + 1
+    on_large = np.repeat(large[sample_block], lengths)
+    small = np.flatnonzero(~on_large)
+    small_indptr = np.concatenate([[0], np.cumsum(lengths[~large[sample_block]])])
+    dense = []
+    sample = np.repeat(np.arange(lengths.size), lengths)
+    for b in np.flatnonzero(large).tolist():
+        where = np.flatnonzero(on_large & (block_of_pair[pair] == b))
+        row = np.unique(sample[where], return_inverse=True)[1]
+        dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[where]], where))
+    return (small, small_indptr), tuple(dense)
+
+
+_CHUNK = 1 << 21
+"""Most dense-row entries (16 MiB) a large block's product takes at a time."""
+
+
+def _chunks(row: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Ranges of entries (sorted by row) holding whole rows, at most ``_CHUNK // size`` rows each."""
+    per = max(_CHUNK // size, 1)
+    cuts = np.searchsorted(row, np.arange(0, int(row[-1]) + 1 + per, per)).tolist()
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
 _EIG_EVERY = 64

@@ -8,6 +8,7 @@ import pytest
 from scipy.sparse import csr_matrix
 from svm_cases import random_dataset
 
+import symattn.finite as finite_module
 from symattn import Dataset, Embeddings
 from symattn._arrays import helmert, helmert_rotate
 from symattn.finite import _objective, fin_basis, finite_component, reduced_data
@@ -80,8 +81,11 @@ def test_blocks_match_finite_differences_for_other_embeddings(embeddings):
     assert np.allclose(H, H.T, rtol=0, atol=1e-15 * np.abs(H).max())
 
 
-def test_blocks_of_every_size_stack_and_solve_like_one_matrix():
-    # several SCC sizes per query, large enough for the factorised (non-stacked-spectrum) path
+@pytest.mark.parametrize("chunk", [1 << 21, 500])
+def test_blocks_of_every_size_stack_and_solve_like_one_matrix(monkeypatch, chunk):
+    # several SCC sizes per query, large enough for the dense-product and factorised path; the
+    # large block's rows taken whole or a few at a time
+    monkeypatch.setattr(finite_module, "_CHUNK", chunk)
     rng = np.random.default_rng(5)
     sequences = [[*rng.choice(70, size=12, replace=False).tolist(), 70] for _ in range(400)]
     samples = [(seq, seq[int(rng.integers(0, 12))]) for seq in sequences]
