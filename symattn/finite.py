@@ -660,18 +660,21 @@ def _split_dense(
     size, and each entry's row (its sample among the block's), column and position."""
     block_of_pair = np.repeat(np.arange(sizes.size), sizes)
     lengths = np.diff(indptr)
-    sample_block = block_of_pair[pair[indptr[:-1]]] if lengths.size else np.zeros(0, dtype=np.int64)
+    sample_block = block_of_pair[pair[indptr[:-1]]]
     large = sizes > _EIG_EVERY + 1
     on_large = np.repeat(large[sample_block], lengths)
-    small = np.flatnonzero(~on_large)
     small_indptr = np.concatenate([[0], np.cumsum(lengths[~large[sample_block]])])
-    dense = []
     sample = np.repeat(np.arange(lengths.size), lengths)
+    where = np.flatnonzero(on_large)
+    block = block_of_pair[pair[where]]
+    order = np.argsort(block, kind="stable")  # by block, in entry order inside each
+    where, block = where[order], block[order]
+    dense = []
     for b in np.flatnonzero(large).tolist():
-        where = np.flatnonzero(on_large & (block_of_pair[pair] == b))
-        row = np.unique(sample[where], return_inverse=True)[1]
-        dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[where]], where))
-    return (small, small_indptr), tuple(dense)
+        mine = where[np.searchsorted(block, b) : np.searchsorted(block, b, side="right")]
+        row = np.unique(sample[mine], return_inverse=True)[1]
+        dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[mine]], mine))
+    return (np.flatnonzero(~on_large), small_indptr), tuple(dense)
 
 
 _CHUNK = 1 << 21
