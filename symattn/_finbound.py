@@ -265,8 +265,9 @@ def _off_diagonal(entries: list[flint.arb], m: int, i: int) -> flint.arb:
     return total
 
 
-def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | None:
-    r"""A lower bound on :math:`\min_x x^\top M x / x^\top \Gamma x`, or ``None`` when none is proven.
+def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat | None) -> flint.arb | None:
+    r"""A lower bound on :math:`\min_x x^\top M x / x^\top \Gamma x` (``Gamma`` ``None``: the identity),
+    or ``None`` when none is proven.
 
     With :math:`V` from a float generalised eigendecomposition, :math:`B = V^\top M V` and
     :math:`C = V^\top \Gamma V` are nearly diagonal; Gershgorin discs give :math:`\lambda_{min}(B) \ge
@@ -276,14 +277,14 @@ def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | No
     """
     m = M.nrows()
     mid_M = np.array([float(x.mid()) for x in M.entries()]).reshape(m, m)
-    mid_G = np.array([float(x.mid()) for x in Gamma.entries()]).reshape(m, m)
+    mid_G = np.eye(m) if Gamma is None else np.array([float(x.mid()) for x in Gamma.entries()]).reshape(m, m)
     try:
         _, V = scipy.linalg.eigh(0.5 * (mid_M + mid_M.T), 0.5 * (mid_G + mid_G.T))
     except (np.linalg.LinAlgError, ValueError):
         return None
     Va = flint.arb_mat(V.tolist())
     B = (Va.transpose() * M * Va).entries()
-    C = (Va.transpose() * Gamma * Va).entries()
+    C = (Va.transpose() * (Va if Gamma is None else Gamma * Va)).entries()
     beta = _lowest(B[i * m + i] - _off_diagonal(B, m, i) for i in range(m))
     radii = [_off_diagonal(C, m, i) for i in range(m)]
     c_low = _lowest(C[i * m + i] - radii[i] for i in range(m))
@@ -328,9 +329,10 @@ def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[fl
     r"""A lower bound on the smallest eigenvalue of :math:`\nabla^2 \mathcal L_{red}(W')` on :math:`S_{fin}`.
 
     In star-generator coordinates :math:`h = \sum_r x_r Z_r` the Hessian form is :math:`x^\top M x`
-    and :math:`\|h\|_F^2 = x^\top \Gamma x`. With :math:`G = I` both split per cyclic SCC (the
-    samples of an SCC see only its generators) and :math:`M = Z^\top H_C Z` with the Hessian
-    :math:`H_C` in the SCC's potentials; otherwise one dense block.
+    and :math:`\|h\|_F^2 = x^\top \Gamma x`; otherwise one dense block. With :math:`G = I` the form
+    splits per cyclic SCC (the samples of an SCC see only its tokens) and, in the Helmert basis of
+    the SCC's zero-sum potentials (orthonormal: :math:`\Gamma = I`), is :math:`Q H_C Q^\top` with the
+    Hessian :math:`H_C` in the SCC's potentials.
     """
     gens = basis.generators
     tok, qry = basis.pair_token.tolist(), basis.pair_query.tolist()
@@ -351,16 +353,35 @@ def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[fl
             continue
         members = {t: i for i, t in enumerate(tok[a:b])}
         mine = [i for t in members for i in by_label.get((qry[a], t), [])]
-        Z = flint.arb_mat(len(members), len(cols))
-        for c, r in enumerate(cols):
-            Z[members[triples[r][0]], c] += 1
-            Z[members[triples[r][1]], c] -= 1
         H = _potential_hessian(red, pi, mine, members)
-        low = _generalised_lower(Z.transpose() * H * Z, Z.transpose() * Z)
+        low = _generalised_lower(_helmert_form(H), None)  # the SCC's generators span all zero-sum vectors
         if low is None:
             return None
         lows.append(low)
     return _lowest(lows) if lows else None
+
+
+def _helmert_form(H: flint.arb_mat) -> flint.arb_mat:
+    r""":math:`Q H^\top Q^\top` (:math:`= Q H Q^\top` for the exact, symmetric :math:`H`) with :math:`Q` the
+    Helmert basis of the zero-sum vectors: orthonormal rows, so its form is the Hessian's on them
+    per unit norm. Row :math:`r` of :math:`Q x` is :math:`(\sum_{j<r} x_j - r x_r)/\sqrt{r(r+1)}`
+    (prefix sums; the square roots are balls around the exact ones)."""
+    size = H.nrows()
+    scale = [1 / flint.arb(r * (r + 1)).sqrt() for r in range(1, size)]
+
+    def rotate(rows: list[list[flint.arb]]) -> list[list[flint.arb]]:
+        out = []
+        for row in rows:
+            prefix, new = flint.arb(0), []
+            for r in range(1, size):
+                prefix += row[r - 1]
+                new.append((prefix - r * row[r]) * scale[r - 1])
+            out.append(new)
+        return out
+
+    entries = H.entries()
+    once = rotate([entries[i * size : (i + 1) * size] for i in range(size)])  # H Q^T
+    return flint.arb_mat(rotate([list(column) for column in zip(*once, strict=True)]))  # Q H^T Q^T
 
 
 def _potential_hessian(red: ReducedData, pi: list[flint.arb], samples: list[int],
