@@ -600,7 +600,7 @@ class _BlockLayout:
     base: np.ndarray  # (pairs,) offset of the pair's row in the flat buffer
     loc: np.ndarray  # (pairs,) the pair's index inside its block
     groups: tuple[tuple[int, int, int, np.ndarray], ...]  # (offset, count, size, coordinates (count, size-1))
-    small: tuple[np.ndarray, np.ndarray]  # positions (into entries) in small blocks, and their segments
+    small: tuple[np.ndarray, ...]  # positions (into entries) in small blocks, segments; the same by pair
     dense: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # offset, size, row, col, position
 
     @classmethod
@@ -634,9 +634,10 @@ class _BlockLayout:
         :math:`\sum_i \pi_{ie}(1 - \pi_{ie})` with the complement a sum of the other masses
         (:func:`~symattn.scores.segment_complement`), all divided by :math:`n`."""
         p = pi[self.entries]
-        at, indptr = self.small
+        at, indptr, at_t, sample_t, indptr_t = self.small
         P = csr_matrix((p[at], self.pair[at], indptr), shape=(indptr.size - 1, self.n_pairs))
-        cross = (P.T @ P).tocoo()
+        PT = csr_matrix((p[at_t], sample_t, indptr_t), shape=(self.n_pairs, indptr.size - 1))
+        cross = (PT @ P).tocoo()
         offset, count, s, _ = self.groups[-1]
         flat = np.zeros(offset + count * s * s)
         flat[self.base[cross.row] + self.loc[cross.col]] = -cross.data
@@ -655,9 +656,10 @@ class _BlockLayout:
 
 def _split_dense(
     pair: np.ndarray, indptr: np.ndarray, sizes: np.ndarray, starts: np.ndarray, loc: np.ndarray
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]]:
-    """Entries of the small blocks (positions and segments) and, per large block, its flat offset,
-    size, and each entry's row (its sample among the block's), column and position."""
+) -> tuple[tuple[np.ndarray, ...], tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]]:
+    """Entries of the small blocks (positions and segments, and the same ordered by pair with each
+    one's sample: the transposed matrix) and, per large block, its flat offset, size, and each
+    entry's row (its sample among the block's), column and position."""
     block_of_pair = np.repeat(np.arange(sizes.size), sizes)
     lengths = np.diff(indptr)
     sample_block = block_of_pair[pair[indptr[:-1]]]
@@ -674,7 +676,11 @@ def _split_dense(
         mine = where[np.searchsorted(block, b) : np.searchsorted(block, b, side="right")]
         row = np.unique(sample[mine], return_inverse=True)[1]
         dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[mine]], mine))
-    return (np.flatnonzero(~on_large), small_indptr), tuple(dense)
+    at = np.flatnonzero(~on_large)
+    by_pair = np.argsort(pair[at], kind="stable")  # the transpose's order, fixed once
+    indptr_t = np.searchsorted(pair[at][by_pair], np.arange(sizes.sum() + 1))
+    sample_t = np.repeat(np.arange(small_indptr.size - 1), np.diff(small_indptr))[by_pair]
+    return (at, small_indptr, at[by_pair], sample_t, indptr_t), tuple(dense)
 
 
 _CHUNK = 1 << 21
