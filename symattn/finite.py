@@ -31,7 +31,7 @@ from fractions import Fraction
 import flint
 import numpy as np
 import scipy.linalg
-from scipy.sparse import csc_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 
 from symattn._arrays import helmert, helmert_rotate
 from symattn._exact import fmpq_matrix, pivot_columns
@@ -546,18 +546,18 @@ class _Objective:
     J: np.ndarray  # entry potentials = J @ theta (general embeddings; empty otherwise)
     log_count: np.ndarray
     coef: csr_matrix  # the basis in pair coordinates
-    select: csc_matrix  # entry -> pair (orthonormal embeddings; empty otherwise)
-    pairwise: bool  # orthonormal: potentials are select @ coefᵀ θ and each block is one SCC
+    slot: np.ndarray  # entry -> pair, the number of pairs for none (orthonormal embeddings; else empty)
+    pairwise: bool  # orthonormal: potentials are the pair values coefᵀ θ at slot and each block is one SCC
     layout: _BlockLayout | None  # where each pair's Hessian entries go (orthonormal embeddings)
 
     def potentials(self, theta: np.ndarray) -> np.ndarray:
         if self.pairwise:
-            return self.select @ (self.coef.T @ theta)
+            return np.append(self.coef.T @ theta, 0.0)[self.slot]
         return self.J @ theta
 
     def pullback(self, resid: np.ndarray) -> np.ndarray:
         if self.pairwise:
-            return self.coef @ (self.select.T @ resid)
+            return self.coef @ np.bincount(self.slot, weights=resid, minlength=self.coef.shape[1] + 1)[:-1]
         return self.J.T @ resid
 
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -604,10 +604,7 @@ class _BlockLayout:
     dense: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # offset, size, row, col, position
 
     @classmethod
-    def build(cls, red: ReducedData, select: csc_matrix, basis: FinBasis) -> _BlockLayout:
-        rows = select.tocsr()
-        pair_of = np.full(red.token.size, -1, dtype=np.int64)
-        pair_of[np.diff(rows.indptr) > 0] = rows.indices
+    def build(cls, red: ReducedData, pair_of: np.ndarray, basis: FinBasis) -> _BlockLayout:
         lengths = np.diff(red.indptr)
         entries = np.flatnonzero(np.repeat(lengths >= 2, lengths))  # their tokens are all pairs
         indptr = np.concatenate([[0], np.cumsum(lengths[lengths >= 2])])
@@ -737,9 +734,10 @@ class _NewtonSystem:
         return step
 
 
-def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[np.ndarray, csc_matrix]:
-    """Entry potentials as a function of the coordinates: ``select`` (entry -> pair) for
-    orthonormal embeddings, where they are ``select @ coefᵀ θ``; a dense Jacobian otherwise."""
+def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[np.ndarray, np.ndarray]:
+    """Entry potentials as a function of the coordinates: each entry's pair (the number of pairs
+    for none) for orthonormal embeddings, where they are the pair values ``coefᵀ θ`` there; a
+    dense Jacobian otherwise."""
     emb = basis.embeddings
     K = emb.size
     m = basis.dim
@@ -747,26 +745,21 @@ def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[np.ndarray, csc_matrix
         keys = basis.pair_query * K + basis.pair_token
         order = np.argsort(keys)
         want = red.query[red.sample] * K + red.token
-        pos = np.searchsorted(keys[order], want).clip(0, max(keys.size - 1, 0))
-        hit = keys.size > 0
-        found = np.flatnonzero(keys[order][pos] == want) if hit else np.zeros(0, dtype=np.int64)
-        select = csr_matrix(
-            (np.ones(found.size), (found, order[pos[found]])), shape=(red.token.size, keys.size)
-        )
-        return np.zeros((0, 0)), select.tocsc()
+        slot = order[np.searchsorted(keys[order], want).clip(0, keys.size - 1)]
+        return np.zeros((0, 0)), np.where(keys[slot] == want, slot, keys.size)
     G = emb.gram()
     k_e = red.query[red.sample]
     cross = G[np.ix_(red.token, basis.pair_token)] * G[np.ix_(k_e, basis.pair_query)]
     dense = cross @ basis.coef.T.toarray() if m else np.zeros((red.token.size, 0))
-    return dense, csc_matrix((0, 0))
+    return dense, np.zeros(0, dtype=np.int64)
 
 
 def _objective(basis: FinBasis, red: ReducedData) -> _Objective:
     """The reduced loss in the coordinates of ``basis``, with its Newton system's layout."""
-    J, select = _jacobian(basis, red)
+    J, slot = _jacobian(basis, red)
     pairwise = basis.embeddings.is_orthonormal
-    layout = _BlockLayout.build(red, select, basis) if pairwise else None
-    return _Objective(red, J, np.log(red.count), basis.coef, select, pairwise, layout)
+    layout = _BlockLayout.build(red, slot, basis) if pairwise else None
+    return _Objective(red, J, np.log(red.count), basis.coef, slot, pairwise, layout)
 
 
 def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> FiniteResult:

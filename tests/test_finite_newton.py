@@ -5,7 +5,7 @@ and high-precision masses far out (where ``diag(Σπ) - Σ ππᵀ`` loses every
 import mpmath
 import numpy as np
 import pytest
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 from svm_cases import random_dataset
 
 import symattn.finite as finite_module
@@ -29,13 +29,16 @@ def per_block_formula(obj, basis, theta: np.ndarray) -> np.ndarray:
     (``C (diag(Sᵀπ) - PᵀP) Cᵀ / n`` with ``P`` the masses spread over samples and pairs)."""
     _, _, pi = obj.evaluate(theta)
     red = obj.red
+    n_pairs = basis.pair_token.size
+    hit = np.flatnonzero(obj.slot < n_pairs)
+    select = csc_matrix((np.ones(hit.size), (hit, obj.slot[hit])), shape=(pi.size, n_pairs))
     spread = csr_matrix((pi, (red.sample, np.arange(pi.size))), shape=(red.n, pi.size))
     H = np.zeros((basis.dim, basis.dim))
     for start, stop in basis.blocks:
         block = basis.coef[start:stop]
         lo, hi = int(block.indices.min()), int(block.indices.max()) + 1
         C = block[:, lo:hi].toarray()
-        S = obj.select[:, lo:hi]
+        S = select[:, lo:hi]
         P = (spread @ S).toarray()
         pair = np.diag(np.asarray(S.T @ pi).ravel()) - P.T @ P
         H[start:stop, start:stop] = C @ pair @ C.T / red.n
