@@ -875,11 +875,10 @@ def _newton(
         if decrement <= 1e-3 * DECREMENT_TOL:  # go below the bar; stalls are handled below
             status = FiniteStatus.CONVERGED
             break
-        t = _line_search(obj, theta, step, loss, grad)
-        if t == 0.0:
+        accepted = _line_search(obj, theta, step, loss, grad)
+        if accepted is None:
             break
-        theta = theta + t * step
-        loss, grad, pi = obj.evaluate(theta)
+        theta, loss, grad, pi = accepted
     eigs = system.extremes()  # the Hessian where Newton stopped
     if not eigs[0] > _SINGULAR_RTOL * eigs[1]:
         status = FiniteStatus.SINGULAR
@@ -890,16 +889,19 @@ def _newton(
 
 def _line_search(
     obj: _Objective, theta: np.ndarray, step: np.ndarray, loss: float, grad: np.ndarray
-) -> float:
-    """Armijo backtracking; at the rounding floor of the loss a step lowering the gradient is taken."""
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+    """Armijo backtracking; at the rounding floor of the loss a step lowering the gradient is taken.
+
+    Returns the accepted point with its loss, gradient and masses (``None`` when no step is)."""
     slope = float(grad @ step)
     t = 1.0
     while t >= 1e-12:
-        new_loss, new_grad, _ = obj.evaluate(theta + t * step)
+        point = theta + t * step
+        new_loss, new_grad, pi = obj.evaluate(point)
         if new_loss <= loss + 1e-4 * t * slope:
-            return t
+            return point, new_loss, new_grad, pi
         floor = abs(new_loss - loss) <= 1e-15 * max(1.0, abs(loss))
         if floor and np.linalg.norm(new_grad) < np.linalg.norm(grad):
-            return t
+            return point, new_loss, new_grad, pi
         t *= 0.5
-    return 0.0
+    return None
