@@ -674,10 +674,10 @@ def _split_dense(
         row = np.unique(sample[mine], return_inverse=True)[1]
         dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[mine]], mine))
     at = np.flatnonzero(~on_large)
-    by_pair = np.argsort(pair[at], kind="stable")  # the transpose's order, fixed once
-    indptr_t = np.searchsorted(pair[at][by_pair], np.arange(sizes.sum() + 1))
-    sample_t = np.repeat(np.arange(small_indptr.size - 1), np.diff(small_indptr))[by_pair]
-    return (at, small_indptr, at[by_pair], sample_t, indptr_t), tuple(dense)
+    shape = (small_indptr.size - 1, int(sizes.sum()))
+    # the transpose's order, fixed once: a counting sort that carries each entry's position
+    order = csr_matrix((np.arange(at.size, dtype=np.float64), pair[at], small_indptr), shape=shape).tocsc()
+    return (at, small_indptr, at[order.data.astype(np.int64)], order.indices, order.indptr), tuple(dense)
 
 
 _CHUNK = 1 << 21
