@@ -85,7 +85,7 @@ BATCH_SIZE = 200
 """Examples per batch: one Hypothesis run, and one Dask task in a sweep (see ``docs/conjectures.md``)."""
 
 
-class ConjectureStatus(Status):
+class ConjectureStatus(Status, success={"survived"}):
     """The outcome of a search or a replay; only ``SURVIVED`` counts as success."""
 
     SURVIVED = "survived"
@@ -94,11 +94,6 @@ class ConjectureStatus(Status):
     """A counterexample was found (and shrunk)."""
     ERROR = "error"
     """The conjecture (or its strategy) raised an exception other than ``AssertionError``."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """Only a surviving conjecture is a success."""
-        return frozenset({cls.SURVIVED})
 
 
 # -- one example ----------------------------------------------------------------------------------
