@@ -8,6 +8,7 @@ or a silent wrong answer, what is on disk afterwards. Each command's module hold
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -75,11 +76,28 @@ class Row:
     patch: Callable[[pytest.MonkeyPatch], None] | None = None
     during: Callable[[Path], contextlib.AbstractContextManager[object]] | None = None
     timeout: int = 120
+    needs: tuple[str, str] | None = None
+    """An optional extra the row is about, as (module, what it is): without it the row is skipped."""
+
+
+def _installed(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def row_params(rows: Sequence[Row]) -> list[object]:
-    """``rows`` as pytest parameters, each named by its id and carrying its time limit."""
-    return [pytest.param(r, id=r.id, marks=pytest.mark.timeout(r.timeout)) for r in rows]
+    """``rows`` as pytest parameters, each named by its id and carrying its time limit; a row whose
+    optional extra is missing is skipped with the reason."""
+    params = []
+    for r in rows:
+        marks = [pytest.mark.timeout(r.timeout)]
+        if r.needs is not None and not _installed(r.needs[0]):
+            marks.append(pytest.mark.skip(reason=f"needs {r.needs[1]}, which is not installed"))
+        params.append(pytest.param(r, id=r.id, marks=marks))
+    return params
 
 
 def run_row(row: Row, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
