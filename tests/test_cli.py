@@ -1,5 +1,9 @@
-"""What every ``symattn`` command shares: the parser (usage errors, ``--version``, ``-v``), ``python -m
-symattn``, and starting up. Each command has its own module, ``tests/test_cli_<command>.py``."""
+"""What every ``symattn`` command shares: the parser (usage errors, ``--version``, ``-v``), the
+renderer's escaping, ``python -m symattn``, and starting up.
+
+Each command has its own module, ``tests/test_cli_<command>.py``; ``tests/cli_support.py`` runs
+the hostile-input rows they all hold.
+"""
 
 import json
 import subprocess
@@ -7,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import EX, TRAIN, Row, row_params, run_row
+from cli_support import EX, TRAIN, Row, file_in, json_dataset, row_params, run_row
 
 from symattn.cli import main
 
@@ -28,10 +32,17 @@ def test_python_dash_m_from_checkout():
     assert json.loads(result.stdout)["vocab"][0] == "a"
 
 
+def _escaped(_tmp: Path, text: str) -> None:
+    assert "\u202e" not in text and "\\u202e" in text
+
+
 CLI_ROWS = [
     Row("--version", ["--version"], 0, "symattn 0.1.0"),
     Row("-v for analyze", ["-v", "analyze", *EX], 0, "symattn: graph-SVM: optimal, certified"),
     Row("-v for train", ["-v", *TRAIN, "--steps", "5"], 0, "symattn: train gd on n=12, d=6: steps 0 to 5"),
+    # the renderer writes every character a terminal would act on as an escape
+    Row("bidirectional override escaped", ["analyze", "{tmp}/d.json"], 0, "\\u202e",
+        file_in("d.json", json_dataset(["x\u202e", "b"], [{"tokens": ["b", "x\u202e"], "label": "b"}])), _escaped),
 ]
 
 

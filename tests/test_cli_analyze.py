@@ -101,10 +101,6 @@ def _bom_stripped(_tmp: Path, text: str) -> None:
     assert json.loads(text[: text.rindex("}") + 1])["vocab"] == ["a", "b"]
 
 
-def _escaped(_tmp: Path, text: str) -> None:
-    assert "\u202e" not in text and "\\u202e" in text
-
-
 CLI_ROWS = [
     # -- untyped crashes and silent wrong results ------------------------------------------------
     Row("token id 10**30", ["analyze", "{tmp}/d.json"], 2, "token 1000000000000000000000000000000 is out of range",
@@ -129,8 +125,6 @@ CLI_ROWS = [
     # -- small things people notice ---------------------------------------------------------------
     Row("control characters in names", ["analyze", "{tmp}/d.json"], 2, "holds a control character",
         file_in("d.json", json_dataset(["\x1b[31mred", "b"], [{"tokens": ["b", "\x1b[31mred"], "label": "b"}]))),
-    Row("bidirectional override escaped", ["analyze", "{tmp}/d.json"], 0, "\\u202e",
-        file_in("d.json", json_dataset(["x\u202e", "b"], [{"tokens": ["b", "x\u202e"], "label": "b"}])), _escaped),
     Row("UTF-8 BOM", ["analyze", "{tmp}/d.txt", "--json"], 0, '"vocab"', file_in("d.txt", "\ufeffa b -> a\n"),
         _bom_stripped),
     Row("- reads standard input", ["analyze", "-"], 0, "query q: 3 tokens", stdin=b"x y q -> x\ny q -> y\n"),
