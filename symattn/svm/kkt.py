@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
+from scipy import sparse
 
 from symattn._deprecate import warn_renamed
 from symattn._exact import exact_dot, exact_pullback, object_array
@@ -46,6 +47,7 @@ __all__ = [
     "exact_rows",
     "kkt_residuals",
     "numeric_margins",
+    "sparse_entries",
     "verify_kkt",
 ]
 
@@ -389,16 +391,49 @@ def verify_kkt(
 
 
 # -- numeric residuals ------------------------------------------------------------------------
-def numeric_margins(cons: SVMConstraints, W: np.ndarray, embeddings: Embeddings) -> np.ndarray:
-    """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint."""
+def numeric_margins(
+    cons: SVMConstraints, W: np.ndarray | sparse.spmatrix, embeddings: Embeddings
+) -> np.ndarray:
+    """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint (``W`` dense or sparse)."""
+    if sparse.issparse(W):
+        return sparse_entries(W, cons.high, cons.query) - sparse_entries(W, cons.low, cons.query)
     return pair_potentials(embeddings, W, cons.high, cons.query, minus=cons.low)
 
 
-def combination(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> np.ndarray:
-    """:math:`\\sum_c \\lambda_c (e_i - e_j) e_k^\\top` as a float matrix."""
+def sparse_entries(S: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``S[rows[p], cols[p]]`` of a sparse matrix for every ``p`` as a float array (0 where not stored).
+
+    >>> S = sparse.csc_matrix(np.array([[0.0, 2.0], [3.0, 0.0]]))
+    >>> sparse_entries(S, np.array([0, 1, 1]), np.array([1, 0, 1])).tolist()
+    [2.0, 3.0, 0.0]
+    """
+    csc = sparse.csc_matrix(S)
+    csc.sum_duplicates()  # sorted, unique indices in every column
+    n_rows = int(csc.shape[0])
+    col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
+    keys = col_of * n_rows + csc.indices.astype(np.int64)
+    want = np.asarray(cols, dtype=np.int64) * n_rows + np.asarray(rows, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
+    found = keys[pos] == want if keys.size else np.zeros(want.size, dtype=bool)
+    return np.where(found, csc.data[pos] if keys.size else 0.0, 0.0)
+
+
+def combination(
+    cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings
+) -> np.ndarray | sparse.csc_matrix:
+    """:math:`\\sum_c \\lambda_c (e_i - e_j) e_k^\\top` as a float matrix (sparse for one-hot embeddings)."""
     K = embeddings.size
+    values = np.concatenate([lam, -lam]).astype(np.float64)
+    if embeddings.is_onehot:
+        rows = np.concatenate([cons.high, cons.low])
+        cols = np.concatenate([cons.query, cons.query])
+        return sparse.csc_matrix((values, (rows, cols)), shape=(K, K))
     flat = np.concatenate([cons.high * K + cons.query, cons.low * K + cons.query])
-    return pullback(embeddings, np.concatenate([lam, -lam]).astype(np.float64), flat)
+    return pullback(embeddings, values, flat)
+
+
+def _frobenius(M: np.ndarray | sparse.spmatrix) -> float:
+    return float(np.linalg.norm(sparse.csc_matrix(M).data if sparse.issparse(M) else M))
 
 
 def combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> float:
@@ -418,9 +453,9 @@ def combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddi
     return float(np.sum(np.abs(lam) * norms))
 
 
-def kkt_residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings: Embeddings) -> tuple[
-    np.ndarray, KKTResiduals
-]:
+def kkt_residuals(
+    cons: SVMConstraints, W: np.ndarray | sparse.spmatrix, lam: np.ndarray, embeddings: Embeddings
+) -> tuple[np.ndarray, KKTResiduals]:
     """Float margins and the relative residuals of the four KKT conditions (see :class:`KKTResiduals`)."""
     margins = numeric_margins(cons, W, embeddings)
     eq = cons.equality
@@ -428,6 +463,6 @@ def kkt_residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddin
     lam_scale = float(np.abs(lam).max(initial=0.0))
     dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale if lam_scale else 0.0
     comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale if lam_scale else 0.0
-    size = max(float(np.linalg.norm(W)), combination_scale(cons, lam, embeddings))
-    stat = float(np.linalg.norm(W - combination(cons, lam, embeddings))) / size if size else 0.0
+    size = max(_frobenius(W), combination_scale(cons, lam, embeddings))
+    stat = _frobenius(W - combination(cons, lam, embeddings)) / size if size else 0.0
     return margins, KKTResiduals(max(primal, 0.0), dual, comp, stat)
