@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -29,6 +30,7 @@ from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
 from symattn.results import Status
 from symattn.scores import pair_potentials, pullback
+from symattn.svm._scaled import ScaledPotentials, ScaledValues, scaled_checks
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
@@ -139,12 +141,15 @@ class SVMCertificate:
 
     Attributes
     ----------
-    entries : Mapping[(int, int), Fraction]
-        The nonzero entries of :math:`W` (embedding coordinates; token coordinates for one-hot).
+    solution : Mapping[(int, int), Fraction] or ScaledPotentials
+        :math:`W`: its nonzero entries (embedding coordinates; token coordinates for one-hot), or,
+        for one-hot embeddings, integer numerators over per-entry denominators at the tokens of
+        each :math:`G_k` (no :class:`~fractions.Fraction` is formed until :attr:`entries` is read).
     dim : int
         :math:`d`.
-    multipliers : numpy.ndarray of Fraction, shape (m,)
-        One per constraint; free on equalities, :math:`\ge 0` on inequalities.
+    exact_multipliers : numpy.ndarray of Fraction or ScaledValues, shape (m,)
+        One per constraint (free on equalities, :math:`\ge 0` on inequalities), as Fractions or
+        as integer numerators over denominators.
     checks : KKTChecks
         The verdict of each KKT condition.
     corrections : int
@@ -158,13 +163,29 @@ class SVMCertificate:
     >>> cert = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2)).certificate
     >>> cert.status, cert.success, cert.message
     (<CertificateStatus.VERIFIED: 'verified'>, True, '')
+    >>> cert.entries, cert.multipliers.tolist()
+    ({(0, 1): Fraction(1, 2), (1, 1): Fraction(-1, 2)}, [Fraction(1, 2)])
     """
 
-    entries: Mapping[tuple[int, int], Fraction] = field(repr=False)
+    solution: Mapping[tuple[int, int], Fraction] | ScaledPotentials = field(repr=False)
     dim: int
-    multipliers: np.ndarray = field(repr=False)
+    exact_multipliers: np.ndarray | ScaledValues = field(repr=False)
     checks: KKTChecks
     corrections: int = 0
+
+    @cached_property
+    def entries(self) -> Mapping[tuple[int, int], Fraction]:
+        """The nonzero entries of :math:`W` as ``{(row, column): Fraction}``."""
+        if isinstance(self.solution, ScaledPotentials):
+            return self.solution.entries()
+        return self.solution
+
+    @cached_property
+    def multipliers(self) -> np.ndarray:
+        """One ``Fraction`` multiplier per constraint (object array)."""
+        if isinstance(self.exact_multipliers, ScaledValues):
+            return self.exact_multipliers.fractions()
+        return self.exact_multipliers
 
     @property
     def status(self) -> CertificateStatus:
@@ -215,6 +236,8 @@ class SVMCertificate:
         >>> res.certificate.norm_squared
         Fraction(2, 3)
         """
+        if isinstance(self.solution, ScaledPotentials):
+            return self.solution.norm_squared()
         return sum((v * v for v in self.entries.values()), Fraction(0))
 
 
@@ -378,9 +401,19 @@ def check_stationarity(
 
 
 def verify_kkt(
-    cons: SVMConstraints, entries: dict[tuple[int, int], Fraction], lam: np.ndarray, embeddings: Embeddings
+    cons: SVMConstraints, entries: Mapping[tuple[int, int], Fraction] | ScaledPotentials,
+    lam: np.ndarray | ScaledValues, embeddings: Embeddings,
 ) -> KKTChecks:
-    """The four exact verdicts on ``W`` (nonzero ``entries``) with multipliers ``lam``."""
+    """The four exact verdicts on ``W`` (nonzero ``entries``) with multipliers ``lam``.
+
+    Integer certificates (:class:`ScaledPotentials` with :class:`ScaledValues`, one-hot
+    embeddings) are decided in integers by :func:`~symattn.svm._scaled.scaled_checks`.
+    """
+    if isinstance(entries, ScaledPotentials) or isinstance(lam, ScaledValues):
+        scaled = isinstance(entries, ScaledPotentials) and isinstance(lam, ScaledValues)
+        if not (scaled and embeddings.is_onehot):
+            return KKTChecks(False, False, False, False)
+        return KKTChecks(*scaled_checks(cons, entries, lam, embeddings.size))
     margins = exact_margins(cons, entries, embeddings)
     return KKTChecks(
         check_primal_feasibility(cons, margins),

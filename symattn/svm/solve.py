@@ -47,6 +47,7 @@ from symattn.svm._gramqp import (
     power_of_two_scale,
 )
 from symattn.svm._potentials import min_norm_potentials
+from symattn.svm._scaled import scaled_solution
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
     FarkasCertificate,
@@ -310,7 +311,15 @@ def _pulled_back(U: sparse.csc_matrix, E: np.ndarray) -> np.ndarray:
 def _certify_potentials(
     cons: SVMConstraints, prob: Collapsed, guess: np.ndarray, embeddings: Embeddings
 ) -> SVMCertificate:
-    """Re-solve exactly, warm-started from the numeric working set, and verify."""
+    """The exact optimum on the numeric working forest, verified; when it does not verify (or the
+    embeddings are not one-hot), an exact re-solve warm-started from that forest."""
+    if embeddings.is_onehot:
+        scaled = scaled_solution(prob, guess)
+        if scaled is not None:
+            checks = verify_kkt(cons, scaled.potentials, scaled.multipliers, embeddings)
+            if checks.holds:
+                return SVMCertificate(scaled.potentials, embeddings.dim, scaled.multipliers, checks, 0)
+            logger.info("the numeric working set does not certify (%s); re-solving exactly", checks.failed)
     sol = min_norm_potentials(
         prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
         block=prob.node_query[prob.reps],
