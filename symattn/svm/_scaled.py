@@ -39,7 +39,7 @@ from fractions import Fraction
 import numpy as np
 
 from symattn.svm._collapse import Collapsed, edge_multipliers
-from symattn.svm._potentials import Forest, forest_flows, forest_order
+from symattn.svm._potentials import Forest, forest_flows, forest_order, path_sums
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = ["ScaledPotentials", "ScaledSolution", "ScaledValues", "scaled_checks", "scaled_solution"]
@@ -120,11 +120,7 @@ def forest_offsets(n: int, tails: np.ndarray, heads: np.ndarray) -> tuple[np.nda
     child = np.flatnonzero(forest.parent >= 0)
     rel = np.zeros(n, dtype=np.int64)
     rel[child] = np.where(tails[forest.parent_edge[child]] == child, 1, -1)
-    jump = np.where(forest.parent >= 0, forest.parent, np.arange(n))
-    while np.any(jump[jump] != jump):  # pointer jumping: rel[x] sums the path from x to jump[x]
-        rel = rel + rel[jump]
-        jump = jump[jump]
-    return rel, forest
+    return path_sums(forest.parent, rel), forest
 
 
 def scaled_solution(prob: Collapsed, working: np.ndarray) -> ScaledSolution | None:
