@@ -6,11 +6,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from svm_cases import chain_and_cycle, random_dataset
 from svm_oracles import constraint_rows, exact_stationarity_holds
 
 import symattn.svm._scaled as scaled_module
 import symattn.svm.solve as solve_module
+from symattn.strategies import datasets, realised_datasets
 from symattn.svm import solve_graph_svm, svm_constraints
 from symattn.svm._collapse import collapse, edge_multipliers
 from symattn.svm._potentials import min_norm_potentials
@@ -136,3 +139,17 @@ def test_presentation_rules_are_enforced():
     twice = ScaledPotentials(np.append(pot.token, pot.token[i]), np.append(pot.query, pot.query[i]),
                              ScaledValues(np.append(pot.values.num, 0), np.append(pot.values.den, 1)))
     assert not any(scaled_checks(cons, twice, lam, ds.K))
+
+
+@given(st.one_of(realised_datasets(cyclic=True), realised_datasets(max_queries=3, max_tokens=7),
+                 datasets(max_queries=3)), st.data())
+def test_random_datasets_certify_in_integers_and_reject_one_unit(ds, data):
+    cons, pot, lam = _scaled(ds)
+    assert isinstance(pot, ScaledPotentials), "one-hot data must take the integer path"
+    entries, _ = _fraction_solution(ds)
+    assert ScaledPotentials.entries(pot) == entries
+    i = data.draw(st.integers(0, pot.token.size - 1), label="entry") if pot.token.size else None
+    if i is not None:
+        by = data.draw(st.sampled_from([1, -1]), label="by")
+        wrong = replace(pot, values=ScaledValues(_bump(pot.values.num, i, by), pot.values.den))
+        assert not verify_kkt(cons, wrong, lam, ds.embeddings).holds
