@@ -116,7 +116,7 @@ def test_bad_weights_files_exit_2(tmp_path, capsys):
     npz = tmp_path / "W.npz"
     np.savez(npz, first=np.zeros((6, 6)), second=np.eye(6))
     assert main(["next", "--example", "default", "a b", "--weights", str(npz)]) == 2
-    assert "['first', 'second']; name the one holding W (--weights-key NAME" in capsys.readouterr().err
+    assert "['first', 'second']; name the one holding W" in (err := capsys.readouterr().err) and "--weights-key NAME for next" in err
     assert main(["next", "--example", "default", "a b", "--weights", str(npz), "--weights-key", "second",
                  "--json"]) == 0
     e = np.e  # W = I: the query b scores 1, a scores 0 (the member "first", zeros, would give 1/2 each)
