@@ -169,11 +169,14 @@ def _integers(values: ScaledValues) -> bool:
     return True
 
 
-def _magnitude(arr: np.ndarray) -> float:
-    return float(np.abs(arr.astype(np.float64)).max(initial=0.0))
+def _magnitude(arr: np.ndarray) -> int:
+    """The largest absolute value of an integer array, as an exact Python int (0 when empty)."""
+    if arr.size == 0:
+        return 0
+    return max(int(arr.max()), -int(arr.min()))
 
 
-def _exact_ints(*arrays: np.ndarray, bound: float) -> list[np.ndarray]:
+def _exact_ints(*arrays: np.ndarray, bound: int) -> list[np.ndarray]:
     """The arrays as int64 when ``bound`` (an upper bound of every intermediate) is safely below
     2^62, else as object arrays of Python ints (exact at any size)."""
     if bound < _SAFE / 4:
@@ -195,19 +198,20 @@ def scaled_checks(
         == pot.token.shape == pot.query.shape
     if not (shapes_ok and _integers(pot.values) and _integers(lam)):
         return False, False, False, False
-    token, query = pot.token.astype(np.int64), pot.query.astype(np.int64)
-    keys = query * K + token
+    positions_ok = all(np.issubdtype(arr.dtype, np.integer) for arr in (pot.token, pot.query))
+    if not positions_ok or not all(bool(np.all((arr >= 0) & (arr < K))) for arr in (pot.token, pot.query)):
+        return False, False, False, False
+    keys = pot.query.astype(np.int64) * K + pot.token.astype(np.int64)
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
-    in_range = bool(np.all((token >= 0) & (token < K) & (query >= 0) & (query < K)))
     distinct = bool(np.all(np.diff(keys) > 0))
     positive = bool(np.all(pot.values.den > 0)) and bool(np.all(lam.den > 0))
-    if not (in_range and distinct and positive):
+    if not (distinct and positive):
         return False, False, False, False
-    top = max(_magnitude(pot.values.num), _magnitude(pot.values.den), 1.0)
-    sums = float(np.abs(lam.num.astype(np.float64)).sum())
+    top = max(_magnitude(pot.values.num), _magnitude(pot.values.den), _magnitude(lam.den), 1)
+    sums = m * _magnitude(lam.num)  # bounds every signed sum of multipliers at an entry
     num, den, lam_num, lam_den = _exact_ints(pot.values.num[order], pot.values.den[order], lam.num, lam.den,
-                                             bound=max(4.0 * top * top, 2.0 * sums + top))
+                                             bound=max(4 * top * top, 2 * sums + top))
     a, found_a = _locate(keys, cons.query * K + cons.high)
     b, found_b = _locate(keys, cons.query * K + cons.low)
     pa, da = _gather(num, a, found_a, 0), _gather(den, a, found_a, 1)
