@@ -348,3 +348,19 @@ def test_sparse_and_dense_residuals_agree():
     for a, b in zip((sparse_r.primal, sparse_r.dual_sign, sparse_r.complementarity, sparse_r.stationarity),
                     (dense_r.primal, dense_r.dual_sign, dense_r.complementarity, dense_r.stationarity), strict=True):
         assert abs(a - b) <= 1e-15
+
+
+def test_sparse_residuals_count_combination_entries_that_w_does_not_store():
+    from scipy import sparse as sp
+
+    from symattn.svm.kkt import kkt_residuals
+
+    ds = random_dataset(12, 60, 6, 3, 5)
+    res = solve_graph_svm(ds, certify=False)
+    coo = res.W_sparse.tocoo()
+    keep = np.arange(coo.nnz) % 3 != 0  # W loses a third of its entries: large residuals outside its storage
+    W = sp.csc_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    margins_s, sparse_r = kkt_residuals(res.constraints, W, res.multipliers, ds.embeddings)
+    margins_d, dense_r = kkt_residuals(res.constraints, W.toarray(), res.multipliers, ds.embeddings)
+    assert np.array_equal(margins_s, margins_d) and sparse_r.stationarity > 1e-3
+    assert abs(sparse_r.stationarity - dense_r.stationarity) <= 1e-14

@@ -42,7 +42,9 @@ from symattn.svm._collapse import Collapsed, edge_multipliers
 from symattn.svm._potentials import Forest, forest_flows, forest_order, path_sums
 from symattn.svm.constraints import SVMConstraints
 
-__all__ = ["ScaledPotentials", "ScaledSolution", "ScaledValues", "scaled_checks", "scaled_solution"]
+__all__ = [
+    "ScaledPotentials", "ScaledSolution", "ScaledValues", "locate_sorted", "scaled_checks", "scaled_solution",
+]
 
 _SAFE = 2**62  # magnitudes below this leave int64 arithmetic (sums of two, products) exact
 
@@ -212,8 +214,8 @@ def scaled_checks(
     sums = m * _magnitude(lam.num)  # bounds every signed sum of multipliers at an entry
     num, den, lam_num, lam_den = _exact_ints(pot.values.num[order], pot.values.den[order], lam.num, lam.den,
                                              bound=max(4 * top * top, 2 * sums + top))
-    a, found_a = _locate(keys, cons.query * K + cons.high)
-    b, found_b = _locate(keys, cons.query * K + cons.low)
+    a, found_a = locate_sorted(keys, cons.query * K + cons.high)
+    b, found_b = locate_sorted(keys, cons.query * K + cons.low)
     pa, da = _gather(num, a, found_a, 0), _gather(den, a, found_a, 1)
     pb, db = _gather(num, b, found_b, 0), _gather(den, b, found_b, 1)
     margin_num, margin_den = pa * db - pb * da, da * db
@@ -224,8 +226,13 @@ def scaled_checks(
     return primal, signs, complementary, _stationary(num, den, lam_num, lam_den, a, b, found_a & found_b)
 
 
-def _locate(keys: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each wanted key among the sorted ``keys`` and whether it is there."""
+def locate_sorted(keys: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each wanted key among the sorted ``keys`` and whether it is there.
+
+    >>> pos, found = locate_sorted(np.array([2, 5, 9]), np.array([5, 3, 9]))
+    >>> pos.tolist(), found.tolist()
+    ([1, 1, 2], [True, False, True])
+    """
     if keys.size == 0:
         return np.zeros(want.size, dtype=np.int64), np.zeros(want.size, dtype=bool)
     pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)

@@ -30,7 +30,7 @@ from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
 from symattn.results import Status
 from symattn.scores import pair_potentials, pullback
-from symattn.svm._scaled import ScaledPotentials, ScaledValues, scaled_checks
+from symattn.svm._scaled import ScaledPotentials, ScaledValues, locate_sorted, scaled_checks
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
@@ -433,6 +433,17 @@ def numeric_margins(
     return pair_potentials(embeddings, W, cons.high, cons.query, minus=cons.low)
 
 
+def _stored(S: sparse.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """The stored entries of a sparse matrix: sorted keys ``column * rows + row``, their values, rows."""
+    csc = sparse.csc_matrix(S)
+    if not csc.has_canonical_format:
+        csc = csc.copy()
+        csc.sum_duplicates()  # sorted, unique indices in every column
+    n_rows = int(csc.shape[0])
+    col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
+    return col_of * n_rows + csc.indices.astype(np.int64), csc.data, n_rows
+
+
 def sparse_entries(S: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``S[rows[p], cols[p]]`` of a sparse matrix for every ``p`` as a float array (0 where not stored).
 
@@ -440,15 +451,27 @@ def sparse_entries(S: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np
     >>> sparse_entries(S, np.array([0, 1, 1]), np.array([1, 0, 1])).tolist()
     [2.0, 3.0, 0.0]
     """
-    csc = sparse.csc_matrix(S)
-    csc.sum_duplicates()  # sorted, unique indices in every column
-    n_rows = int(csc.shape[0])
-    col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
-    keys = col_of * n_rows + csc.indices.astype(np.int64)
+    keys, data, n_rows = _stored(S)
     want = np.asarray(cols, dtype=np.int64) * n_rows + np.asarray(rows, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
-    found = keys[pos] == want if keys.size else np.zeros(want.size, dtype=bool)
-    return np.where(found, csc.data[pos] if keys.size else 0.0, 0.0)
+    pos, found = locate_sorted(keys, want)
+    return np.where(found, data[pos] if keys.size else 0.0, 0.0)
+
+
+def _sparse_terms(cons: SVMConstraints, W: sparse.spmatrix, lam: np.ndarray) -> tuple[np.ndarray, float]:
+    r"""Margins and :math:`\|W - \sum_c \lambda_c (e_i - e_j) e_k^\top\|_F` for a sparse ``W`` in token
+    coordinates, reading each constraint's two entries once (the combination is never formed)."""
+    keys, data, n_rows = _stored(W)
+    lam = np.asarray(lam, dtype=np.float64)
+    want = np.concatenate([cons.query * n_rows + cons.high, cons.query * n_rows + cons.low])
+    signed = np.concatenate([lam, -lam])
+    pos, found = locate_sorted(keys, want)
+    value = np.where(found, data[pos] if keys.size else 0.0, 0.0)
+    m = len(cons)
+    margins = value[:m] - value[m:]
+    combined = np.bincount(pos[found], weights=signed[found], minlength=keys.size)
+    _, group = np.unique(want[~found], return_inverse=True)  # entries of the combination W does not store
+    outside = np.bincount(group, weights=signed[~found]) if group.size else np.zeros(0)
+    return margins, float(np.sqrt(np.sum((data - combined) ** 2) + np.sum(outside**2)))
 
 
 def combination(
@@ -490,12 +513,16 @@ def kkt_residuals(
     cons: SVMConstraints, W: np.ndarray | sparse.spmatrix, lam: np.ndarray, embeddings: Embeddings
 ) -> tuple[np.ndarray, KKTResiduals]:
     """Float margins and the relative residuals of the four KKT conditions (see :class:`KKTResiduals`)."""
-    margins = numeric_margins(cons, W, embeddings)
+    if sparse.issparse(W):
+        margins, distance = _sparse_terms(cons, W, lam)
+    else:
+        margins = numeric_margins(cons, W, embeddings)
+        distance = _frobenius(W - combination(cons, lam, embeddings))
     eq = cons.equality
     primal = max(float(np.abs(margins[eq]).max(initial=0.0)), float(np.max(1.0 - margins[~eq], initial=0.0)))
     lam_scale = float(np.abs(lam).max(initial=0.0))
     dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale if lam_scale else 0.0
     comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale if lam_scale else 0.0
     size = max(_frobenius(W), combination_scale(cons, lam, embeddings))
-    stat = _frobenius(W - combination(cons, lam, embeddings)) / size if size else 0.0
+    stat = distance / size if size else 0.0
     return margins, KKTResiduals(max(primal, 0.0), dual, comp, stat)
