@@ -48,9 +48,9 @@ from scipy.special import expit, log_expit
 
 from symattn._arrays import helmert
 from symattn._validate import require_dataset
-from symattn.data import Dataset
+from symattn.data import CountsView, Dataset
 from symattn.errors import InvalidInput
-from symattn.graphs import priority_graphs
+from symattn.graphs import PriorityGraphs, priority_graphs
 from symattn.model import Model
 from symattn.results import Status
 from symattn.scores import check_weights, label_terms, segment_complement, segment_logsumexp
@@ -143,10 +143,25 @@ class PathProblem:
         self.solves = 0
         """Penalised Newton solves run so far (:meth:`minimise` calls)."""
         graphs = priority_graphs(dataset)
+        self._coordinates(dataset, graphs)
+        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
+        # multipliers and every threshold below are the same for embeddings scaled by any c
+        rows = dataset.embeddings.matrix()
+        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
+        self.metric = self._metric() * self.unit**2
+        self.n = dataset.n
+        self.log_count = np.log(dataset.counts.count.astype(np.float64))
+        self._index_entries(dataset.counts, graphs.in_label_scc)
+
+    def _coordinates(self, dataset: Dataset, graphs: PriorityGraphs) -> None:
+        """The (query, token) variables and the SCC-adapted basis ``T`` of their space.
+
+        Each SCC of each :math:`G_q` gets its normalised mean (``is_mean``) and a Helmert basis of
+        its zero-sum directions; ``D`` keeps only the latter, the cyclic directions (docs/theory.md §5).
+        """
         c = dataset.counts
         K = dataset.K
-        query = c.query[c.sample]
-        keys = query * K + c.token
+        keys = c.query[c.sample] * K + c.token
         self.node_keys = np.unique(keys)
         nvar = self.node_keys.size
         if nvar > _MAX_NODES:
@@ -169,14 +184,10 @@ class PathProblem:
         self.T = T
         self.is_mean = is_mean
         self.D = np.where(is_mean[None, :], 0.0, T)
-        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
-        # multipliers and every threshold below are the same for embeddings scaled by any c
-        rows = dataset.embeddings.matrix()
-        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
-        self.metric = self._metric() * self.unit**2
-        self.n = dataset.n
-        self.log_count = np.log(c.count.astype(np.float64))
-        inside = graphs.in_label_scc
+
+    def _index_entries(self, c: CountsView, inside: np.ndarray) -> None:
+        """Index the entries inside and outside each sample's label SCC, and every (entry, entry) pair
+        of one sample, so the loss and its derivatives are segment sums over flat arrays."""
         self.in_idx = np.flatnonzero(inside)
         self.out_idx = np.flatnonzero(~inside)
         n_in = np.bincount(c.sample[self.in_idx], minlength=self.n)
