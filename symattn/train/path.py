@@ -164,6 +164,9 @@ class _SccBasis:
         self.size = group.size
         self.is_mean = np.zeros(group.size, dtype=bool)
         self.is_mean[starts] = True
+        self.group = group
+        self.mean_weight = 1.0 / np.sqrt(sizes)
+        r""":math:`1/\sqrt{m}`, each node's entry in its SCC's mean coordinate (by SCC label)."""
         self.by_size = []
         """Per SCC size ``m``: the members (``count x m`` node indices) and their coordinates."""
         for m in np.unique(sizes):
@@ -178,11 +181,13 @@ class _SccBasis:
         for members, cols, mean, dev in self.by_size:
             X = x[members]
             sums = np.cumsum(X, axis=1)
-            out[cols[:, 0]] = sums[:, -1] * mean
             if dev.size:
-                r = np.arange(1, dev.size + 1).reshape((-1,) + (1,) * (x.ndim - 1))
-                scale = dev.reshape(r.shape)
-                out[cols[:, 1:]] = (sums[:, :-1] - r * X[:, 1:]) * scale
+                shape = (-1,) + (1,) * (x.ndim - 1)
+                X[:, 1:] *= -np.arange(1.0, dev.size + 1).reshape(shape)
+                X[:, 1:] += sums[:, :-1]
+                X[:, 1:] *= dev.reshape(shape)
+            X[:, 0] = sums[:, -1] * mean
+            out[cols] = X
         return out
 
     def potentials(self, v: np.ndarray) -> np.ndarray:
@@ -330,8 +335,9 @@ class _Block:
             out += np.where(self.is_mean, 0.0, g_b) / self.n
         return out + np.exp(min(log_mu - shift, _EXP_CAP)) * (self.metric @ v)
 
-    def hessian(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
-        r"""The Hessian matching :meth:`gradient` (same scaling), the two parts assembled apart."""
+    def _pair_hessian(self, v: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray | None]:
+        r"""The Hessians of :math:`A e^{-\text{shift}}` and (for ``shift = 0``) of :math:`B` per entry pair
+        (:attr:`pair`), both :math:`n` times too large."""
         p = self._parts(v)
         _, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
@@ -350,32 +356,47 @@ class _Block:
         block = np.where(same, np.where(a == b, pi[a] * rest[a], -pi[a] * pi[b]), 0.0)
         inside = side[a] == 1
         h_a = s_scaled * s_rest * w[a] * w[b] + s_scaled * np.where(inside, -block, block)
+        return h_a, (np.where(same & inside, block, 0.0) if shift == 0.0 else None)
+
+    def hessian(
+        self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0, *, means: bool = False
+    ) -> np.ndarray:
+        r"""The Hessian matching :meth:`gradient` (same scaling).
+
+        With ``means`` only its block on the SCC means, summed from the entry pairs directly
+        (:math:`O(\text{pairs})`); there only :math:`A` and the penalty act. Otherwise the whole
+        Hessian, :math:`T^\top H T` of the node Hessian of :math:`A + B` (with ``shift = 0`` the
+        :math:`B` part, zero on the means up to rounding, is added before the change of variables).
+        """
+        h_a, h_b = self._pair_hessian(v, shift)
+        penalty = np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric
+        a, b = self.pair
+        if means:
+            group, weight = self.basis.group, self.basis.mean_weight
+            ng = int(np.count_nonzero(self.is_mean))
+            ga, gb = group[self.node[a]], group[self.node[b]]
+            h = h_a * weight[ga] * weight[gb]
+            H = np.bincount(ga * ng + gb, weights=h, minlength=ng * ng).reshape(ng, ng) / self.n
+            return H + penalty[np.ix_(self.is_mean, self.is_mean)]
         nvar = self.nvar
-        flat = self.node[a] * nvar + self.node[b]
-        H_a = np.bincount(flat, weights=h_a, minlength=nvar * nvar).reshape(nvar, nvar)
-        out = self._congruence(H_a)
-        if shift == 0.0:
-            h_b = np.where(same & inside, block, 0.0)
-            H_b = np.bincount(flat, weights=h_b, minlength=nvar * nvar).reshape(nvar, nvar)
-            H_b = self._congruence(H_b)
-            H_b[self.is_mean] = 0.0
-            H_b[:, self.is_mean] = 0.0
-            out += H_b
-        return out + np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric
+        h = h_a if h_b is None else h_a + h_b
+        H = np.bincount(self.node[a] * nvar + self.node[b], weights=h, minlength=nvar * nvar)
+        return self._congruence(H.reshape(nvar, nvar)) + penalty
 
     # -- solvers -----------------------------------------------------------------------
-    def _line_search(self, v: np.ndarray, step: np.ndarray, log_mu: float, shift: float) -> float:
+    def _line_search(
+        self, v: np.ndarray, step: np.ndarray, log_mu: float, shift: float, slope0: float
+    ) -> float:
         r"""A step :math:`t \in (0, 1]` with :math:`\tfrac12 \varphi'(0) \le \varphi'(t) \le 0`, from slopes.
 
         :math:`\varphi(t) = F(v + t\,\Delta)` is convex, so :math:`\varphi'(t) \le 0` means the step
         decreases :math:`F` without comparing loss values (which lose the outside part). All
-        slopes share one scale :math:`e^{-\text{shift}}`.
+        slopes share one scale :math:`e^{-\text{shift}}`; ``slope0`` is :math:`\varphi'(0)`.
         """
 
         def slope(t: float) -> float:
             return float(self.gradient(v + t * step, log_mu, shift) @ step)
 
-        slope0 = slope(0.0)
         if slope0 >= 0.0:
             return 0.0
         f_hi = slope(1.0)
@@ -419,9 +440,12 @@ class _Block:
             for block, mean in joint if self.shift(v, log_mu) >= _JOINT_SHIFT else blocks:
                 shift = self.shift(v, log_mu) if mean else 0.0
                 grad = self.gradient(v, log_mu, shift)[block]
+                hess = self.hessian(v, log_mu, shift, means=mean)
+                if not (mean or block.all()):
+                    hess = hess[np.ix_(block, block)]
                 step = np.zeros_like(v)
-                step[block] = _newton_direction(self.hessian(v, log_mu, shift)[np.ix_(block, block)], grad)
-                t = self._line_search(v, step, log_mu, shift)
+                step[block] = _newton_direction(hess, grad)
+                t = self._line_search(v, step, log_mu, shift, float(grad @ step[block]))
                 v = v + t * step
                 moved = max(moved, float(np.linalg.norm(t * step)))
             if moved <= tol * (1.0 + np.linalg.norm(v)):
