@@ -5,6 +5,7 @@ Select with ``pytest --hypothesis-profile=thorough`` for long local runs. Each t
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -15,6 +16,10 @@ TEST_TIMEOUT = 600
 
 EXTRA_DOCTESTS = {"matplotlib": ("symattn/plots.py", "the optional plot extra (matplotlib)")}
 """Modules whose doctests need an optional extra: skipped, with the reason, when it is missing."""
+
+EXTRA_HELPERS = {"torch": "tests/torch_reference.py"}
+"""Helper modules of the tests (no tests of their own) that import an optional extra at the top:
+not collected when it is missing; the tests that use them skip, with the reason."""
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -33,6 +38,13 @@ def _installed(module: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    for module, path in EXTRA_HELPERS.items():
+        if collection_path == config.rootpath / path and not _installed(module):
+            return True
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -19,6 +19,7 @@ Every generator takes an explicit ``seed`` and returns a validated :class:`symat
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from symattn import Dataset, Embeddings
 
-__all__ = ["Shape", "deep_dag", "planted", "shape", "training", "uniform"]
+Factory = Callable[[], Dataset]
+"""A named benchmark configuration builds its instance on demand: ``(name, factory)`` pairs."""
+
+__all__ = ["Factory", "Shape", "deep_dag", "planted", "shape", "training", "uniform"]
 
 
 def uniform(K: int, n: int, T: int, L: int, *, used: int | None = None, seed: int = 0) -> Dataset:

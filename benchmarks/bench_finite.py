@@ -38,19 +38,13 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _instances import planted, shape, uniform
+from _extras import cp
+from _instances import Factory, planted, shape, uniform
 from _pairs import PairData, expcone, fin_projection, pair_data, pair_values, reduced_loss
 from _report import Column, Table, run_module
 from _timing import measure
 
 from symattn import Dataset, finite_component, save_dataset
-
-try:
-    import cvxpy as cp
-except ImportError:  # the optional "bench" extra
-    cp = None
-
-Factory = Callable[[], Dataset]
 
 FULL: list[tuple[str, Factory]] = [
     ("uniform K=1000 n=1e3 T=16 L=5", lambda: uniform(1000, 1000, 16, 5)),

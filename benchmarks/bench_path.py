@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,19 +33,14 @@ from scipy.sparse.linalg import LinearOperator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _instances import uniform
+from _extras import cp
+from _instances import Factory, uniform
 from _pairs import LogLoss, PairData, corr, expcone, fin_projection, full_loss, pair_data, pair_values
 from _report import Column, Table, run_module
 from _timing import TimeCap, measure, time_cap
 
 from symattn import Dataset, finite_component, regularization_path, solve_graph_svm
 
-try:
-    import cvxpy as cp
-except ImportError:  # the optional "bench" extra
-    cp = None
-
-Factory = Callable[[], Dataset]
 FULL: list[tuple[str, Factory]] = [
     ("uniform K=50 n=200 T=8 L=5", lambda: uniform(50, 200, 8, 5)),
     ("uniform K=500 n=1e3 T=16 L=5", lambda: uniform(500, 1000, 16, 5)),

@@ -37,7 +37,7 @@ import io
 import pstats
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -47,20 +47,14 @@ import scipy.sparse as sparse
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _instances import deep_dag, planted, shape, uniform
+from _extras import cp
+from _instances import Factory, deep_dag, planted, shape, uniform
 from _report import Column, Table, run_module
 from _timing import Measurement, measure, measure_isolated, release_free_memory, rss_mb
 
 from symattn import Dataset, SVMConstraints, priority_graphs, solve_graph_svm, svm_constraints
 
-try:
-    import cvxpy as cp
-except ImportError:  # the optional "bench" extra
-    cp = None
-
 FORMS = ("bench", "compact", "condensation")
-
-Factory = Callable[[], Dataset]
 
 FULL: list[tuple[str, Factory]] = [
     ("uniform K=1000 n=1e4 T=64 L=5", lambda: uniform(1000, 10_000, 64, 5)),

@@ -172,9 +172,9 @@ def require_finite(array: np.ndarray, name: str, what: str = "entries") -> np.nd
     ...
     symattn.errors.InvalidInput: W[0, 1] = inf: entries must be finite
     """
-    bad = np.argwhere(~np.isfinite(array))
-    if bad.size:
-        r, c = (int(v) for v in bad[0])
+    finite = np.isfinite(array)
+    if not finite.all():
+        r, c = (int(v) for v in np.argwhere(~finite)[0])
         raise InvalidInput(f"{name}[{r}, {c}] = {array[r, c]}: {what} must be finite")
     return array
 

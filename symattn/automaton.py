@@ -74,18 +74,13 @@ DEFAULT_THRESHOLD = 1e-2
 """Mass above which a token counts as retrieved by given weights (the selection level of P6)."""
 
 
-class NextStatus(Status):
+class NextStatus(Status, success={"determined"}):
     """Whether the theory fixes the next-token distribution of a prompt."""
 
     DETERMINED = "determined"
     """The retrieved tokens form one group: the distribution is fixed."""
     INCOMPARABLE = "incomparable"
     """The retrieved tokens span several groups with tied scores: only within-group weights are fixed."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``DETERMINED``."""
-        return frozenset({cls.DETERMINED})
 
 
 class Source(enum.Enum):

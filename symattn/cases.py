@@ -14,7 +14,7 @@ are not unique; a solver's multipliers are checked by the KKT conditions instead
 >>> [c.name for c in CASES][:3]
 ['single-edge', 'chain', 'unequal-lengths']
 >>> c = known_case("chain")
->>> c.dataset().n, [str(v) for v in c.svm_matrix()[:, 2]]
+>>> c.dataset().n, [str(v) for v in c.exact_svm_matrix()[:, 2]]
 (2, ['0', '1', '-1'])
 """
 
@@ -27,6 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._deprecate import warn_renamed
 from symattn._exact import object_zeros
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
@@ -82,10 +83,10 @@ class Case:
         emb = self.embeddings
         return Dataset.from_samples(list(self.samples), vocab=emb.size, embeddings=emb)
 
-    def svm_matrix(self) -> np.ndarray:
+    def exact_svm_matrix(self) -> np.ndarray:
         """The known :math:`W^{svm}` as a ``(d, d)`` object array of ``Fraction``.
 
-        >>> known_case("single-edge").svm_matrix()[:, 1].tolist()
+        >>> known_case("single-edge").exact_svm_matrix()[:, 1].tolist()
         [Fraction(1, 2), Fraction(-1, 2)]
         """
         if self.svm is None:
@@ -95,6 +96,11 @@ class Case:
         for (r, c), value in self.svm.items():
             out[r, c] = value
         return out
+
+    def svm_matrix(self) -> np.ndarray:
+        """Deprecated name of :meth:`exact_svm_matrix` (exact-valued functions are ``exact_*``)."""
+        warn_renamed("Case.svm_matrix()", "Case.exact_svm_matrix()")
+        return self.exact_svm_matrix()
 
     def finite_matrix(self) -> np.ndarray:
         """The known :math:`W^{fin}` as a ``(d, d)`` float array.

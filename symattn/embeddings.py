@@ -323,16 +323,9 @@ class Embeddings:
         >>> Embeddings.equicorrelated(2, 0.5).is_orthonormal
         False
         """
-        if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
-            return True
-        if self.size > self.dim:
-            return False
-        if self.exact is not None:
-            return all(
-                exact_dot(ri, rj) == int(i == j)
-                for i, ri in enumerate(self.exact)
-                for j, rj in enumerate(self.exact)
-            )
+        decided = self._decided_orthogonality(unit=True)
+        if decided is not None:
+            return decided
         return bool(np.max(np.abs(self.gram() - np.eye(self.size))) <= _ORTHO_TOL)
 
     @cached_property
@@ -345,20 +338,28 @@ class Embeddings:
         >>> Embeddings.given([[2, 0], [0, 1]]).is_orthogonal, Embeddings.equicorrelated(2, 0.5).is_orthogonal
         (True, False)
         """
+        decided = self._decided_orthogonality(unit=False)
+        if decided is not None:
+            return decided
+        gram = self.gram()
+        off = gram - np.diag(np.diag(gram))
+        return bool(np.max(np.abs(off)) <= _ORTHO_TOL * float(np.max(np.diag(gram))))
+
+    def _decided_orthogonality(self, *, unit: bool) -> bool | None:
+        """Whether distinct rows are orthogonal (with ``unit``, also of norm 1) when the kind, the
+        shape or exact rows decide it; ``None`` when the floating-point Gram matrix must."""
         if self.kind in (EmbeddingKind.ONEHOT, EmbeddingKind.ORTHONORMAL):
             return True
         if self.size > self.dim:
             return False
-        if self.exact is not None:
-            return all(
-                exact_dot(ri, rj) == 0
-                for i, ri in enumerate(self.exact)
-                for j, rj in enumerate(self.exact)
-                if i != j
-            )
-        gram = self.gram()
-        off = gram - np.diag(np.diag(gram))
-        return bool(np.max(np.abs(off)) <= _ORTHO_TOL * float(np.max(np.diag(gram))))
+        if self.exact is None:
+            return None
+        return all(
+            exact_dot(ri, rj) == (int(i == j) if unit else 0)
+            for i, ri in enumerate(self.exact)
+            for j, rj in enumerate(self.exact)
+            if unit or i != j
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Embeddings):

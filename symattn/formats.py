@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -157,12 +158,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     """
     require_dataset(dataset, "save_dataset")
     file = _as_path(path)
-    suffix = file.suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise InvalidInput(
-            f"{file}: unknown suffix {file.suffix!r}; a dataset file ends in one of {list(_SUFFIXES)}"
-        )
-    if suffix == ".json":
+    if _saved_as_json(file, "a dataset file"):
         text = json.dumps(dataset_to_json(dataset), indent=1, allow_nan=False) + "\n"
     else:
         text = _to_text(dataset)
@@ -189,6 +185,15 @@ def decode_text(raw: bytes, source: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileFormatError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _saved_as_json(file: Path, what: str) -> bool:
+    """Whether ``file`` is to be written as JSON (``.json``) rather than text (``.txt``); any other
+    suffix is refused, naming ``what`` the file is."""
+    suffix = file.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InvalidInput(f"{file}: unknown suffix {file.suffix!r}; {what} ends in one of {list(_SUFFIXES)}")
+    return suffix == ".json"
 
 
 def _as_path(path: object) -> Path:
@@ -252,20 +257,7 @@ def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
         )
     vocab = _json_vocab(obj["vocab"])
     embeddings = _json_embeddings(obj.get("embeddings", "onehot"), vocab.size)
-    samples = obj["samples"]
-    if not isinstance(samples, list) or not samples:
-        raise FileFormatError("'samples' must be a non-empty list")
-    by_name = not isinstance(obj["vocab"], int)
-    pairs = []
-    for i, sample in enumerate(samples):
-        if not isinstance(sample, dict) or set(sample) != {"tokens", "label"}:
-            raise FileFormatError(f"sample {i} must be an object with exactly 'tokens' and 'label'")
-        tokens, label = sample["tokens"], sample["label"]
-        if not isinstance(tokens, list) or not tokens:
-            raise FileFormatError(f"sample {i}: 'tokens' must be a non-empty list")
-        for value in [*tokens, label]:
-            _check_token_value(value, by_name, i)
-        pairs.append((tokens, label))
+    pairs = [(sample["tokens"], sample["label"]) for _, sample in _json_samples(obj, "sample")]
     return Dataset.from_samples(
         pairs, vocab=vocab, embeddings=embeddings, drop_unrealizable=drop_unrealizable
     )
@@ -281,6 +273,39 @@ def _check_keys(obj: Any, allowed: set[str]) -> None:
     for key in ("format", "vocab", "samples"):
         if key not in obj:
             raise FileFormatError(f"missing key {key!r}")
+
+
+_SAMPLE_FORMS = {
+    "sample": ({"tokens", "label"}, "'tokens' and 'label'", '{"tokens": [...], "label": ...}'),
+    "prompt": ({"tokens"}, "'tokens' (a prompt has no label)", '{"tokens": [...]}'),
+}
+"""What each ``samples`` entry holds in a dataset file and in a prompts file: its keys, and how
+the messages name them."""
+
+
+def _json_samples(obj: dict[str, Any], what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The entries of ``obj["samples"]`` (``what`` is ``"sample"`` or ``"prompt"``), each checked.
+
+    ``samples`` must be a non-empty list of objects with exactly the keys of ``what``, each with a
+    non-empty ``tokens`` list; every token (and label) must be a name when the vocabulary is a list
+    of names and an integer id when it is a count.
+    """
+    keys, named, shape = _SAMPLE_FORMS[what]
+    samples = obj["samples"]
+    if not isinstance(samples, list) or not samples:
+        raise FileFormatError(f"'samples' must be a non-empty list of {shape} objects")
+    by_name = not isinstance(obj["vocab"], int)
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict) or set(sample) != keys:
+            raise FileFormatError(
+                f"{what} {i} must be an object with exactly {named}, got {str(sample)[:80]}"
+            )
+        tokens = sample["tokens"]
+        if not isinstance(tokens, list) or not tokens:
+            raise FileFormatError(f"{what} {i}: 'tokens' must be a non-empty list")
+        for value in [*tokens, sample["label"]] if "label" in keys else tokens:
+            _check_token_value(value, by_name, i, what)
+        yield i, sample
 
 
 def _check_token_value(value: Any, by_name: bool, i: int, what: str = "sample") -> None:
@@ -506,24 +531,10 @@ def prompts_from_json(obj: Any, vocab: Vocabulary) -> Prompts:
             f"'vocab' {list(declared.names[:5])} (K={declared.size}) differs from the dataset's "
             f"{list(vocab.names[:5])} (K={vocab.size}); prompts must use the dataset's vocabulary"
         )
-    samples = obj["samples"]
-    if not isinstance(samples, list) or not samples:
-        raise FileFormatError("'samples' must be a non-empty list of {\"tokens\": [...]} objects")
-    by_name = not isinstance(obj["vocab"], int)
     prompts = []
-    for i, sample in enumerate(samples):
-        if not isinstance(sample, dict) or set(sample) != {"tokens"}:
-            raise FileFormatError(
-                f"prompt {i} must be an object with exactly 'tokens' (a prompt has no label), "
-                f"got {str(sample)[:80]}"
-            )
-        tokens = sample["tokens"]
-        if not isinstance(tokens, list) or not tokens:
-            raise FileFormatError(f"prompt {i}: 'tokens' must be a non-empty list")
-        for value in tokens:
-            _check_token_value(value, by_name, i, "prompt")
+    for i, sample in _json_samples(obj, "prompt"):
         try:
-            prompts.append(Prompt.parse(tokens, vocab))
+            prompts.append(Prompt.parse(sample["tokens"], vocab))
         except InvalidInput as exc:
             raise FileFormatError(f"prompt {i}: {exc}") from None
     return Prompts(tuple(prompts), vocab)
@@ -560,12 +571,7 @@ def save_prompts(prompts: Prompts, path: str | os.PathLike[str]) -> Path:
     if not isinstance(prompts, Prompts):
         raise InvalidInput(f"save_prompts needs Prompts, got {type(prompts).__name__}")
     file = _as_path(path)
-    suffix = file.suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise InvalidInput(
-            f"{file}: unknown suffix {file.suffix!r}; a prompts file ends in one of {list(_SUFFIXES)}"
-        )
-    if suffix == ".json":
+    if _saved_as_json(file, "a prompts file"):
         text = json.dumps(prompts_to_json(prompts), indent=1) + "\n"
     else:
         text = "".join(prompts.text(i) + "\n" for i in range(len(prompts)))

@@ -38,18 +38,13 @@ _MAX_TOKENS = 10**7
 """Largest number of tokens one call generates (prompts × samples × steps): a few minutes' work."""
 
 
-class GenerationStatus(Status):
+class GenerationStatus(Status, success={"completed"}):
     """How a generation ended."""
 
     COMPLETED = "completed"
     """Every continuation has all its steps."""
     UNDETERMINED = "undetermined"
     """Some continuation reached a sequence whose next-token distribution the theory does not fix."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """``COMPLETED``."""
-        return frozenset({cls.COMPLETED})
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,8 +31,8 @@ class Status(enum.Enum):
     """Base class of every status enum; subclasses name their successful members.
 
     A subclass names the values that count as success in its class statement,
-    ``class SVMStatus(Status, success={"optimal"})``, or overrides :meth:`successes`. A status
-    enum that does neither has no successful member.
+    ``class SVMStatus(Status, success={"optimal"})``; a status enum that names none has no
+    successful member.
     """
 
     def __init_subclass__(cls, *, success: frozenset[str] | set[str] = frozenset(), **kwargs: object) -> None:

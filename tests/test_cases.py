@@ -20,7 +20,7 @@ KNOWN_FIN = [c for c in CASES if c.finite is not None]
 def test_hand_derived_svm_is_the_certified_solution(case):
     res = solve_graph_svm(case.dataset())
     assert res.certified
-    assert np.array_equal(np.array(res.certificate.exact_matrix(), dtype=object), case.svm_matrix())
+    assert np.array_equal(np.array(res.certificate.exact_matrix(), dtype=object), case.exact_svm_matrix())
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.feasible], ids=lambda c: c.name)
@@ -33,7 +33,7 @@ def test_svm_agrees_with_trust_constr_oracle(case):
     assert abs(np.linalg.norm(oracle) - res.norm) <= 1e-6 * scale
     assert np.linalg.norm(res.W - oracle) <= 1e-3 * scale
     if case.svm is not None:
-        assert np.linalg.norm(case.svm_matrix().astype(float) - oracle) <= 1e-3 * scale
+        assert np.linalg.norm(case.exact_svm_matrix().astype(float) - oracle) <= 1e-3 * scale
 
 
 @pytest.mark.parametrize("case", KNOWN_FIN, ids=lambda c: c.name)
@@ -87,6 +87,6 @@ def test_unknown_case_and_missing_answers_are_refused():
     with pytest.raises(InvalidInput, match="unknown case"):
         known_case("nope")
     with pytest.raises(InvalidInput, match="no hand-derived W\\^svm"):
-        known_case("published-0").svm_matrix()
+        known_case("published-0").exact_svm_matrix()
     with pytest.raises(InvalidInput, match="no hand-derived W\\^fin"):
         known_case("dependent-infeasible").finite_matrix()

@@ -1,60 +1,26 @@
+"""What every ``symattn`` command shares: the parser (usage errors, ``--version``, ``-v``), the
+renderer's escaping, ``python -m symattn``, and starting up.
+
+Each command has its own module, ``tests/test_cli_<command>.py``; ``tests/cli_support.py`` runs
+the hostile-input rows they all hold.
+"""
+
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import EX, TRAIN, Row, file_in, json_dataset, row_params, run_row
 
 from symattn.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_analyze_json_schema(capsys):
-    assert main(["analyze", "--example", "default", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["vocab"] == ["a", "b", "c", "d", "e", "f"]
-    assert out["queries"]["c"] == {"sccs": [["a", "b", "c"]], "dag": []}
-    assert out["queries"]["e"] == {"sccs": [["d"], ["a"], ["e"]], "dag": [[0, 1], [0, 2], [1, 2]]}
-    assert out["queries"]["f"]["sccs"][0] == ["b", "d"]
-    assert len(out["samples"]) == 12
-
-
-def test_analyze_text_file(tmp_path, capsys):
-    path = tmp_path / "d.txt"
-    path.write_text("x y q -> x\ny q -> y\n")
-    assert main(["analyze", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "query q: 3 tokens, 3 edges, acyclic" in out
-    assert "[0] {x}" in out and "[1] {y}" in out and "[2] {q}" in out
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [("x y -> z\n", "label=z is not in the sequence"), ("nonsense\n", "is not of the form")],
-)
-def test_bad_input_exits_2(tmp_path, capsys, content, message):
-    path = tmp_path / "d.txt"
-    path.write_text(content)
-    assert main(["analyze", str(path)]) == 2
-    assert message in capsys.readouterr().err
-
-
-def test_drop_unrealizable_flag(tmp_path, capsys):
-    path = tmp_path / "d.txt"
-    path.write_text("x y -> x\nx y -> z\n")
-    assert main(["analyze", str(path), "--drop-unrealizable"]) == 0
-    assert "1 unrealizable sample(s) dropped" in capsys.readouterr().out
-
-
 def test_usage_errors_exit_2(capsys):
     assert main(["analyze"]) == 2
     assert main(["no-such-command"]) == 2
-
-
-def test_demo_runs(capsys):
-    assert main(["demo"]) == 0
-    assert "query f" in capsys.readouterr().out
 
 
 def test_python_dash_m_from_checkout():
@@ -64,3 +30,42 @@ def test_python_dash_m_from_checkout():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["vocab"][0] == "a"
+
+
+def _escaped(_tmp: Path, text: str) -> None:
+    assert "\u202e" not in text and "\\u202e" in text
+
+
+CLI_ROWS = [
+    Row("--version", ["--version"], 0, "symattn 0.1.0"),
+    Row("-v for analyze", ["-v", "analyze", *EX], 0, "symattn: graph-SVM: optimal, certified"),
+    Row("-v for train", ["-v", *TRAIN, "--steps", "5"], 0, "symattn: train gd on n=12, d=6: steps 0 to 5"),
+    # the renderer writes every character a terminal would act on as an escape
+    Row("bidirectional override escaped", ["analyze", "{tmp}/d.json"], 0, "\\u202e",
+        file_in("d.json", json_dataset(["x\u202e", "b"], [{"tokens": ["b", "x\u202e"], "label": "b"}])), _escaped),
+]
+
+
+@pytest.mark.parametrize("row", row_params(CLI_ROWS))
+def test_cli_row(row: Row, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    run_row(row, tmp_path, capsys, monkeypatch)
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_while_the_command_starts(tmp_path: Path):
+    # The console script imports symattn before main() runs; a Ctrl-C arriving while networkx is
+    # being imported (inside ``import symattn``) must not print a traceback.
+    code = (
+        "import signal, sys\n"
+        "sys.argv[0] = 'symattn'\n"
+        "class Hook:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'networkx':\n"
+        "            signal.raise_signal(signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Hook())\n"
+        "from symattn.cli import main\n"
+        "sys.exit(main(['demo']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "symattn: interrupted while starting; nothing was done\n"

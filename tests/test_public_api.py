@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import symattn
+from symattn.cases import known_case
 
 # Modules whose names live in their own namespace (``symattn.strategies.datasets``, ...).
 NAMESPACED = {
@@ -89,3 +90,6 @@ def test_renamed_public_names_still_work_and_warn():
         assert cert.matrix() == cert.exact_matrix()
     with pytest.warns(DeprecationWarning, match=r"finite\.basis"):
         assert np.array_equal(pred.fin_basis, pred.finite.basis.matrices())
+    case = known_case("chain")
+    with pytest.warns(DeprecationWarning, match=r"Case\.exact_svm_matrix"):
+        assert np.array_equal(case.svm_matrix(), case.exact_svm_matrix())

@@ -64,18 +64,6 @@ def test_exact_rows_one_hundred_thousandth_are_feasible_and_certified():
     assert fin.dim == 3 and fin.certified
 
 
-def test_analyze_exact_small_rows_exits_0_and_says_certified(tmp_path, capsys):
-    names = list(EXAMPLE.vocab.names)
-    rows = [["1/100000" if i == j else "0" for j in range(EXAMPLE.K)] for i in range(EXAMPLE.K)]
-    samples = [{"tokens": [names[t] for t in s.tokens], "label": names[s.label]} for s in EXAMPLE]
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps({"format": "symattn.dataset/1", "vocab": names, "embeddings": {"rows": rows},
-                                "samples": samples}))
-    assert main(["analyze", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "infeasible" not in out and "certified exactly" in out and "NOT certified" not in out
-
-
 @pytest.mark.parametrize("scale", [1e2, 1e4])
 def test_large_embeddings_give_a_certified_w_fin(scale, tmp_path, capsys):
     fin = finite_component(_with_rows(scale * GENERAL))

@@ -37,12 +37,12 @@ def test_symattns_own_solution_and_multipliers_pass(case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.svm is not None], ids=lambda c: c.name)
 def test_hand_derived_solutions_pass(case):
-    assert check_svm(case.dataset(), case.svm_matrix().astype(float)).passed
+    assert check_svm(case.dataset(), case.exact_svm_matrix().astype(float)).passed
 
 
 def test_a_shrunk_solution_is_reported_with_its_violations():
     ds = known_case("default-example").dataset()
-    W = known_case("default-example").svm_matrix().astype(float)
+    W = known_case("default-example").exact_svm_matrix().astype(float)
     result = check_svm(ds, W * (1 - 1e-5))
     assert _failed(result) == {"primal feasibility", "objective gap"}
     cons = svm_constraints(ds)
@@ -55,7 +55,7 @@ def test_a_shrunk_solution_is_reported_with_its_violations():
 
 def test_components_in_s_fin_break_orthogonality_and_equalities():
     ds = known_case("default-example").dataset()
-    W = known_case("default-example").svm_matrix().astype(float)
+    W = known_case("default-example").exact_svm_matrix().astype(float)
     W[0, 2] += 1e-3
     W[1, 2] -= 1e-3  # tokens 0 and 1 share an SCC of G_2: this direction lies in S_fin
     result = check_svm(ds, W)
@@ -109,7 +109,7 @@ def test_zero_reference_uses_the_unit_scale():
 
 def test_float32_solution_gets_a_float32_tolerance():
     case = known_case("two-above-one")
-    W = case.svm_matrix().astype(np.float32)
+    W = case.exact_svm_matrix().astype(np.float32)
     result = check_svm(case.dataset(), W)
     assert result.passed and result.checks[0].tolerance == pytest.approx(np.sqrt(np.finfo(np.float32).eps))
 
@@ -122,7 +122,7 @@ def test_bad_inputs():
         check_svm(ds, np.zeros((3, 3)), tolerance=0)
     with pytest.raises(InvalidInput, match="Dataset"):
         check_finite([1], np.zeros((3, 3)))
-    W = known_case("chain").svm_matrix().astype(float)
+    W = known_case("chain").exact_svm_matrix().astype(float)
     for value, message in [("abc", r"multipliers\[\(2, 1, 0\)\] = 'abc' has dtype"),
                            (float("nan"), r"multipliers\[\(2, 1, 0\)\] = nan: multipliers must be finite")]:
         with pytest.raises(InvalidInput, match=message):
@@ -217,7 +217,7 @@ def test_results_as_json():
     import json
 
     ds = known_case("default-example").dataset()
-    W = known_case("default-example").svm_matrix().astype(float)
+    W = known_case("default-example").exact_svm_matrix().astype(float)
     payload = check_svm(ds, W * 0.99).to_dict()
     json.dumps(payload, allow_nan=False)
     assert payload["verdict"] == "fail" and payload["violations"][0]["kind"] == "ge"

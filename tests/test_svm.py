@@ -1,4 +1,3 @@
-import json
 from fractions import Fraction
 
 import numpy as np
@@ -234,69 +233,6 @@ def test_large_instance_is_certified_without_corrections():
     res = solve_graph_svm(ds)
     assert res.certified and res.certificate.corrections == 0
     assert abs(float(res.certificate.norm_squared) - res.norm**2) < 1e-9 * max(1.0, res.norm**2)
-
-
-# -- command line ------------------------------------------------------------------------------------------
-def test_cli_analyze_json_has_exact_svm_and_finite_parts(capsys):
-    import json
-
-    from symattn.cli import main
-
-    assert main(["analyze", "--example", "default", "--json"]) == 0
-    payload = json.loads(capsys.readouterr().out)
-    svm, fin = payload["svm"], payload["finite"]
-    assert svm["status"] == "optimal" and svm["certified"] is True
-    assert svm["W"][1][5] == "1/2" and svm["W"][4][4] == "-1" and svm["norm"] == pytest.approx(3**0.5)
-    assert fin["dim"] == 3 and fin["certified"] is True and fin["grad_norm"] <= 1e-12
-    column = [row[2] for row in fin["W"]]
-    pi = np.exp(column[:3]) / np.exp(column[:3]).sum()
-    assert np.allclose(pi, [1 / 6, 1 / 3, 1 / 2], atol=1e-12)
-    assert "queries" in payload  # the graph part stays
-
-
-def test_cli_demo_and_text_output(capsys, tmp_path):
-    from symattn.cli import main
-
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "certified exactly: ||W||^2 = 3" in out and "query f: a=-1/2, b=1/2, d=1/2, f=-1/2" in out
-    assert "finite component W^fin: status converged, dim S_fin = 3" in out
-    path = tmp_path / "floats.json"
-    path.write_text(json.dumps({
-        "format": "symattn.dataset/1", "vocab": 3,
-        "embeddings": {"rows": [[1.5, 0.25, 0], [0, 1, 0.5], [0.25, 0, 1]]},
-        "samples": [{"tokens": [0, 1, 2], "label": 0}, {"tokens": [1, 2], "label": 1}],
-    }))
-    assert main(["analyze", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "gram solver" in out and "not certified (floating-point embeddings)" in out
-
-
-def test_cli_reports_infeasible_embeddings(capsys, tmp_path):
-    import json
-
-    from symattn.cli import main
-
-    rows = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 1]]
-    ds = realise(INFEASIBLE, vocab=5)
-    path = tmp_path / "dependent.json"
-    path.write_text(json.dumps({
-        "format": "symattn.dataset/1", "vocab": 5, "embeddings": {"rows": rows},
-        "samples": [{"tokens": list(s.tokens), "label": s.label} for s in ds],
-    }))
-    assert main(["analyze", str(path), "--json"]) == 0
-    svm = json.loads(capsys.readouterr().out)["svm"]
-    assert svm["status"] == "infeasible" and svm["W"] is None and svm["farkas"] == {"verified": True, "exact": True}
-
-
-def test_cli_refuses_non_finite_embeddings(capsys, tmp_path):
-    from symattn.cli import main
-
-    path = tmp_path / "nan.json"
-    path.write_text('{"format": "symattn.dataset/1", "vocab": 2, "embeddings": {"rows": [[1, NaN], [0, 1]]},'
-                    ' "samples": [{"tokens": [0, 1], "label": 0}]}')
-    assert main(["analyze", str(path), "--json"]) == 2
-    assert "finite" in capsys.readouterr().err
 
 
 def test_exact_permutation_embeddings_use_the_potential_path_and_certify():

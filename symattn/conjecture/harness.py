@@ -85,7 +85,7 @@ BATCH_SIZE = 200
 """Examples per batch: one Hypothesis run, and one Dask task in a sweep (see ``docs/conjectures.md``)."""
 
 
-class ConjectureStatus(Status):
+class ConjectureStatus(Status, success={"survived"}):
     """The outcome of a search or a replay; only ``SURVIVED`` counts as success."""
 
     SURVIVED = "survived"
@@ -94,11 +94,6 @@ class ConjectureStatus(Status):
     """A counterexample was found (and shrunk)."""
     ERROR = "error"
     """The conjecture (or its strategy) raised an exception other than ``AssertionError``."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """Only a surviving conjecture is a success."""
-        return frozenset({cls.SURVIVED})
 
 
 # -- one example ----------------------------------------------------------------------------------
@@ -370,6 +365,33 @@ def run_batch(
     """
     state = _BatchState()
     began = time.perf_counter()
+    test = _examine(conj, state, began, progress)
+    run = hypothesis_seed(batch_seed(seed, index))(
+        _settings(size, shrink)(given(_examples(datasets, conj.arguments))(test))
+    )
+    try:
+        with _same_in_every_process():
+            run()
+    except _Failed:
+        pass
+    except Flaky as exc:
+        return _engine_error(index, state, "the conjecture is not deterministic: the same example "
+                             f"passed once and failed once ({type(exc).__name__})", exc)
+    except Unsatisfiable as exc:
+        return _engine_error(index, state, "no example satisfied the conjecture's assumptions", exc)
+    except Exception as exc:
+        return _engine_error(index, state, f"drawing an example failed: {type(exc).__name__}: {exc}", exc)
+    return _batch_outcome(index, state, began)
+
+
+def _examine(
+    conj: Conjecture, state: _BatchState, began: float, progress: Callable[[int], None] | None
+) -> Callable[[tuple[Dataset, dict]], None]:
+    """The test Hypothesis runs on each example of a batch, recording into ``state``.
+
+    Until the first failure it counts the examples tried; after it (shrinking) it counts the
+    calls and rejects failures of the other kind. Every failure kept raises ``_Failed``.
+    """
 
     def test(example: tuple[Dataset, dict]) -> None:
         dataset, arguments = example
@@ -393,21 +415,13 @@ def run_batch(
         state.last = (dataset, arguments, failure)
         raise _Failed
 
-    run = hypothesis_seed(batch_seed(seed, index))(
-        _settings(size, shrink)(given(_examples(datasets, conj.arguments))(test))
-    )
-    try:
-        with _same_in_every_process():
-            run()
-    except _Failed:
-        pass
-    except Flaky as exc:
-        return _engine_error(index, state, "the conjecture is not deterministic: the same example "
-                             f"passed once and failed once ({type(exc).__name__})", exc)
-    except Unsatisfiable as exc:
-        return _engine_error(index, state, "no example satisfied the conjecture's assumptions", exc)
-    except Exception as exc:
-        return _engine_error(index, state, f"drawing an example failed: {type(exc).__name__}: {exc}", exc)
+    return test
+
+
+def _batch_outcome(
+    index: int, state: _BatchState, began: float
+) -> tuple[BatchOutcome, Counterexample | None]:
+    """The outcome of a batch the engine finished: survived, or its last (most shrunk) failure."""
     if state.last is None:
         return BatchOutcome(index, ConjectureStatus.SURVIVED, state.tried, state.kinds), None
     dataset, arguments, failure = state.last

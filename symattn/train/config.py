@@ -68,7 +68,7 @@ class Init(enum.Enum):
     GAUSSIAN = "gaussian"
 
 
-class TrainStatus(Status):
+class TrainStatus(Status, success={"completed"}):
     """How a run ended; ``success`` only for ``COMPLETED``.
 
     ``DIVERGED``: :math:`W`, :math:`\\|W\\|_F` or the loss stopped being finite (the message says
@@ -80,11 +80,6 @@ class TrainStatus(Status):
     TIME_LIMIT = "time_limit"
     NOT_CONVERGED = "not_converged"
     DIVERGED = "diverged"
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """Only a completed run is a success."""
-        return frozenset({cls.COMPLETED})
 
 
 _GRADIENT = frozenset(

@@ -26,7 +26,7 @@ from symattn.results import ResultMixin, Status
 __all__ = ["Check", "Diagnosis", "Relation", "Verdict", "VerdictResult"]
 
 
-class Verdict(Status):
+class Verdict(Status, success={"pass"}):
     """The outcome of a verification; only ``PASS`` counts as success.
 
     >>> Verdict.PASS.success, Verdict.INCONCLUSIVE.exit_code
@@ -39,11 +39,6 @@ class Verdict(Status):
     """At least one check failed."""
     INCONCLUSIVE = "inconclusive"
     """No check failed, but some could not be judged (e.g. the weights are too small in norm)."""
-
-    @classmethod
-    def successes(cls) -> frozenset[Status]:
-        """Only ``PASS``."""
-        return frozenset({cls.PASS})
 
     @property
     def exit_code(self) -> int:

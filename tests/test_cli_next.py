@@ -1,23 +1,20 @@
-"""``symattn next``, ``symattn generate``, ``--weights`` files and the demo's automaton section."""
+"""``symattn next``: the automaton's next token on new prompts, prompts from stdin and files, ``--weights``."""
 
 import io
 import json
 
 import numpy as np
 import pytest
+from cli_support import stdout_json
 
 from symattn import FileFormatError, automaton, load_example
 from symattn.cli import main
 from symattn.cli._prompts import read_stdin
 
 
-def _json(capsys):
-    return json.loads(capsys.readouterr().out)
-
-
 def test_next_json_schema(capsys):
     assert main(["next", "--example", "default", "a b d f", "a f", "a e a", "--json"]) == 0
-    first, incomparable, unseen = _json(capsys)
+    first, incomparable, unseen = stdout_json(capsys)
     assert first["prompt"] == ["a", "b", "d", "f"] and first["retrieved"] == ["b", "d"]
     assert first["distribution"] == {"a": 0.0, "b": 0.5, "d": 0.5, "f": 0.0}
     assert first["status"] == "determined" and first["graph_unique"]
@@ -45,7 +42,7 @@ def test_next_reads_stdin_and_files(tmp_path, capsys, monkeypatch):
     prompts.write_text(json.dumps({"format": "symattn.prompts/1", "vocab": list("abcdef"),
                                    "samples": [{"tokens": ["d", "e"]}]}))
     assert main(["next", "--example", "default", "-", "--prompts", str(prompts), "--json"]) == 0
-    assert [o["prompt"] for o in _json(capsys)] == [["a", "b", "c"], ["b", "c"], ["d", "e"]]
+    assert [o["prompt"] for o in stdout_json(capsys)] == [["a", "b", "c"], ["b", "c"], ["d", "e"]]
 
 
 def test_read_stdin_is_bounded(monkeypatch):
@@ -60,7 +57,7 @@ def test_next_with_weights(tmp_path, capsys):
     path = tmp_path / "W.npy"
     np.save(path, 40 * pred.W_svm / pred.svm.norm + pred.W_fin)
     assert main(["next", "--example", "default", "a b d f", "a f", "--weights", str(path), "--json"]) == 0
-    determined, incomparable = _json(capsys)
+    determined, incomparable = stdout_json(capsys)
     assert determined["weights"]["retrieval_agrees"] and determined["weights"]["tv"] < 1e-6
     assert incomparable["weights"]["tv"] is None
     assert sum(incomparable["weights"]["distribution"].values()) == pytest.approx(1.0)
@@ -74,35 +71,11 @@ def test_next_with_weights(tmp_path, capsys):
      (["next", "--example", "default", "a zz"], "prompt 1 ('a zz'): unknown token name 'zz'"),
      (["next", "--example", "default", "-", "-"], "may be given once"),
      (["next", "--example", "default", "a", "--threshold", "2"], "threshold"),
-     (["next", "--example", "default", "a", "--weights", "missing.npy"], "cannot read"),
-     (["generate", "--example", "default", "--prompt", "a", "--steps", "0"], "steps=0"),
-     (["generate", "--example", "default", "--prompt", "a", "--seed", "-1"], "seed=-1 must be a non-negative"),
-     (["generate", "--example", "default", "--steps", "2"], "no prompt given")],
+     (["next", "--example", "default", "a", "--weights", "missing.npy"], "cannot read")],
 )
 def test_bad_input_exits_2(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
-
-
-def test_generate_json_reproducible(capsys):
-    argv = ["generate", "--example", "default", "--prompt", "a b c", "--prompt", "b d f", "--steps", "5",
-            "--samples", "3", "--seed", "7", "--json"]
-    assert main(argv) == 0
-    one = _json(capsys)
-    assert main(argv) == 0
-    assert _json(capsys) == one
-    assert one["status"] == "completed" and one["seed"] == 7 and one["source"] == "theory"
-    assert [len(c["tokens"]) for c in one["prompts"][1]["continuations"]] == [5, 5, 5]
-
-
-def test_generate_undetermined_exits_1_and_weights_continue(tmp_path, capsys):
-    assert main(["generate", "--example", "default", "--prompt", "a f", "--steps", "2"]) == 1
-    assert "stopped: not fixed by the theory" in capsys.readouterr().out
-    path = tmp_path / "W.json"
-    path.write_text(json.dumps([["1/2"] * 6] * 6))
-    assert main(["generate", "--example", "default", "--prompt", "a f", "--steps", "2", "--greedy",
-                 "--weights", str(path)]) == 0
-    assert "a f | a a" in capsys.readouterr().out
 
 
 def test_bad_weights_files_exit_2(tmp_path, capsys):
@@ -116,16 +89,8 @@ def test_bad_weights_files_exit_2(tmp_path, capsys):
     npz = tmp_path / "W.npz"
     np.savez(npz, first=np.zeros((6, 6)), second=np.eye(6))
     assert main(["next", "--example", "default", "a b", "--weights", str(npz)]) == 2
-    assert "['first', 'second']; name the one holding W (--weights-key NAME" in capsys.readouterr().err
+    assert "['first', 'second']; name the one holding W" in (err := capsys.readouterr().err) and "--weights-key NAME for next" in err
     assert main(["next", "--example", "default", "a b", "--weights", str(npz), "--weights-key", "second",
                  "--json"]) == 0
     e = np.e  # W = I: the query b scores 1, a scores 0 (the member "first", zeros, would give 1/2 each)
-    assert _json(capsys)[0]["weights"]["distribution"] == pytest.approx({"a": 1 / (1 + e), "b": e / (1 + e)})
-
-
-def test_demo_shows_the_automaton(capsys):
-    assert main(["demo"]) == 0
-    text = capsys.readouterr().out
-    assert "the automaton on new prompts" in text
-    assert "prompt: a b b c   (query c, determined)" in text and "next token: b 0.5, c 0.375, a 0.125" in text
-    assert "retrieved {c}: not in G_f" in text and "a d b f | " in text
+    assert stdout_json(capsys)[0]["weights"]["distribution"] == pytest.approx({"a": 1 / (1 + e), "b": e / (1 + e)})
