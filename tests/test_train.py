@@ -441,6 +441,32 @@ def test_path_block_solve_equals_the_full_solve(seed, kind, monkeypatch):
         np.testing.assert_allclose(g, -np.exp(points[0].log_mu) * points[0].W, atol=1e-9 * max(1.0, np.abs(g).max()))
 
 
+def test_path_has_no_cap_on_the_number_of_variables():
+    """Many query tokens, more variables in all than the one-system solver allowed (3000)."""
+    rng = np.random.default_rng(3)
+    samples = []
+    for k in range(300):
+        for _ in range(3):
+            tokens = [int(t) for t in rng.integers(300, 400, size=4)] + [k]
+            samples.append((tokens, tokens[int(rng.integers(0, 5))]))
+    ds = Dataset.from_samples(samples, vocab=400)
+    path = regularization_path(ds, [2.0])
+    assert path.success, path.message
+    from symattn.train.path import PathProblem
+
+    assert PathProblem(ds).node_keys.size > 3000
+    g = gradient(ds, path.W)
+    np.testing.assert_allclose(g, -path.metrics["multiplier"][-1] * path.W, atol=1e-9 * max(1.0, np.abs(g).max()))
+
+
+def test_path_refuses_a_query_too_large_for_its_dense_block(monkeypatch):
+    from symattn.train import path as path_module
+
+    monkeypatch.setattr(path_module, "_MAX_QUERY_NODES", 3)
+    with pytest.raises(InvalidInput, match=r"G_5 has 4 \(query, token\) variables, more than 3"):
+        regularization_path(CYCLIC, [1.0])
+
+
 def test_path_refuses_dependent_embeddings():
     ds = Dataset.from_samples([([0, 1, 2], 0)], vocab=3, embeddings=Embeddings.random_unit(3, 2, seed=0))
     with pytest.raises(InvalidInput, match="independent"):

@@ -73,6 +73,8 @@ logger = logging.getLogger("symattn")
 
 _BLOCK_NODES = 256
 """Query tokens are grouped into blocks of about this many variables (fewer Python-level solves)."""
+_MAX_QUERY_NODES = 4000
+"""Most variables of one query token's block: its Newton steps factor a dense matrix of that size."""
 _MAX_METRIC_ENTRIES = 4096
 _LOG_MU_MIN_INTERIOR = float(np.log(1e-300))
 """With :math:`W^{svm} = 0` a radius still unreached at :math:`\\mu = 10^{-300}` is interior."""
@@ -501,6 +503,13 @@ class PathProblem:
         block in all without ``split``)."""
         c, K = self.dataset.counts, self.dataset.K
         queries, per_query = np.unique(self.node_keys // K, return_counts=True)
+        if per_query.max() > _MAX_QUERY_NODES:
+            k = int(queries[np.argmax(per_query)])
+            raise InvalidInput(
+                f"the regularisation path factors a dense Newton system per query token; G_{k} has "
+                f"{int(per_query.max())} (query, token) variables, more than {_MAX_QUERY_NODES}. Use "
+                "gradient descent here"
+            )
         if split:
             bins = np.cumsum(per_query) // _BLOCK_NODES
             bin_of_query = np.concatenate([[0], np.cumsum(np.diff(bins) != 0)])
