@@ -162,24 +162,47 @@ def _frobenius(M: flint.arb_mat) -> flint.arb:
     return squares.nonnegative_part().sqrt()
 
 
-def _offset(basis: FinBasis, setting: _Setting, T_exact: flint.arb_mat, W: np.ndarray) -> flint.arb:
-    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic."""
-    tokens = sorted(setting.local, key=setting.local.__getitem__)
-    if basis.embeddings.is_onehot:
-        full = flint.arb_mat(W.tolist())
-        for i, t in enumerate(tokens):
-            for j, k in enumerate(tokens):
-                full[t, k] -= T_exact[i, j]
-        return _frobenius(full)
-    return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
+def _offset(basis: FinBasis, setting: _Setting, point: list[flint.arb], W: np.ndarray) -> flint.arb:
+    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic (one-hot: over the nonzero entries only)."""
+    if not basis.embeddings.is_onehot:
+        T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
+        return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
+    exact = _token_sums((basis.pair_token, basis.pair_query), point)
+    rows, cols = np.nonzero(W)
+    nonzero = {(t, k): float(W[t, k]) for t, k in zip(rows.tolist(), cols.tolist(), strict=True)}
+    gaps = [flint.arb(nonzero.pop(key, 0.0)) - value for key, value in exact.items()]
+    return _norm([*gaps, *(flint.arb(v) for v in nonzero.values())])
 
 
-def _potentials(setting: _Setting, T_exact: flint.arb_mat, red: ReducedData) -> list[flint.arb]:
+def _token_sums(
+    pairs: tuple[np.ndarray, np.ndarray], values: Iterable[flint.arb]
+) -> dict[tuple[int, int], flint.arb]:
+    """The values added up per (token, query) pair: the nonzero entries of a one-hot matrix."""
+    sums: dict[tuple[int, int], flint.arb] = {}
+    for t, k, v in zip(pairs[0].tolist(), pairs[1].tolist(), values, strict=True):
+        sums[t, k] = sums[t, k] + v if (t, k) in sums else v
+    return sums
+
+
+def _norm(values: Iterable[flint.arb]) -> flint.arb:
+    """The Euclidean norm of the values."""
+    return sum((v * v for v in values), flint.arb(0)).nonnegative_part().sqrt()
+
+
+def _potentials(
+    setting: _Setting, basis: FinBasis, point: list[flint.arb], red: ReducedData
+) -> list[flint.arb]:
     """:math:`e_j^\\top W' e_k` of every reduced entry."""
-    U = T_exact if setting.identity else setting.gram * T_exact * setting.gram
-    loc = setting.local
     queries = red.query[red.sample]
-    return [U[loc[j], loc[k]] for j, k in zip(red.token.tolist(), queries.tolist(), strict=True)]
+    pairs = zip(red.token.tolist(), queries.tolist(), strict=True)
+    if setting.identity:
+        sums = _token_sums((basis.pair_token, basis.pair_query), point)
+        zero = flint.arb(0)
+        return [sums.get(key, zero) for key in pairs]
+    T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
+    U = setting.gram * T_exact * setting.gram
+    loc = setting.local
+    return [U[loc[j], loc[k]] for j, k in pairs]
 
 
 def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list[flint.arb]]:
@@ -187,14 +210,15 @@ def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list
     pi: list[flint.arb] = [flint.arb(0)] * len(u)
     resid: list[flint.arb] = [flint.arb(0)] * len(u)
     labels = set(red.label_entry.tolist())
+    counts = red.count.tolist()
     for a, b in zip(red.indptr[:-1].tolist(), red.indptr[1:].tolist(), strict=True):
         if b - a < 2:
             pi[a] = flint.arb(1)
             continue
-        z = [u[e] + flint.arb(int(red.count[e])).log() for e in range(a, b)]
-        lse = sum((x.exp() for x in z), flint.arb(0)).log()
+        weights = [u[e].exp() * counts[e] for e in range(a, b)]  # c_j e^{u_j}
+        total = sum(weights, flint.arb(0))
         for e in range(a, b):
-            pi[e] = (z[e - a] - lse).exp()
+            pi[e] = weights[e - a] / total
         label = next(e for e in range(a, b) if e in labels)
         for e in range(a, b):
             resid[e] = pi[e] if e != label else -sum((pi[f] for f in range(a, b) if f != label), flint.arb(0))
@@ -204,9 +228,9 @@ def _masses(red: ReducedData, u: list[flint.arb]) -> tuple[list[flint.arb], list
 def _gradient_norm(setting: _Setting, red: ReducedData, resid: list[flint.arb]) -> flint.arb:
     r""":math:`\|\nabla \mathcal L_{red}(W')\|_F = \|E^\top R E\|_F` (:math:`R`: token residuals / n)."""
     queries = red.query[red.sample]
-    R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
     if setting.identity:
-        return _frobenius(R)
+        return _norm(_token_sums((red.token, queries), resid).values()) / red.n
+    R = _token_matrix(setting, (red.token, queries), [r / red.n for r in resid])
     G = setting.gram
     return (R.transpose() * G * R * G).trace().nonnegative_part().sqrt()
 
@@ -241,8 +265,9 @@ def _off_diagonal(entries: list[flint.arb], m: int, i: int) -> flint.arb:
     return total
 
 
-def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | None:
-    r"""A lower bound on :math:`\min_x x^\top M x / x^\top \Gamma x`, or ``None`` when none is proven.
+def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat | None) -> flint.arb | None:
+    r"""A lower bound on :math:`\min_x x^\top M x / x^\top \Gamma x` (``Gamma`` ``None``: the identity),
+    or ``None`` when none is proven.
 
     With :math:`V` from a float generalised eigendecomposition, :math:`B = V^\top M V` and
     :math:`C = V^\top \Gamma V` are nearly diagonal; Gershgorin discs give :math:`\lambda_{min}(B) \ge
@@ -252,14 +277,14 @@ def _generalised_lower(M: flint.arb_mat, Gamma: flint.arb_mat) -> flint.arb | No
     """
     m = M.nrows()
     mid_M = np.array([float(x.mid()) for x in M.entries()]).reshape(m, m)
-    mid_G = np.array([float(x.mid()) for x in Gamma.entries()]).reshape(m, m)
+    mid_G = np.eye(m) if Gamma is None else np.array([float(x.mid()) for x in Gamma.entries()]).reshape(m, m)
     try:
         _, V = scipy.linalg.eigh(0.5 * (mid_M + mid_M.T), 0.5 * (mid_G + mid_G.T))
     except (np.linalg.LinAlgError, ValueError):
         return None
     Va = flint.arb_mat(V.tolist())
     B = (Va.transpose() * M * Va).entries()
-    C = (Va.transpose() * Gamma * Va).entries()
+    C = (Va.transpose() * (Va if Gamma is None else Gamma * Va)).entries()
     beta = _lowest(B[i * m + i] - _off_diagonal(B, m, i) for i in range(m))
     radii = [_off_diagonal(C, m, i) for i in range(m)]
     c_low = _lowest(C[i * m + i] - radii[i] for i in range(m))
@@ -304,9 +329,10 @@ def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[fl
     r"""A lower bound on the smallest eigenvalue of :math:`\nabla^2 \mathcal L_{red}(W')` on :math:`S_{fin}`.
 
     In star-generator coordinates :math:`h = \sum_r x_r Z_r` the Hessian form is :math:`x^\top M x`
-    and :math:`\|h\|_F^2 = x^\top \Gamma x`. With :math:`G = I` both split per cyclic SCC (the
-    samples of an SCC see only its generators) and :math:`M = Z^\top H_C Z` with the Hessian
-    :math:`H_C` in the SCC's potentials; otherwise one dense block.
+    and :math:`\|h\|_F^2 = x^\top \Gamma x`; otherwise one dense block. With :math:`G = I` the form
+    splits per cyclic SCC (the samples of an SCC see only its tokens) and, in the Helmert basis of
+    the SCC's zero-sum potentials (orthonormal: :math:`\Gamma = I`), is :math:`Q H_C Q^\top` with the
+    Hessian :math:`H_C` in the SCC's potentials.
     """
     gens = basis.generators
     tok, qry = basis.pair_token.tolist(), basis.pair_query.tolist()
@@ -327,33 +353,71 @@ def _curvature(basis: FinBasis, setting: _Setting, red: ReducedData, pi: list[fl
             continue
         members = {t: i for i, t in enumerate(tok[a:b])}
         mine = [i for t in members for i in by_label.get((qry[a], t), [])]
-        Z = flint.arb_mat(len(members), len(cols))
-        for c, r in enumerate(cols):
-            Z[members[triples[r][0]], c] += 1
-            Z[members[triples[r][1]], c] -= 1
         H = _potential_hessian(red, pi, mine, members)
-        low = _generalised_lower(Z.transpose() * H * Z, Z.transpose() * Z)
+        low = _generalised_lower(_helmert_form(H), None)  # the SCC's generators span all zero-sum vectors
         if low is None:
             return None
         lows.append(low)
     return _lowest(lows) if lows else None
 
 
+def _helmert_form(H: flint.arb_mat) -> flint.arb_mat:
+    r""":math:`Q H^\top Q^\top` (:math:`= Q H Q^\top` for the exact, symmetric :math:`H`) with :math:`Q` the
+    Helmert basis of the zero-sum vectors: orthonormal rows, so its form is the Hessian's on them
+    per unit norm. Row :math:`r` of :math:`Q x` is :math:`(\sum_{j<r} x_j - r x_r)/\sqrt{r(r+1)}`
+    (prefix sums; the square roots are balls around the exact ones)."""
+    size = H.nrows()
+    scale = [1 / flint.arb(r * (r + 1)).sqrt() for r in range(1, size)]
+
+    def rotate(rows: list[list[flint.arb]]) -> list[list[flint.arb]]:
+        out = []
+        for row in rows:
+            prefix, new = flint.arb(0), []
+            for r in range(1, size):
+                prefix += row[r - 1]
+                new.append((prefix - r * row[r]) * scale[r - 1])
+            out.append(new)
+        return out
+
+    entries = H.entries()
+    once = rotate([entries[i * size : (i + 1) * size] for i in range(size)])  # H Q^T
+    return flint.arb_mat(rotate([list(column) for column in zip(*once, strict=True)]))  # Q H^T Q^T
+
+
 def _potential_hessian(red: ReducedData, pi: list[flint.arb], samples: list[int],
                        members: dict[int, int]) -> flint.arb_mat:
-    r""":math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` on the SCC's tokens, with
-    :math:`\pi_j(1 - \pi_j)` formed as :math:`\pi_j \sum_{l \ne j} \pi_l` (no cancellation)."""
-    H = flint.arb_mat(len(members), len(members))
-    for i in samples:
-        entries = range(int(red.indptr[i]), int(red.indptr[i + 1]))
-        index = [members[int(red.token[e])] for e in entries]
-        for e, p in zip(entries, index, strict=True):
-            for f, q in zip(entries, index, strict=True):
-                if e == f:
-                    H[p, p] += pi[e] * sum((pi[g] for g in entries if g != e), flint.arb(0)) / red.n
-                else:
-                    H[p, q] -= pi[e] * pi[f] / red.n
-    return H
+    r""":math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` on the SCC's tokens: the
+    off-diagonal part one product :math:`\Pi^\top \Pi` of the samples' masses, the diagonal
+    :math:`\pi_j(1 - \pi_j)` formed as :math:`\pi_j \sum_{l \ne j} \pi_l` (prefix and suffix sums, no
+    cancellation)."""
+    size = len(members)
+    if not samples:
+        return flint.arb_mat(size, size)
+    masses = flint.arb_mat(len(samples), size)
+    diagonal = [flint.arb(0)] * size
+    for row, i in enumerate(samples):
+        a, b = int(red.indptr[i]), int(red.indptr[i + 1])
+        index = [members[t] for t in red.token[a:b].tolist()]
+        for p, mass, rest in zip(index, pi[a:b], _others(pi[a:b]), strict=True):
+            masses[row, p] = mass
+            diagonal[p] += mass * rest
+    H = -(masses.transpose() * masses)
+    for p in range(size):
+        H[p, p] = diagonal[p]
+    return H / red.n
+
+
+def _others(values: list[flint.arb]) -> list[flint.arb]:
+    """For every position the sum of the other values (prefix plus suffix sums, never a difference)."""
+    prefix = [flint.arb(0)]
+    for v in values[:-1]:
+        prefix.append(prefix[-1] + v)
+    out = [flint.arb(0)] * len(values)
+    suffix = flint.arb(0)
+    for j in range(len(values) - 1, -1, -1):
+        out[j] = prefix[j] + suffix
+        suffix += values[j]
+    return out
 
 
 def _derivative(setting: _Setting, j: int, k: int, gen: Generator) -> flint.arb:
@@ -407,9 +471,8 @@ def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: 
 def _prove(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
     setting = _setting(basis, red)
     point = _zero_sum_point(basis, theta)
-    T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
-    offset = _offset(basis, setting, T_exact, np.asarray(W, dtype=np.float64))
-    pi, resid = _masses(red, _potentials(setting, T_exact, red))
+    offset = _offset(basis, setting, point, np.asarray(W, dtype=np.float64))
+    pi, resid = _masses(red, _potentials(setting, basis, point, red))
     grad = _gradient_norm(setting, red, resid)
     nu = _nu(basis, setting)
     with flint.ctx.workprec(_CURVATURE_PREC):  # a lower bound on mu needs few bits; balls stay rigorous

@@ -44,6 +44,7 @@ __all__ = [
     "require_data",
     "require_dataset",
     "require_dense",
+    "require_dense_size",
     "require_finite",
     "require_graphs",
 ]
@@ -314,12 +315,25 @@ def require_dense(dataset: Dataset, what: str) -> Dataset:
     ...
     symattn.errors.InvalidInput: solve_graph_svm ... K=1,000,000 needs 7.28 TiB for each, above the limit ...
     """
+    require_dense_size(what, K=dataset.K, d=dataset.embeddings.dim)
+    return dataset
+
+
+def require_dense_size(what: str, **sizes: int) -> None:
+    """:class:`InvalidInput` when a dense ``size x size`` float64 matrix named in ``sizes`` exceeds
+    :func:`max_dense` (the message names the memory it would take and how to raise the limit).
+
+    >>> require_dense_size("W^svm", K=3)
+    >>> require_dense_size("W^svm", K=10**5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: W^svm forms dense K x K float64 matrices: K=100,000 needs 74.5 GiB ...
+    """
     top = max_dense()
-    for name, size in (("K", dataset.K), ("d", dataset.embeddings.dim)):
+    for name, size in sizes.items():
         if size > top:
             raise InvalidInput(
                 f"{what} forms dense {name} x {name} float64 matrices: {name}={size:,} needs "
                 f"{format_bytes(8 * size * size)} for each, above the limit K, d <= {top:,}; raise it "
                 f"with the environment variable {MAX_DENSE_ENV}=N if the memory is there"
             )
-    return dataset

@@ -23,15 +23,17 @@ the reported error bound.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix
+import scipy.linalg
+from scipy.sparse import csr_matrix
 
-from symattn._arrays import helmert
+from symattn._arrays import helmert, helmert_rotate
 from symattn._exact import fmpq_matrix, pivot_columns
 from symattn._finbound import FiniteProof, prove_finite_bound
 from symattn._validate import as_count, check_weights, require_data, require_dense, require_graphs
@@ -40,7 +42,15 @@ from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import PriorityGraphs
 from symattn.results import ResultMixin, Status
-from symattn.scores import entry_potentials, label_terms, pair_potentials, pullback
+from symattn.scores import (
+    entry_potentials,
+    label_terms,
+    pair_potentials,
+    pullback,
+    segment_argmax,
+    segment_centre,
+    segment_complement,
+)
 
 __all__ = [
     "DECREMENT_TOL",
@@ -533,21 +543,22 @@ class FiniteResult(ResultMixin):
 @dataclass(frozen=True, eq=False)
 class _Objective:
     red: ReducedData
-    J: csr_matrix  # entry potentials = J @ theta (general embeddings; empty otherwise)
+    J: np.ndarray  # entry potentials = J @ theta (general embeddings; empty otherwise)
     log_count: np.ndarray
     coef: csr_matrix  # the basis in pair coordinates
-    select: csc_matrix  # entry -> pair (orthonormal embeddings; empty otherwise)
-    pairwise: bool  # orthonormal: potentials are select @ coefᵀ θ and each block is one SCC
+    slot: np.ndarray  # entry -> pair, the number of pairs for none (orthonormal embeddings; else empty)
+    pairwise: bool  # orthonormal: potentials are the pair values coefᵀ θ at slot and each block is one SCC
+    layout: _BlockLayout | None  # where each pair's Hessian entries go (orthonormal embeddings)
 
     def potentials(self, theta: np.ndarray) -> np.ndarray:
         if self.pairwise:
-            return self.select @ (self.coef.T @ theta)
+            return np.append(self.coef.T @ theta, 0.0)[self.slot]
         return self.J @ theta
 
     def pullback(self, resid: np.ndarray) -> np.ndarray:
         if self.pairwise:
-            return self.coef @ (self.select.T @ resid)
-        return np.asarray(self.J.T @ resid)
+            return self.coef @ np.bincount(self.slot, weights=resid, minlength=self.coef.shape[1] + 1)[:-1]
+        return self.J.T @ resid
 
     def evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         z = self.potentials(theta) + self.log_count
@@ -557,28 +568,176 @@ class _Objective:
         resid[self.red.label_entry] = -terms.outside  # pi_y - 1 without cancellation
         return loss, self.pullback(resid) / self.red.n, terms.pi
 
-    def hessian_block(self, pi: np.ndarray, start: int, stop: int) -> np.ndarray:
-        nnz = pi.size
-        spread = csr_matrix((pi, (self.red.sample, np.arange(nnz))), shape=(self.red.n, nnz))
-        if self.pairwise:
-            # one cyclic SCC: the Hessian in its token potentials, diag(Σπ) − Σ π πᵀ, then rotated
-            block = self.coef[start:stop]
-            lo, hi = int(block.indices.min()), int(block.indices.max()) + 1
-            C = block[:, lo:hi].toarray()
-            S = self.select[:, lo:hi]
-            P = (spread @ S).tocsr()
-            P = P[np.diff(P.indptr) > 0].toarray()  # only the samples of this SCC
-            pair = np.diag(np.asarray(S.T @ pi).ravel()) - P.T @ P
-            return C @ pair @ C.T / self.red.n
-        Jb = self.J[:, start:stop]
-        first = (Jb.T @ Jb.multiply(pi[:, None]).tocsr()).toarray()
-        P = (spread @ Jb).toarray()
-        return (first - P.T @ P) / self.red.n
+    def system(self, pi: np.ndarray) -> _NewtonSystem:
+        """The Hessian at masses ``pi``, every block assembled in one pass over the entries."""
+        if self.layout is not None:
+            return self.layout.assemble(pi, self.red)
+        m = self.J.shape[1]
+        anchor = segment_argmax(pi, self.red.indptr)
+        D = segment_centre(self.J, pi, self.red.indptr, anchor)  # centred derivatives, no cancellation
+        H = D.T @ (D * pi[:, None]) / self.red.n
+        return _NewtonSystem([(np.arange(m)[None, :], H[None])])
 
 
-def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[csr_matrix, csc_matrix]:
-    """Entry potentials as a function of the coordinates: ``select`` (entry -> pair) for
-    orthonormal embeddings, where they are ``select @ coefᵀ θ``; a dense Jacobian otherwise."""
+@dataclass(frozen=True, eq=False)
+class _BlockLayout:
+    r"""Orthonormal embeddings: the Hessian in pair potentials is block diagonal, one block per
+    cyclic SCC :math:`C` (a sample of label in :math:`C` keeps only tokens of :math:`C`), and
+    :math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` there.
+
+    Built once: the (sample, pair) matrix of the samples with two or more entries (its values are
+    the masses of each iteration) and, per pair, where its block lives in one flat buffer (blocks
+    of equal size side by side, so each size is one stacked array). Each iteration is then one
+    sparse product :math:`P^\top P` over the entries of the small blocks, one dense product
+    :math:`\Pi^\top\Pi` per large block (its samples' masses as dense rows: BLAS), one scatter,
+    and the Helmert rotation of every block (cumulative sums, :func:`~symattn._arrays.helmert_rotate`).
+    """
+
+    entries: np.ndarray  # entries of the samples with two or more, in sample order
+    pair: np.ndarray  # their pairs
+    indptr: np.ndarray  # (multi samples + 1,) segments of those entries
+    n_pairs: int
+    base: np.ndarray  # (pairs,) offset of the pair's row in the flat buffer
+    loc: np.ndarray  # (pairs,) the pair's index inside its block
+    groups: tuple[tuple[int, int, int, np.ndarray], ...]  # (offset, count, size, coordinates (count, size-1))
+    small: tuple[np.ndarray, ...]  # positions (into entries) in small blocks, segments; the same by pair
+    dense: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # offset, size, row, col, position
+
+    @classmethod
+    def build(cls, red: ReducedData, pair_of: np.ndarray, basis: FinBasis) -> _BlockLayout:
+        lengths = np.diff(red.indptr)
+        entries = np.flatnonzero(np.repeat(lengths >= 2, lengths))  # their tokens are all pairs
+        indptr = np.concatenate([[0], np.cumsum(lengths[lengths >= 2])])
+        firsts = np.array([a for a, _ in basis.scc_pairs], dtype=np.int64)
+        sizes = np.array([b - a for a, b in basis.scc_pairs], dtype=np.int64)
+        gen_first = np.array([a for a, _ in basis.blocks], dtype=np.int64)
+        base = np.zeros(basis.pair_token.size, dtype=np.int64)
+        loc = np.zeros(basis.pair_token.size, dtype=np.int64)
+        groups, offset = [], 0
+        for s in np.unique(sizes).tolist():
+            which = np.flatnonzero(sizes == s)
+            local = np.arange(s)
+            pairs = firsts[which][:, None] + local
+            base[pairs] = offset + (np.arange(which.size)[:, None] * s + local) * s
+            loc[pairs] = local
+            groups.append((offset, which.size, s, gen_first[which][:, None] + local[: s - 1]))
+            offset += which.size * s * s
+        pair = pair_of[entries]
+        small, dense = _split_dense(pair, indptr, sizes, base[firsts], loc)
+        return cls(entries, pair, indptr, basis.pair_token.size, base, loc, tuple(groups), small, dense)
+
+    def assemble(self, pi: np.ndarray, red: ReducedData) -> _NewtonSystem:
+        r"""The blocks at masses ``pi``: off the diagonal :math:`-\sum_i \pi_{ie}\pi_{if}`, on it
+        :math:`\sum_i \pi_{ie}(1 - \pi_{ie})` with the complement a sum of the other masses
+        (:func:`~symattn.scores.segment_complement`), all divided by :math:`n`."""
+        p = pi[self.entries]
+        at, indptr, at_t, sample_t, indptr_t = self.small
+        P = csr_matrix((p[at], self.pair[at], indptr), shape=(indptr.size - 1, self.n_pairs))
+        PT = csr_matrix((p[at_t], sample_t, indptr_t), shape=(self.n_pairs, indptr.size - 1))
+        cross = (PT @ P).tocoo()
+        offset, count, s, _ = self.groups[-1]
+        flat = np.zeros(offset + count * s * s)
+        flat[self.base[cross.row] + self.loc[cross.col]] = -cross.data
+        for start, size, row, col, where in self.dense:
+            block = flat[start : start + size * size].reshape(size, size)
+            for lo, hi in _chunks(row, size):
+                masses = np.zeros((int(row[hi - 1] - row[lo]) + 1, size))
+                masses[row[lo:hi] - row[lo], col[lo:hi]] = p[where[lo:hi]]
+                block -= masses.T @ masses
+        spread = p * segment_complement(p, self.indptr)
+        flat[self.base + self.loc] = np.bincount(self.pair, weights=spread, minlength=self.n_pairs)
+        flat /= red.n
+        stacks = [flat[at : at + b * s * s].reshape(b, s, s) for at, b, s, _ in self.groups]
+        return _NewtonSystem([(g[3], helmert_rotate(H)) for g, H in zip(self.groups, stacks, strict=True)])
+
+
+def _split_dense(
+    pair: np.ndarray, indptr: np.ndarray, sizes: np.ndarray, starts: np.ndarray, loc: np.ndarray
+) -> tuple[tuple[np.ndarray, ...], tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]]:
+    """Entries of the small blocks (positions and segments, and the same ordered by pair with each
+    one's sample: the transposed matrix) and, per large block, its flat offset, size, and each
+    entry's row (its sample among the block's), column and position."""
+    block_of_pair = np.repeat(np.arange(sizes.size), sizes)
+    lengths = np.diff(indptr)
+    sample_block = block_of_pair[pair[indptr[:-1]]]
+    large = sizes > _EIG_EVERY + 1
+    on_large = np.repeat(large[sample_block], lengths)
+    small_indptr = np.concatenate([[0], np.cumsum(lengths[~large[sample_block]])])
+    sample = np.repeat(np.arange(lengths.size), lengths)
+    where = np.flatnonzero(on_large)
+    block = block_of_pair[pair[where]]
+    order = np.argsort(block, kind="stable")  # by block, in entry order inside each
+    where, block = where[order], block[order]
+    dense = []
+    for b in np.flatnonzero(large).tolist():
+        mine = where[np.searchsorted(block, b) : np.searchsorted(block, b, side="right")]
+        row = np.unique(sample[mine], return_inverse=True)[1]
+        dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[mine]], mine))
+    at = np.flatnonzero(~on_large)
+    shape = (small_indptr.size - 1, int(sizes.sum()))
+    # the transpose's order, fixed once: a counting sort that carries each entry's position
+    order = csr_matrix((np.arange(at.size, dtype=np.float64), pair[at], small_indptr), shape=shape).tocsc()
+    return (at, small_indptr, at[order.data.astype(np.int64)], order.indices, order.indptr), tuple(dense)
+
+
+_CHUNK = 1 << 21
+"""Most dense-row entries (16 MiB) a large block's product takes at a time."""
+
+
+def _chunks(row: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Ranges of entries (sorted by row) holding whole rows, at most ``_CHUNK // size`` rows each."""
+    per = max(_CHUNK // size, 1)
+    cuts = np.searchsorted(row, np.arange(0, int(row[-1]) + 1 + per, per)).tolist()
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+_EIG_EVERY = 64
+"""Blocks of at most this many coordinates have their spectrum computed at every Newton step
+(stacked, cheap); larger ones are Cholesky-factorised there and their spectrum is computed once,
+for the Hessian where Newton stops."""
+
+
+class _NewtonSystem:
+    """The Hessian on :math:`S_{fin}` as stacks of blocks: ``(index, H)`` with coordinate indices
+    of shape (b, m) and Hessians of shape (b, m, m)."""
+
+    def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.blocks = blocks
+        self._spectra: dict[int, tuple[float, float]] = {}
+
+    def extremes(self, *, small_only: bool = False) -> tuple[float, float]:
+        """Smallest and largest eigenvalue over the blocks (those of at most :data:`_EIG_EVERY`)."""
+        for i, (_, H) in enumerate(self.blocks):
+            if i not in self._spectra and (H.shape[-1] <= _EIG_EVERY or not small_only):
+                e = np.linalg.eigvalsh(H)
+                self._spectra[i] = (float(e[:, 0].min()), float(e[:, -1].max()))
+        known = list(self._spectra.values())
+        return min(lo for lo, _ in known) if known else np.inf, max(hi for _, hi in known) if known else 0.0
+
+    def step(self, grad: np.ndarray) -> np.ndarray | None:
+        r"""The Newton step :math:`-H^{-1} g`; ``None`` when :math:`H` is singular to rounding."""
+        low, high = self.extremes(small_only=True)
+        if not low > _SINGULAR_RTOL * high:
+            return None
+        step = np.empty_like(grad)
+        for index, H in self.blocks:
+            g = grad[index]
+            if H.shape[-1] <= _EIG_EVERY:
+                step[index] = -np.linalg.solve(H, g[..., None])[..., 0]
+                continue
+            for j in range(H.shape[0]):
+                try:
+                    factor = scipy.linalg.cho_factor(H[j], lower=True, check_finite=False)
+                except np.linalg.LinAlgError:
+                    return None
+                step[index[j]] = -scipy.linalg.cho_solve(factor, g[j], check_finite=False)
+        return step
+
+
+def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[np.ndarray, np.ndarray]:
+    """Entry potentials as a function of the coordinates: each entry's pair (the number of pairs
+    for none) for orthonormal embeddings, where they are the pair values ``coefᵀ θ`` there; a
+    dense Jacobian otherwise."""
     emb = basis.embeddings
     K = emb.size
     m = basis.dim
@@ -586,18 +745,21 @@ def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[csr_matrix, csc_matrix
         keys = basis.pair_query * K + basis.pair_token
         order = np.argsort(keys)
         want = red.query[red.sample] * K + red.token
-        pos = np.searchsorted(keys[order], want).clip(0, max(keys.size - 1, 0))
-        hit = keys.size > 0
-        found = np.flatnonzero(keys[order][pos] == want) if hit else np.zeros(0, dtype=np.int64)
-        select = csr_matrix(
-            (np.ones(found.size), (found, order[pos[found]])), shape=(red.token.size, keys.size)
-        )
-        return csr_matrix((0, 0)), select.tocsc()
+        slot = order[np.searchsorted(keys[order], want).clip(0, keys.size - 1)]
+        return np.zeros((0, 0)), np.where(keys[slot] == want, slot, keys.size)
     G = emb.gram()
     k_e = red.query[red.sample]
     cross = G[np.ix_(red.token, basis.pair_token)] * G[np.ix_(k_e, basis.pair_query)]
     dense = cross @ basis.coef.T.toarray() if m else np.zeros((red.token.size, 0))
-    return csr_matrix(dense), csc_matrix((0, 0))
+    return dense, np.zeros(0, dtype=np.int64)
+
+
+def _objective(basis: FinBasis, red: ReducedData) -> _Objective:
+    """The reduced loss in the coordinates of ``basis``, with its Newton system's layout."""
+    J, slot = _jacobian(basis, red)
+    pairwise = basis.embeddings.is_orthonormal
+    layout = _BlockLayout.build(red, slot, basis) if pairwise else None
+    return _Objective(red, J, np.log(red.count), basis.coef, slot, pairwise, layout)
 
 
 def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> FiniteResult:
@@ -649,9 +811,8 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
             FiniteStatus.CONVERGED, zero, np.zeros(0), basis, red, reduced_loss(graphs.dataset, zero, red),
             0.0, float("inf"), 0.0, 0, 0.0, 0.0, prove_finite_bound(basis, red, np.zeros(0), zero),
         )
-    J, select = _jacobian(basis, red)
-    obj = _Objective(red, J, np.log(red.count), basis.coef, select, basis.embeddings.is_orthonormal)
-    status, theta, loss, grad, eigs, decrement, iterations = _newton(obj, basis.blocks, basis.dim, max_iter)
+    solved = _newton(_objective(basis, red), basis.dim, max_iter)
+    status, theta, loss, grad, eigs, decrement, iterations = solved
     W = basis.expand(theta)
     grad_norm = float(np.linalg.norm(grad))
     estimate = 2.0 * grad_norm / eigs[0] if eigs[0] > 0 else float("inf")
@@ -699,48 +860,48 @@ r"""A Hessian with :math:`\lambda_{min} \le` this times :math:`\lambda_{max}` is
 
 
 def _newton(
-    obj: _Objective, blocks: tuple[tuple[int, int], ...], m: int, max_iter: int
+    obj: _Objective, m: int, max_iter: int
 ) -> tuple[FiniteStatus, np.ndarray, float, np.ndarray, tuple[float, float], float, int]:
     """Damped Newton from 0; every test is scale-free (decrement, loss, eigenvalue ratio)."""
     theta = np.zeros(m)
     loss, grad, pi = obj.evaluate(theta)
-    status = FiniteStatus.STALLED
-    eigs, decrement, iterations = (float("nan"), float("nan")), float("inf"), 0
+    status, decrement = FiniteStatus.STALLED, float("inf")
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
-        hessians = [obj.hessian_block(pi, a, b) for a, b in blocks]
-        spectra = [np.linalg.eigvalsh(h) for h in hessians]
-        eigs = (min(float(e[0]) for e in spectra), max(float(e[-1]) for e in spectra))
-        if not eigs[0] > _SINGULAR_RTOL * eigs[1]:
-            status = FiniteStatus.SINGULAR
+        system = obj.system(pi)
+        step = system.step(grad)
+        if step is None:
             break
-        pieces = zip(hessians, blocks, strict=True)
-        step = np.concatenate([-np.linalg.solve(h, grad[a:b]) for h, (a, b) in pieces])
         decrement = float(np.sqrt(max(-float(grad @ step), 0.0)))
         if decrement <= 1e-3 * DECREMENT_TOL:  # go below the bar; stalls are handled below
             status = FiniteStatus.CONVERGED
             break
-        t = _line_search(obj, theta, step, loss, grad)
-        if t == 0.0:
+        accepted = _line_search(obj, theta, step, loss, grad)
+        if accepted is None:
             break
-        theta = theta + t * step
-        loss, grad, pi = obj.evaluate(theta)
-    if status is FiniteStatus.STALLED and decrement <= DECREMENT_TOL and eigs[0] > 0:
+        theta, loss, grad, pi = accepted
+    eigs = system.extremes()  # the Hessian where Newton stopped
+    if not eigs[0] > _SINGULAR_RTOL * eigs[1]:
+        status = FiniteStatus.SINGULAR
+    elif status is FiniteStatus.STALLED and decrement <= DECREMENT_TOL and eigs[0] > 0:
         status = FiniteStatus.CONVERGED
     return status, theta, loss, grad, eigs, decrement, iterations
 
 
 def _line_search(
     obj: _Objective, theta: np.ndarray, step: np.ndarray, loss: float, grad: np.ndarray
-) -> float:
-    """Armijo backtracking; at the rounding floor of the loss a step lowering the gradient is taken."""
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+    """Armijo backtracking; at the rounding floor of the loss a step lowering the gradient is taken.
+
+    Returns the accepted point with its loss, gradient and masses (``None`` when no step is)."""
     slope = float(grad @ step)
     t = 1.0
     while t >= 1e-12:
-        new_loss, new_grad, _ = obj.evaluate(theta + t * step)
+        point = theta + t * step
+        new_loss, new_grad, pi = obj.evaluate(point)
         if new_loss <= loss + 1e-4 * t * slope:
-            return t
+            return point, new_loss, new_grad, pi
         floor = abs(new_loss - loss) <= 1e-15 * max(1.0, abs(loss))
         if floor and np.linalg.norm(new_grad) < np.linalg.norm(grad):
-            return t
+            return point, new_loss, new_grad, pi
         t *= 0.5
-    return 0.0
+    return None

@@ -40,8 +40,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
+
 from symattn._io import DATASET_BYTES, Limit, read_input, save_text
-from symattn._validate import require_dataset
+from symattn._validate import as_int, require_dataset
 from symattn.data import MAX_VOCAB, Dataset, Vocabulary
 from symattn.embeddings import Embeddings, parse_number
 from symattn.errors import FileFormatError, InvalidInput
@@ -257,10 +259,39 @@ def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
         )
     vocab = _json_vocab(obj["vocab"])
     embeddings = _json_embeddings(obj.get("embeddings", "onehot"), vocab.size)
-    pairs = [(sample["tokens"], sample["label"]) for _, sample in _json_samples(obj, "sample")]
-    return Dataset.from_samples(
-        pairs, vocab=vocab, embeddings=embeddings, drop_unrealizable=drop_unrealizable
+    by_name = not isinstance(obj["vocab"], int)
+    index = {name: i for i, name in enumerate(vocab.names)}
+    flat: list[int] = []
+    offsets, labels = [0], []
+    for i, sample in _json_samples(obj, "sample"):
+        tokens, label = sample["tokens"], sample["label"]
+        flat.extend(_json_ids(tokens, index, i) if by_name else tokens)
+        labels.append(_json_ids([label], index, i)[0] if by_name else label)
+        offsets.append(len(flat))
+    return Dataset.from_arrays(
+        _int64(flat, "token"), offsets, _int64(labels, "label"), vocab=vocab, embeddings=embeddings,
+        drop_unrealizable=drop_unrealizable,
     )
+
+
+def _int64(values: list[int], what: str) -> np.ndarray:
+    """The ids as an int64 array; an id beyond int64 is named in the error."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        as_int(next(v for v in values if not -(2**63) <= v < 2**63), what)  # raises, naming the id
+        raise
+
+
+def _json_ids(names: list[str], index: dict[str, int], i: int) -> list[int]:
+    """Token ids of the names of sample ``i`` (one dict look-up each)."""
+    try:
+        return [index[name] for name in names]
+    except KeyError as exc:
+        raise InvalidInput(
+            f"sample {i}: unknown token name {exc.args[0]!r}; the vocabulary has {len(index)} names such as "
+            f"{list(index)[:5]}"
+        ) from None
 
 
 def _check_keys(obj: Any, allowed: set[str]) -> None:
@@ -295,6 +326,7 @@ def _json_samples(obj: dict[str, Any], what: str) -> Iterator[tuple[int, dict[st
     if not isinstance(samples, list) or not samples:
         raise FileFormatError(f"'samples' must be a non-empty list of {shape} objects")
     by_name = not isinstance(obj["vocab"], int)
+    kind = str if by_name else int
     for i, sample in enumerate(samples):
         if not isinstance(sample, dict) or set(sample) != keys:
             raise FileFormatError(
@@ -303,8 +335,10 @@ def _json_samples(obj: dict[str, Any], what: str) -> Iterator[tuple[int, dict[st
         tokens = sample["tokens"]
         if not isinstance(tokens, list) or not tokens:
             raise FileFormatError(f"{what} {i}: 'tokens' must be a non-empty list")
-        for value in [*tokens, sample["label"]] if "label" in keys else tokens:
-            _check_token_value(value, by_name, i, what)
+        values = [*tokens, sample["label"]] if "label" in keys else tokens
+        if any(type(value) is not kind for value in values):  # one fast pass; the loop names the bad one
+            for value in values:
+                _check_token_value(value, by_name, i, what)
         yield i, sample
 
 
@@ -362,21 +396,24 @@ def _parse_json(text: str) -> Any:
 
 
 def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
+    """Parse the text form: names become ids by one dict look-up each (first appearance order
+    unless a ``vocab:`` line declares the names)."""
     declared: list[str] | None = None
-    known: set[str] = set()
-    order: dict[str, int] = {}
-    pairs: list[tuple[list[str], str]] = []
+    ids: dict[str, int] = {}
+    flat: list[int] = []
+    offsets, labels = [0], []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         if line.startswith("vocab:"):
-            if declared is not None or pairs:
+            if declared is not None or labels:
                 raise FileFormatError(f"line {lineno}: 'vocab:' must come once, before any sample")
             declared = line[len("vocab:") :].split()
-            known = set(declared)
             if not declared:
                 raise FileFormatError(f"line {lineno}: 'vocab:' names no token")
+            for name in declared:
+                ids.setdefault(name, len(ids))
             continue
         left, arrow, right = line.partition("->")
         tokens, label = left.split(), right.split()
@@ -384,20 +421,26 @@ def _from_text(text: str, *, drop_unrealizable: bool) -> Dataset:
             raise FileFormatError(
                 f"line {lineno}: {raw.strip()!r} is not of the form 'tok tok ... -> label'"
             )
-        for name in [*tokens, *label]:
-            if declared is None:
-                order.setdefault(name, len(order))
-            elif name not in known:
-                raise FileFormatError(f"line {lineno}: token {name!r} is not in the declared vocab")
-        pairs.append((tokens, label[0]))
-    if not pairs:
+        tokens.append(label[0])
+        if declared is None:
+            row = [ids.setdefault(name, len(ids)) for name in tokens]
+        else:
+            try:
+                row = [ids[name] for name in tokens]
+            except KeyError as exc:
+                raise FileFormatError(
+                    f"line {lineno}: token {exc.args[0]!r} is not in the declared vocab"
+                ) from None
+        labels.append(row.pop())
+        flat.extend(row)
+        offsets.append(len(flat))
+    if not labels:
         raise FileFormatError("no sample found; write one sample a line as 'a b c -> b'")
-    names = declared if declared is not None else list(order)
     try:
-        vocab = Vocabulary.from_names(names)
+        vocab = Vocabulary.from_names(declared if declared is not None else list(ids))
     except InvalidInput as exc:
         raise FileFormatError(f"vocab: {exc}") from None
-    return Dataset.from_samples(pairs, vocab=vocab, drop_unrealizable=drop_unrealizable)
+    return Dataset.from_arrays(flat, offsets, labels, vocab=vocab, drop_unrealizable=drop_unrealizable)
 
 
 def _to_text(dataset: Dataset) -> str:

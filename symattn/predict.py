@@ -421,6 +421,25 @@ class Analysis:
         optimal = svm.success and (svm.certified or not self.dataset.embeddings.is_exact)
         return self.finite.certified and (infeasible or optimal)
 
+    def prediction(self) -> Prediction:
+        """The :class:`Prediction` of these results, without solving anything again.
+
+        Raises
+        ------
+        Infeasible
+            With the Farkas certificate, when the graph-SVM has no solution (dependent embeddings).
+
+        >>> from symattn.data import Dataset
+        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).prediction().W_svm.tolist()
+        [[0.0, 0.5], [0.0, -0.5]]
+        """
+        if self.svm.status is SVMStatus.INFEASIBLE:
+            raise Infeasible(
+                "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
+                "use independent embeddings (K <= d), e.g. one-hot", self.svm.farkas,
+            )
+        return Prediction(self.dataset, self.graphs, self.svm, self.finite)
+
 
 def analysis(dataset: Dataset) -> Analysis:
     """Build the token-priority graphs, solve the graph-SVM and the finite component of ``dataset``.
@@ -480,10 +499,4 @@ def predict(dataset: Dataset) -> Prediction:
     >>> pred.W_svm.tolist(), pred.finite.basis.dim
     ([[0.0, 0.5], [0.0, -0.5]], 0)
     """
-    parts = analysis(require_dataset(dataset, "predict"))
-    if parts.svm.status is SVMStatus.INFEASIBLE:
-        raise Infeasible(
-            "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
-            "use independent embeddings (K <= d), e.g. one-hot", parts.svm.farkas,
-        )
-    return Prediction(dataset, parts.graphs, parts.svm, parts.finite)
+    return analysis(require_dataset(dataset, "predict")).prediction()

@@ -220,10 +220,12 @@ def segment_complement(pi: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     >>> segment_complement(np.array([1 - 1e-20, 1e-20]), np.array([0, 2])).tolist()
     [1e-20, 1.0]
     """
-    big = pi > 0.5
-    others = np.where(big, 0.0, pi)
-    rest = np.repeat(segment_sum(others, indptr), np.diff(indptr))
-    return np.where(big, rest, 1.0 - pi)
+    big = np.flatnonzero(pi > 0.5)
+    others = pi.copy()
+    others[big] = 0.0
+    out = 1.0 - pi
+    out[big] = segment_sum(others, indptr)[np.searchsorted(indptr, big, side="right") - 1]
+    return out
 
 
 def segment_logsumexp_without(values: np.ndarray, indptr: np.ndarray, skip: np.ndarray) -> np.ndarray:

@@ -1,10 +1,11 @@
 """What every ``symattn`` command shares: the parser (usage errors, ``--version``, ``-v``), the
-renderer's escaping, ``python -m symattn``, and starting up.
+renderer's escaping, ``python -m symattn``, starting up, and solving a dataset's prediction once.
 
 Each command has its own module, ``tests/test_cli_<command>.py``; ``tests/cli_support.py`` runs
 the hostile-input rows they all hold.
 """
 
+import importlib
 import json
 import subprocess
 import sys
@@ -69,3 +70,43 @@ def test_ctrl_c_while_the_command_starts(tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 130, result.stderr
     assert result.stderr == "symattn: interrupted while starting; nothing was done\n"
+
+
+def _count_solves(monkeypatch) -> dict[bytes, int]:
+    """Count the finite-component solves of every command, per dataset (its tokens and labels)."""
+    predict_module = importlib.import_module("symattn.predict")  # the module, not the function of that name
+    solved: dict[bytes, int] = {}
+    original = predict_module.finite_component
+
+    def counting(graphs, **kw):
+        ds = graphs.dataset
+        key = ds.tokens.tobytes() + b"|" + ds.offsets.tobytes() + b"|" + ds.labels.tobytes()
+        solved[key] = solved.get(key, 0) + 1
+        return original(graphs, **kw)
+
+    monkeypatch.setattr(predict_module, "finite_component", counting)
+    return solved
+
+
+@pytest.mark.parametrize("argv", [["analyze", "--example", "default"], ["demo"],
+                                  ["train", "--example", "default", "--steps", "3", "--no-progress"]])
+def test_each_command_solves_the_prediction_once(monkeypatch, capsys, argv):
+    solved = _count_solves(monkeypatch)
+    assert main(argv) in (0, 1)
+    capsys.readouterr()
+    assert list(solved.values()) == [1]
+
+
+def test_verify_solves_the_prediction_of_its_dataset_once(monkeypatch, tmp_path, capsys):
+    import numpy as np
+
+    from symattn import load_example, regularization_path, save_dataset
+
+    ds = load_example("default")
+    save_dataset(ds, tmp_path / "d.json")
+    np.save(tmp_path / "w.npy", regularization_path(ds, [1.0, 10.0, 40.0]).W)
+    solved = _count_solves(monkeypatch)
+    main(["verify", str(tmp_path / "d.json"), str(tmp_path / "w.npy"), "--step", "0"])
+    capsys.readouterr()
+    key = ds.tokens.tobytes() + b"|" + ds.offsets.tobytes() + b"|" + ds.labels.tobytes()
+    assert solved[key] == 1  # the diagnoses may solve other datasets (pseudo-graph, re-queried)

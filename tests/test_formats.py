@@ -76,6 +76,12 @@ BAD_FILES = [
     ("d.json", _json({**GOOD, "samples": [{"tokens": [0, 1]}]}), "exactly 'tokens' and 'label'"),
     ("d.json", _json({**GOOD, "samples": [{"tokens": "01", "label": 1}]}), "'tokens' must be a non-empty list"),
     ("d.json", _json({**GOOD, "samples": [{"tokens": [0, 1.5], "label": 1}]}), "must be an integer id"),
+    ("d.json", _json({**GOOD, "samples": [{"tokens": [0, True], "label": 1}]}), "True must be an integer id"),
+    ("d.json", _json({**GOOD, "vocab": ["a", "b"], "samples": [{"tokens": ["a", "b"], "label": "a"},
+                                                                {"tokens": ["a", "z"], "label": "a"}]}),
+     "sample 1: unknown token name 'z'"),
+    ("d.json", _json({**GOOD, "vocab": ["a", "b"], "samples": [{"tokens": ["a", 1], "label": "a"}]}),
+     "token 1 must be a name"),
     ("d.json", _json({**GOOD, "samples": [{"tokens": [0, 9], "label": 0}]}), "token 9 at position 1 is out of range"),
     ("d.json", _json({**GOOD, "samples": [{"tokens": [0, 1], "label": 0}, {"tokens": [1], "label": 0}]}),
      r"sample 1: label=0 is not in the sequence \[1\]"),
@@ -92,6 +98,8 @@ BAD_FILES = [
     ("d.txt", "# only comments\n", "no sample found"),
     ("d.txt", "a b -> c\n", r"label=c is not in the sequence \[a, b\]"),
     ("d.txt", "vocab: a\na b -> a\n", "token 'b' is not in the declared vocab"),
+    ("d.txt", "vocab: a b\na b -> c\n", "line 2: token 'c' is not in the declared vocab"),
+    ("d.txt", "vocab: a b a\na b -> a\n", "duplicate token name 'a'"),
     ("d.txt", "a -> a\nvocab: a\n", "'vocab:' must come once"),
     ("d.txt", b"\xff\xfe a -> a", "not UTF-8"),
 ]
@@ -134,3 +142,14 @@ def test_write_is_atomic(tmp_path, monkeypatch):
         save_dataset(Dataset.from_samples([([1, 0], 0)], vocab=2), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.json"]
+
+
+def test_text_ids_follow_first_appearance_or_the_declared_vocab(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("c a c -> a  # comment\n\nb c -> b\n")
+    ds = load_dataset(path)
+    assert ds.vocab.names == ("c", "a", "b")
+    assert ds.tokens.tolist() == [0, 1, 0, 2, 0] and ds.offsets.tolist() == [0, 3, 5] and ds.labels.tolist() == [1, 2]
+    path.write_text("vocab: b a c\nc a c -> a\nb c -> b\n")
+    ds = load_dataset(path)
+    assert ds.tokens.tolist() == [2, 1, 2, 0, 2] and ds.labels.tolist() == [1, 0]

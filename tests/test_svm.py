@@ -257,3 +257,46 @@ def test_a_demanded_certificate_that_fails_raises_and_an_automatic_one_is_report
     res = solve_graph_svm(ds)
     assert not res.certified and not res.certificate.success
     assert res.certificate.message == "failed: complementarity"
+
+
+# -- one-hot W^svm stays sparse -----------------------------------------------------------------------------
+def test_one_hot_vocabulary_of_a_million_stays_sparse():
+    samples = [([0, 7, 999_999], 7), ([7, 3, 999_999], 3), ([3, 5, 42], 5)]
+    big = solve_graph_svm(Dataset.from_samples(samples, vocab=10**6))
+    small = solve_graph_svm(Dataset.from_samples([([0, 1, 4], 1), ([1, 2, 4], 2), ([2, 5, 3], 5)], vocab=6))
+    assert big.certified and big.W_sparse.nnz == small.W_sparse.nnz == 7  # the (token, query) nodes
+    rename = {0: 0, 7: 1, 3: 2, 5: 5, 42: 3, 999_999: 4}
+    assert {(rename[t], rename[k]): v for (t, k), v in big.certificate.entries.items()} == \
+        dict(small.certificate.entries)
+    assert big.norm == small.norm
+    with pytest.raises(InvalidInput, match="W_sparse"):
+        _ = big.W
+
+
+def test_sparse_and_dense_residuals_agree():
+    from symattn.svm.kkt import kkt_residuals
+
+    ds = random_dataset(30, 300, 8, 3, 2)
+    res = solve_graph_svm(ds, certify=False)
+    margins_s, sparse_r = kkt_residuals(res.constraints, res.W_sparse, res.multipliers, ds.embeddings)
+    margins_d, dense_r = kkt_residuals(res.constraints, res.W, res.multipliers, ds.embeddings)
+    assert np.array_equal(margins_s, margins_d)
+    for a, b in zip((sparse_r.primal, sparse_r.dual_sign, sparse_r.complementarity, sparse_r.stationarity),
+                    (dense_r.primal, dense_r.dual_sign, dense_r.complementarity, dense_r.stationarity), strict=True):
+        assert abs(a - b) <= 1e-15
+
+
+def test_sparse_residuals_count_combination_entries_that_w_does_not_store():
+    from scipy import sparse as sp
+
+    from symattn.svm.kkt import kkt_residuals
+
+    ds = random_dataset(12, 60, 6, 3, 5)
+    res = solve_graph_svm(ds, certify=False)
+    coo = res.W_sparse.tocoo()
+    keep = np.arange(coo.nnz) % 3 != 0  # W loses a third of its entries: large residuals outside its storage
+    W = sp.csc_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    margins_s, sparse_r = kkt_residuals(res.constraints, W, res.multipliers, ds.embeddings)
+    margins_d, dense_r = kkt_residuals(res.constraints, W.toarray(), res.multipliers, ds.embeddings)
+    assert np.array_equal(margins_s, margins_d) and sparse_r.stationarity > 1e-3
+    assert abs(sparse_r.stationarity - dense_r.stationarity) <= 1e-14

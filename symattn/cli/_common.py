@@ -19,11 +19,8 @@ from symattn.cli.render import err
 from symattn.data import Dataset
 from symattn.errors import SymAttnError
 from symattn.examples import EXAMPLES, load_example
-from symattn.finite import FiniteResult
 from symattn.formats import load_dataset
-from symattn.graphs import PriorityGraphs
-from symattn.predict import analysis
-from symattn.svm import SVMResult
+from symattn.predict import Analysis, analysis
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -99,10 +96,10 @@ def load_data(args: argparse.Namespace) -> Dataset:
     return dataset
 
 
-def analyse(dataset: Dataset) -> tuple[PriorityGraphs, SVMResult, FiniteResult, int]:
+def analyse(dataset: Dataset) -> tuple[Analysis, int]:
     """Graphs, graph-SVM and finite component of ``dataset``, and the exit code they call for."""
     parts = analysis(dataset)
-    return parts.graphs, parts.svm, parts.finite, EXIT_OK if parts.certified else EXIT_FAILED
+    return parts, EXIT_OK if parts.certified else EXIT_FAILED
 
 
 class Interrupts:
@@ -198,12 +195,13 @@ def progress(
     return bar, callback
 
 
-def prediction_or_none(dataset: Dataset) -> Any:
-    """The theory's prediction for ``dataset``, or ``None`` (with a note on stderr) when there is none."""
+def prediction_or_none(source: Dataset | Analysis) -> Any:
+    """The theory's prediction for a dataset, or of its analysis (reused, not solved again), or
+    ``None`` (with a note on stderr) when there is none."""
     from symattn.predict import predict
 
     try:
-        return predict(dataset)
+        return source.prediction() if isinstance(source, Analysis) else predict(source)
     except SymAttnError as exc:
         err(f"note: no prediction to compare with ({type(exc).__name__}: {exc})")
         return None

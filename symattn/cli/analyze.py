@@ -13,7 +13,8 @@ __all__ = ["add_parser", "run"]
 
 def run(args: argparse.Namespace) -> int:
     dataset = load_data(args)
-    graphs, svm, fin, code = analyse(dataset)
+    parts, code = analyse(dataset)
+    graphs, svm, fin = parts.graphs, parts.svm, parts.finite
     if args.json:
         out(json.dumps({**graphs_payload(graphs), **analysis_payload(svm, fin)}, indent=1))
     else:

@@ -10,21 +10,24 @@ from symattn.cli.next import render_next
 from symattn.cli.render import out, render_analysis, render_graphs
 from symattn.data import Dataset
 from symattn.examples import EXAMPLES, load_example
-from symattn.predict import HEADLINE_METRICS
+from symattn.predict import HEADLINE_METRICS, Prediction
 
 __all__ = ["add_parser", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
     dataset = load_example(args.example)
-    graphs, svm, fin, code = analyse(dataset)
+    parts, code = analyse(dataset)
+    graphs = parts.graphs
     out(f"symattn demo: the embedded example {args.example!r}")
     out("")
-    out("\n".join(render_graphs(dataset, graphs) + render_analysis(dataset, graphs, svm, fin)))
+    out("\n".join(render_graphs(dataset, graphs) + render_analysis(dataset, graphs, parts.svm, parts.finite)))
     out("")
-    out("\n".join(_render_training(dataset)))
+    prediction = prediction_or_none(parts)  # the analysis above, not solved again
+    out("\n".join(_render_training(dataset, prediction)))
     out("")
-    out("\n".join(_render_automaton(dataset, DEMO_PROMPTS.get(args.example, ()))))
+    prompts = DEMO_PROMPTS.get(args.example, ())
+    out("\n".join(_render_automaton(dataset if prediction is None else prediction, prompts)))
     return code
 
 
@@ -34,10 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _render_training(dataset: Dataset) -> list[str]:
+def _render_training(dataset: Dataset, prediction: Prediction | None) -> list[str]:
     from symattn.train import regularization_path, train
 
-    prediction = prediction_or_none(dataset)
     lines = ["training (log-loss, identity readout, from W = 0):"]
     runs = [
         ("gradient descent, 2000 steps", train(dataset, method="gd", steps=2000, prediction=prediction)),
@@ -58,13 +60,13 @@ DEMO_PROMPTS = {"default": ("a b b c", "a d b f", "c a f")}
 """New prompts the demo runs the automaton on, per example."""
 
 
-def _render_automaton(dataset: Dataset, prompts: tuple[str, ...]) -> list[str]:
+def _render_automaton(source: Dataset | Prediction, prompts: tuple[str, ...]) -> list[str]:
     from symattn.automaton import automaton
     from symattn.generation import generate
 
     if not prompts:
         return []
-    auto = automaton(dataset)
+    auto = automaton(source)
     lines = ["the automaton on new prompts (retrieve by W^svm, mix by W^fin; docs/automaton.md):"]
     for prompt in prompts:
         lines.append("")

@@ -117,15 +117,23 @@ def render_graphs(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
         lines.append(f"  condensation edges: {dag}")
     lines.append("")
     lines.append("label SCC of each sample:")
+    return lines + _sample_lines(dataset, graphs)
+
+
+def _sample_lines(dataset: Dataset, graphs: PriorityGraphs) -> list[str]:
+    """One line per sample: its tokens, label and label SCC (each SCC's text formed once)."""
+    names = dataset.vocab.names
     width = len(str(len(dataset) - 1))
-    for i in range(len(dataset)):
-        k = int(dataset.queries[i])
-        seq = " ".join(names[t] for t in dataset.tokens[dataset.offsets[i] : dataset.offsets[i + 1]])
-        scc = graphs.sample_scc(i)
-        lines.append(
-            f"  {i:>{width}}: {seq} -> {names[int(dataset.labels[i])]}"
-            f"   SCC [{int(graphs.label_scc[i])}] of {names[k]} = {{{', '.join(names[t] for t in scc)}}}"
-        )
+    tokens, offsets = dataset.tokens.tolist(), dataset.offsets.tolist()
+    sccs: dict[tuple[int, int], str] = {}
+    lines = []
+    for i, (k, y, c) in enumerate(zip(dataset.queries.tolist(), dataset.labels.tolist(),
+                                      graphs.label_scc.tolist(), strict=True)):
+        if (k, c) not in sccs:
+            members = ", ".join(names[t] for t in graphs[k].sccs[c])
+            sccs[k, c] = f"SCC [{c}] of {names[k]} = {{{members}}}"
+        seq = " ".join([names[t] for t in tokens[offsets[i] : offsets[i + 1]]])
+        lines.append(f"  {i:>{width}}: {seq} -> {names[y]}   {sccs[k, c]}")
     return lines
 
 

@@ -79,16 +79,16 @@ def collapse(cons: SVMConstraints, K: int) -> Collapsed:
 
 
 def edge_multipliers(prob: Collapsed, demand: np.ndarray, dag_lam: np.ndarray) -> np.ndarray:
-    """Multipliers on the original constraints.
+    """Multipliers on the original constraints (float, exact ``Fraction`` or integer, like ``demand``).
 
     ``demand`` is the net flow each token needs (:math:`\\Lambda_{tk}`), ``dag_lam`` the
     multipliers of the condensation edges; each goes on one realising constraint and the
     within-SCC equality multipliers balance every token along a spanning tree of the SCC.
     """
     exact = demand.dtype == object
-    lam = zeros(prob.hi.size, exact)
+    lam = zeros(prob.hi.size, exact) if exact else np.zeros(prob.hi.size, dtype=demand.dtype)
     lam[prob.dag_rep] = dag_lam
-    net = zeros(prob.n_nodes, exact)
+    net = zeros(prob.n_nodes, exact) if exact else np.zeros(prob.n_nodes, dtype=demand.dtype)
     np.add.at(net, prob.hi, lam)
     np.subtract.at(net, prob.lo, lam)
     eq = np.flatnonzero(prob.equality)

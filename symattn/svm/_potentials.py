@@ -33,7 +33,10 @@ from symattn._arrays import longest_path_levels
 from symattn._exact import object_array, object_zeros
 from symattn.errors import InvalidInput, NotConverged
 
-__all__ = ["Forest", "PotentialSolution", "forest_flows", "forest_order", "heights", "min_norm_potentials"]
+__all__ = [
+    "Forest", "PotentialSolution", "forest_flows", "forest_order", "heights", "min_norm_potentials",
+    "path_sums",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,12 +125,7 @@ def _depths(parent: np.ndarray) -> np.ndarray:
 
     Invariant: ``depth[x]`` is the distance from ``x`` to ``jump[x]``; roots jump to themselves.
     """
-    jump = np.where(parent >= 0, parent, np.arange(parent.size))
-    depth = (parent >= 0).astype(np.int64)
-    while np.any(jump[jump] != jump):
-        depth = depth + depth[jump]
-        jump = jump[jump]
-    return depth
+    return path_sums(parent, np.ones(parent.size, dtype=np.int64))
 
 
 def heights(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
@@ -147,79 +145,102 @@ def heights(n: int, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
     return height
 
 
+def path_sums(parent: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """For a forest given by parent pointers (``-1`` at roots), the sum of ``rel`` over every node's
+    path to its root, root excluded (pointer jumping: log-depth rounds of array operations).
+
+    >>> path_sums(np.array([-1, 0, 1, -1]), np.array([0, 2, 3, 5])).tolist()
+    [0, 2, 5, 0]
+    """
+    jump = np.where(parent >= 0, parent, np.arange(parent.size))
+    total = np.where(parent >= 0, rel, 0)
+    while np.any(jump[jump] != jump):  # invariant: total[x] sums the path from x to jump[x], jump[x] excluded
+        total = total + total[jump]
+        jump = jump[jump]
+    return total
+
+
 class _WorkingForest:
-    r"""The working set as a forest with per-tree offsets, updated one edge at a time.
+    r"""The working set as a forest with per-tree offsets, updated by batches of edges.
 
     Every node ``x`` carries an integer offset ``h[x]`` with :math:`h_a - h_b = 1` on each
     working edge :math:`a \to b`; the equality-constrained minimiser is then
     :math:`v = h - S_T / D_T` per tree :math:`T` (:math:`D_T = \sum w`, :math:`S_T = \sum w h`).
-    Adding an edge merges two trees (the smaller is shifted and relabelled); removing one
-    splits a tree (the side of the head is found by a search inside the tree).
+    A tree is labelled by one of its nodes, and ``total`` / ``moment`` hold :math:`D_T` / :math:`S_T`
+    at that label. Adding edges merges trees along a spanning forest of the new edges (each tree
+    shifted by the sum of the gaps on its path); removing edges recomputes the components of the
+    trees they leave. Both are array operations over the trees concerned, not loops over nodes.
     """
 
-    def __init__(self, weights: np.ndarray) -> None:
+    def __init__(self, weights: np.ndarray, tails: np.ndarray, heads: np.ndarray) -> None:
         n = weights.size
         self.w = weights.astype(np.int64)
-        self.adj: list[dict[int, int]] = [{} for _ in range(n)]
+        self.tails, self.heads = tails, heads
         self.label = np.arange(n, dtype=np.int64)
-        self.members: dict[int, set[int]] = {x: {x} for x in range(n)}
         self.h = np.zeros(n, dtype=np.int64)
         self.total = self.w.copy()
         self.moment = np.zeros(n, dtype=np.int64)
-        self.fresh = n  # the next unused tree label
+        self.scratch = np.full(n, -1, dtype=np.int64)  # a node -> local index map, reset after each use
 
-    def add(self, e: int, a: int, b: int) -> None:
-        ta, tb = int(self.label[a]), int(self.label[b])
-        delta = int(self.h[a]) - 1 - int(self.h[b])  # shift of b's tree so that h_a - h_b = 1
-        if len(self.members[tb]) > len(self.members[ta]):
-            ta, tb, delta = tb, ta, -delta
-        moved = self.members.pop(tb)
-        idx = np.fromiter(moved, dtype=np.int64, count=len(moved))
-        self.h[idx] += delta
-        self.label[idx] = ta
-        self.members[ta] |= moved
-        self.moment[ta] += self.moment[tb] + delta * self.total[tb]
-        self.total[ta] += self.total[tb]
-        self.adj[a][b] = e
-        self.adj[b][a] = e
+    def _members(self, trees: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``nodes`` whose tree is among the sorted labels ``trees``, and that tree's position."""
+        lab = self.label[nodes]
+        pos = np.minimum(np.searchsorted(trees, lab), trees.size - 1)
+        hit = trees[pos] == lab
+        return nodes[hit], pos[hit]
 
-    def _smaller_side(self, a: int, b: int) -> list[int]:
-        """The nodes of the smaller of the two trees left after cutting ``a - b`` (searches alternate)."""
-        for end in (a, b):
-            if not self.adj[end]:
-                return [end]
-        sides = ([a], [b])
-        seen = ({a}, {b})
-        pos = [0, 0]
-        while True:
-            for s in (0, 1):
-                if pos[s] == len(sides[s]):
-                    return sides[s]
-                x = sides[s][pos[s]]
-                pos[s] += 1
-                for y in self.adj[x]:
-                    if y not in seen[s]:
-                        seen[s].add(y)
-                        sides[s].append(y)
+    def add(self, edges: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Join trees along ``edges`` (all of whose trees lie within ``nodes``); returns the edges
+        used: a spanning forest of them over the trees (an edge inside one tree is skipped)."""
+        a, b = self.tails[edges], self.heads[edges]
+        ta, tb = self.label[a], self.label[b]
+        apart = ta != tb
+        edges, a, b, ta, tb = edges[apart], a[apart], b[apart], ta[apart], tb[apart]
+        if edges.size == 0:
+            return edges
+        trees, inverse = np.unique(np.concatenate([ta, tb]), return_inverse=True)
+        ca, cb = inverse[: edges.size], inverse[edges.size:]
+        forest = forest_order(trees.size, ca, cb)
+        child = np.flatnonzero(forest.parent >= 0)
+        used = forest.parent_edge[child]
+        gap = self.h[a[used]] - 1 - self.h[b[used]]  # shift of b's tree minus a's so that h_a - h_b = 1
+        rel = np.zeros(trees.size, dtype=np.int64)
+        rel[child] = np.where(cb[used] == child, gap, -gap)
+        shift = path_sums(forest.parent, rel)
+        members, pos = self._members(trees, nodes)
+        self.h[members] += shift[pos]
+        self.label[members] = trees[forest.root[pos]]
+        total = np.zeros(trees.size, dtype=np.int64)
+        moment = np.zeros(trees.size, dtype=np.int64)
+        np.add.at(total, forest.root, self.total[trees])
+        np.add.at(moment, forest.root, self.moment[trees] + shift * self.total[trees])
+        roots = np.unique(forest.root)
+        self.total[trees[roots]] = total[roots]
+        self.moment[trees[roots]] = moment[roots]
+        return edges[used]
 
-    def remove(self, a: int, b: int) -> None:
-        del self.adj[a][b]
-        del self.adj[b][a]
-        old = int(self.label[a])
-        side = self._smaller_side(a, b)
-        new = self.fresh
-        self.fresh += 1
-        if new >= self.total.size:  # grow the per-label arrays
-            self.total = np.concatenate([self.total, np.zeros_like(self.total)])
-            self.moment = np.concatenate([self.moment, np.zeros_like(self.moment)])
-        idx = np.array(side, dtype=np.int64)
-        self.members[old] -= set(side)
-        self.members[new] = set(side)
-        self.label[idx] = new
-        self.total[new] = self.w[idx].sum()
-        self.moment[new] = (self.w[idx] * self.h[idx]).sum()
-        self.total[old] -= self.total[new]
-        self.moment[old] -= self.moment[new]
+    def remove(self, edges: np.ndarray, work: np.ndarray, nodes: np.ndarray, live_edges: np.ndarray) -> None:
+        """Split the trees of ``edges`` (already out of ``work``; their nodes within ``nodes``, their
+        remaining working edges within ``live_edges``) into their new components."""
+        trees = np.unique(self.label[self.tails[edges]])
+        members, _ = self._members(trees, nodes)
+        local = self.scratch
+        local[members] = np.arange(members.size)
+        inside = live_edges[work[live_edges]]
+        inside = inside[local[self.tails[inside]] >= 0]
+        lt, lh = local[self.tails[inside]], local[self.heads[inside]]
+        local[members] = -1
+        graph = csr_matrix((np.ones(inside.size), (lt, lh)), shape=(members.size, members.size))
+        n_comp, comp = connected_components(graph, directed=False)
+        rep = np.full(n_comp, self.label.size, dtype=np.int64)
+        np.minimum.at(rep, comp, members)
+        self.label[members] = rep[comp]
+        total = np.zeros(n_comp, dtype=np.int64)
+        moment = np.zeros(n_comp, dtype=np.int64)
+        np.add.at(total, comp, self.w[members])
+        np.add.at(moment, comp, self.w[members] * self.h[members])
+        self.total[rep] = total
+        self.moment[rep] = moment
 
     def target(self, exact: bool, nodes: np.ndarray | None = None) -> np.ndarray:
         """The forest minimiser :math:`h - S_T / D_T` at ``nodes`` (default: all)."""
@@ -331,7 +352,6 @@ class _ActiveSet:
     ) -> None:
         n, m = weights.size, tails.size
         self.weights, self.tails, self.heads, self.exact = weights, tails, heads, exact
-        self.tails_l, self.heads_l = tails.tolist(), heads.tolist()
         start = heights(n, tails, heads)
         self.node_block = np.zeros(n, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)
         self.n_blocks = int(self.node_block.max()) + 1
@@ -339,9 +359,12 @@ class _ActiveSet:
         self.v = self._centred(start)
         self.tol = 0.0 if exact else 1e-12 * (1.0 + float(start.max(initial=0)))
         self.factor = weights.astype(np.int64).astype(object) if exact else weights
-        self.forest = _WorkingForest(weights)
+        self.forest = _WorkingForest(weights, tails, heads)
         self.work = np.zeros(m, dtype=bool)
         self.checked = np.zeros(self.n_blocks, dtype=bool)
+        self.moved = np.zeros(self.n_blocks, dtype=bool)  # a positive step since the block's last drop
+        self.scratch = np.full(n, -1, dtype=np.int64)  # a node -> local index map, reset after each use
+        self.step = np.zeros(n, dtype=object if exact else np.float64)
         self.lam = np.zeros(m, dtype=np.float64) if not exact else object_zeros(m)
         self.live_nodes, self.live_edges = np.arange(n), np.arange(m)  # nodes and edges of unfinished blocks
 
@@ -360,13 +383,13 @@ class _ActiveSet:
 
     def warm_start(self, working: np.ndarray) -> None:
         """Start from the forest ``working`` when its minimiser is feasible."""
-        for e in np.flatnonzero(working).tolist():
-            self.forest.add(e, self.tails_l[e], self.heads_l[e])
+        added = self.forest.add(np.flatnonzero(working), np.arange(self.weights.size))
         guess = self.forest.target(self.exact)
         if np.all(guess[self.tails] - guess[self.heads] - 1 >= -self.tol):
-            self.v, self.work = guess, working.copy()
+            self.v = guess
+            self.work[added] = True
         else:
-            self.forest = _WorkingForest(self.weights)
+            self.forest = _WorkingForest(self.weights, self.tails, self.heads)
 
     def _towards_target(self) -> tuple[np.ndarray, np.ndarray]:
         """The step of every live node to its forest minimiser, and which blocks are already there."""
@@ -387,8 +410,8 @@ class _ActiveSet:
             dropped = self._settle(fresh)
             if self.checked.all():
                 return True
-            self.live_nodes = np.flatnonzero(~self.checked[self.node_block])
-            self.live_edges = np.flatnonzero(~self.checked[self.edge_block])
+            self.live_nodes = self.live_nodes[~self.checked[self.node_block[self.live_nodes]]]
+            self.live_edges = self.live_edges[~self.checked[self.edge_block[self.live_edges]]]
             if dropped:
                 return False
             target = self.forest.target(self.exact, self.live_nodes)
@@ -399,27 +422,31 @@ class _ActiveSet:
     def _settle(self, fresh: np.ndarray) -> bool:
         """Multipliers of the newly settled blocks, on their own sub-forest; drop the most negative."""
         tails, heads, edge_block = self.tails, self.heads, self.edge_block
-        nodes = np.flatnonzero(fresh[self.node_block])
-        local = np.full(self.v.size, -1, dtype=np.int64)
+        nodes = self.live_nodes[fresh[self.node_block[self.live_nodes]]]
+        edges = self.live_edges[fresh[edge_block[self.live_edges]]]
+        local = self.scratch
         local[nodes] = np.arange(nodes.size)
-        active = np.flatnonzero(self.work & fresh[edge_block])
+        active = edges[self.work[edges]]
         sub_t, sub_h = local[tails[active]], local[heads[active]]
-        self.lam[fresh[edge_block]] = Fraction(0) if self.exact else 0.0
+        local[nodes] = -1
+        self.lam[edges] = Fraction(0) if self.exact else 0.0
         self.lam[active] = forest_flows(forest_order(nodes.size, sub_t, sub_h), sub_t, sub_h,
-                                        (self.factor * self.v)[nodes])
-        drops = _most_negative(self.lam, active, edge_block, self.tol)
+                                        self.factor[nodes] * self.v[nodes])
+        drops = _negative(self.lam, active, edge_block, self.tol, self.moved)
+        self.moved[fresh] = False
         self.checked |= fresh
-        for drop in drops:
-            self.checked[edge_block[drop]] = False
-            self.work[drop] = False
-            self.forest.remove(self.tails_l[drop], self.heads_l[drop])
-        return bool(drops)
+        if drops.size:
+            dropped = np.asarray(drops, dtype=np.int64)
+            self.checked[edge_block[dropped]] = False
+            self.work[dropped] = False
+            self.forest.remove(dropped, self.work, self.live_nodes, self.live_edges)
+        return bool(drops.size)
 
     def _advance(self, step_live: np.ndarray, settled: np.ndarray) -> None:
         """Step every unsettled block towards its minimiser until a constraint blocks; add the blockers."""
         exact, tails, heads, edge_block = self.exact, self.tails, self.heads, self.edge_block
         live_nodes, live_edges = self.live_nodes, self.live_edges
-        step = np.zeros(self.v.size, dtype=object if exact else np.float64)
+        step = self.step  # read only at live nodes, the ends of every live edge
         step[live_nodes] = step_live
         lt, lh = tails[live_edges], heads[live_edges]
         rate = step[lt] - step[lh]
@@ -428,7 +455,7 @@ class _ActiveSet:
         blocking &= ~settled[edge_block[live_edges]]
         alpha = np.ones(self.n_blocks, dtype=object if exact else np.float64)
         cand = live_edges[blocking]
-        chosen: list[int] = []
+        chosen = np.zeros(0, dtype=np.int64)
         if cand.size:
             slack = self.v[tails[cand]] - self.v[heads[cand]] - 1
             if not exact:
@@ -438,21 +465,27 @@ class _ActiveSet:
             # every constraint that blocks at its block's step length joins the working set at once
             best = alpha[edge_block[cand]]
             ties = (ratios <= best + (0 if exact else 1e-12)) & (best < 1)
-            chosen = cand[ties][np.argsort(ratios[ties].astype(np.float64), kind="stable")].tolist()
+            chosen = cand[ties][np.argsort(ratios[ties].astype(np.float64), kind="stable")]
         self.v[live_nodes] = self.v[live_nodes] + alpha[self.node_block[live_nodes]] * step_live
-        for e in chosen:
-            if self.forest.label[self.tails_l[e]] != self.forest.label[self.heads_l[e]]:
-                self.work[e] = True
-                self.forest.add(e, self.tails_l[e], self.heads_l[e])
+        self.moved |= (alpha > 0) & ~settled
+        self.work[self.forest.add(chosen, live_nodes)] = True
 
 
-def _most_negative(lam: np.ndarray, active: np.ndarray, edge_block: np.ndarray, tol: float) -> list[int]:
-    """The most negative multiplier (among ``active``) of every block that has one below ``-tol``."""
+def _negative(
+    lam: np.ndarray, active: np.ndarray, edge_block: np.ndarray, tol: float, moved: np.ndarray
+) -> np.ndarray:
+    """The edges to drop: in every block with a multiplier below ``-tol``, all its negative ones when
+    the block has ``moved`` (a positive step since its last drop), else only the most negative.
+
+    Dropping several is safe after a positive step: the objective has strictly decreased since the
+    last working set left, so no working set repeats; after a zero step the single drop of the
+    classical method applies.
+    """
     if active.size == 0:
-        return []
+        return np.zeros(0, dtype=np.int64)
     neg = active[lam[active] < -tol]
     if neg.size == 0:
-        return []
+        return neg
     order = neg[np.lexsort((lam[neg].astype(np.float64), edge_block[neg]))]
-    first = np.flatnonzero(np.diff(edge_block[order], prepend=-1) != 0)
-    return order[first].tolist()
+    first = np.diff(edge_block[order], prepend=-1) != 0
+    return order[first | moved[edge_block[order]]]

@@ -20,14 +20,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from symattn._deprecate import warn_renamed
 from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
 from symattn.results import Status
 from symattn.scores import pair_potentials, pullback
+from symattn.svm._scaled import ScaledPotentials, ScaledValues, locate_sorted, scaled_checks
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "exact_rows",
     "kkt_residuals",
     "numeric_margins",
+    "sparse_entries",
     "verify_kkt",
 ]
 
@@ -137,12 +141,15 @@ class SVMCertificate:
 
     Attributes
     ----------
-    entries : Mapping[(int, int), Fraction]
-        The nonzero entries of :math:`W` (embedding coordinates; token coordinates for one-hot).
+    solution : Mapping[(int, int), Fraction] or ScaledPotentials
+        :math:`W`: its nonzero entries (embedding coordinates; token coordinates for one-hot), or,
+        for one-hot embeddings, integer numerators over per-entry denominators at the tokens of
+        each :math:`G_k` (no :class:`~fractions.Fraction` is formed until :attr:`entries` is read).
     dim : int
         :math:`d`.
-    multipliers : numpy.ndarray of Fraction, shape (m,)
-        One per constraint; free on equalities, :math:`\ge 0` on inequalities.
+    exact_multipliers : numpy.ndarray of Fraction or ScaledValues, shape (m,)
+        One per constraint (free on equalities, :math:`\ge 0` on inequalities), as Fractions or
+        as integer numerators over denominators.
     checks : KKTChecks
         The verdict of each KKT condition.
     corrections : int
@@ -156,13 +163,29 @@ class SVMCertificate:
     >>> cert = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2)).certificate
     >>> cert.status, cert.success, cert.message
     (<CertificateStatus.VERIFIED: 'verified'>, True, '')
+    >>> cert.entries, cert.multipliers.tolist()
+    ({(0, 1): Fraction(1, 2), (1, 1): Fraction(-1, 2)}, [Fraction(1, 2)])
     """
 
-    entries: Mapping[tuple[int, int], Fraction] = field(repr=False)
+    solution: Mapping[tuple[int, int], Fraction] | ScaledPotentials = field(repr=False)
     dim: int
-    multipliers: np.ndarray = field(repr=False)
+    exact_multipliers: np.ndarray | ScaledValues = field(repr=False)
     checks: KKTChecks
     corrections: int = 0
+
+    @cached_property
+    def entries(self) -> Mapping[tuple[int, int], Fraction]:
+        """The nonzero entries of :math:`W` as ``{(row, column): Fraction}``."""
+        if isinstance(self.solution, ScaledPotentials):
+            return self.solution.entries()
+        return self.solution
+
+    @cached_property
+    def multipliers(self) -> np.ndarray:
+        """One ``Fraction`` multiplier per constraint (object array)."""
+        if isinstance(self.exact_multipliers, ScaledValues):
+            return self.exact_multipliers.fractions()
+        return self.exact_multipliers
 
     @property
     def status(self) -> CertificateStatus:
@@ -213,6 +236,8 @@ class SVMCertificate:
         >>> res.certificate.norm_squared
         Fraction(2, 3)
         """
+        if isinstance(self.solution, ScaledPotentials):
+            return self.solution.norm_squared()
         return sum((v * v for v in self.entries.values()), Fraction(0))
 
 
@@ -376,9 +401,19 @@ def check_stationarity(
 
 
 def verify_kkt(
-    cons: SVMConstraints, entries: dict[tuple[int, int], Fraction], lam: np.ndarray, embeddings: Embeddings
+    cons: SVMConstraints, entries: Mapping[tuple[int, int], Fraction] | ScaledPotentials,
+    lam: np.ndarray | ScaledValues, embeddings: Embeddings,
 ) -> KKTChecks:
-    """The four exact verdicts on ``W`` (nonzero ``entries``) with multipliers ``lam``."""
+    """The four exact verdicts on ``W`` (nonzero ``entries``) with multipliers ``lam``.
+
+    Integer certificates (:class:`ScaledPotentials` with :class:`ScaledValues`, one-hot
+    embeddings) are decided in integers by :func:`~symattn.svm._scaled.scaled_checks`.
+    """
+    if isinstance(entries, ScaledPotentials) or isinstance(lam, ScaledValues):
+        scaled = isinstance(entries, ScaledPotentials) and isinstance(lam, ScaledValues)
+        if not (scaled and embeddings.is_onehot):
+            return KKTChecks(False, False, False, False)
+        return KKTChecks(*scaled_checks(cons, entries, lam, embeddings.size))
     margins = exact_margins(cons, entries, embeddings)
     return KKTChecks(
         check_primal_feasibility(cons, margins),
@@ -389,16 +424,72 @@ def verify_kkt(
 
 
 # -- numeric residuals ------------------------------------------------------------------------
-def numeric_margins(cons: SVMConstraints, W: np.ndarray, embeddings: Embeddings) -> np.ndarray:
-    """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint."""
+def numeric_margins(
+    cons: SVMConstraints, W: np.ndarray | sparse.spmatrix, embeddings: Embeddings
+) -> np.ndarray:
+    """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint (``W`` dense or sparse)."""
+    if sparse.issparse(W):
+        return sparse_entries(W, cons.high, cons.query) - sparse_entries(W, cons.low, cons.query)
     return pair_potentials(embeddings, W, cons.high, cons.query, minus=cons.low)
 
 
-def combination(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> np.ndarray:
-    """:math:`\\sum_c \\lambda_c (e_i - e_j) e_k^\\top` as a float matrix."""
+def _stored(S: sparse.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """The stored entries of a sparse matrix: sorted keys ``column * rows + row``, their values, rows."""
+    csc = sparse.csc_matrix(S)
+    if not csc.has_canonical_format:
+        csc = csc.copy()
+        csc.sum_duplicates()  # sorted, unique indices in every column
+    n_rows = int(csc.shape[0])
+    col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
+    return col_of * n_rows + csc.indices.astype(np.int64), csc.data, n_rows
+
+
+def sparse_entries(S: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``S[rows[p], cols[p]]`` of a sparse matrix for every ``p`` as a float array (0 where not stored).
+
+    >>> S = sparse.csc_matrix(np.array([[0.0, 2.0], [3.0, 0.0]]))
+    >>> sparse_entries(S, np.array([0, 1, 1]), np.array([1, 0, 1])).tolist()
+    [2.0, 3.0, 0.0]
+    """
+    keys, data, n_rows = _stored(S)
+    want = np.asarray(cols, dtype=np.int64) * n_rows + np.asarray(rows, dtype=np.int64)
+    pos, found = locate_sorted(keys, want)
+    return np.where(found, data[pos] if keys.size else 0.0, 0.0)
+
+
+def _sparse_terms(cons: SVMConstraints, W: sparse.spmatrix, lam: np.ndarray) -> tuple[np.ndarray, float]:
+    r"""Margins and :math:`\|W - \sum_c \lambda_c (e_i - e_j) e_k^\top\|_F` for a sparse ``W`` in token
+    coordinates, reading each constraint's two entries once (the combination is never formed)."""
+    keys, data, n_rows = _stored(W)
+    lam = np.asarray(lam, dtype=np.float64)
+    want = np.concatenate([cons.query * n_rows + cons.high, cons.query * n_rows + cons.low])
+    signed = np.concatenate([lam, -lam])
+    pos, found = locate_sorted(keys, want)
+    value = np.where(found, data[pos] if keys.size else 0.0, 0.0)
+    m = len(cons)
+    margins = value[:m] - value[m:]
+    combined = np.bincount(pos[found], weights=signed[found], minlength=keys.size)
+    _, group = np.unique(want[~found], return_inverse=True)  # entries of the combination W does not store
+    outside = np.bincount(group, weights=signed[~found]) if group.size else np.zeros(0)
+    return margins, float(np.sqrt(np.sum((data - combined) ** 2) + np.sum(outside**2)))
+
+
+def combination(
+    cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings
+) -> np.ndarray | sparse.csc_matrix:
+    """:math:`\\sum_c \\lambda_c (e_i - e_j) e_k^\\top` as a float matrix (sparse for one-hot embeddings)."""
     K = embeddings.size
+    values = np.concatenate([lam, -lam]).astype(np.float64)
+    if embeddings.is_onehot:
+        rows = np.concatenate([cons.high, cons.low])
+        cols = np.concatenate([cons.query, cons.query])
+        return sparse.csc_matrix((values, (rows, cols)), shape=(K, K))
     flat = np.concatenate([cons.high * K + cons.query, cons.low * K + cons.query])
-    return pullback(embeddings, np.concatenate([lam, -lam]).astype(np.float64), flat)
+    return pullback(embeddings, values, flat)
+
+
+def _frobenius(M: np.ndarray | sparse.spmatrix) -> float:
+    return float(np.linalg.norm(sparse.csc_matrix(M).data if sparse.issparse(M) else M))
 
 
 def combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddings) -> float:
@@ -418,16 +509,20 @@ def combination_scale(cons: SVMConstraints, lam: np.ndarray, embeddings: Embeddi
     return float(np.sum(np.abs(lam) * norms))
 
 
-def kkt_residuals(cons: SVMConstraints, W: np.ndarray, lam: np.ndarray, embeddings: Embeddings) -> tuple[
-    np.ndarray, KKTResiduals
-]:
+def kkt_residuals(
+    cons: SVMConstraints, W: np.ndarray | sparse.spmatrix, lam: np.ndarray, embeddings: Embeddings
+) -> tuple[np.ndarray, KKTResiduals]:
     """Float margins and the relative residuals of the four KKT conditions (see :class:`KKTResiduals`)."""
-    margins = numeric_margins(cons, W, embeddings)
+    if sparse.issparse(W):
+        margins, distance = _sparse_terms(cons, W, lam)
+    else:
+        margins = numeric_margins(cons, W, embeddings)
+        distance = _frobenius(W - combination(cons, lam, embeddings))
     eq = cons.equality
     primal = max(float(np.abs(margins[eq]).max(initial=0.0)), float(np.max(1.0 - margins[~eq], initial=0.0)))
     lam_scale = float(np.abs(lam).max(initial=0.0))
     dual = max(0.0, float(np.max(-lam[~eq], initial=0.0))) / lam_scale if lam_scale else 0.0
     comp = float(np.abs(lam[~eq] * (margins[~eq] - 1.0)).max(initial=0.0)) / lam_scale if lam_scale else 0.0
-    size = max(float(np.linalg.norm(W)), combination_scale(cons, lam, embeddings))
-    stat = float(np.linalg.norm(W - combination(cons, lam, embeddings))) / size if size else 0.0
+    size = max(_frobenius(W), combination_scale(cons, lam, embeddings))
+    stat = distance / size if size else 0.0
     return margins, KKTResiduals(max(primal, 0.0), dual, comp, stat)

@@ -25,11 +25,13 @@ import enum
 import logging
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from symattn._exact import exact_dot, exact_pullback, object_array, object_zeros
-from symattn._validate import require_dataset, require_dense
+from symattn._validate import require_dataset, require_dense, require_dense_size
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import CertificateError, InvalidInput, SolverError
@@ -45,6 +47,7 @@ from symattn.svm._gramqp import (
     power_of_two_scale,
 )
 from symattn.svm._potentials import min_norm_potentials
+from symattn.svm._scaled import scaled_solution
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
     FarkasCertificate,
@@ -97,8 +100,11 @@ class SVMResult(ResultMixin):
     ----------
     status : SVMStatus
         Outcome; ``success`` derives from it.
-    W : numpy.ndarray, shape (d, d)
-        :math:`W^{svm}` (zeros when infeasible).
+    weights : numpy.ndarray or scipy.sparse.csc_matrix, shape (d, d)
+        :math:`W^{svm}` as computed (zeros when infeasible): for one-hot embeddings a sparse
+        matrix holding, in the column of each query token :math:`k`, the tokens of :math:`G_k`
+        (memory of the size of the data, whatever :math:`K`); dense otherwise. :attr:`W` is the
+        dense matrix, formed on request.
     norm : float
         :math:`\|W^{svm}\|_F` (``nan`` when infeasible).
     constraints : SVMConstraints
@@ -122,7 +128,7 @@ class SVMResult(ResultMixin):
     """
 
     status: SVMStatus
-    W: np.ndarray = field(repr=False)
+    weights: np.ndarray | sparse.csc_matrix = field(repr=False)
     norm: float
     constraints: SVMConstraints = field(repr=False)
     margins: np.ndarray = field(repr=False)
@@ -133,6 +139,34 @@ class SVMResult(ResultMixin):
     method: SVMMethod = SVMMethod.POTENTIALS
     message: str = ""
     iterations: int = 0
+
+    @cached_property
+    def W(self) -> np.ndarray:
+        """:math:`W^{svm}` as a dense (d, d) float64 array, formed on the first request.
+
+        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
+        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
+
+        >>> from symattn.data import Dataset
+        >>> solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2)).W.tolist()
+        [[0.0, 0.5], [0.0, -0.5]]
+        """
+        if not sparse.issparse(self.weights):
+            return self.weights
+        require_dense_size("the dense W^svm (use W_sparse)", d=int(self.weights.shape[0]))
+        return self.weights.toarray()
+
+    @property
+    def W_sparse(self) -> sparse.csc_matrix:
+        """:math:`W^{svm}` as a SciPy CSC matrix (one column per query token; for one-hot
+        embeddings only the tokens of each :math:`G_k` are stored).
+
+        >>> from symattn.data import Dataset
+        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=10**6))
+        >>> res.W_sparse.shape, res.W_sparse.nnz, res.W_sparse[1, 1]
+        ((1000000, 1000000), 2, np.float64(-0.5))
+        """
+        return self.weights if sparse.issparse(self.weights) else sparse.csc_matrix(self.weights)
 
     @property
     def certified(self) -> bool:
@@ -187,7 +221,9 @@ def solve_graph_svm(
     >>> res.W.tolist(), round(res.norm ** 2, 12)
     ([[0.0, 0.5], [0.0, -0.5]], 0.5)
     """
-    require_dense(require_dataset(dataset, "solve_graph_svm"), "solve_graph_svm")
+    require_dataset(dataset, "solve_graph_svm")
+    if not dataset.embeddings.is_onehot:  # one-hot: W^svm stays sparse, whatever K
+        require_dense(dataset, "solve_graph_svm")
     cons = _checked_constraints(dataset, constraints)
     embeddings = dataset.embeddings
     demanded = _certify_option(certify, embeddings)
@@ -235,13 +271,14 @@ def _finish(
 ) -> SVMResult:
     """Measure the KKT residuals of a numeric solution and package it with its status."""
     margins, residuals = kkt_residuals(cons, W, lam, embeddings)
+    norm = float(np.linalg.norm(W.data if sparse.issparse(W) else W))
     status, message = SVMStatus.OPTIMAL, ""
     if residuals.max > TOLERANCE:
         status = SVMStatus.INACCURATE
         message = f"the largest relative KKT residual {residuals.max:.1e} exceeds {TOLERANCE:g} ({residuals})"
         logger.warning("graph-SVM: %s", message)
     return SVMResult(
-        status, W, float(np.linalg.norm(W)), cons, margins, lam, residuals, certificate, None, method,
+        status, W, norm, cons, margins, lam, residuals, certificate, None, method,
         message, iterations,
     )
 
@@ -252,19 +289,37 @@ def _solve_potentials(
     K = embeddings.size
     sol = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps])
     u = sol.v[prob.group]
-    U = np.zeros((K, K))
-    U[prob.node_token, prob.node_query] = u
+    U = token_columns(prob, u, K)
     lam = edge_multipliers(prob, u, sol.multipliers)
-    E = embeddings.matrix()
-    W = U if embeddings.is_onehot else E.T @ U @ E
+    W = U if embeddings.is_onehot else _pulled_back(U, embeddings.matrix())
     certificate = _certify_potentials(cons, prob, sol.working, embeddings) if certify else None
     return _finish(cons, W, lam, embeddings, certificate, SVMMethod.POTENTIALS, sol.iterations)
+
+
+def token_columns(prob: Collapsed, values: np.ndarray, K: int) -> sparse.csc_matrix:
+    """The K x K matrix with ``values`` at the (token, query) nodes of ``prob`` (sorted by query,
+    then token), column :math:`k` holding the tokens of :math:`G_k`."""
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(prob.node_query, minlength=K))])
+    return sparse.csc_matrix((values, prob.node_token, indptr), shape=(K, K))
+
+
+def _pulled_back(U: sparse.csc_matrix, E: np.ndarray) -> np.ndarray:
+    """:math:`E^\top U E` for the sparse token matrix ``U``."""
+    return np.asarray(E.T @ (U @ E))
 
 
 def _certify_potentials(
     cons: SVMConstraints, prob: Collapsed, guess: np.ndarray, embeddings: Embeddings
 ) -> SVMCertificate:
-    """Re-solve exactly, warm-started from the numeric working set, and verify."""
+    """The exact optimum on the numeric working forest, verified; when it does not verify (or the
+    embeddings are not one-hot), an exact re-solve warm-started from that forest."""
+    if embeddings.is_onehot:
+        scaled = scaled_solution(prob, guess)
+        if scaled is not None:
+            checks = verify_kkt(cons, scaled.potentials, scaled.multipliers, embeddings)
+            if checks.holds:
+                return SVMCertificate(scaled.potentials, embeddings.dim, scaled.multipliers, checks, 0)
+            logger.info("the numeric working set does not certify (%s); re-solving exactly", checks.failed)
     sol = min_norm_potentials(
         prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
         block=prob.node_query[prob.reps],
