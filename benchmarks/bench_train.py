@@ -16,7 +16,8 @@ Per side: the median seconds per step (``--reps``, at least 5), the resident mem
 hold and the peak its step adds (``_timing``), both per (sample, distinct token) pair ("B/pair"),
 and the fraction of the bandwidth bound: one fused pass reads about 16 B per pair, so the bound is
 ``16 * nnz / BW`` with BW this machine's single-thread copy bandwidth, measured in the same run
-(``_timing.copy_bandwidth``). Loss and gradient of both PyTorch sides are compared with
+(``_timing.copy_bandwidth``); "B/pair at BW" is the step's time in the same unit (bytes per pair
+at BW), so the number of passes the step effectively makes is about that over 16. Loss and gradient of both PyTorch sides are compared with
 symattn's at the same W. The padded side is skipped (with the reason) when its ``[n, T, d]``
 tensors would exceed the memory cap.
 
@@ -145,7 +146,7 @@ def run_side(name: str, side: Side, ds: Dataset, reps: int, cap: float | None, b
     row: dict[str, object] = {
         "side": name, "seconds": m.seconds, "data_mb": data_mb, "step_mb": m.peak_mb,
         "data_bpp": data_mb * 2**20 / nnz, "step_bpp": m.peak_mb * 2**20 / nnz,
-        "bound_frac": bound_s / m.seconds, "status": "ok",
+        "bound_frac": bound_s / m.seconds, "moved_bpp": BYTES_PER_PAIR * m.seconds / bound_s, "status": "ok",
     }
     if reference is not None:
         row.update(dloss=abs(value - reference[0]), dgrad=float(np.abs(grad - reference[1]).max()))
@@ -183,7 +184,7 @@ COLUMNS = [Column("n", "n", "d"), Column("T", "T", "d"), Column("K", "K=d", "d")
            Column("speedup", "its s / symattn s", ".1f"), Column("data_mb", "data MB", ".1f"),
            Column("step_mb", "step MB", ".1f"), Column("data_bpp", "data B/pair", ".0f"),
            Column("step_bpp", "step B/pair", ".0f"), Column("bound_ms", "bound ms", ".3g"),
-           Column("bound_frac", "of bound", ".1%"), Column("dloss", "|dloss|", ".0e"),
+           Column("bound_frac", "of bound", ".1%"), Column("moved_bpp", "B/pair at BW", ".0f"), Column("dloss", "|dloss|", ".0e"),
            Column("dgrad", "|dgrad|", ".0e"), Column("status", "status", "str")]
 
 
@@ -200,6 +201,8 @@ def tables(args: argparse.Namespace) -> Iterator[Table]:
         f"bandwidth bound: {BYTES_PER_PAIR:g} B per (sample, distinct token) pair at the measured single-thread "
         f"copy bandwidth {bandwidth:.1f} GB/s (read + write of a 256 MB numpy copy); 'of bound' = bound / s.",
         "data MB: resident memory the side's data hold; step MB: the peak one step adds; B/pair = bytes / pairs.",
+        f"B/pair at BW: the bytes per pair the step's time would move at that bandwidth (s/step x BW / pairs; "
+        f"the fused pass needs {BYTES_PER_PAIR:g}); 'of bound' is their ratio.",
         "goal (issue 14): symattn's step >= 10x the gather loop and >= 30% of the bound.",
     ]
     yield table

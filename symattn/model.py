@@ -44,6 +44,7 @@ from scipy.special import expit, log_softmax, logsumexp
 
 from symattn._validate import parse_enum, require_dataset, require_dense
 from symattn.data import Dataset
+from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.scores import (
     check_weights,
@@ -78,6 +79,9 @@ _DENSE_LIMIT = 1 << 22
 """Largest :math:`K^2` for which token coordinates (a dense :math:`K \\times K` matrix) are used."""
 
 _TOKEN_COORDINATE_RATIO = 150
+_PADDING_RATIO = 1.5
+"""Rows padded to the longest sample are used while they hold at most this many slots per entry."""
+
 """Token coordinates are used when :math:`K (K + d) \\le` this times nnz (measured crossover)."""
 
 _HESSIAN_MAX_DIM = 64
@@ -206,6 +210,38 @@ class _EntryIndex:
 
 
 @dataclass(frozen=True, eq=False)
+class _SlotIndex:
+    r"""The entries as an ``(L, n)`` array of slots, ``L`` the most distinct tokens of any sample.
+
+    Slot ``(p, i)`` holds the ``p``-th entry of sample ``i``; per-sample reductions become
+    elementwise operations across the ``L`` rows (no ``repeat``, no ``reduceat``). ``flat`` indexes
+    the flattened token matrix extended by one slot of potential :math:`-\infty` (index
+    :math:`K^2`), at which the padding points; ``log_count`` is 0 there; ``label`` is the slot row
+    of each sample's label.
+    """
+
+    flat: np.ndarray
+    log_count: np.ndarray
+    label: np.ndarray
+
+    @classmethod
+    def of(cls, dataset: Dataset, entries: _EntryIndex) -> _SlotIndex | None:
+        """The slots, or ``None`` when padding would add more than half the entries again."""
+        c = dataset.counts
+        n, nnz = c.n, c.nnz
+        width = int(entries.lengths.max()) if n else 0
+        if n * width > _PADDING_RATIO * nnz:
+            return None
+        position = np.arange(nnz) - np.repeat(c.indptr[:-1], entries.lengths)
+        slot = position * n + c.sample
+        flat = np.full(width * n, dataset.K * dataset.K, dtype=np.intp)
+        flat[slot] = entries.flat
+        log_count = np.zeros(width * n)
+        log_count[slot] = entries.log_count
+        return cls(flat.reshape(width, n), log_count.reshape(width, n), position[c.label_entry])
+
+
+@dataclass(frozen=True, eq=False)
 class Model:
     r"""A dataset prepared for fast evaluation of one loss (vectorised over samples).
 
@@ -216,7 +252,10 @@ class Model:
     kind : Loss
         The loss (default: the log-loss with identity readout).
 
-    Build once, evaluate many times: the flat index arrays are computed on construction.
+    Build once, evaluate many times: the flat index arrays are computed on construction. For
+    the identity head in token coordinates, when padding the samples to a common number of
+    entries costs at most half the entries again, the loss and gradient run over an ``(L, n)``
+    array of slots (:class:`_SlotIndex`): row-wise maxima and sums, one gather, one ``bincount``.
     Every evaluation costs :math:`O(\text{nnz})` plus, in token coordinates, :math:`O(K^2 d + K d^2)`
     for non-one-hot embeddings (nothing extra for one-hot ones).
 
@@ -230,12 +269,15 @@ class Model:
     dataset: Dataset
     kind: Loss = Loss.LOG
     _entries: _EntryIndex = field(init=False, repr=False)
+    _slots: _SlotIndex | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         require_dataset(self.dataset, "a Model")
         require_dense(self.dataset, "a Model")
         object.__setattr__(self, "kind", _as_loss(self.kind))
         object.__setattr__(self, "_entries", _EntryIndex.of(self.dataset))
+        slots = _SlotIndex.of(self.dataset, self._entries) if self.token_coordinates else None
+        object.__setattr__(self, "_slots", slots)
 
     # -- geometry ----------------------------------------------------------------------
     @property
@@ -401,9 +443,41 @@ class Model:
         (0.405465, [0.3333, -0.3333])
         """
         W = check_weights(W, self.dim)
-        total, g = self._entry_gradient(W)
         n = self.dataset.n
+        if self._slots is not None and self.kind.head is Head.IDENTITY:
+            total, G = self._identity_slots(W)
+            return total / n, _from_tokens(self.dataset.embeddings, G) / n
+        total, g = self._entry_gradient(W)
         return total / n, self.pullback(g) / n
+
+    def _identity_slots(self, W: np.ndarray) -> tuple[float, np.ndarray]:
+        r""":meth:`_identity_head` over the slots (:class:`_SlotIndex`): the loss and the gradient in
+        token coordinates (K, K), in about ten passes over the slots.
+
+        The formulas of :func:`~symattn.scores.label_terms`: :math:`t` the sample's largest
+        :math:`z`, :math:`a_j = e^{z_j - t}`, the outside sum :math:`o` with the label's term left
+        out (so :math:`1 - \pi_y = o/S` is a sum, never a difference) and
+        :math:`\log\pi_y = -\operatorname{softplus}(\log o - (z_y - t))`. The entry gradients are
+        summed into the token matrix by one ``bincount`` (the padding adds zeros to the extra slot).
+        """
+        slots, K = self._slots, self.dataset.K
+        at = np.arange(slots.label.size)
+        z = np.take(np.append(token_scores(self.dataset, W).ravel(), -np.inf), slots.flat)
+        z += slots.log_count
+        z -= z.max(axis=0)
+        z_label = z[slots.label, at]
+        a = np.exp(z, out=z)
+        a[slots.label, at] = 0.0
+        outside = a.sum(axis=0)
+        with np.errstate(divide="ignore"):  # no token outside the label: log 0 = -inf
+            log_p = -np.logaddexp(0.0, np.log(outside) - z_label)
+        outer = self.kind.outer
+        slope = outer.slope(log_p)
+        share = slope / (outside + np.exp(z_label))
+        a *= -share
+        a[slots.label, at] = share * outside
+        G = np.bincount(slots.flat.ravel(), weights=a.ravel(), minlength=K * K + 1)[:-1]
+        return float(np.sum(outer.evaluate(log_p))), G.reshape(K, K)
 
     def gradient(self, W: np.ndarray) -> np.ndarray:
         r""":math:`\nabla L(W)`, shape (d, d).
@@ -478,6 +552,14 @@ class Model:
         A = (E[c.token][:, :, None] * E[self._entries.query][:, None, :]).reshape(-1, d * d)
         D = segment_centre(A, pi, c.indptr, anchor)
         return (D * pi[:, None]).T @ D / self.dataset.n
+
+
+def _from_tokens(embeddings: Embeddings, G: np.ndarray) -> np.ndarray:
+    r"""A token-coordinate gradient :math:`G` (K, K) in weight coordinates: :math:`E^\top G E`."""
+    if embeddings.is_onehot:
+        return G
+    E = embeddings.matrix()
+    return E.T @ G @ E
 
 
 def smoothness_bound(dataset: Dataset) -> float:

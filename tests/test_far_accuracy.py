@@ -182,12 +182,22 @@ def _outside_mass(ds: Dataset, W: np.ndarray) -> float:
 
 
 # -- the tests -------------------------------------------------------------------------------------
+def _model(ds: Dataset, kind: Loss, layout: str) -> Model:
+    """A model using the padded slots of its samples, or (``"entries"``) the flat entries."""
+    model = Model(ds, kind)
+    assert model._slots is not None
+    if layout == "entries":
+        object.__setattr__(model, "_slots", None)
+    return model
+
+
 @pytest.mark.parametrize("outside", OUTSIDE)
 @pytest.mark.parametrize("kind", [Loss.LOG, Loss.LINEAR, Loss.SQUARED])
-def test_identity_head_far_out_one_hot(outside, kind):
+@pytest.mark.parametrize("layout", ["slots", "entries"])
+def test_identity_head_far_out_one_hot(outside, kind, layout):
     ds, W = one_hot_point(outside)
     assert outside / 10 < _outside_mass(ds, W) < outside * 10
-    value, grad = Model(ds, kind).value_and_gradient(W)
+    value, grad = _model(ds, kind, layout).value_and_gradient(W)
     exact_value, exact_grad = oracle_loss_and_gradient(ds, W, kind)
     assert relative_errors([value], [exact_value])[0] <= RTOL
     assert max(relative_errors(grad, exact_grad)) <= RTOL
@@ -219,10 +229,11 @@ EMBEDDED = {
 
 @pytest.mark.parametrize("outside", [1e-5, 1e-100, 1e-300])
 @pytest.mark.parametrize("emb", sorted(EMBEDDED))
-def test_every_sample_far_out(outside, emb):
+@pytest.mark.parametrize("layout", ["slots", "entries"])
+def test_every_sample_far_out(outside, emb, layout):
     ds, W = many_queries_point(outside, EMBEDDED[emb])
     assert _outside_mass(ds, W) < outside**0.5
-    model = Model(ds)
+    model = _model(ds, Loss.LOG, layout)
     value, grad = model.value_and_gradient(W)
     exact_value, exact_grad = oracle_loss_and_gradient(ds, W, Loss.LOG)
     assert relative_errors([value], [exact_value])[0] <= RTOL
@@ -281,7 +292,7 @@ def test_path_split_parts_far_out(outside):
     outside_part, log_outside, inside_part = problem.values(v)
     grad = problem.gradient(v)
     with mp.workdps(DIGITS):
-        u = [mp.mpf(float(x)) for x in (problem.T @ v)[np.searchsorted(problem.node_keys, 3 * 4 + np.arange(4))]]
+        u = [mp.mpf(float(x)) for x in problem.potentials(v)[np.searchsorted(problem.node_keys, 3 * 4 + np.arange(4))]]
         outs, ins, g = [], [], [mp.mpf(0)] * 4
         for tokens, label in samples:
             z = {j: u[j] for j in set(tokens)}
@@ -295,7 +306,7 @@ def test_path_split_parts_far_out(outside):
         exact_out, exact_in = mp.fsum(outs) / 3, mp.fsum(ins) / 3
         keys = 3 * 4 + np.arange(4)
         cols = np.searchsorted(problem.node_keys, keys)
-        mean_rows = problem.T[cols][:, problem.is_mean]  # d u / d(mean coordinates)
+        mean_rows = problem.potentials(np.eye(v.size)[:, problem.is_mean])[cols]  # d u / d(mean coordinates)
         exact_mean = [mp.fsum(g[j] * mp.mpf(float(mean_rows[j, m])) for j in range(4)) / 3
                       for m in range(mean_rows.shape[1])]
     assert relative_errors([outside_part], [exact_out])[0] <= RTOL

@@ -404,6 +404,69 @@ def test_path_converges_when_the_metric_couples_means_and_deviations():
         np.testing.assert_allclose(gradient(ds, W), -mu * W, atol=1e-9)
 
 
+def _random_multi_query(seed: int, vocab: int = 7, n: int = 14) -> Dataset:
+    rng = np.random.default_rng(seed)
+    queries = rng.choice(vocab, size=3, replace=False)
+    samples = []
+    for _ in range(n):
+        tokens = [int(t) for t in rng.integers(0, vocab, size=int(rng.integers(1, 5)))]
+        tokens.append(int(rng.choice(queries)))
+        samples.append((tokens, tokens[int(rng.integers(0, len(tokens)))]))
+    return Dataset.from_samples(samples, vocab=vocab)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("kind", ["onehot", "orthonormal"])
+def test_path_block_solve_equals_the_full_solve(seed, kind, monkeypatch):
+    """Query tokens solved apart (one Newton system per query) give the one-system solution."""
+    from symattn.train import path as path_module
+
+    monkeypatch.setattr(path_module, "_BLOCK_NODES", 1)  # every query its own block
+    ds = _random_multi_query(seed)
+    if kind == "orthonormal":
+        ds = ds.with_embeddings(Embeddings.orthonormal(ds.K, ds.K + 2, seed=seed))
+    split, full = path_module.PathProblem(ds), path_module.PathProblem(ds, split=False)
+    assert len(split.blocks) == len(np.unique(ds.counts.query)) > 1 and len(full.blocks) == 1
+    state = {id(p): (0.0, np.zeros(p.node_keys.size)) for p in (split, full)}
+    for radius in (0.5, 4.0, 60.0):
+        points = []
+        for problem in (split, full):
+            point, v = problem.point(radius, *state[id(problem)])
+            assert point.success, point.message
+            state[id(problem)] = (point.log_mu, v)
+            points.append(point)
+        assert points[0].log_mu == pytest.approx(points[1].log_mu, rel=1e-8, abs=1e-8)
+        np.testing.assert_allclose(points[0].W, points[1].W, atol=1e-8 * radius)
+        g = gradient(ds, points[0].W)
+        np.testing.assert_allclose(g, -np.exp(points[0].log_mu) * points[0].W, atol=1e-9 * max(1.0, np.abs(g).max()))
+
+
+def test_path_has_no_cap_on_the_number_of_variables():
+    """Many query tokens, more variables in all than the one-system solver allowed (3000)."""
+    rng = np.random.default_rng(3)
+    samples = []
+    for k in range(300):
+        for _ in range(3):
+            tokens = [int(t) for t in rng.integers(300, 400, size=4)] + [k]
+            samples.append((tokens, tokens[int(rng.integers(0, 5))]))
+    ds = Dataset.from_samples(samples, vocab=400)
+    path = regularization_path(ds, [2.0])
+    assert path.success, path.message
+    from symattn.train.path import PathProblem
+
+    assert PathProblem(ds).node_keys.size > 3000
+    g = gradient(ds, path.W)
+    np.testing.assert_allclose(g, -path.metrics["multiplier"][-1] * path.W, atol=1e-9 * max(1.0, np.abs(g).max()))
+
+
+def test_path_refuses_a_query_too_large_for_its_dense_block(monkeypatch):
+    from symattn.train import path as path_module
+
+    monkeypatch.setattr(path_module, "_MAX_QUERY_NODES", 3)
+    with pytest.raises(InvalidInput, match=r"G_5 has 4 \(query, token\) variables, more than 3"):
+        regularization_path(CYCLIC, [1.0])
+
+
 def test_path_refuses_dependent_embeddings():
     ds = Dataset.from_samples([([0, 1, 2], 0)], vocab=3, embeddings=Embeddings.random_unit(3, 2, seed=0))
     with pytest.raises(InvalidInput, match="independent"):

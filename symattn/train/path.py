@@ -19,12 +19,19 @@ solver that sums them stops moving. Here they are never summed:
   :math:`B` does not depend) and :math:`|C| - 1` deviations; the gradient and Hessian of
   :math:`B` are assembled on the deviations only, so they are *exactly* zero on the means, where
   only :math:`A` (computed from ``log1p``/``expit`` of the log-space ratio :math:`r_i`) acts;
+* with orthonormal embeddings :math:`M = I` and a sample with query :math:`k` sees only the column
+  :math:`u_{\cdot k}`, so for a given :math:`\mu` the problem splits by query token: the queries
+  are solved in blocks of a few hundred variables (a large :math:`G_k` alone), each by its own
+  Newton method, and only :math:`\mu` is shared; the change of variables is applied by
+  cumulative sums, never as a matrix, so a Newton step costs :math:`O(\text{pairs} + m^2)` to
+  assemble and :math:`m^3/3` to factor for a block of :math:`m` variables;
 * the penalised problem :math:`\min A + B + \tfrac{\mu}{2}\|u\|_M^2` is solved by Newton's method
-  with a Jacobi-scaled linear solve and a line search on the directional derivative (never on
-  loss values). On the means only :math:`A` and the penalty act, and both are of size
-  :math:`e^{-R\gamma}` (:math:`\gamma` = margin / :math:`\|W^{svm}\|`): they are divided by a
-  common :math:`e^{\text{shift}}` there, and the multiplier is carried as :math:`\log\mu`, so
-  nothing underflows even where :math:`\mu < 10^{-308}` (:math:`R \gtrsim 700/\gamma`);
+  with a Jacobi-scaled Cholesky solve (least squares where it is close to singular) and a line
+  search on the directional derivative (never on loss values). On the means only :math:`A` and
+  the penalty act, and both are of size :math:`e^{-R\gamma}` (:math:`\gamma` = margin /
+  :math:`\|W^{svm}\|`): they are divided by a common :math:`e^{\text{shift}}` there, and the
+  multiplier is carried as :math:`\log\mu`, so nothing underflows even where
+  :math:`\mu < 10^{-308}` (:math:`R \gtrsim 700/\gamma`);
 * each radius starts from the previous solution with its means rescaled to the new radius and
   :math:`\log\mu` estimated from the stationarity of the means there, then a safeguarded
   Illinois search on :math:`\log\mu` matches :math:`\|W\| = R` to :math:`10^{-11}`. The
@@ -43,14 +50,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from numpy.linalg import LinAlgError
+from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import expit, log_expit
 
-from symattn._arrays import helmert
 from symattn._validate import require_dataset
 from symattn.data import CountsView, Dataset
 from symattn.errors import InvalidInput
-from symattn.graphs import PriorityGraphs, priority_graphs
+from symattn.graphs import priority_graphs
 from symattn.model import Model
 from symattn.results import Status
 from symattn.scores import check_weights, label_terms, segment_complement, segment_logsumexp
@@ -64,7 +71,10 @@ __all__ = ["PathPoint", "PathProblem", "PathStatus", "regularization_path"]
 
 logger = logging.getLogger("symattn")
 
-_MAX_NODES = 3000
+_BLOCK_NODES = 256
+"""Query tokens are grouped into blocks of about this many variables (fewer Python-level solves)."""
+_MAX_QUERY_NODES = 4000
+"""Most variables of one query token's block: its Newton steps factor a dense matrix of that size."""
 _MAX_METRIC_ENTRIES = 4096
 _LOG_MU_MIN_INTERIOR = float(np.log(1e-300))
 """With :math:`W^{svm} = 0` a radius still unreached at :math:`\\mu = 10^{-300}` is interior."""
@@ -72,6 +82,8 @@ _LOG_MU_MIN = -1e15
 """Below :math:`\\log\\mu = -10^{15}` the path is given up (it is beyond every radius allowed)."""
 _LOG_MU_MAX = float(np.log(1e12))
 _EXP_CAP = 200.0
+_PIVOT_MIN = float(np.sqrt(np.finfo(float).eps))
+"""Smallest squared Cholesky pivot of a Jacobi-scaled Hessian solved directly; below it, least squares."""
 _RADIUS_RTOL = 1e-11
 _JOINT_SHIFT = -5.0
 _MAX_RADIUS = 1e8
@@ -129,165 +141,143 @@ class _Parts:
     r: np.ndarray
 
 
-class PathProblem:
-    """The log-loss of a dataset in SCC-adapted token coordinates, its parts kept apart."""
+def _sample_entries(indptr: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of ``samples`` (ascending) in order, and how many each sample owns."""
+    lengths = np.diff(indptr)[samples]
+    ends = np.cumsum(lengths)
+    return np.repeat(indptr[samples] - ends + lengths, lengths) + np.arange(int(ends[-1])), lengths
 
-    def __init__(self, dataset: Dataset) -> None:
-        emb = dataset.embeddings
-        if not emb.is_independent:
-            raise InvalidInput(
-                f"the regularisation path needs linearly independent embeddings; these {emb.kind.value} "
-                f"rows have rank {emb.rank} < K = {emb.size}. Use gradient descent instead"
-            )
-        self.dataset = dataset
-        self.solves = 0
-        """Penalised Newton solves run so far (:meth:`minimise` calls)."""
-        graphs = priority_graphs(dataset)
-        self._coordinates(dataset, graphs)
-        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
-        # multipliers and every threshold below are the same for embeddings scaled by any c
-        rows = dataset.embeddings.matrix()
-        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
-        self.metric = self._metric() * self.unit**2
-        self.n = dataset.n
-        self.log_count = np.log(dataset.counts.count.astype(np.float64))
-        self._index_entries(dataset.counts, graphs.in_label_scc)
 
-    def _coordinates(self, dataset: Dataset, graphs: PriorityGraphs) -> None:
-        """The (query, token) variables and the SCC-adapted basis ``T`` of their space.
+class _SccBasis:
+    r"""The orthogonal change of variables :math:`u = T v` from SCC-adapted coordinates to node potentials.
 
-        Each SCC of each :math:`G_q` gets its normalised mean (``is_mean``) and a Helmert basis of
-        its zero-sum directions; ``D`` keeps only the latter, the cyclic directions (docs/theory.md §5).
-        """
-        c = dataset.counts
-        K = dataset.K
-        keys = c.query[c.sample] * K + c.token
-        self.node_keys = np.unique(keys)
-        nvar = self.node_keys.size
-        if nvar > _MAX_NODES:
-            raise InvalidInput(
-                f"the regularisation path solves a dense Newton system in {nvar} (query, token) "
-                f"variables; it is built for at most {_MAX_NODES}. Use gradient descent here"
-            )
-        self.node = np.searchsorted(self.node_keys, keys)
-        component = np.concatenate([g.component for _, g in sorted(graphs.items())])
-        group = np.unique(self.node_keys // K * (K + 1) + component, return_inverse=True)[1]
-        T = np.zeros((nvar, nvar))
-        is_mean = np.zeros(nvar, dtype=bool)
-        col = 0
-        for members in np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1]):
-            m = members.size
-            T[members, col] = 1.0 / np.sqrt(m)
-            is_mean[col] = True
-            T[np.ix_(members, np.arange(col + 1, col + m))] = helmert(m).T
-            col += m
-        self.T = T
-        self.is_mean = is_mean
-        self.D = np.where(is_mean[None, :], 0.0, T)
+    ``group`` labels the SCC of each node (labels ``0..g-1``). The coordinates of an SCC of size
+    :math:`m` (consecutive, in the order of the labels) are its mean :math:`\mathbf 1/\sqrt m`
+    and the :math:`m - 1` Helmert deviations
+    :math:`(e_1 + \dots + e_r - r\,e_{r+1})/\sqrt{r(r+1)}` of its members (ascending). Both
+    directions are applied in :math:`O(\text{nodes})` per column, by cumulative sums inside each
+    SCC, SCCs of one size at a time; ``T`` is never formed.
+    """
 
-    def _index_entries(self, c: CountsView, inside: np.ndarray) -> None:
-        """Index the entries inside and outside each sample's label SCC, and every (entry, entry) pair
-        of one sample, so the loss and its derivatives are segment sums over flat arrays."""
+    def __init__(self, group: np.ndarray) -> None:
+        order = np.argsort(group, kind="stable")
+        sizes = np.bincount(group)
+        starts = np.cumsum(sizes) - sizes
+        self.size = group.size
+        self.is_mean = np.zeros(group.size, dtype=bool)
+        self.is_mean[starts] = True
+        self.group = group
+        self.mean_weight = 1.0 / np.sqrt(sizes)
+        r""":math:`1/\sqrt{m}`, each node's entry in its SCC's mean coordinate (by SCC label)."""
+        self.by_size = []
+        """Per SCC size ``m``: the members (``count x m`` node indices) and their coordinates."""
+        for m in np.unique(sizes):
+            first = starts[sizes == m]
+            cols = first[:, None] + np.arange(m)
+            r = np.arange(1, m)
+            self.by_size.append((order[cols], cols, 1.0 / np.sqrt(m), 1.0 / np.sqrt(r * (r + 1.0))))
+
+    def coordinates(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`T^\top x` along the first axis (node values to coordinates)."""
+        out = np.empty_like(x, dtype=np.float64)
+        for members, cols, mean, dev in self.by_size:
+            X = x[members]
+            sums = np.cumsum(X, axis=1)
+            if dev.size:
+                shape = (-1,) + (1,) * (x.ndim - 1)
+                X[:, 1:] *= -np.arange(1.0, dev.size + 1).reshape(shape)
+                X[:, 1:] += sums[:, :-1]
+                X[:, 1:] *= dev.reshape(shape)
+            X[:, 0] = sums[:, -1] * mean
+            out[cols] = X
+        return out
+
+    def potentials(self, v: np.ndarray) -> np.ndarray:
+        r""":math:`T v` along the first axis (coordinates to node values)."""
+        out = np.empty_like(v, dtype=np.float64)
+        for members, cols, mean, dev in self.by_size:
+            V = v[cols]
+            u = np.repeat(V[:, :1] * mean, cols.shape[1], axis=1)
+            if dev.size:
+                r = np.arange(1, dev.size + 1).reshape((-1,) + (1,) * (v.ndim - 1))
+                w = V[:, 1:] * dev.reshape(r.shape)
+                u[:, :-1] += np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
+                u[:, 1:] -= r * w
+            out[members] = u
+        return out
+
+    def dense(self) -> np.ndarray:
+        """``T`` as a dense matrix (for the metric of non-orthonormal embeddings)."""
+        return self.potentials(np.eye(self.size))
+
+
+def _newton_direction(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    r"""The solution of :math:`H s = -g` after Jacobi scaling: by Cholesky, or by least squares when the
+    scaled :math:`H` is close to singular (a squared pivot below :data:`_PIVOT_MIN`)."""
+    scale = 1.0 / np.sqrt(np.maximum(np.diag(hess), np.finfo(float).tiny))
+    scaled = hess * scale[:, None] * scale[None, :]
+    try:
+        factor = cho_factor(scaled, lower=True, check_finite=False)
+        if float(np.min(np.diag(factor[0]))) ** 2 > _PIVOT_MIN:
+            return -scale * cho_solve(factor, scale * grad, check_finite=False)
+    except LinAlgError:
+        pass
+    return -scale * np.linalg.lstsq(scaled, scale * grad, rcond=None)[0]
+
+
+class _Block:
+    r"""The log-loss on the samples of some query tokens, in SCC-adapted coordinates, and its Newton solve.
+
+    ``samples`` (ascending) are the block's samples, ``node_keys`` (ascending) its (query, token)
+    nodes :math:`kK + j` and ``group`` the SCC of each node (labels ``0..g-1``). Values, gradients
+    and Hessians are those of :math:`(A + B)/n + \tfrac{\mu}{2} v^\top M v` over the block's
+    samples, ``n`` the size of the whole dataset: with a block-diagonal :math:`M` (orthonormal
+    embeddings) the blocks add up to the whole objective and are minimised apart.
+    """
+
+    def __init__(
+        self, c: CountsView, inside: np.ndarray, samples: np.ndarray,
+        nodes: tuple[np.ndarray, np.ndarray, int], n: int,
+    ) -> None:
+        node_keys, group, K = nodes
+        entries, lengths = _sample_entries(c.indptr, samples)
+        self.n = n
+        self.nvar = node_keys.size
+        self.basis = _SccBasis(group)
+        self.is_mean = self.basis.is_mean
+        self.metric = np.eye(self.nvar)
+        """The block of :math:`M` (scaled by ``unit**2`` by :class:`PathProblem`)."""
+        self.sample = np.repeat(np.arange(samples.size), lengths)
+        self.node = np.searchsorted(node_keys, c.query[samples][self.sample] * K + c.token[entries])
+        self.log_count = np.log(c.count[entries].astype(np.float64))
+        inside = inside[entries]
         self.in_idx = np.flatnonzero(inside)
         self.out_idx = np.flatnonzero(~inside)
-        n_in = np.bincount(c.sample[self.in_idx], minlength=self.n)
-        n_out = np.bincount(c.sample[self.out_idx], minlength=self.n)
+        n_in = np.bincount(self.sample[self.in_idx], minlength=samples.size)
+        n_out = np.bincount(self.sample[self.out_idx], minlength=samples.size)
         self.in_ptr = np.concatenate([[0], np.cumsum(n_in)])
         self.has_out = np.flatnonzero(n_out > 0)
         self.out_ptr = np.concatenate([[0], np.cumsum(n_out[self.has_out])])
         self.in_len, self.out_len = n_in, n_out[self.has_out]
-        self.label_entry = c.label_entry
-        self.in_label = np.searchsorted(self.in_idx, c.label_entry)
-        self.sample = c.sample
-        lengths = np.diff(c.indptr)
-        first = np.repeat(np.arange(c.nnz), lengths[c.sample])
-        span = lengths[c.sample]
+        self.label_entry = np.searchsorted(entries, c.label_entry[samples])
+        self.in_label = np.searchsorted(self.in_idx, self.label_entry)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        first = np.repeat(np.arange(entries.size), lengths[self.sample])
+        span = lengths[self.sample]
         offset = np.arange(first.size) - np.repeat(np.cumsum(span) - span, span)
-        self.pair = (first, c.indptr[c.sample[first]] + offset)
+        self.pair = (first, indptr[self.sample[first]] + offset)
 
-    # -- geometry ----------------------------------------------------------------------
-    def _metric(self) -> np.ndarray:
-        r"""The metric :math:`M`: :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v = \|N v\|^2`.
-
-        With the thin QR factorisation :math:`E^\top = QR`, the smallest :math:`W` with potentials
-        :math:`U` is :math:`Q R^{-\top} U R^{-1} Q^\top`, of norm :math:`\|A\,\mathrm{vec}\,U\|`,
-        :math:`A = R^{-\top} \otimes R^{-\top}`. The entries of :math:`U` that no sample uses are
-        free and minimise it: a least-squares problem, solved with an orthogonal factorisation of
-        :math:`A`'s free columns (relative error about :math:`\epsilon\,\mathrm{cond}(E)^2`), never
-        through the normal equations :math:`A^\top A = G^{-1} \otimes G^{-1}`, whose Schur
-        complement loses :math:`\epsilon\,\mathrm{cond}(E)^4` (1e-8 of :math:`\|W\|` at
-        :math:`\mathrm{cond}(E) = 300`, where radii could then not be matched).
-        """
-        emb = self.dataset.embeddings
-        nvar = self.node_keys.size
-        self._N: np.ndarray | None = None
-        self.radius_rtol = _RADIUS_RTOL
-        if emb.is_orthonormal:
-            return np.eye(nvar)
-        K = self.dataset.K
-        if K * K > _MAX_METRIC_ENTRIES:
-            raise InvalidInput(
-                f"the regularisation path with non-orthonormal embeddings forms a K^2 x K^2 metric; "
-                f"K = {K} is too large (K^2 <= {_MAX_METRIC_ENTRIES}). Use orthonormal embeddings"
-            )
-        self._Q, R = np.linalg.qr(emb.matrix().T)
-        # ||W|| is known to about eps cond(E)^2 of itself (see above): no radius is matched closer
-        self.radius_rtol = max(_RADIUS_RTOL, float(np.finfo(float).eps * np.linalg.cond(R) ** 2))
-        self._R_inv_T = solve_triangular(R, np.eye(K)).T
-        A = np.kron(self._R_inv_T, self._R_inv_T)
-        used = self._u_index()
-        free = np.setdiff1d(np.arange(K * K), used)
-        Q_free, R_free = np.linalg.qr(A[:, free])
-        along = Q_free.T @ A[:, used]
-        self._free = free
-        self._free_map = solve_triangular(R_free, along) if free.size else np.zeros((0, used.size))
-        self._N = (A[:, used] - Q_free @ along) @ self.T
-        return self._N.T @ self._N
-
-    def _u_index(self) -> np.ndarray:
-        K = self.dataset.K
-        query, token = np.divmod(self.node_keys, K)
-        return token * K + query
-
-    def weights(self, v: np.ndarray) -> np.ndarray:
-        r"""The smallest-norm :math:`W` (d, d) whose potentials are :math:`u = T v`."""
-        emb = self.dataset.embeddings
-        K = self.dataset.K
-        flat = np.zeros(K * K)
-        u = self.T @ v
-        flat[self._u_index()] = u
-        if not emb.is_orthonormal:
-            flat[self._free] = -self._free_map @ u
-        U = flat.reshape(K, K)
-        if emb.is_onehot:
-            return U
-        if emb.is_orthonormal:
-            E = emb.matrix()
-            return E.T @ U @ E
-        left = self._Q @ self._R_inv_T
-        return left @ U @ left.T
-
-    def radius(self, v: np.ndarray) -> float:
-        r""":math:`\|W\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius):
-        :math:`\text{unit}\,\|N v\|` (:math:`\text{unit}\,\|v\|` if orthonormal), never through
-        :math:`v^\top M v`, which loses accuracy when the embeddings are ill-conditioned."""
-        return self.unit * float(np.linalg.norm(v if self._N is None else self._N @ v))
-
-    def start(self, W: np.ndarray) -> np.ndarray:
-        """Coordinates of the potentials of ``W`` (used to warm-start)."""
-        emb = self.dataset.embeddings
-        K = self.dataset.K
-        E = emb.matrix()
-        U = (E @ W @ E.T).reshape(K * K)
-        return self.T.T @ U[self._u_index()]
+    def _congruence(self, H: np.ndarray) -> np.ndarray:
+        r""":math:`T^\top H T / n` of a symmetric node matrix ``H``."""
+        return self.basis.coordinates(self.basis.coordinates(H).T) / self.n
 
     # -- the two parts -----------------------------------------------------------------
     def _parts(self, v: np.ndarray) -> _Parts:
-        z = (self.T @ v)[self.node] + self.log_count
+        z = self.basis.potentials(v)[self.node] + self.log_count
         z_in, z_out = z[self.in_idx], z[self.out_idx]
         lse_in = segment_logsumexp(z_in, self.in_ptr)
         inside = label_terms(z_in, self.in_ptr, self.in_label)
-        r = np.full(self.n, -np.inf)
+        r = np.full(self.in_len.size, -np.inf)
         pi_out = np.empty(0)
         if self.has_out.size:
             lse_out = segment_logsumexp(z_out, self.out_ptr)
@@ -296,13 +286,7 @@ class PathProblem:
         return _Parts(z, inside.pi, inside.log_p, inside.outside, pi_out, r)
 
     def values(self, v: np.ndarray) -> tuple[float, float, float]:
-        r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
-
-        :math:`\log A_i = \log\operatorname{softplus}(r_i)`, equal to :math:`r_i` to double
-        precision once :math:`r_i < -40`, so the logarithm stays finite where :math:`A` underflows.
-        The inside part :math:`B_i = -\log\pi(y \mid C_y)` comes from
-        :func:`~symattn.scores.label_terms`, accurate however close to 0 it is.
-        """
+        """The block's share of :meth:`PathProblem.values` (divided by the whole ``n``)."""
         p = self._parts(v)
         r = p.r[self.has_out]
         outside = float(np.sum(np.logaddexp(0.0, r))) / self.n
@@ -345,15 +329,17 @@ class PathProblem:
         coordinates are meaningful (the :math:`B` part, exactly zero there, is left out).
         """
         _, _, _, g = self._entry_terms(self._parts(v), shift)
-        nvar = self.node_keys.size
+        nvar = self.nvar
         g_a = np.bincount(self.node, weights=g[0], minlength=nvar)
-        out = self.T.T @ g_a / self.n
+        out = self.basis.coordinates(g_a) / self.n
         if shift == 0.0:
-            out += self.D.T @ np.bincount(self.node, weights=g[1], minlength=nvar) / self.n
+            g_b = self.basis.coordinates(np.bincount(self.node, weights=g[1], minlength=nvar))
+            out += np.where(self.is_mean, 0.0, g_b) / self.n
         return out + np.exp(min(log_mu - shift, _EXP_CAP)) * (self.metric @ v)
 
-    def hessian(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
-        r"""The Hessian matching :meth:`gradient` (same scaling), the two parts assembled apart."""
+    def _pair_hessian(self, v: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray | None]:
+        r"""The Hessians of :math:`A e^{-\text{shift}}` and (for ``shift = 0``) of :math:`B` per entry pair
+        (:attr:`pair`), both :math:`n` times too large."""
         p = self._parts(v)
         _, scaled, w, _ = self._entry_terms(p, shift)
         nnz = self.sample.size
@@ -372,29 +358,47 @@ class PathProblem:
         block = np.where(same, np.where(a == b, pi[a] * rest[a], -pi[a] * pi[b]), 0.0)
         inside = side[a] == 1
         h_a = s_scaled * s_rest * w[a] * w[b] + s_scaled * np.where(inside, -block, block)
-        nvar = self.node_keys.size
-        flat = self.node[a] * nvar + self.node[b]
-        H_a = np.bincount(flat, weights=h_a, minlength=nvar * nvar).reshape(nvar, nvar)
-        out = self.T.T @ H_a @ self.T / self.n
-        if shift == 0.0:
-            h_b = np.where(same & inside, block, 0.0)
-            H_b = np.bincount(flat, weights=h_b, minlength=nvar * nvar).reshape(nvar, nvar)
-            out += self.D.T @ H_b @ self.D / self.n
-        return out + np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric
+        return h_a, (np.where(same & inside, block, 0.0) if shift == 0.0 else None)
+
+    def hessian(
+        self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0, *, means: bool = False
+    ) -> np.ndarray:
+        r"""The Hessian matching :meth:`gradient` (same scaling).
+
+        With ``means`` only its block on the SCC means, summed from the entry pairs directly
+        (:math:`O(\text{pairs})`); there only :math:`A` and the penalty act. Otherwise the whole
+        Hessian, :math:`T^\top H T` of the node Hessian of :math:`A + B` (with ``shift = 0`` the
+        :math:`B` part, zero on the means up to rounding, is added before the change of variables).
+        """
+        h_a, h_b = self._pair_hessian(v, shift)
+        penalty = np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric
+        a, b = self.pair
+        if means:
+            group, weight = self.basis.group, self.basis.mean_weight
+            ng = int(np.count_nonzero(self.is_mean))
+            ga, gb = group[self.node[a]], group[self.node[b]]
+            h = h_a * weight[ga] * weight[gb]
+            H = np.bincount(ga * ng + gb, weights=h, minlength=ng * ng).reshape(ng, ng) / self.n
+            return H + penalty[np.ix_(self.is_mean, self.is_mean)]
+        nvar = self.nvar
+        h = h_a if h_b is None else h_a + h_b
+        H = np.bincount(self.node[a] * nvar + self.node[b], weights=h, minlength=nvar * nvar)
+        return self._congruence(H.reshape(nvar, nvar)) + penalty
 
     # -- solvers -----------------------------------------------------------------------
-    def _line_search(self, v: np.ndarray, step: np.ndarray, log_mu: float, shift: float) -> float:
+    def _line_search(
+        self, v: np.ndarray, step: np.ndarray, log_mu: float, shift: float, slope0: float
+    ) -> float:
         r"""A step :math:`t \in (0, 1]` with :math:`\tfrac12 \varphi'(0) \le \varphi'(t) \le 0`, from slopes.
 
         :math:`\varphi(t) = F(v + t\,\Delta)` is convex, so :math:`\varphi'(t) \le 0` means the step
         decreases :math:`F` without comparing loss values (which lose the outside part). All
-        slopes share one scale :math:`e^{-\text{shift}}`.
+        slopes share one scale :math:`e^{-\text{shift}}`; ``slope0`` is :math:`\varphi'(0)`.
         """
 
         def slope(t: float) -> float:
             return float(self.gradient(v + t * step, log_mu, shift) @ step)
 
-        slope0 = slope(0.0)
         if slope0 >= 0.0:
             return 0.0
         f_hi = slope(1.0)
@@ -418,7 +422,7 @@ class PathProblem:
         return max(lo, t) if lo > 0.0 else t
 
     def minimise(
-        self, log_mu: float, v: np.ndarray, *, tol: float = 1e-12, max_iter: int = 500
+        self, log_mu: float, v: np.ndarray, *, tol: float, max_iter: int = 500
     ) -> tuple[np.ndarray, bool]:
         r"""Block Newton for :math:`\min_v (A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``.
 
@@ -432,25 +436,231 @@ class PathProblem:
         """
         blocks = [(b, mean) for b, mean in ((~self.is_mean, False), (self.is_mean, True)) if b.any()]
         joint = [(np.ones(v.size, dtype=bool), False)]
-        self.solves += 1
         for _ in range(max_iter):
             moved = 0.0
             # while the mean block is not tiny, one joint step (the metric may couple the blocks)
             for block, mean in joint if self.shift(v, log_mu) >= _JOINT_SHIFT else blocks:
                 shift = self.shift(v, log_mu) if mean else 0.0
                 grad = self.gradient(v, log_mu, shift)[block]
-                hess = self.hessian(v, log_mu, shift)[np.ix_(block, block)]
-                scale = 1.0 / np.sqrt(np.maximum(np.diag(hess), np.finfo(float).tiny))
-                scaled = hess * scale[:, None] * scale[None, :]
+                hess = self.hessian(v, log_mu, shift, means=mean)
+                if not (mean or block.all()):
+                    hess = hess[np.ix_(block, block)]
                 step = np.zeros_like(v)
-                step[block] = -scale * np.linalg.lstsq(scaled, scale * grad, rcond=None)[0]
-                t = self._line_search(v, step, log_mu, shift)
+                step[block] = _newton_direction(hess, grad)
+                t = self._line_search(v, step, log_mu, shift, float(grad @ step[block]))
                 v = v + t * step
                 moved = max(moved, float(np.linalg.norm(t * step)))
             if moved <= tol * (1.0 + np.linalg.norm(v)):
                 return v, True
         return v, False
 
+
+class PathProblem:
+    r"""The log-loss of a dataset in SCC-adapted token coordinates, its parts kept apart.
+
+    With orthonormal embeddings :math:`\|W\|_F^2 = \sum_k \|u_{\cdot k}\|^2` and a sample with
+    query :math:`k` sees only the column :math:`u_{\cdot k}`, so for a fixed multiplier the
+    penalised problem splits into one problem per query token: the nodes are grouped by query
+    into blocks of at most about :data:`_BLOCK_NODES` variables (a larger :math:`G_k` is a block
+    of its own), each solved by its own dense Newton method; only :math:`\mu` is shared, matched
+    to the radius by :meth:`solve_radius`. ``split=False`` solves all queries as one system (the
+    reference the tests compare with); with non-orthonormal embeddings the metric couples the
+    queries and there is always one block.
+    """
+
+    def __init__(self, dataset: Dataset, *, split: bool = True) -> None:
+        emb = dataset.embeddings
+        if not emb.is_independent:
+            raise InvalidInput(
+                f"the regularisation path needs linearly independent embeddings; these {emb.kind.value} "
+                f"rows have rank {emb.rank} < K = {emb.size}. Use gradient descent instead"
+            )
+        self.dataset = dataset
+        self.solves = 0
+        """Penalised Newton solves run so far (:meth:`minimise` calls)."""
+        graphs = priority_graphs(dataset)
+        c = dataset.counts
+        K = dataset.K
+        self.node_keys = np.unique(c.query[c.sample] * K + c.token)
+        """The (query, token) nodes :math:`kK + j`, ascending; the variables follow this order."""
+        component = np.concatenate([g.component for _, g in sorted(graphs.items())])
+        group = np.unique(self.node_keys // K * (K + 1) + component, return_inverse=True)[1]
+        self.blocks = self._make_blocks(graphs.in_label_scc, group, split and emb.is_orthonormal)
+        ends = np.cumsum([b.nvar for b in self.blocks])
+        self.slices = [slice(int(e - b.nvar), int(e)) for b, e in zip(self.blocks, ends, strict=True)]
+        self.is_mean = np.concatenate([b.is_mean for b in self.blocks])
+        # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
+        # multipliers and every threshold below are the same for embeddings scaled by any c
+        rows = emb.matrix()
+        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
+        metric = self._metric()
+        for block in self.blocks:
+            block.metric = (block.metric if metric is None else metric) * self.unit**2
+        self.n = dataset.n
+
+    def _make_blocks(self, inside: np.ndarray, group: np.ndarray, split: bool) -> list[_Block]:
+        """One block per run of consecutive query tokens with at most about ``_BLOCK_NODES`` nodes (one
+        block in all without ``split``)."""
+        c, K = self.dataset.counts, self.dataset.K
+        queries, per_query = np.unique(self.node_keys // K, return_counts=True)
+        if per_query.max() > _MAX_QUERY_NODES:
+            k = int(queries[np.argmax(per_query)])
+            raise InvalidInput(
+                f"the regularisation path factors a dense Newton system per query token; G_{k} has "
+                f"{int(per_query.max())} (query, token) variables, more than {_MAX_QUERY_NODES}. Use "
+                "gradient descent here"
+            )
+        if split:
+            bins = np.cumsum(per_query) // _BLOCK_NODES
+            bin_of_query = np.concatenate([[0], np.cumsum(np.diff(bins) != 0)])
+        else:
+            bin_of_query = np.zeros(queries.size, dtype=np.int64)
+        block_of_sample = bin_of_query[np.searchsorted(queries, c.query)]
+        order = np.argsort(block_of_sample, kind="stable")
+        sample_cuts = np.cumsum(np.bincount(block_of_sample))[:-1]
+        node_cuts = np.cumsum(np.bincount(bin_of_query, weights=per_query).astype(np.int64))
+        blocks = []
+        for b, samples in enumerate(np.split(order, sample_cuts)):
+            lo, hi = (int(node_cuts[b - 1]) if b else 0), int(node_cuts[b])
+            local = group[lo:hi] - group[lo:hi].min()
+            blocks.append(_Block(c, inside, samples, (self.node_keys[lo:hi], local, K), self.dataset.n))
+        return blocks
+
+    # -- geometry ----------------------------------------------------------------------
+    def _metric(self) -> np.ndarray | None:
+        r"""The metric :math:`M` (``None`` for orthonormal embeddings, where it is the identity):
+        :math:`\min\{\|W\|^2 : e_j^\top W e_k = u_{jk}\} = v^\top M v = \|N v\|^2`.
+
+        With the thin QR factorisation :math:`E^\top = QR`, the smallest :math:`W` with potentials
+        :math:`U` is :math:`Q R^{-\top} U R^{-1} Q^\top`, of norm :math:`\|A\,\mathrm{vec}\,U\|`,
+        :math:`A = R^{-\top} \otimes R^{-\top}`. The entries of :math:`U` that no sample uses are
+        free and minimise it: a least-squares problem, solved with an orthogonal factorisation of
+        :math:`A`'s free columns (relative error about :math:`\epsilon\,\mathrm{cond}(E)^2`), never
+        through the normal equations :math:`A^\top A = G^{-1} \otimes G^{-1}`, whose Schur
+        complement loses :math:`\epsilon\,\mathrm{cond}(E)^4` (1e-8 of :math:`\|W\|` at
+        :math:`\mathrm{cond}(E) = 300`, where radii could then not be matched).
+        """
+        emb = self.dataset.embeddings
+        self._N: np.ndarray | None = None
+        self.radius_rtol = _RADIUS_RTOL
+        if emb.is_orthonormal:
+            return None
+        K = self.dataset.K
+        if K * K > _MAX_METRIC_ENTRIES:
+            raise InvalidInput(
+                f"the regularisation path with non-orthonormal embeddings forms a K^2 x K^2 metric; "
+                f"K = {K} is too large (K^2 <= {_MAX_METRIC_ENTRIES}). Use orthonormal embeddings"
+            )
+        self._Q, R = np.linalg.qr(emb.matrix().T)
+        # ||W|| is known to about eps cond(E)^2 of itself (see above): no radius is matched closer
+        self.radius_rtol = max(_RADIUS_RTOL, float(np.finfo(float).eps * np.linalg.cond(R) ** 2))
+        self._R_inv_T = solve_triangular(R, np.eye(K)).T
+        A = np.kron(self._R_inv_T, self._R_inv_T)
+        used = self._u_index()
+        free = np.setdiff1d(np.arange(K * K), used)
+        Q_free, R_free = np.linalg.qr(A[:, free])
+        along = Q_free.T @ A[:, used]
+        self._free = free
+        self._free_map = solve_triangular(R_free, along) if free.size else np.zeros((0, used.size))
+        (block,) = self.blocks
+        self._N = (A[:, used] - Q_free @ along) @ block.basis.dense()
+        return self._N.T @ self._N
+
+    def _u_index(self) -> np.ndarray:
+        K = self.dataset.K
+        query, token = np.divmod(self.node_keys, K)
+        return token * K + query
+
+    def weights(self, v: np.ndarray) -> np.ndarray:
+        r"""The smallest-norm :math:`W` (d, d) whose potentials are :math:`u = T v`."""
+        emb = self.dataset.embeddings
+        K = self.dataset.K
+        flat = np.zeros(K * K)
+        u = self.potentials(v)
+        flat[self._u_index()] = u
+        if not emb.is_orthonormal:
+            flat[self._free] = -self._free_map @ u
+        U = flat.reshape(K, K)
+        if emb.is_onehot:
+            return U
+        if emb.is_orthonormal:
+            E = emb.matrix()
+            return E.T @ U @ E
+        left = self._Q @ self._R_inv_T
+        return left @ U @ left.T
+
+    def radius(self, v: np.ndarray) -> float:
+        r""":math:`\|W\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius):
+        :math:`\text{unit}\,\|N v\|` (:math:`\text{unit}\,\|v\|` if orthonormal), never through
+        :math:`v^\top M v`, which loses accuracy when the embeddings are ill-conditioned."""
+        return self.unit * float(np.linalg.norm(v if self._N is None else self._N @ v))
+
+    def start(self, W: np.ndarray) -> np.ndarray:
+        """Coordinates of the potentials of ``W`` (used to warm-start)."""
+        emb = self.dataset.embeddings
+        K = self.dataset.K
+        E = emb.matrix()
+        U = (E @ W @ E.T).reshape(K * K)
+        return self.coordinates(U[self._u_index()])
+
+    def potentials(self, v: np.ndarray) -> np.ndarray:
+        r"""The node potentials :math:`u = T v` (in the order of :attr:`node_keys`) of coordinates ``v``."""
+        return np.concatenate([b.basis.potentials(x) for b, x in self._pieces(v)])
+
+    def coordinates(self, u: np.ndarray) -> np.ndarray:
+        r"""The coordinates :math:`T^\top u` of node potentials ``u`` (the inverse of :meth:`potentials`)."""
+        return np.concatenate([b.basis.coordinates(x) for b, x in self._pieces(u)])
+
+    # -- the objective, block by block -------------------------------------------------------
+    def values(self, v: np.ndarray) -> tuple[float, float, float]:
+        r"""The mean outside part :math:`\frac1n\sum A_i`, its logarithm, and the mean inside part.
+
+        :math:`\log A_i = \log\operatorname{softplus}(r_i)`, equal to :math:`r_i` to double
+        precision once :math:`r_i < -40`, so the logarithm stays finite where :math:`A` underflows.
+        The inside part :math:`B_i = -\log\pi(y \mid C_y)` comes from
+        :func:`~symattn.scores.label_terms`, accurate however close to 0 it is.
+        """
+        parts = np.array([b.values(x) for b, x in self._pieces(v)])
+        return float(np.sum(parts[:, 0])), float(np.logaddexp.reduce(parts[:, 1])), float(np.sum(parts[:, 2]))
+
+    @property
+    def has_outside(self) -> bool:
+        """Whether some sample has an entry outside its label's SCC (then :math:`W^{svm} \\ne 0`)."""
+        return any(b.has_out.size for b in self.blocks)
+
+    def shift(self, v: np.ndarray, log_mu: float) -> float:
+        r"""The scale of the mean coordinates, :math:`\max(\log\mu, \max_i \log\sigma_i)` (see
+        :meth:`_Block.shift`)."""
+        return max(b.shift(x, log_mu) for b, x in self._pieces(v))
+
+    def gradient(self, v: np.ndarray, log_mu: float = -np.inf, shift: float = 0.0) -> np.ndarray:
+        r""":math:`e^{-\text{shift}}\,\nabla_v[(A + B)/n + \tfrac{\mu}{2} v^\top M v]`.
+
+        With ``shift = 0`` this is the plain gradient; with a large negative shift only the mean
+        coordinates are meaningful (the :math:`B` part, exactly zero there, is left out).
+        """
+        return np.concatenate([b.gradient(x, log_mu, shift) for b, x in self._pieces(v)])
+
+    def _pieces(self, v: np.ndarray) -> list[tuple[_Block, np.ndarray]]:
+        """Each block with its part of ``v``."""
+        return [(b, v[s]) for b, s in zip(self.blocks, self.slices, strict=True)]
+
+    def _metric_product(self, v: np.ndarray) -> np.ndarray:
+        return np.concatenate([b.metric @ x for b, x in self._pieces(v)])
+
+    def minimise(self, log_mu: float, v: np.ndarray, *, tol: float = 1e-12) -> tuple[np.ndarray, bool]:
+        r"""Minimise :math:`(A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``, block by block
+        (:meth:`_Block.minimise`); a block has converged when its steps are below
+        :math:`\text{tol}\,(1 + \|v\|)`. Also says whether every block converged."""
+        self.solves += 1
+        scale = tol
+        out, ok = np.empty_like(v), True
+        for block, s in zip(self.blocks, self.slices, strict=True):
+            out[s], done = block.minimise(log_mu, v[s], tol=scale)
+            ok = ok and done
+        return out, ok
+
+    # -- the radius ---------------------------------------------------------------------
     def rescale(self, v: np.ndarray, radius: float) -> np.ndarray:
         r"""``v`` with its SCC means multiplied by the :math:`\alpha > 0` that makes :math:`\|v\|_M = R`.
 
@@ -460,9 +670,10 @@ class PathProblem:
         """
         m = np.where(self.is_mean, v, 0.0)
         dev = v - m
-        a = float(m @ self.metric @ m)
-        b = float(m @ self.metric @ dev)
-        c = float(dev @ self.metric @ dev) - radius * radius
+        Mm = self._metric_product(m)
+        a = float(m @ Mm)
+        b = float(dev @ Mm)
+        c = float(dev @ self._metric_product(dev)) - radius * radius
         disc = b * b - a * c
         if a <= 0.0 or disc < 0.0:
             return v
@@ -478,7 +689,7 @@ class PathProblem:
         """
         shift = self.shift(v, _LOG_MU_MIN)
         g = self.gradient(v, -np.inf, shift)[self.is_mean]
-        p = (self.metric @ v)[self.is_mean]
+        p = self._metric_product(v)[self.is_mean]
         ratio = -float(g @ p) / float(p @ p) if p @ p > 0.0 else 0.0
         return float(shift + np.log(ratio)) if ratio > 0.0 and np.isfinite(ratio) else log_mu
 
@@ -547,16 +758,16 @@ class PathProblem:
         ``step``), or a final status and the reason (``x`` then unchanged). ``radii`` is the radius
         in internal units and as the caller gave it."""
         radius, given = radii
-        interior_possible = self.has_out.size == 0
+        interior_possible = not self.has_outside
         guess = self.estimate_log_mu(self.rescale(v, radius), x)
         if f >= 0.0:
             if x >= _LOG_MU_MAX:
                 return x, PathStatus.NOT_CONVERGED, f"||W|| > R = {given:g} even at the largest multiplier"
-            new = max(guess, x + step) if guess <= x else min(guess, x + 8.0 * step)
+            new = min(max(guess, x + step / 8.0), x + 8.0 * step)
             return min(new, _LOG_MU_MAX), None, ""
         if interior_possible and x <= _LOG_MU_MIN_INTERIOR:
             return x, PathStatus.INTERIOR, ""
-        new = min(guess, x - step) if guess >= x else max(guess, x - 8.0 * step)
+        new = max(min(guess, x - step / 8.0), x - 8.0 * step)
         floor = _LOG_MU_MIN_INTERIOR if interior_possible else _LOG_MU_MIN
         if new < floor and x <= floor:
             return x, PathStatus.NOT_CONVERGED, (
@@ -617,7 +828,7 @@ def regularization_path(
     config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), time_budget=time_budget)
     problem = PathProblem(dataset)
     v = problem.start(check_weights(W0, dataset.embeddings.dim, name="W0")) if W0 is not None else np.zeros(
-        problem.T.shape[0]
+        problem.node_keys.size
     )
     rec = Recorder()
     weights: list[np.ndarray] = []
