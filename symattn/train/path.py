@@ -543,6 +543,7 @@ class PathProblem:
         emb = self.dataset.embeddings
         self._N: np.ndarray | None = None
         self.radius_rtol = _RADIUS_RTOL
+        self.step_floor = 0.0
         if emb.is_orthonormal:
             return None
         K = self.dataset.K
@@ -554,6 +555,8 @@ class PathProblem:
         self._Q, R = np.linalg.qr(emb.matrix().T)
         # ||W|| is known to about eps cond(E)^2 of itself (see above): no radius is matched closer
         self.radius_rtol = max(_RADIUS_RTOL, float(np.finfo(float).eps * np.linalg.cond(R) ** 2))
+        # Newton's steps reach the same floor: below it they only trade rounding between the blocks
+        self.step_floor = float(np.finfo(float).eps * np.linalg.cond(R) ** 2)
         self._R_inv_T = solve_triangular(R, np.eye(K)).T
         A = np.kron(self._R_inv_T, self._R_inv_T)
         used = self._u_index()
@@ -651,9 +654,12 @@ class PathProblem:
     def minimise(self, log_mu: float, v: np.ndarray, *, tol: float = 1e-12) -> tuple[np.ndarray, bool]:
         r"""Minimise :math:`(A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``, block by block
         (:meth:`_Block.minimise`); a block has converged when its steps are below
-        :math:`\text{tol}\,(1 + \|v\|)`. Also says whether every block converged."""
+        :math:`\text{tol}\,(1 + \|v\|)`, ``tol`` raised to :math:`\epsilon\,\mathrm{cond}(E)^2` for
+        non-orthonormal embeddings (the accuracy their metric allows, as for :attr:`radius_rtol`;
+        below it the alternating steps only exchange rounding). Also says whether every block
+        converged."""
         self.solves += 1
-        scale = tol
+        scale = max(tol, self.step_floor)
         out, ok = np.empty_like(v), True
         for block, s in zip(self.blocks, self.slices, strict=True):
             out[s], done = block.minimise(log_mu, v[s], tol=scale)
@@ -789,7 +795,7 @@ class PathProblem:
         outside, log_outside, inside = self.values(v)
         W = self.weights(v)
         norm = float(np.linalg.norm(W))
-        if status is PathStatus.OPTIMAL and abs(norm - radius) > 1e-8 * radius:
+        if status is PathStatus.OPTIMAL and abs(norm - radius) > max(1e-8, 10.0 * self.radius_rtol) * radius:
             status = PathStatus.NOT_CONVERGED
             message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
         solves = self.solves - before
