@@ -246,3 +246,14 @@ def test_weights_outside_the_reachable_subspace_explained_by_another_query_fail(
     init = np.random.default_rng(0).normal(size=(4, 4))
     init -= reachable_basis(ds).project(init)
     assert verify_weights(ds, 30.0 * init / np.linalg.norm(init)).verdict is Verdict.INCONCLUSIVE
+
+
+def test_reference_is_normalised_gd_above_the_path_budget(monkeypatch: pytest.MonkeyPatch):
+    from symattn.verify import weights as module
+
+    ds = Dataset.from_samples([([0, 1], 0), ([1, 2, 0], 1)], vocab=3)
+    assert module.reference_weights(ds, 4.0)[2] == "the regularisation path W_R"
+    monkeypatch.setattr(module, "_PATH_REFERENCE_NODES", 2)
+    at_R, at_half, what = module.reference_weights(ds, 4.0)
+    assert what.startswith("normalised GD")
+    assert np.linalg.norm(at_R) >= 4.0 > np.linalg.norm(at_half) >= 2.0
