@@ -13,7 +13,8 @@ The argument (derived and checked in ``proofs/proof_finite_bound.py``; docs/proo
   :math:`\kappa = \nu \|\nabla f(W')\| / \mu < 1`, existence and uniqueness of the minimiser and
   :math:`\|W' - W^{fin}\|_F \le -\log(1 - \kappa)/\nu`.
 
-Everything is evaluated in ball arithmetic (python-flint ``arb``, 128 bits) from the data as
+Everything is evaluated in ball arithmetic (python-flint ``arb``, 128 bits; the lower bound on the
+curvature at 64 bits, which keeps the balls rigorous) from the data as
 given (float entries are exact binary rationals; exact rows exactly), at a point
 :math:`W' \in S_{fin}` built exactly from the computed one, so rounding can only widen the
 bound, never make it pass: the returned bound is

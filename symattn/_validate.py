@@ -309,11 +309,11 @@ def require_dense(dataset: Dataset, what: str) -> Dataset:
     Token-priority graphs are sparse and have no such limit.
 
     >>> from symattn.data import Dataset
-    >>> require_dense(Dataset.from_samples([([0, 1], 0)], vocab=10**6), "solve_graph_svm")
+    >>> require_dense(Dataset.from_samples([([0, 1], 0)], vocab=10**6), "finite_component")
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    symattn.errors.InvalidInput: solve_graph_svm ... K=1,000,000 needs 7.28 TiB for each, above the limit ...
+    symattn.errors.InvalidInput: finite_component ... K=1,000,000 needs 7.28 TiB for each, above the limit ...
     """
     require_dense_size(what, K=dataset.K, d=dataset.embeddings.dim)
     return dataset

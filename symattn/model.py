@@ -76,7 +76,8 @@ __all__ = [
 ]
 
 _DENSE_LIMIT = 1 << 22
-"""Largest :math:`K^2` for which token coordinates (a dense :math:`K \\times K` matrix) are used."""
+"""Largest :math:`K^2` for which embeddings other than one-hot use token coordinates (a dense
+:math:`K \\times K` matrix); one-hot embeddings always do."""
 
 _TOKEN_COORDINATE_RATIO = 150
 _PADDING_RATIO = 1.5
@@ -686,7 +687,7 @@ def direct_loss_and_gradient(
     :math:`\nabla_W \ell = X^\top (\partial \ell / \partial a)\, e_k^\top`. For the log-loss with the
     identity head :math:`\partial\ell/\partial a = s - q` with :math:`q_t = s_t 1[x_t = y]/\pi_y`,
     written :math:`s_t (1 - \pi_y)/\pi_y` on the label's positions with :math:`1 - \pi_y` from the
-    split (docs/theory.md §2, accuracy far out). A Python loop over samples: use it to check, not to train.
+    split (docs/theory.md §9, accuracy far out). A Python loop over samples: use it to check, not to train.
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1)], vocab=2)

@@ -154,7 +154,7 @@ class LabelTerms(NamedTuple):
 def label_terms(z: np.ndarray, indptr: np.ndarray, label_entry: np.ndarray) -> LabelTerms:
     r"""Masses :math:`\pi_j = e^{z_j}/\sum_l e^{z_l}` per segment, :math:`\log \pi_y` and :math:`1 - \pi_y`.
 
-    docs/theory.md §2, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
+    docs/theory.md §9, "accuracy far out": with :math:`t = \max_l z_l`, :math:`a_j = e^{z_j - t}`,
     :math:`o = \sum_{j \ne y} a_j` (a sum of positive terms, never a difference) and
     :math:`S = o + a_y`: :math:`\pi_j = a_j / S`, :math:`1 - \pi_y = o / S` and
     :math:`\log \pi_y = -\operatorname{softplus}(\log o - (z_y - t))`. All three keep their

@@ -1,4 +1,4 @@
-"""Loss, gradient, Hessian and Hessian-vector products far out (docs/theory.md §2, "accuracy far out").
+"""Loss, gradient, Hessian and Hessian-vector products far out (docs/theory.md §9, "accuracy far out").
 
 At points where the attention mass outside the label is 1e-5 ... 1e-300, every quantity must keep
 its relative accuracy. The oracle is written here from the textbook formulas (per position,

@@ -1,4 +1,4 @@
-"""Long normalised-GD runs must not drift away from W^svm (docs/theory.md §2 accuracy far out, §6 P2).
+"""Long normalised-GD runs must not drift away from W^svm (docs/theory.md §9 accuracy far out, §6 P2).
 
 On the planted-DAG datasets (tests/planted.py) every graph is acyclic, so corr(W(t), W^svm) must
 rise towards 1 and never fall back. With the label term of the gradient formed as pi_y - 1 it

@@ -442,7 +442,7 @@ def test_path_block_solve_equals_the_full_solve(seed, kind, monkeypatch):
 
 
 def test_path_has_no_cap_on_the_number_of_variables():
-    """Many query tokens, more variables in all than the one-system solver allowed (3000)."""
+    """Many query tokens, more variables in all than 3,000 in all (the former single-system cap)."""
     rng = np.random.default_rng(3)
     samples = []
     for k in range(300):

@@ -4,7 +4,9 @@ For constraint rows :math:`a_c = (e_{i_c} - e_{j_c}) e_{k_c}^\top` the optimum :
 characterised by primal feasibility (margin 0 on equalities, at least 1 on inequalities), dual
 signs (:math:`\lambda_c \ge 0` on inequalities), complementarity and stationarity
 (:math:`W = \sum_c \lambda_c a_c`) (docs/theory.md §4). :func:`kkt_residuals` measures them in floats;
-the ``check_*`` functions decide them exactly, in :class:`fractions.Fraction`.
+the ``check_*`` functions decide them exactly, in :class:`fractions.Fraction`; for one-hot
+embeddings the certificate is decided in integers over common denominators instead
+(:mod:`symattn.svm._scaled`).
 
 >>> from symattn.data import Dataset
 >>> from symattn.svm.constraints import svm_constraints

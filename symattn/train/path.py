@@ -821,7 +821,9 @@ def regularization_path(
     status ``NOT_CONVERGED`` and ``Trajectory.message`` saying why. Only when :math:`W^{svm} = 0`
     (every token in its label's SCC) can :math:`\|W_R\| < R` hold: the constraint is then
     inactive and the smallest-norm minimiser is returned. Needs linearly independent
-    embeddings. ``time_budget`` (seconds) stops the path between radii (``TIME_LIMIT``).
+    embeddings; raises :class:`InvalidInput` when one :math:`G_k` has more than 4000 (query, token)
+    variables (its dense Newton block) or non-orthonormal embeddings have :math:`K^2 > 4096`.
+    ``time_budget`` (seconds) stops the path between radii (``TIME_LIMIT``).
 
     >>> from symattn.examples import load_example
     >>> path = regularization_path(load_example(), [1.0, 10.0])

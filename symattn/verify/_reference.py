@@ -3,7 +3,7 @@ r"""The reference loss and gradient used to judge other implementations, written
 Independent of :mod:`symattn.model` (a second implementation, per (sample, distinct token)
 entry, tested against it and against mpmath): every per-entry term is formed without a
 difference of nearly equal numbers, so it is accurate to a few ulps at any distance
-(``docs/theory.md`` §2, "Accuracy far out"):
+(``docs/theory.md`` §9, "Accuracy far out"):
 
 * :math:`\log \pi_j = z_j - \operatorname{lse}_l z_l` with :math:`z_j = u_j + \log c_j`;
 * :math:`1 - \pi_y = \exp(\operatorname{lse}_{l \ne y} z_l - \operatorname{lse}_l z_l)`, never

@@ -10,7 +10,7 @@ require grad) at
 * ``far-t``: :math:`W^{fin} + t\,W^{svm}` along the prediction of ``docs/theory.md`` §6, where
   every token outside its label's SCC scores at least ``t`` below it, so the attention mass
   outside is about :math:`e^{-t}`: the places where a loss formed as ``-log(p)`` or a gradient
-  formed as ``pi_y - 1`` loses its digits (§2, "Accuracy far out"). The ``t`` are scaled to the
+  formed as ``pi_y - 1`` loses its digits (docs/theory.md §9, "Accuracy far out"). The ``t`` are scaled to the
   dtype the user's values come in, so the middle one lies just beyond its epsilon;
 
 and compares with symattn's reference, a log-space formula accurate to a few ulps at any distance
@@ -283,7 +283,7 @@ def _diagnose(
             f"{eps:.2g}): the loss or "
             "the gradient loses its digits once the mass outside the label's SCC drops below eps; form "
             "-log pi_y as log1p(exp(lse_out - z_y)) and 1 - pi_y as exp(lse_out - lse) "
-            "(docs/theory.md §2)",
+            "(docs/theory.md §9)",
         ),)
     found = []
     ratio = _ratio([points[i] for i in near], [refs[i] for i in near])

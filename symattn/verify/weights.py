@@ -299,7 +299,7 @@ def reference_weights(dataset: Dataset, R: float) -> tuple[np.ndarray, np.ndarra
         path = regularization_path(dataset, [R / 16, R / 8, R / 4, R / 2, R])
     except InvalidInput as exc:
         logger.info("reference by normalised GD: %s", exc)
-        return (*_ngd_reference(dataset, R), "normalised GD from zero, step R/500 (too large for the path)")
+        return (*_ngd_reference(dataset, R), f"normalised GD from zero, step R/500 (the path: {exc})")
     if path.weights is None or len(path.weights) < 5:
         raise InvalidInput(f"the regularisation path did not reach R={R:.4g}: {path.message}")
     return path.weights[-1], path.weights[-2], "the regularisation path W_R"

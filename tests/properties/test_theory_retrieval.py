@@ -74,7 +74,7 @@ def test_p5_retrieval_on_new_prompts(ds, data):
     (prompts over G_k's tokens, and prompts from ``prompts_for`` that happen to qualify),
     (a) the present tokens of maximal W^svm score are exactly C* (predict_retrieval agrees with the graph);
     (b) under W_R at large R the tokens with attention mass >= q_min/2 are exactly C*, where
-        q = softmax over C* of (f + log c) under W^fin (the predicted composition, docs/theory.md §6b).
+        q = softmax over C* of (f + log c) under W^fin (the predicted composition, docs/theory.md §6 P4).
     Lemma F: every other present token j is strictly below C* in G_k, so the part V of W_R orthogonal
     to S_fin puts it at least mu(eps(R)) (Lemma D, summed along a path of edges) below C*, on which V is
     constant; hence odds(outside C*) <= psi_P e^{-mu + 2 nu r} and each l in C* keeps

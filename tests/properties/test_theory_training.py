@@ -1,7 +1,7 @@
 """P2 of docs/theory.md §6: gradient descent from zero and normalised gradient descent, over random graphs.
 
 Runs are short (a few hundred steps): long enough for the bounds to bite, short enough that the
-outside mass stays far above 1e-16, where the gradient is accurate (docs/theory.md §2). Every
+outside mass stays far above 1e-16, where the gradient is accurate (docs/theory.md §9). Every
 bound is derived in docs/properties.md; notation as in test_theory_path.py, plus
 m(t) = mean outside mass, a(t) = <W(t), W^svm>/sigma, e(t) = ||Pi_fin W(t) - W^fin||, and
 excess(t) = L(W(t)) - L*, which bounds the outside loss, the finite error (r), the strict gaps (mu)
