@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["helmert", "helmert_rotate", "longest_path_levels", "unique_sorted"]
+__all__ = ["helmert", "helmert_rotate", "longest_path_levels", "range_indices", "unique_sorted"]
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def longest_path_levels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         total = int(counts.sum())
         if total == 0:
             break
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        offsets = range_indices(starts, counts)
         reached, hits = np.unique(targets[offsets], return_counts=True)
         indegree[reached] -= hits
         frontier = reached[indegree[reached] == 0]
@@ -98,3 +98,15 @@ def _helmert_rows(X: np.ndarray) -> np.ndarray:
     out -= r * X[..., 1:]
     out /= np.sqrt(r * (r + 1.0))
     return out
+
+
+def range_indices(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``starts[i], ..., starts[i] + lengths[i] - 1``, in order, without a loop.
+
+    >>> range_indices(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if ends.size else 0
+    return np.repeat(np.asarray(starts, dtype=np.int64) - ends + lengths, lengths) + np.arange(total)

@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
+from symattn._arrays import range_indices
 from symattn._validate import as_int, is_integer
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
@@ -533,9 +534,7 @@ def _select(
     lengths = np.diff(offsets)[idx]
     new_offsets = np.zeros(idx.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_offsets[1:])
-    starts = np.repeat(offsets[idx], lengths)
-    within = np.arange(new_offsets[-1]) - np.repeat(new_offsets[:-1], lengths)
-    return tokens[starts + within], new_offsets, labels[idx]
+    return tokens[range_indices(offsets[idx], lengths)], new_offsets, labels[idx]
 
 
 def _as_vocab(

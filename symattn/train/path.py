@@ -54,6 +54,7 @@ from numpy.linalg import LinAlgError
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import expit, log_expit
 
+from symattn._arrays import range_indices
 from symattn._validate import require_dataset
 from symattn.data import CountsView, Dataset
 from symattn.errors import InvalidInput
@@ -144,8 +145,7 @@ class _Parts:
 def _sample_entries(indptr: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The entries of ``samples`` (ascending) in order, and how many each sample owns."""
     lengths = np.diff(indptr)[samples]
-    ends = np.cumsum(lengths)
-    return np.repeat(indptr[samples] - ends + lengths, lengths) + np.arange(int(ends[-1])), lengths
+    return range_indices(indptr[samples], lengths), lengths
 
 
 class _SccBasis:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symattn._arrays import range_indices
 from symattn._validate import require_dataset
 from symattn.data import Dataset
 from symattn.errors import InvalidInput
@@ -89,8 +90,7 @@ def pseudo_graph(dataset: Dataset, W: np.ndarray, threshold: float = DEFAULT_THR
     labels = c.token[chosen]
     lengths = np.diff(dataset.offsets)[sample]
     offsets = np.concatenate(([0], np.cumsum(lengths)))
-    starts = dataset.offsets[sample]
-    index = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    index = range_indices(dataset.offsets[sample], lengths)
     pseudo = Dataset.from_arrays(
         dataset.tokens[index], offsets, labels, vocab=dataset.vocab, embeddings=dataset.embeddings,
     )
