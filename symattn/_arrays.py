@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["helmert", "helmert_rotate", "longest_path_levels", "range_indices", "unique_sorted"]
+__all__ = [
+    "helmert",
+    "helmert_apply",
+    "helmert_apply_transpose",
+    "helmert_rotate",
+    "longest_path_levels",
+    "range_indices",
+    "unique_sorted",
+]
 
 
 def unique_sorted(values: np.ndarray) -> np.ndarray:
@@ -85,18 +93,40 @@ def helmert_rotate(H: np.ndarray) -> np.ndarray:
     >>> bool(np.allclose(helmert_rotate(H[None])[0], C @ H @ C.T))
     True
     """
-    once = _helmert_rows(H)  # H C^T
-    twice = _helmert_rows(np.swapaxes(once, -1, -2))  # (H C^T)^T C^T = C H^T C^T
+    once = helmert_apply(H)  # H C^T
+    twice = helmert_apply(np.swapaxes(once, -1, -2))  # (H C^T)^T C^T = C H^T C^T
     return np.swapaxes(twice, -1, -2)  # C H C^T
 
 
-def _helmert_rows(X: np.ndarray) -> np.ndarray:
-    """:math:`C x` for every row ``x`` of ``X`` (last axis), ``C`` = ``helmert(s)``."""
+def helmert_apply(X: np.ndarray) -> np.ndarray:
+    """:math:`C x` for every row ``x`` of ``X`` (last axis, length ``s``), ``C`` = ``helmert(s)``: one
+    cumulative sum.
+
+    >>> X = np.arange(12.0).reshape(3, 4)
+    >>> bool(np.allclose(helmert_apply(X), X @ helmert(4).T))
+    True
+    """
     X = np.ascontiguousarray(X)
     r = np.arange(1, X.shape[-1], dtype=np.float64)
     out = np.cumsum(X, axis=-1)[..., :-1]
     out -= r * X[..., 1:]
     out /= np.sqrt(r * (r + 1.0))
+    return out
+
+
+def helmert_apply_transpose(Y: np.ndarray) -> np.ndarray:
+    """:math:`C^\\top y` for every row ``y`` of ``Y`` (last axis, length ``s - 1``): one reversed
+    cumulative sum.
+
+    >>> Y = np.arange(9.0).reshape(3, 3)
+    >>> bool(np.allclose(helmert_apply_transpose(Y), Y @ helmert(4)))
+    True
+    """
+    r = np.arange(1, Y.shape[-1] + 1, dtype=np.float64)
+    w = Y / np.sqrt(r * (r + 1.0))
+    out = np.zeros((*Y.shape[:-1], Y.shape[-1] + 1))
+    out[..., :-1] = np.cumsum(w[..., ::-1], axis=-1)[..., ::-1]
+    out[..., 1:] -= r * w
     return out
 
 

@@ -54,7 +54,7 @@ from numpy.linalg import LinAlgError
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import expit, log_expit
 
-from symattn._arrays import range_indices
+from symattn._arrays import helmert_apply, helmert_apply_transpose, range_indices
 from symattn._validate import require_dataset
 from symattn.data import CountsView, Dataset
 from symattn.errors import InvalidInput
@@ -170,39 +170,30 @@ class _SccBasis:
         self.mean_weight = 1.0 / np.sqrt(sizes)
         r""":math:`1/\sqrt{m}`, each node's entry in its SCC's mean coordinate (by SCC label)."""
         self.by_size = []
-        """Per SCC size ``m``: the members (``count x m`` node indices) and their coordinates."""
+        """Per SCC size ``m``: the members (``count x m`` node indices), their coordinates and 1/sqrt(m)."""
         for m in np.unique(sizes):
             first = starts[sizes == m]
             cols = first[:, None] + np.arange(m)
-            r = np.arange(1, m)
-            self.by_size.append((order[cols], cols, 1.0 / np.sqrt(m), 1.0 / np.sqrt(r * (r + 1.0))))
+            self.by_size.append((order[cols], cols, 1.0 / np.sqrt(m)))
 
     def coordinates(self, x: np.ndarray) -> np.ndarray:
         r""":math:`T^\top x` along the first axis (node values to coordinates)."""
         out = np.empty_like(x, dtype=np.float64)
-        for members, cols, mean, dev in self.by_size:
-            X = x[members]
-            sums = np.cumsum(X, axis=1)
-            if dev.size:
-                shape = (-1,) + (1,) * (x.ndim - 1)
-                X[:, 1:] *= -np.arange(1.0, dev.size + 1).reshape(shape)
-                X[:, 1:] += sums[:, :-1]
-                X[:, 1:] *= dev.reshape(shape)
-            X[:, 0] = sums[:, -1] * mean
-            out[cols] = X
+        for members, cols, mean in self.by_size:
+            X = np.moveaxis(x[members].astype(np.float64), 1, -1)  # (count, ..., m)
+            out[cols[:, 0]] = X.sum(axis=-1) * mean
+            if cols.shape[1] > 1:
+                out[cols[:, 1:]] = np.moveaxis(helmert_apply(X), -1, 1)
         return out
 
     def potentials(self, v: np.ndarray) -> np.ndarray:
         r""":math:`T v` along the first axis (coordinates to node values)."""
         out = np.empty_like(v, dtype=np.float64)
-        for members, cols, mean, dev in self.by_size:
+        for members, cols, mean in self.by_size:
             V = v[cols]
             u = np.repeat(V[:, :1] * mean, cols.shape[1], axis=1)
-            if dev.size:
-                r = np.arange(1, dev.size + 1).reshape((-1,) + (1,) * (v.ndim - 1))
-                w = V[:, 1:] * dev.reshape(r.shape)
-                u[:, :-1] += np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
-                u[:, 1:] -= r * w
+            if cols.shape[1] > 1:
+                u += np.moveaxis(helmert_apply_transpose(np.moveaxis(V[:, 1:], 1, -1)), -1, 1)
             out[members] = u
         return out
 
