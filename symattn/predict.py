@@ -163,25 +163,78 @@ def _corr(A: np.ndarray, B: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class Prediction:
-    r"""The theory's prediction for a dataset.
+class Analysis:
+    """The graphs, the graph-SVM and the finite component of a dataset, whatever their outcome.
+
+    :func:`predict` builds its :class:`Prediction` from this; the command line renders it.
 
     Attributes
     ----------
     dataset : Dataset
-        The training data.
+        The data.
     graphs : PriorityGraphs
         Its token-priority graphs.
     svm : SVMResult
-        The graph-SVM result (:attr:`W_svm`).
+        :math:`W^{svm}` (or the Farkas proof that there is none).
     finite : FiniteResult
-        The finite component (:attr:`W_fin`), :math:`S_{fin}` and the reduced dataset.
+        :math:`W^{fin}`.
     """
 
     dataset: Dataset = field(repr=False)
     graphs: PriorityGraphs = field(repr=False)
     svm: SVMResult
     finite: FiniteResult
+
+    @property
+    def certified(self) -> bool:
+        """Every claim is backed: :math:`W^{fin}` certified, and :math:`W^{svm}` either proved
+        infeasible by verified Farkas multipliers or optimal (and exactly certified when the
+        embeddings are exact).
+
+        >>> from symattn.data import Dataset
+        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).certified
+        True
+        """
+        svm = self.svm
+        infeasible = svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified
+        optimal = svm.success and (svm.certified or not self.dataset.embeddings.is_exact)
+        return self.finite.certified and (infeasible or optimal)
+
+    def prediction(self) -> Prediction:
+        """The :class:`Prediction` of these results, without solving anything again.
+
+        Raises
+        ------
+        Infeasible
+            With the Farkas certificate, when the graph-SVM has no solution (dependent embeddings).
+
+        >>> from symattn.data import Dataset
+        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).prediction().W_svm.tolist()
+        [[0.0, 0.5], [0.0, -0.5]]
+        """
+        if self.svm.status is SVMStatus.INFEASIBLE:
+            raise Infeasible(
+                "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
+                "use independent embeddings (K <= d), e.g. one-hot", self.svm.farkas,
+            )
+        return Prediction(self.dataset, self.graphs, self.svm, self.finite)
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction(Analysis):
+    r"""The theory's prediction for a dataset: an :class:`Analysis` whose graph-SVM has a solution,
+    with what follows from it (:attr:`W_svm`, :attr:`W_fin`, retrieval, distances).
+    """
+
+    def prediction(self) -> Prediction:
+        """This prediction itself (it is already one).
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
+        >>> pred.prediction() is pred
+        True
+        """
+        return self
 
     @property
     def reduced(self) -> ReducedData:
@@ -381,64 +434,6 @@ class Prediction:
                                  np.full(len(present), query))
         best = float(floats.max())
         return floats, floats >= best - _TIE_TOL * max(1.0, abs(best)), False
-
-
-@dataclass(frozen=True, eq=False)
-class Analysis:
-    """The graphs, the graph-SVM and the finite component of a dataset, whatever their outcome.
-
-    :func:`predict` builds its :class:`Prediction` from this; the command line renders it.
-
-    Attributes
-    ----------
-    dataset : Dataset
-        The data.
-    graphs : PriorityGraphs
-        Its token-priority graphs.
-    svm : SVMResult
-        :math:`W^{svm}` (or the Farkas proof that there is none).
-    finite : FiniteResult
-        :math:`W^{fin}`.
-    """
-
-    dataset: Dataset = field(repr=False)
-    graphs: PriorityGraphs = field(repr=False)
-    svm: SVMResult
-    finite: FiniteResult
-
-    @property
-    def certified(self) -> bool:
-        """Every claim is backed: :math:`W^{fin}` certified, and :math:`W^{svm}` either proved
-        infeasible by verified Farkas multipliers or optimal (and exactly certified when the
-        embeddings are exact).
-
-        >>> from symattn.data import Dataset
-        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).certified
-        True
-        """
-        svm = self.svm
-        infeasible = svm.status is SVMStatus.INFEASIBLE and svm.farkas is not None and svm.farkas.verified
-        optimal = svm.success and (svm.certified or not self.dataset.embeddings.is_exact)
-        return self.finite.certified and (infeasible or optimal)
-
-    def prediction(self) -> Prediction:
-        """The :class:`Prediction` of these results, without solving anything again.
-
-        Raises
-        ------
-        Infeasible
-            With the Farkas certificate, when the graph-SVM has no solution (dependent embeddings).
-
-        >>> from symattn.data import Dataset
-        >>> analysis(Dataset.from_samples([([0, 1], 0)], vocab=2)).prediction().W_svm.tolist()
-        [[0.0, 0.5], [0.0, -0.5]]
-        """
-        if self.svm.status is SVMStatus.INFEASIBLE:
-            raise Infeasible(
-                "the graph-SVM is infeasible for these embeddings (their rows are linearly dependent); "
-                "use independent embeddings (K <= d), e.g. one-hot", self.svm.farkas,
-            )
-        return Prediction(self.dataset, self.graphs, self.svm, self.finite)
 
 
 def analysis(dataset: Dataset) -> Analysis:
