@@ -158,20 +158,18 @@ def _token_matrix(setting: _Setting, pairs: tuple[np.ndarray, np.ndarray], value
     return T
 
 
-def _frobenius(M: flint.arb_mat) -> flint.arb:
-    squares = sum((M[i, j] * M[i, j] for i in range(M.nrows()) for j in range(M.ncols())), flint.arb(0))
-    return squares.nonnegative_part().sqrt()
-
-
-def _offset(basis: FinBasis, setting: _Setting, point: list[flint.arb], W: np.ndarray) -> flint.arb:
-    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic (one-hot: over the nonzero entries only)."""
-    if not basis.embeddings.is_onehot:
-        T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
-        return _frobenius(flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows)
-    exact = _token_sums((basis.pair_token, basis.pair_query), point)
+def _offset(
+    setting: _Setting, T_exact: flint.arb_mat | None, sums: dict[tuple[int, int], flint.arb] | None,
+    W: np.ndarray,
+) -> flint.arb:
+    r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic: from ``T_exact`` (:math:`T'`), or for
+    one-hot embeddings (``T_exact`` None) from the nonzero entries ``sums`` only."""
+    if T_exact is not None:
+        gap = flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows
+        return _norm(gap.entries())
     rows, cols = np.nonzero(W)
     nonzero = {(t, k): float(W[t, k]) for t, k in zip(rows.tolist(), cols.tolist(), strict=True)}
-    gaps = [flint.arb(nonzero.pop(key, 0.0)) - value for key, value in exact.items()]
+    gaps = [flint.arb(nonzero.pop(key, 0.0)) - value for key, value in sums.items()]
     return _norm([*gaps, *(flint.arb(v) for v in nonzero.values())])
 
 
@@ -191,16 +189,16 @@ def _norm(values: Iterable[flint.arb]) -> flint.arb:
 
 
 def _potentials(
-    setting: _Setting, basis: FinBasis, point: list[flint.arb], red: ReducedData
+    setting: _Setting, T_exact: flint.arb_mat | None, sums: dict[tuple[int, int], flint.arb] | None,
+    red: ReducedData,
 ) -> list[flint.arb]:
-    """:math:`e_j^\\top W' e_k` of every reduced entry."""
+    """:math:`e_j^\\top W' e_k` of every reduced entry: from ``sums`` when the Gram matrix is the
+    identity, else from ``T_exact``."""
     queries = red.query[red.sample]
     pairs = zip(red.token.tolist(), queries.tolist(), strict=True)
-    if setting.identity:
-        sums = _token_sums((basis.pair_token, basis.pair_query), point)
+    if sums is not None:
         zero = flint.arb(0)
         return [sums.get(key, zero) for key in pairs]
-    T_exact = _token_matrix(setting, (basis.pair_token, basis.pair_query), point)
     U = setting.gram * T_exact * setting.gram
     loc = setting.local
     return [U[loc[j], loc[k]] for j, k in pairs]
@@ -472,8 +470,11 @@ def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: 
 def _prove(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
     setting = _setting(basis, red)
     point = _zero_sum_point(basis, theta)
-    offset = _offset(basis, setting, point, np.asarray(W, dtype=np.float64))
-    pi, resid = _masses(red, _potentials(setting, basis, point, red))
+    pairs = (basis.pair_token, basis.pair_query)
+    sums = _token_sums(pairs, point) if setting.identity else None  # built once: a Python loop in arb
+    T_exact = None if basis.embeddings.is_onehot else _token_matrix(setting, pairs, point)
+    offset = _offset(setting, T_exact, sums, np.asarray(W, dtype=np.float64))
+    pi, resid = _masses(red, _potentials(setting, T_exact, sums, red))
     grad = _gradient_norm(setting, red, resid)
     nu = _nu(basis, setting)
     with flint.ctx.workprec(_CURVATURE_PREC):  # a lower bound on mu needs few bits; balls stay rigorous
