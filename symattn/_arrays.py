@@ -17,6 +17,7 @@ __all__ = [
     "helmert_apply",
     "helmert_apply_transpose",
     "helmert_rotate",
+    "locate_sorted",
     "longest_path_levels",
     "range_indices",
     "unique_sorted",
@@ -140,3 +141,16 @@ def range_indices(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     ends = np.cumsum(lengths)
     total = int(ends[-1]) if ends.size else 0
     return np.repeat(np.asarray(starts, dtype=np.int64) - ends + lengths, lengths) + np.arange(total)
+
+
+def locate_sorted(keys: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each wanted key among the sorted ``keys`` and whether it is there.
+
+    >>> pos, found = locate_sorted(np.array([2, 5, 9]), np.array([5, 3, 9]))
+    >>> pos.tolist(), found.tolist()
+    ([1, 1, 2], [True, False, True])
+    """
+    if keys.size == 0:
+        return np.zeros(want.size, dtype=np.int64), np.zeros(want.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+    return pos, keys[pos] == want

@@ -34,7 +34,7 @@ import numpy as np
 import scipy.linalg
 from scipy.sparse import csr_matrix
 
-from symattn._arrays import helmert, helmert_rotate
+from symattn._arrays import helmert, helmert_rotate, locate_sorted
 from symattn._exact import fmpq_matrix, pivot_columns
 from symattn._finbound import FiniteProof, prove_finite_bound
 from symattn._validate import as_count, check_weights, require_data, require_dense, require_graphs
@@ -746,8 +746,8 @@ def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[np.ndarray, np.ndarray
         keys = basis.pair_query * K + basis.pair_token
         order = np.argsort(keys)
         want = red.query[red.sample] * K + red.token
-        slot = order[np.searchsorted(keys[order], want).clip(0, keys.size - 1)]
-        return np.zeros((0, 0)), np.where(keys[slot] == want, slot, keys.size)
+        pos, found = locate_sorted(keys[order], want)
+        return np.zeros((0, 0)), np.where(found, order[pos] if keys.size else 0, keys.size)
     G = emb.gram()
     k_e = red.query[red.sample]
     cross = G[np.ix_(red.token, basis.pair_token)] * G[np.ix_(k_e, basis.pair_query)]

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from symattn._arrays import longest_path_levels
+from symattn._arrays import locate_sorted, longest_path_levels
 from symattn._exact import object_array, object_zeros
 from symattn.errors import InvalidInput, NotConverged
 
@@ -184,9 +184,7 @@ class _WorkingForest:
 
     def _members(self, trees: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The ``nodes`` whose tree is among the sorted labels ``trees``, and that tree's position."""
-        lab = self.label[nodes]
-        pos = np.minimum(np.searchsorted(trees, lab), trees.size - 1)
-        hit = trees[pos] == lab
+        pos, hit = locate_sorted(trees, self.label[nodes])
         return nodes[hit], pos[hit]
 
     def add(self, edges: np.ndarray, nodes: np.ndarray) -> np.ndarray:

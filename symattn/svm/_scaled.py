@@ -38,12 +38,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from symattn._arrays import locate_sorted
 from symattn.svm._collapse import Collapsed, edge_multipliers
 from symattn.svm._potentials import Forest, forest_flows, forest_order, path_sums
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
-    "ScaledPotentials", "ScaledSolution", "ScaledValues", "locate_sorted", "scaled_checks", "scaled_solution",
+    "ScaledPotentials", "ScaledSolution", "ScaledValues", "scaled_checks", "scaled_solution",
 ]
 
 _SAFE = 2**62  # magnitudes below this leave int64 arithmetic (sums of two, products) exact
@@ -224,19 +225,6 @@ def scaled_checks(
     signs = bool(np.all(lam_num[ineq] >= 0))
     complementary = bool(np.all((lam_num[ineq] == 0) | (margin_num[ineq] == margin_den[ineq])))
     return primal, signs, complementary, _stationary(num, den, lam_num, lam_den, a, b, found_a & found_b)
-
-
-def locate_sorted(keys: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each wanted key among the sorted ``keys`` and whether it is there.
-
-    >>> pos, found = locate_sorted(np.array([2, 5, 9]), np.array([5, 3, 9]))
-    >>> pos.tolist(), found.tolist()
-    ([1, 1, 2], [True, False, True])
-    """
-    if keys.size == 0:
-        return np.zeros(want.size, dtype=np.int64), np.zeros(want.size, dtype=bool)
-    pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
-    return pos, keys[pos] == want
 
 
 def _gather(values: np.ndarray, index: np.ndarray, found: np.ndarray, fill: int) -> np.ndarray:

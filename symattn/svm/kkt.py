@@ -27,12 +27,13 @@ from functools import cached_property
 import numpy as np
 from scipy import sparse
 
+from symattn._arrays import locate_sorted
 from symattn._deprecate import warn_renamed
 from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
 from symattn.results import Status
 from symattn.scores import pair_potentials, pullback
-from symattn.svm._scaled import ScaledPotentials, ScaledValues, locate_sorted, scaled_checks
+from symattn.svm._scaled import ScaledPotentials, ScaledValues, scaled_checks
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
@@ -51,7 +52,6 @@ __all__ = [
     "exact_rows",
     "kkt_residuals",
     "numeric_margins",
-    "sparse_entries",
     "verify_kkt",
 ]
 
@@ -426,12 +426,9 @@ def verify_kkt(
 
 
 # -- numeric residuals ------------------------------------------------------------------------
-def numeric_margins(
-    cons: SVMConstraints, W: np.ndarray | sparse.spmatrix, embeddings: Embeddings
-) -> np.ndarray:
-    """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint (``W`` dense or sparse)."""
-    if sparse.issparse(W):
-        return sparse_entries(W, cons.high, cons.query) - sparse_entries(W, cons.low, cons.query)
+def numeric_margins(cons: SVMConstraints, W: np.ndarray, embeddings: Embeddings) -> np.ndarray:
+    """Float margins :math:`(e_i - e_j)^\\top W e_k` of every constraint (dense ``W``; a sparse one goes
+    through :func:`_sparse_terms`)."""
     return pair_potentials(embeddings, W, cons.high, cons.query, minus=cons.low)
 
 
@@ -444,19 +441,6 @@ def _stored(S: sparse.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
     n_rows = int(csc.shape[0])
     col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
     return col_of * n_rows + csc.indices.astype(np.int64), csc.data, n_rows
-
-
-def sparse_entries(S: sparse.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``S[rows[p], cols[p]]`` of a sparse matrix for every ``p`` as a float array (0 where not stored).
-
-    >>> S = sparse.csc_matrix(np.array([[0.0, 2.0], [3.0, 0.0]]))
-    >>> sparse_entries(S, np.array([0, 1, 1]), np.array([1, 0, 1])).tolist()
-    [2.0, 3.0, 0.0]
-    """
-    keys, data, n_rows = _stored(S)
-    want = np.asarray(cols, dtype=np.int64) * n_rows + np.asarray(rows, dtype=np.int64)
-    pos, found = locate_sorted(keys, want)
-    return np.where(found, data[pos] if keys.size else 0.0, 0.0)
 
 
 def _sparse_terms(cons: SVMConstraints, W: sparse.spmatrix, lam: np.ndarray) -> tuple[np.ndarray, float]:
