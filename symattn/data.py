@@ -93,7 +93,12 @@ class Vocabulary:
         return cls(len(names), names)
 
     @cached_property
-    def _index(self) -> dict[str, int]:
+    def ids(self) -> dict[str, int]:
+        """The id of every name (built once, on first use).
+
+        >>> Vocabulary.from_names(["a", "b"]).ids
+        {'a': 0, 'b': 1}
+        """
         return {name: i for i, name in enumerate(self.names)}
 
     @property
@@ -126,7 +131,7 @@ class Vocabulary:
         1
         """
         try:
-            return self._index[name]
+            return self.ids[name]
         except KeyError:
             raise InvalidInput(
                 f"unknown token name {name!r}; the vocabulary has {self.size} names such as "

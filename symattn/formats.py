@@ -260,7 +260,7 @@ def dataset_from_json(obj: Any, *, drop_unrealizable: bool = False) -> Dataset:
     vocab = _json_vocab(obj["vocab"])
     embeddings = _json_embeddings(obj.get("embeddings", "onehot"), vocab.size)
     by_name = not isinstance(obj["vocab"], int)
-    index = {name: i for i, name in enumerate(vocab.names)}
+    index = vocab.ids if by_name else {}
     flat: list[int] = []
     offsets, labels = [0], []
     for i, sample in _json_samples(obj, "sample"):
