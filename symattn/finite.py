@@ -548,8 +548,12 @@ class _Objective:
     log_count: np.ndarray
     coef: csr_matrix  # the basis in pair coordinates
     slot: np.ndarray  # entry -> pair, the number of pairs for none (orthonormal embeddings; else empty)
-    pairwise: bool  # orthonormal: potentials are the pair values coefᵀ θ at slot and each block is one SCC
     layout: _BlockLayout | None  # where each pair's Hessian entries go (orthonormal embeddings)
+
+    @property
+    def pairwise(self) -> bool:
+        """Orthonormal embeddings: potentials are the pair values coefᵀ θ at ``slot``, one SCC a block."""
+        return self.layout is not None
 
     def potentials(self, theta: np.ndarray) -> np.ndarray:
         if self.pairwise:
@@ -758,9 +762,8 @@ def _jacobian(basis: FinBasis, red: ReducedData) -> tuple[np.ndarray, np.ndarray
 def _objective(basis: FinBasis, red: ReducedData) -> _Objective:
     """The reduced loss in the coordinates of ``basis``, with its Newton system's layout."""
     J, slot = _jacobian(basis, red)
-    pairwise = basis.embeddings.is_orthonormal
-    layout = _BlockLayout.build(red, slot, basis) if pairwise else None
-    return _Objective(red, J, np.log(red.count), basis.coef, slot, pairwise, layout)
+    layout = _BlockLayout.build(red, slot, basis) if basis.embeddings.is_orthonormal else None
+    return _Objective(red, J, np.log(red.count), basis.coef, slot, layout)
 
 
 def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> FiniteResult:

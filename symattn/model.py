@@ -80,10 +80,10 @@ _DENSE_LIMIT = 1 << 22
 :math:`K \\times K` matrix); one-hot embeddings always do."""
 
 _TOKEN_COORDINATE_RATIO = 150
+"""Token coordinates are used when :math:`K (K + d) \\le` this times nnz (measured crossover)."""
+
 _PADDING_RATIO = 1.5
 """Rows padded to the longest sample are used while they hold at most this many slots per entry."""
-
-"""Token coordinates are used when :math:`K (K + d) \\le` this times nnz (measured crossover)."""
 
 _HESSIAN_MAX_DIM = 64
 
