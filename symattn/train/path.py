@@ -236,8 +236,9 @@ class _Block:
         self.nvar = node_keys.size
         self.basis = _SccBasis(group)
         self.is_mean = self.basis.is_mean
-        self.metric = np.eye(self.nvar)
-        """The block of :math:`M` (scaled by ``unit**2`` by :class:`PathProblem`)."""
+        self.metric: float | np.ndarray = 1.0
+        """The block of :math:`M` (scaled by ``unit**2`` by :class:`PathProblem`): a number ``s`` for
+        :math:`M = sI` (orthonormal embeddings, never formed), else the dense matrix."""
         self.sample = np.repeat(np.arange(samples.size), lengths)
         self.node = np.searchsorted(node_keys, c.query[samples][self.sample] * K + c.token[entries])
         self.log_count = np.log(c.count[entries].astype(np.float64))
@@ -326,7 +327,7 @@ class _Block:
         if shift == 0.0:
             g_b = self.basis.coordinates(np.bincount(self.node, weights=g[1], minlength=nvar))
             out += np.where(self.is_mean, 0.0, g_b) / self.n
-        return out + np.exp(min(log_mu - shift, _EXP_CAP)) * (self.metric @ v)
+        return out + np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric_product(v)
 
     def _pair_hessian(self, v: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray | None]:
         r"""The Hessians of :math:`A e^{-\text{shift}}` and (for ``shift = 0``) of :math:`B` per entry pair
@@ -362,7 +363,7 @@ class _Block:
         :math:`B` part, zero on the means up to rounding, is added before the change of variables).
         """
         h_a, h_b = self._pair_hessian(v, shift)
-        penalty = np.exp(min(log_mu - shift, _EXP_CAP)) * self.metric
+        penalty = np.exp(min(log_mu - shift, _EXP_CAP))
         a, b = self.pair
         if means:
             group, weight = self.basis.group, self.basis.mean_weight
@@ -370,11 +371,22 @@ class _Block:
             ga, gb = group[self.node[a]], group[self.node[b]]
             h = h_a * weight[ga] * weight[gb]
             H = np.bincount(ga * ng + gb, weights=h, minlength=ng * ng).reshape(ng, ng) / self.n
-            return H + penalty[np.ix_(self.is_mean, self.is_mean)]
+            return self._add_metric(H, penalty, self.is_mean)
         nvar = self.nvar
         h = h_a if h_b is None else h_a + h_b
         H = np.bincount(self.node[a] * nvar + self.node[b], weights=h, minlength=nvar * nvar)
-        return self._congruence(H.reshape(nvar, nvar)) + penalty
+        return self._add_metric(self._congruence(H.reshape(nvar, nvar)), penalty)
+
+    def metric_product(self, v: np.ndarray) -> np.ndarray:
+        """:math:`M v` for this block."""
+        return self.metric * v if isinstance(self.metric, float) else self.metric @ v
+
+    def _add_metric(self, H: np.ndarray, factor: float, rows: np.ndarray | None = None) -> np.ndarray:
+        """``H`` plus ``factor`` times :math:`M` (its ``rows`` x ``rows`` block when given)."""
+        if isinstance(self.metric, float):
+            H[np.diag_indices_from(H)] += factor * self.metric
+            return H
+        return H + factor * (self.metric if rows is None else self.metric[np.ix_(rows, rows)])
 
     # -- solvers -----------------------------------------------------------------------
     def _line_search(
@@ -640,7 +652,7 @@ class PathProblem:
         return [(b, v[s]) for b, s in zip(self.blocks, self.slices, strict=True)]
 
     def _metric_product(self, v: np.ndarray) -> np.ndarray:
-        return np.concatenate([b.metric @ x for b, x in self._pieces(v)])
+        return np.concatenate([b.metric_product(x) for b, x in self._pieces(v)])
 
     def minimise(self, log_mu: float, v: np.ndarray, *, tol: float = 1e-12) -> tuple[np.ndarray, bool]:
         r"""Minimise :math:`(A + B)/n + \tfrac{\mu}{2} v^\top M v` from ``v``, block by block
