@@ -44,11 +44,11 @@ from scipy.special import expit, log_softmax, logsumexp
 
 from symattn._validate import parse_enum, require_dataset, require_dense
 from symattn.data import Dataset
-from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.scores import (
     check_weights,
     entry_potentials,
+    from_token_coordinates,
     label_terms,
     log_normalise,
     pullback,
@@ -447,7 +447,7 @@ class Model:
         n = self.dataset.n
         if self._slots is not None and self.kind.head is Head.IDENTITY:
             total, G = self._identity_slots(W)
-            return total / n, _from_tokens(self.dataset.embeddings, G) / n
+            return total / n, from_token_coordinates(self.dataset.embeddings, G) / n
         total, g = self._entry_gradient(W)
         return total / n, self.pullback(g) / n
 
@@ -553,14 +553,6 @@ class Model:
         A = (E[c.token][:, :, None] * E[self._entries.query][:, None, :]).reshape(-1, d * d)
         D = segment_centre(A, pi, c.indptr, anchor)
         return (D * pi[:, None]).T @ D / self.dataset.n
-
-
-def _from_tokens(embeddings: Embeddings, G: np.ndarray) -> np.ndarray:
-    r"""A token-coordinate gradient :math:`G` (K, K) in weight coordinates: :math:`E^\top G E`."""
-    if embeddings.is_onehot:
-        return G
-    E = embeddings.matrix()
-    return E.T @ G @ E
 
 
 def smoothness_bound(dataset: Dataset) -> float:

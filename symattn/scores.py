@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, issparse, spmatrix
 
 from symattn._validate import check_weights
 from symattn.data import Dataset
@@ -36,6 +36,7 @@ __all__ = [
     "LabelTerms",
     "check_weights",
     "entry_potentials",
+    "from_token_coordinates",
     "label_terms",
     "log_normalise",
     "log_token_mass",
@@ -129,14 +130,27 @@ def pullback(
     K = embeddings.size
     if dense:
         T = np.bincount(flat, weights=values, minlength=K * K).reshape(K, K)
-        if embeddings.is_onehot:
-            return T
-        E = embeddings.matrix()
-        return E.T @ T @ E
-    E = embeddings.matrix()
+        return from_token_coordinates(embeddings, T)
     tokens, queries = np.divmod(flat, K)
-    S = csr_matrix((values, (tokens, queries)), shape=(K, K))
-    return np.asarray(E.T @ (S @ E))
+    T = csr_matrix((values, (tokens, queries)), shape=(K, K))
+    return T.toarray() if embeddings.is_onehot else from_token_coordinates(embeddings, T)
+
+
+def from_token_coordinates(embeddings: Embeddings, T: np.ndarray | spmatrix) -> np.ndarray | spmatrix:
+    r"""A token-coordinate matrix :math:`T` (K, K; dense or sparse) in weight coordinates:
+    :math:`E^\top T E` (d, d), dense; ``T`` itself (as it is) for one-hot embeddings.
+
+    >>> from symattn.embeddings import Embeddings
+    >>> T = np.array([[0.0, 1.0], [0.0, 0.0]])
+    >>> from_token_coordinates(Embeddings.onehot(2), T) is T
+    True
+    >>> from_token_coordinates(Embeddings.given([[0, 2], [1, 0]]), T).tolist()
+    [[0.0, 0.0], [2.0, 0.0]]
+    """
+    if embeddings.is_onehot:
+        return T
+    E = embeddings.matrix()
+    return np.asarray(E.T @ (T @ E)) if issparse(T) else E.T @ T @ E
 
 
 class LabelTerms(NamedTuple):

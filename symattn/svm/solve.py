@@ -36,6 +36,7 @@ from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import CertificateError, InvalidInput, SolverError
 from symattn.results import ResultMixin, Status
+from symattn.scores import from_token_coordinates
 from symattn.svm._collapse import Collapsed, Stars, collapse, edge_multipliers, star_multipliers, stars
 from symattn.svm._gramqp import (
     QPSolution,
@@ -291,7 +292,7 @@ def _solve_potentials(
     u = sol.v[prob.group]
     U = token_columns(prob, u, K)
     lam = edge_multipliers(prob, u, sol.multipliers)
-    W = U if embeddings.is_onehot else _pulled_back(U, embeddings.matrix())
+    W = from_token_coordinates(embeddings, U)
     certificate = _certify_potentials(cons, prob, sol.working, embeddings) if certify else None
     return _finish(cons, W, lam, embeddings, certificate, SVMMethod.POTENTIALS, sol.iterations)
 
@@ -301,11 +302,6 @@ def token_columns(prob: Collapsed, values: np.ndarray, K: int) -> sparse.csc_mat
     then token), column :math:`k` holding the tokens of :math:`G_k`."""
     indptr = np.concatenate([[0], np.cumsum(np.bincount(prob.node_query, minlength=K))])
     return sparse.csc_matrix((values, prob.node_token, indptr), shape=(K, K))
-
-
-def _pulled_back(U: sparse.csc_matrix, E: np.ndarray) -> np.ndarray:
-    """:math:`E^\top U E` for the sparse token matrix ``U``."""
-    return np.asarray(E.T @ (U @ E))
 
 
 def _certify_potentials(

@@ -61,7 +61,13 @@ from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
 from symattn.model import Model
 from symattn.results import Status
-from symattn.scores import check_weights, label_terms, segment_complement, segment_logsumexp
+from symattn.scores import (
+    check_weights,
+    from_token_coordinates,
+    label_terms,
+    segment_complement,
+    segment_logsumexp,
+)
 from symattn.train.config import TrainConfig, TrainMethod, TrainStatus
 from symattn.train.run import ProgressCallback, Recorder, Trajectory, metric_key, metric_row
 
@@ -587,11 +593,8 @@ class PathProblem:
         if not emb.is_orthonormal:
             flat[self._free] = -self._free_map @ u
         U = flat.reshape(K, K)
-        if emb.is_onehot:
-            return U
         if emb.is_orthonormal:
-            E = emb.matrix()
-            return E.T @ U @ E
+            return from_token_coordinates(emb, U)
         left = self._Q @ self._R_inv_T
         return left @ U @ left.T
 
