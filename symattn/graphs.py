@@ -109,22 +109,39 @@ class TokenGraph:
         Tokens seen in :math:`D_k`, ascending.
     edges : numpy.ndarray, shape (m, 2)
         Distinct edges ``(i, j)`` in token ids, sorted.
-    sccs : tuple of tuple of int
-        The SCCs in a topological order of the condensation, highest priority first: sorted by
-        level (the longest path reaching the SCC from a source of the condensation), then by
-        smallest token; each SCC's tokens ascending.
-    dag : tuple of (int, int)
-        Condensation edges between indices of ``sccs``, sorted.
     component : numpy.ndarray
-        SCC index of each entry of ``nodes``.
+        SCC index of each entry of ``nodes`` (an index into :attr:`sccs`).
+    dag_edges : numpy.ndarray, shape (c, 2)
+        Condensation edges between SCC indices, sorted (:attr:`dag` as an array).
     """
 
     query: int
     nodes: np.ndarray = field(repr=False)
     edges: np.ndarray = field(repr=False)
-    sccs: tuple[tuple[int, ...], ...]
-    dag: tuple[tuple[int, int], ...]
     component: np.ndarray = field(repr=False)
+    dag_edges: np.ndarray = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"TokenGraph(query={self.query!r}, sccs={self.sccs!r}, dag={self.dag!r})"
+
+    @cached_property
+    def sccs(self) -> tuple[tuple[int, ...], ...]:
+        """The SCCs in a topological order of the condensation, highest priority first: sorted by
+        level (the longest path reaching the SCC from a source of the condensation), then by
+        smallest token; each SCC's tokens ascending.
+
+        >>> from symattn.data import Dataset
+        >>> priority_graphs(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))[2].sccs
+        ((0, 1), (2,))
+        """
+        order = np.argsort(self.component, kind="stable")
+        bounds = np.searchsorted(self.component[order], np.arange(1, int(self.component.max(initial=-1)) + 1))
+        return tuple(tuple(part.tolist()) for part in np.split(self.nodes[order], bounds))
+
+    @cached_property
+    def dag(self) -> tuple[tuple[int, int], ...]:
+        """Condensation edges between indices of :attr:`sccs`, sorted."""
+        return tuple(map(tuple, self.dag_edges.tolist()))
 
     # -- views --------------------------------------------------------------------------
     @cached_property
@@ -464,12 +481,9 @@ def _split_by_query(joint: _JointGraph, comp: _Condensed, queries: np.ndarray) -
     """One read-only :class:`TokenGraph` per query, cut out of the joint graph and its ranking."""
     node_lo, node_hi = _bounds(joint.node_k, queries)
     edge_lo, edge_hi = _bounds(joint.edge_k, queries)
-    scc_lo, scc_hi = _bounds(comp.query_of_rank, queries)
+    scc_lo = _bounds(comp.query_of_rank, queries)[0]
     dag_lo, dag_hi = _bounds(comp.query_of_rank[comp.dag[:, 0]], queries)
     node_rank = comp.rank[comp.raw]
-    members = np.argsort(node_rank, kind="stable")
-    scc_bounds = np.searchsorted(node_rank[members], np.arange(comp.rank.size + 1))
-    all_sccs = [tuple(part.tolist()) for part in np.split(joint.node_t[members], scc_bounds[1:-1])]
     graphs: dict[int, TokenGraph] = {}
     for q, k in enumerate(queries.tolist()):
         base = scc_lo[q]
@@ -478,10 +492,9 @@ def _split_by_query(joint: _JointGraph, comp: _Condensed, queries: np.ndarray) -
         edges = np.stack([joint.edge_i[cut], joint.edge_j[cut]], axis=1)
         component = node_rank[node_lo[q] : node_hi[q]] - base
         local_dag = comp.dag[dag_lo[q] : dag_hi[q]] - base
-        for array in (nodes, edges, component):
+        for array in (nodes, edges, component, local_dag):
             array.setflags(write=False)
-        sccs = tuple(all_sccs[base : scc_hi[q]])
-        graphs[k] = TokenGraph(k, nodes, edges, sccs, tuple(map(tuple, local_dag.tolist())), component)
+        graphs[k] = TokenGraph(k, nodes, edges, component, local_dag)
     return graphs
 
 

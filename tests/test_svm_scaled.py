@@ -119,7 +119,7 @@ def test_a_wrong_numeric_working_set_falls_back_to_the_exact_re_solve(monkeypatc
     ds = random_dataset(12, 60, 6, 3, 0)
     honest = solve_graph_svm(ds, certify=True).certificate
     monkeypatch.setattr(solve_module, "scaled_solution",
-                        lambda prob, guess: scaled_solution(prob, np.zeros_like(guess)))
+                        lambda prob, guess, twins: scaled_solution(prob, np.zeros_like(guess), twins))
     cert = solve_graph_svm(ds, certify=True).certificate
     assert cert.checks.holds and not isinstance(cert.solution, ScaledPotentials)
     assert dict(cert.entries) == dict(honest.entries)

@@ -41,6 +41,7 @@ import numpy as np
 from symattn._arrays import locate_sorted
 from symattn.svm._collapse import Collapsed, edge_multipliers
 from symattn.svm._potentials import Forest, forest_flows, forest_order, path_sums
+from symattn.svm._twins import Twins
 from symattn.svm.constraints import SVMConstraints
 
 __all__ = [
@@ -126,15 +127,19 @@ def forest_offsets(n: int, tails: np.ndarray, heads: np.ndarray) -> tuple[np.nda
     return path_sums(forest.parent, rel), forest
 
 
-def scaled_solution(prob: Collapsed, working: np.ndarray) -> ScaledSolution | None:
-    """The exact optimum on the working forest ``working`` (over the condensation edges of ``prob``),
-    scaled per tree to integers; ``None`` when ``working`` is not a forest or int64 could overflow.
+def scaled_solution(
+    prob: Collapsed, working: np.ndarray, twins: Twins | None = None
+) -> ScaledSolution | None:
+    """The exact optimum on the working forest ``working`` (over the condensation edges of ``prob``,
+    or over the merged edges of ``twins``), scaled per tree to integers; ``None`` when ``working``
+    is not a forest, int64 could overflow, or the flows do not spread back over the twins.
 
     Nothing here is trusted: :func:`scaled_checks` decides whether the result is the optimum.
     """
-    w = prob.weights.astype(np.int64)
+    w = (prob.weights if twins is None else twins.weights).astype(np.int64)
     n = w.size
-    tails, heads = prob.dag_tail[working], prob.dag_head[working]
+    all_tails, all_heads = (prob.dag_tail, prob.dag_head) if twins is None else (twins.tails, twins.heads)
+    tails, heads = all_tails[working], all_heads[working]
     found = forest_offsets(n, tails, heads)
     if found is None:
         return None
@@ -151,8 +156,13 @@ def scaled_solution(prob: Collapsed, working: np.ndarray) -> ScaledSolution | No
     np.add.at(moment, root, w * h)
     num = h * total[root] - moment[root]
     den = total[root]
-    dag_num = np.zeros(prob.dag_tail.size, dtype=np.int64)
+    dag_num = np.zeros(all_tails.size, dtype=np.int64)
     dag_num[working] = forest_flows(forest, tails, heads, w * num)
+    if twins is not None:
+        dag_num = twins.spread_integers(num, dag_num)
+        if dag_num is None:
+            return None
+        num, den = num[twins.cls], den[twins.cls]
     node_num, node_den = num[prob.group], den[prob.group]
     lam_num = edge_multipliers(prob, node_num, dag_num)
     return ScaledSolution(

@@ -49,6 +49,7 @@ from symattn.svm._gramqp import (
 )
 from symattn.svm._potentials import min_norm_potentials
 from symattn.svm._scaled import scaled_solution
+from symattn.svm._twins import Twins, twin_classes
 from symattn.svm.constraints import SVMConstraints, svm_constraints
 from symattn.svm.kkt import (
     FarkasCertificate,
@@ -288,12 +289,13 @@ def _solve_potentials(
     cons: SVMConstraints, prob: Collapsed, embeddings: Embeddings, certify: bool
 ) -> SVMResult:
     K = embeddings.size
-    sol = min_norm_potentials(prob.weights, prob.dag_tail, prob.dag_head, block=prob.node_query[prob.reps])
-    u = sol.v[prob.group]
+    twins = twin_classes(prob.weights, prob.dag_tail, prob.dag_head, prob.node_query[prob.reps])
+    sol = min_norm_potentials(twins.weights, twins.tails, twins.heads, block=twins.block)
+    u = sol.v[twins.cls][prob.group]
     U = token_columns(prob, u, K)
-    lam = edge_multipliers(prob, u, sol.multipliers)
+    lam = edge_multipliers(prob, u, twins.spread(sol.multipliers))
     W = from_token_coordinates(embeddings, U)
-    certificate = _certify_potentials(cons, prob, sol.working, embeddings) if certify else None
+    certificate = _certify_potentials(cons, prob, twins, sol.working, embeddings) if certify else None
     return _finish(cons, W, lam, embeddings, certificate, SVMMethod.POTENTIALS, sol.iterations)
 
 
@@ -305,32 +307,48 @@ def token_columns(prob: Collapsed, values: np.ndarray, K: int) -> sparse.csc_mat
 
 
 def _certify_potentials(
-    cons: SVMConstraints, prob: Collapsed, guess: np.ndarray, embeddings: Embeddings
+    cons: SVMConstraints, prob: Collapsed, twins: Twins, guess: np.ndarray, embeddings: Embeddings
 ) -> SVMCertificate:
-    """The exact optimum on the numeric working forest, verified; when it does not verify (or the
-    embeddings are not one-hot), an exact re-solve warm-started from that forest."""
+    """The exact optimum on the numeric working forest (over the merged twins), verified in
+    integers; when it does not verify, an exact re-solve of the merged problem warm-started from
+    that forest, verified in integers or (embeddings not one-hot, or int64 too narrow) in
+    :class:`~fractions.Fraction`."""
     if embeddings.is_onehot:
-        scaled = scaled_solution(prob, guess)
+        scaled = _scaled_certificate(cons, prob, twins, guess, embeddings, 0)
         if scaled is not None:
-            checks = verify_kkt(cons, scaled.potentials, scaled.multipliers, embeddings)
-            if checks.holds:
-                return SVMCertificate(scaled.potentials, embeddings.dim, scaled.multipliers, checks, 0)
-            logger.info("the numeric working set does not certify (%s); re-solving exactly", checks.failed)
-    sol = min_norm_potentials(
-        prob.weights, prob.dag_tail, prob.dag_head, exact=True, working=guess,
-        block=prob.node_query[prob.reps],
-    )
+            return scaled
+    sol = min_norm_potentials(twins.weights, twins.tails, twins.heads, exact=True, working=guess,
+                              block=twins.block)
     corrections = int(np.count_nonzero(sol.working != guess))
     if corrections:
         logger.info("exact certificate corrected %d active-set entries of the numeric solution", corrections)
-    u = sol.v[prob.group]
+    if embeddings.is_onehot:
+        scaled = _scaled_certificate(cons, prob, twins, sol.working, embeddings, corrections)
+        if scaled is not None:
+            return scaled
+    u = sol.v[twins.cls][prob.group]
     pot = {(t, k): value for t, k, value in zip(prob.node_token.tolist(), prob.node_query.tolist(), u,
                                                  strict=True) if value != 0}
-    lam = edge_multipliers(prob, u, sol.multipliers)
+    lam = edge_multipliers(prob, u, twins.spread(sol.multipliers))
     rows = exact_rows(embeddings)
     entries = pot if rows is None else exact_pullback(pot, rows)
     checks = verify_kkt(cons, entries, lam, embeddings)
     return SVMCertificate(entries, embeddings.dim, lam, checks, corrections)
+
+
+def _scaled_certificate(
+    cons: SVMConstraints, prob: Collapsed, twins: Twins, working: np.ndarray, embeddings: Embeddings,
+    corrections: int,
+) -> SVMCertificate | None:
+    """The integer certificate of the merged working forest ``working``, when it verifies."""
+    scaled = scaled_solution(prob, working, twins)
+    if scaled is None:
+        return None
+    checks = verify_kkt(cons, scaled.potentials, scaled.multipliers, embeddings)
+    if not checks.holds:
+        logger.info("the working set does not certify (%s)", checks.failed)
+        return None
+    return SVMCertificate(scaled.potentials, embeddings.dim, scaled.multipliers, checks, corrections)
 
 
 # -- general embeddings: one QP in the Gram metric ------------------------------------------------
