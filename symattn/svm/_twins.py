@@ -191,7 +191,8 @@ def twin_classes(weights: np.ndarray, tails: np.ndarray, heads: np.ndarray, bloc
     n = weights.size
     tails = np.asarray(tails, dtype=np.int64)
     heads = np.asarray(heads, dtype=np.int64)
-    sorted_tails, sorted_heads = _by_tail(tails, heads)
+    keys = tails * n + heads
+    sorted_tails, sorted_heads = (tails, heads) if np.all(keys[1:] > keys[:-1]) else _by_tail(tails, heads)
     candidates = _candidates(n, sorted_tails, sorted_heads, np.asarray(block, dtype=np.int64))
     cls = _confirmed(n, sorted_tails, sorted_heads, candidates)
     c = int(cls.max(initial=-1)) + 1
@@ -204,18 +205,17 @@ def twin_classes(weights: np.ndarray, tails: np.ndarray, heads: np.ndarray, bloc
 
 
 def _candidates(n: int, tails: np.ndarray, heads: np.ndarray, block: np.ndarray) -> np.ndarray:
-    """Classes of equal hashes of the successor and predecessor sets (and degrees and block).
+    """Classes of equal hashes of the successor and predecessor sets, within each block.
 
     Edges sorted by (tail, head) make each node's sums run over its neighbours in one order,
     so equal sets give bit-equal sums.
     """
     code = np.random.default_rng(0x7417).random(n)
-    hash_out = np.bincount(tails, weights=code[heads], minlength=n)
-    hash_in = np.bincount(heads, weights=code[tails], minlength=n)
-    keys = (hash_in, hash_out, np.bincount(heads, minlength=n), np.bincount(tails, minlength=n), block)
-    order = np.lexsort(keys)
+    mix = np.bincount(tails, weights=code[heads], minlength=n) + np.pi * np.bincount(
+        heads, weights=code[tails], minlength=n)
+    order = np.lexsort((mix, block))
     new = np.ones(n, dtype=bool)
-    new[1:] = np.logical_or.reduce([np.diff(k[order]) != 0 for k in keys])
+    new[1:] = (np.diff(mix[order]) != 0) | (np.diff(block[order]) != 0)
     cls = np.empty(n, dtype=np.int64)
     cls[order] = np.cumsum(new) - 1
     return cls
