@@ -490,10 +490,19 @@ def _int_array(values: object, what: str) -> np.ndarray:
         raise InvalidInput(f"{what} must be one-dimensional, got shape {array.shape}")
     if array.dtype.kind not in "iu":
         raise InvalidInput(
-            f"{what} must hold integer token ids or indices, got dtype {array.dtype} "
-            f"(e.g. {array.flat[0].item()!r}); floats and strings are not converted"
+            f"{what} must hold integer token ids or indices in the int64 range, got dtype {array.dtype} "
+            f"(e.g. {_non_integer(array)!r}); floats and strings are not converted"
         )
     return array.astype(np.int64)
+
+
+def _non_integer(array: np.ndarray) -> object:
+    """The first element that is not an integer of the int64 range (the first element if none)."""
+    for x in array.flat:
+        x = x.item() if isinstance(x, np.generic) else x
+        if type(x) is not int or not -(2**63) <= x < 2**63:
+            return x
+    return array.flat[0]
 
 
 def _check_structure(
