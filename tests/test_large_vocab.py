@@ -11,6 +11,7 @@ import pytest
 
 from symattn import Dataset, Embeddings, InvalidInput, analysis, finite_component
 from symattn.cli import main
+from symattn.train.path import PathProblem
 
 K = 10**6
 
@@ -113,3 +114,20 @@ def test_cli_analyze_json_at_one_million_tokens(tmp_path, capsys):
         for t, v in column.items():
             assert v == pytest.approx(F[ids[int(t)], ids[int(k)]], abs=1e-9)
             assert float(Fraction(svm["columns"][k][t])) == pytest.approx(S[ids[int(t)], ids[int(k)]], abs=1e-12)
+
+
+def test_path_points_are_sparse_at_one_million_tokens():
+    samples = _samples(seed=11, n=40, length=5, used=60, queries=2)
+    problem = PathProblem(Dataset.from_samples(samples, vocab=K))
+    small, ids, rows = _relabelled(samples)
+    oracle = PathProblem(small)  # permutation embeddings: W = E^T U E formed densely
+    v, w = np.zeros(problem.node_keys.size), np.zeros(oracle.node_keys.size)
+    for radius in (1.0, 20.0):
+        point, v = problem.point(radius, 0.0, v)
+        expected, w = oracle.point(radius, 0.0, w)
+        assert point.success and expected.success and point.radius == pytest.approx(radius, rel=1e-10)
+        with pytest.raises(InvalidInput, match="W_sparse"):
+            point.W  # noqa: B018 (the dense matrix is refused at this K)
+        U = _token_entries(expected.W, rows)
+        np.testing.assert_allclose(_relabel(point.W_sparse, ids, len(ids)), U, rtol=0,
+                                   atol=1e-9 * max(1.0, float(np.abs(U).max())))
