@@ -9,8 +9,17 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from symattn import Dataset, Embeddings, InvalidInput, analysis, finite_component
+from symattn import (
+    Dataset,
+    Embeddings,
+    InvalidInput,
+    analysis,
+    finite_component,
+    reduced_loss,
+    regularization_path,
+)
 from symattn.cli import main
+from symattn.scores import log_token_mass
 from symattn.train.path import PathProblem
 
 K = 10**6
@@ -75,6 +84,8 @@ def test_finite_component_sparse_matches_relabelled_dense_solve():
     np.testing.assert_allclose(_relabel(fin.W_sparse, ids, len(ids)), U, rtol=0,
                                atol=1e-9 * max(1.0, float(np.abs(U).max())))
     assert fin.loss == pytest.approx(oracle.loss, rel=1e-12)
+    # the reduced loss read from the sparse W by the generic scores (not the solver's potentials)
+    assert reduced_loss(big, fin.W_sparse) == pytest.approx(oracle.loss, rel=1e-12)
 
 
 def test_analysis_and_prediction_at_one_million_tokens():
@@ -118,16 +129,23 @@ def test_cli_analyze_json_at_one_million_tokens(tmp_path, capsys):
 
 def test_path_points_are_sparse_at_one_million_tokens():
     samples = _samples(seed=11, n=40, length=5, used=60, queries=2)
-    problem = PathProblem(Dataset.from_samples(samples, vocab=K))
+    big = Dataset.from_samples(samples, vocab=K)
+    problem = PathProblem(big)
     small, ids, rows = _relabelled(samples)
-    oracle = PathProblem(small)  # permutation embeddings: W = E^T U E formed densely
-    v, w = np.zeros(problem.node_keys.size), np.zeros(oracle.node_keys.size)
-    for radius in (1.0, 20.0):
+    radii = (1.0, 20.0)
+    oracle = regularization_path(small, list(radii))  # dense W = E^T U E, losses by the Model
+    v = np.zeros(problem.node_keys.size)
+    for radius, loss, W in zip(radii, oracle.loss.tolist(), oracle.weights, strict=True):
         point, v = problem.point(radius, 0.0, v)
-        expected, w = oracle.point(radius, 0.0, w)
-        assert point.success and expected.success and point.radius == pytest.approx(radius, rel=1e-10)
+        assert point.success and point.radius == pytest.approx(radius, rel=1e-10)
         with pytest.raises(InvalidInput, match="W_sparse"):
             point.W  # noqa: B018 (the dense matrix is refused at this K)
-        U = _token_entries(expected.W, rows)
+        U = _token_entries(W, rows)
         np.testing.assert_allclose(_relabel(point.W_sparse, ids, len(ids)), U, rtol=0,
                                    atol=1e-9 * max(1.0, float(np.abs(U).max())))
+        c = big.counts
+        label = np.flatnonzero(c.token == c.label[c.sample])
+        log_p = log_token_mass(big, point.W_sparse)[label]  # the sparse W read by the generic scores
+        # against the loss the solver computed from its own potentials (never from W) and the Model's
+        assert -float(np.mean(log_p)) == pytest.approx(point.outside + point.inside, rel=1e-9)
+        assert -float(np.mean(log_p)) == pytest.approx(loss, rel=1e-9)
