@@ -201,7 +201,7 @@ class FinBasis:
         """
         T = self.token_matrix(self.coordinates(W))
         projected = from_token_coordinates(self.embeddings, T)
-        return projected.toarray() if issparse(projected) else projected
+        return projected if isinstance(projected, np.ndarray) else projected.toarray()
 
     def matrices(self) -> np.ndarray:
         """The basis as an array of shape (m, d, d).
@@ -562,7 +562,7 @@ class FiniteResult(ResultMixin):
         >>> fin.W.round(12).tolist()
         [[0.0, 0.0], [0.0, 0.0]]
         """
-        if not issparse(self.weights):
+        if isinstance(self.weights, np.ndarray):
             return self.weights
         require_dense_size("the dense W^fin (use W_sparse)", d=int(self.weights.shape[0]))
         return self.weights.toarray()

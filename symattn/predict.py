@@ -158,10 +158,10 @@ class Retrieval:
 
 def _corr(A: np.ndarray, B: np.ndarray | sparse.spmatrix) -> float:
     """:math:`\\langle A, B\\rangle / (\\|A\\| \\|B\\|)` of a dense ``A`` and a dense or sparse ``B``."""
-    if sparse.issparse(B):
-        nb, inner = float(np.sqrt(B.multiply(B).sum())), float(B.multiply(A).sum())
-    else:
+    if isinstance(B, np.ndarray):
         nb, inner = float(np.linalg.norm(B)), float(np.sum(A * B))
+    else:
+        nb, inner = float(np.sqrt(B.multiply(B).sum())), float(B.multiply(A).sum())
     na = float(np.linalg.norm(A))
     if na == 0.0 or nb == 0.0:
         return float("nan")
@@ -254,7 +254,8 @@ class Prediction(Analysis):
 
     @property
     def W_svm(self) -> np.ndarray:
-        """:math:`W^{svm}`, shape (d, d).
+        """:math:`W^{svm}`, shape (d, d), dense (``svm.W``: formed on request, under the dense limit;
+        ``svm.W_sparse`` has none, and every method here reads it for one-hot embeddings).
 
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
@@ -266,7 +267,8 @@ class Prediction(Analysis):
 
     @property
     def W_fin(self) -> np.ndarray:
-        """:math:`W^{fin}`, shape (d, d).
+        """:math:`W^{fin}`, shape (d, d), dense (``finite.W``: formed on request, under the dense limit;
+        ``finite.W_sparse`` has none, and every method here reads it for one-hot embeddings).
 
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)

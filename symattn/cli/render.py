@@ -204,15 +204,15 @@ def analysis_payload(
     ([['0', '1/2'], ['0', '-1/2']], 0)
     """
     feasible = svm.status is not SVMStatus.INFEASIBLE
-    columns = graphs is not None and graphs.dataset.embeddings.is_onehot
+    columns = graphs if graphs is not None and graphs.dataset.embeddings.is_onehot else None
     svm_part: dict[str, Any] = {
         "status": svm.status.value,
         "certified": svm.certified,
         "W": _dense_rows(svm) if feasible else None,
         "norm": svm.norm if feasible else None,
     }
-    if columns and feasible:
-        svm_part["columns"] = query_columns(graphs, svm)
+    if columns is not None and feasible:
+        svm_part["columns"] = query_columns(columns, svm)
     if svm.certified and svm.certificate is not None:
         svm_part["norm_squared"] = str(svm.certificate.norm_squared)
     if svm.residuals is not None:
@@ -233,8 +233,8 @@ def analysis_payload(
         "proof": {"proven": proof.proven, "kappa": _finite_number(proof.kappa),
                   "nu": _finite_number(proof.nu), "message": proof.message},
     }
-    if columns:
-        fin_part["columns"] = query_columns(graphs, fin)
+    if columns is not None:
+        fin_part["columns"] = query_columns(columns, fin)
     return {"svm": svm_part, "finite": fin_part}
 
 

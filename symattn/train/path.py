@@ -142,7 +142,7 @@ class PathPoint:
         Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
         (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
         """
-        if not issparse(self.weights):
+        if isinstance(self.weights, np.ndarray):
             return self.weights
         require_dense_size("the dense W of a path point (use W_sparse)", d=int(self.weights.shape[0]))
         return self.weights.toarray()
