@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import flint
 import numpy as np
 import scipy.linalg
+from scipy import sparse
 
 if TYPE_CHECKING:
     from symattn.finite import FinBasis, ReducedData
@@ -158,17 +159,29 @@ def _token_matrix(setting: _Setting, pairs: tuple[np.ndarray, np.ndarray], value
     return T
 
 
+def _nonzero_entries(W: np.ndarray | sparse.spmatrix) -> dict[tuple[int, int], float]:
+    """The nonzero entries of a dense or sparse matrix, by (row, column)."""
+    if sparse.issparse(W):
+        coo = sparse.coo_matrix(W)
+        coo.sum_duplicates()
+        keep = coo.data != 0
+        rows, cols, values = coo.row[keep], coo.col[keep], coo.data[keep]
+    else:
+        rows, cols = np.nonzero(W)
+        values = W[rows, cols]
+    return dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), values.tolist(), strict=True))
+
+
 def _offset(
     setting: _Setting, T_exact: flint.arb_mat | None, sums: dict[tuple[int, int], flint.arb] | None,
-    W: np.ndarray,
+    W: np.ndarray | sparse.spmatrix,
 ) -> flint.arb:
     r""":math:`\|\hat W - E^\top T' E\|_F` in ball arithmetic: from ``T_exact`` (:math:`T'`), or for
     one-hot embeddings (``T_exact`` None) from the nonzero entries ``sums`` only."""
     if T_exact is not None:
         gap = flint.arb_mat(W.tolist()) - setting.rows.transpose() * T_exact * setting.rows
         return _norm(gap.entries())
-    rows, cols = np.nonzero(W)
-    nonzero = {(t, k): float(W[t, k]) for t, k in zip(rows.tolist(), cols.tolist(), strict=True)}
+    nonzero = _nonzero_entries(W)
     gaps = [flint.arb(nonzero.pop(key, 0.0)) - value for key, value in sums.items()]
     return _norm([*gaps, *(flint.arb(v) for v in nonzero.values())])
 
@@ -440,16 +453,20 @@ def _inner(setting: _Setting, r: Generator, s: Generator) -> flint.arb:
     return (G[x, z] - G[x, w] - G[y, z] + G[y, w]) * G[loc[q], loc[q2]]
 
 
-def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
+def prove_finite_bound(
+    basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray | sparse.spmatrix
+) -> FiniteProof:
     r"""Prove :math:`\|W - W^{fin}\|_F \le` ``bound`` for the computed ``W`` (coordinates ``theta``).
 
-    See the module docstring for the argument. Not proven (``proven=False`` with the reason) when
+    ``W`` may be sparse (one-hot embeddings: only its stored entries are read). See the module
+    docstring for the argument. Not proven (``proven=False`` with the reason) when
     the dimension of :math:`S_{fin}` was decided by a float threshold that dropped generators, when
     the problem is too large for ball arithmetic here, or when :math:`\kappa \ge 1`.
     """
     if basis.dim == 0:
-        return FiniteProof(True, 0.0 if not np.any(W) else float("inf"), 0.0, 0.0, float("inf"), 0.0, 0.0,
-                           "" if not np.any(W) else "S_fin = {0} but W is not 0")
+        zero = not _nonzero_entries(W)
+        return FiniteProof(True, 0.0 if zero else float("inf"), 0.0, 0.0, float("inf"), 0.0, 0.0,
+                           "" if zero else "S_fin = {0} but W is not 0")
     if basis.generators.shape[0] < basis.expected_dim and not basis.rank_exact:
         return _unproven("dim S_fin was decided by a floating-point rank threshold (float embedding rows "
                          "with dependent generators); the bound needs an exact rank")
@@ -467,13 +484,15 @@ def prove_finite_bound(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: 
         return _prove(basis, red, theta, W)
 
 
-def _prove(basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray) -> FiniteProof:
+def _prove(
+    basis: FinBasis, red: ReducedData, theta: np.ndarray, W: np.ndarray | sparse.spmatrix
+) -> FiniteProof:
     setting = _setting(basis, red)
     point = _zero_sum_point(basis, theta)
     pairs = (basis.pair_token, basis.pair_query)
     sums = _token_sums(pairs, point) if setting.identity else None  # built once: a Python loop in arb
     T_exact = None if basis.embeddings.is_onehot else _token_matrix(setting, pairs, point)
-    offset = _offset(setting, T_exact, sums, np.asarray(W, dtype=np.float64))
+    offset = _offset(setting, T_exact, sums, W if sparse.issparse(W) else np.asarray(W, dtype=np.float64))
     pi, resid = _masses(red, _potentials(setting, T_exact, sums, red))
     grad = _gradient_norm(setting, red, resid)
     nu = _nu(basis, setting)

@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+from scipy.sparse import csc_matrix, issparse, spmatrix
 
 from symattn._io import format_bytes
 from symattn.errors import InvalidInput
@@ -142,8 +143,11 @@ def parse_enum(kind: type[E], value: object, what: str) -> E:
         raise InvalidInput(f"{what}={value!r} is not known; choose one of {choices}") from None
 
 
-def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
+def check_weights(W: object, dim: int, *, name: str = "W", sparse_ok: bool = False) -> np.ndarray:
     """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
+
+    With ``sparse_ok`` a SciPy sparse ``W`` is accepted too and returned as a float64 CSC matrix
+    (checked the same way, on its stored entries); without it a sparse ``W`` is refused.
 
     >>> check_weights([[1, 0], [0, 1]], 2).dtype
     dtype('float64')
@@ -151,7 +155,14 @@ def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
     Traceback (most recent call last):
     ...
     symattn.errors.InvalidInput: W has complex entries (dtype complex128); weights are real matrices
+    >>> from scipy import sparse
+    >>> check_weights(sparse.eye(3), 3, sparse_ok=True).format
+    'csc'
     """
+    if issparse(W):
+        if not sparse_ok:
+            raise InvalidInput(f"{name} is a sparse matrix; pass the dense (d, d) array ({name}.toarray())")
+        return _check_sparse_weights(W, dim, name)
     try:
         raw = np.asarray(W)
         complex_entries = raw.dtype.kind == "c"
@@ -163,6 +174,18 @@ def check_weights(W: object, dim: int, *, name: str = "W") -> np.ndarray:
     if array.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
     return require_finite(array, name, "weights")
+
+
+def _check_sparse_weights(W: spmatrix, dim: int, name: str) -> csc_matrix:
+    """A sparse ``W`` as a float64 CSC matrix, refusing wrong shapes, complex entries and NaN/inf."""
+    if W.dtype.kind == "c":
+        raise InvalidInput(f"{name} has complex entries (dtype {W.dtype}); weights are real matrices")
+    if W.shape != (dim, dim):
+        raise InvalidInput(f"{name} has shape {W.shape}; the embeddings need ({dim}, {dim})")
+    out = csc_matrix(W, dtype=np.float64)
+    if not np.isfinite(out.data).all():
+        raise InvalidInput(f"{name} has a NaN or infinite entry: weights must be finite")
+    return out
 
 
 def require_finite(array: np.ndarray, name: str, what: str = "entries") -> np.ndarray:

@@ -466,7 +466,7 @@ class Automaton:
         scores, top, exact = self.prediction.svm_scores(tokens, k)
         retrieved = tuple(t for t, hit in zip(tokens, top.tolist(), strict=True) if hit)
         groups = self._groups(retrieved, self._graph(k))
-        fin_scores = self._potentials(self.prediction.W_fin, k, retrieved)
+        fin_scores = self.prediction.fin_scores(retrieved, k)
         fin = dict(zip(retrieved, fin_scores.tolist(), strict=True))
         log_c = dict(zip(tokens, np.log(counts).tolist(), strict=True))
         log_within = tuple(

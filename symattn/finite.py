@@ -28,16 +28,24 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import flint
 import numpy as np
 import scipy.linalg
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix, issparse
 
 from symattn._arrays import helmert, helmert_rotate, locate_sorted
 from symattn._exact import fmpq_matrix, pivot_columns
 from symattn._finbound import FiniteProof, prove_finite_bound
-from symattn._validate import as_count, check_weights, require_data, require_dense, require_graphs
+from symattn._validate import (
+    as_count,
+    check_weights,
+    require_data,
+    require_dense,
+    require_dense_size,
+    require_graphs,
+)
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
@@ -45,6 +53,7 @@ from symattn.graphs import PriorityGraphs
 from symattn.results import ResultMixin, Status
 from symattn.scores import (
     entry_potentials,
+    from_token_coordinates,
     label_terms,
     pair_potentials,
     pullback,
@@ -144,22 +153,43 @@ class FinBasis:
         >>> b.coordinates(W).round(6).tolist()
         [0.707107]
         """
-        W = check_weights(W, self.embeddings.dim)
+        W = check_weights(W, self.embeddings.dim, sparse_ok=True)
         return self.coef @ pair_potentials(self.embeddings, W, self.pair_token, self.pair_query)
 
+    def token_matrix(self, theta: np.ndarray) -> csc_matrix:
+        r"""The token coordinates :math:`T = \sum_r \theta_r T_r` of :math:`\sum_r \theta_r B_r
+        = E^\top T E`: a sparse :math:`K \times K` matrix whose column :math:`k` holds the tokens of
+        the cyclic SCCs of :math:`G_k` (memory of the size of the pairs, whatever :math:`K`; for
+        one-hot embeddings the matrix itself).
+
+        >>> from symattn.data import Dataset
+        >>> b = fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=10**6))
+        >>> T = b.token_matrix([np.sqrt(2)])
+        >>> T.shape, T.nnz, T[:3, 2].toarray().round(12).ravel().tolist()
+        ((1000000, 1000000), 2, [1.0, -1.0, 0.0])
+        """
+        K = self.embeddings.size
+        values = self.coef.T @ np.asarray(theta, dtype=np.float64)
+        return csc_matrix((values, (self.pair_token, self.pair_query)), shape=(K, K))
+
     def expand(self, theta: np.ndarray) -> np.ndarray:
-        r""":math:`\sum_r \theta_r B_r` as a :math:`d \times d` matrix.
+        r""":math:`\sum_r \theta_r B_r` as a dense :math:`d \times d` matrix.
+
+        Raises :class:`~symattn.errors.InvalidInput` when :math:`K` or :math:`d` exceeds the dense
+        limit (:func:`~symattn._validate.max_dense`); :meth:`token_matrix` has no such limit.
 
         >>> from symattn.data import Dataset
         >>> b = fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
         >>> b.expand([np.sqrt(2)])[:, 2].round(12).tolist()
         [1.0, -1.0, 0.0]
         """
-        flat = self.pair_token * self.embeddings.size + self.pair_query
-        return pullback(self.embeddings, self.coef.T @ np.asarray(theta, dtype=np.float64), flat)
+        emb = self.embeddings
+        require_dense_size("the dense S_fin matrix (use FinBasis.token_matrix)", K=emb.size, d=emb.dim)
+        flat = self.pair_token * emb.size + self.pair_query
+        return pullback(emb, self.coef.T @ np.asarray(theta, dtype=np.float64), flat)
 
     def project(self, W: np.ndarray) -> np.ndarray:
-        r""":math:`\Pi_{S_{fin}} W = \sum_r \langle B_r, W\rangle B_r`.
+        r""":math:`\Pi_{S_{fin}} W = \sum_r \langle B_r, W\rangle B_r`, dense like ``W``.
 
         >>> from symattn.data import Dataset
         >>> b = fin_basis(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3))
@@ -169,7 +199,9 @@ class FinBasis:
         >>> b.project(W)[:, 2].round(12).tolist()
         [0.5, -0.5, 0.0]
         """
-        return self.expand(self.coordinates(W))
+        T = self.token_matrix(self.coordinates(W))
+        projected = from_token_coordinates(self.embeddings, T)
+        return projected if isinstance(projected, np.ndarray) else projected.toarray()
 
     def matrices(self) -> np.ndarray:
         """The basis as an array of shape (m, d, d).
@@ -245,7 +277,8 @@ def fin_basis(data: Dataset | PriorityGraphs) -> FinBasis:
     (1, [0.707107, -0.707107, 0.0])
     """
     graphs = require_graphs(data, "fin_basis")
-    require_dense(graphs.dataset, "fin_basis")
+    if not graphs.dataset.embeddings.is_onehot:
+        require_dense(graphs.dataset, "fin_basis")
     groups = ((k, scc) for k, g in graphs.items() for scc in g.sccs)
     return partition_basis(graphs.dataset.embeddings, groups)
 
@@ -469,8 +502,11 @@ class FiniteResult(ResultMixin):
     ----------
     status : FiniteStatus
         How the Newton solve ended; ``success`` derives from it.
-    W : numpy.ndarray, shape (d, d)
-        :math:`W^{fin} \in S_{fin}`.
+    weights : numpy.ndarray or scipy.sparse.csc_matrix, shape (d, d)
+        :math:`W^{fin} \in S_{fin}` as computed: for one-hot embeddings a sparse matrix holding, in
+        the column of each query token :math:`k`, the tokens of the cyclic SCCs of :math:`G_k`
+        (memory of the size of the data, whatever :math:`K`); dense otherwise. :attr:`W` is the
+        dense matrix, formed on request; :attr:`W_sparse` the sparse one.
     theta : numpy.ndarray, shape (m,)
         Its coordinates in ``basis``.
     basis : FinBasis
@@ -500,7 +536,7 @@ class FiniteResult(ResultMixin):
     """
 
     status: FiniteStatus
-    W: np.ndarray = field(repr=False)
+    weights: np.ndarray | csc_matrix = field(repr=False)
     theta: np.ndarray = field(repr=False)
     basis: FinBasis = field(repr=False)
     reduced: ReducedData = field(repr=False)
@@ -513,6 +549,35 @@ class FiniteResult(ResultMixin):
     error_estimate: float
     proof: FiniteProof = field(repr=False)
     message: str = ""
+
+    @cached_property
+    def W(self) -> np.ndarray:
+        """:math:`W^{fin}` as a dense (d, d) float64 array, formed on the first request.
+
+        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
+        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2))
+        >>> fin.W.round(12).tolist()
+        [[0.0, 0.0], [0.0, 0.0]]
+        """
+        if isinstance(self.weights, np.ndarray):
+            return self.weights
+        require_dense_size("the dense W^fin (use W_sparse)", d=int(self.weights.shape[0]))
+        return self.weights.toarray()
+
+    @property
+    def W_sparse(self) -> csc_matrix:
+        """:math:`W^{fin}` as a SciPy CSC matrix (one column per query token; for one-hot
+        embeddings only the tokens of the cyclic SCCs of each :math:`G_k` are stored).
+
+        >>> from symattn.data import Dataset
+        >>> fin = finite_component(Dataset.from_samples([([0, 1], 0), ([0, 1], 1), ([0, 1], 1)], vocab=10**6))
+        >>> fin.W_sparse.shape, fin.W_sparse.nnz, round(float(fin.W_sparse[1, 1] - fin.W_sparse[0, 1]), 12)
+        ((1000000, 1000000), 2, 0.69314718056)
+        """
+        return self.weights if issparse(self.weights) else csc_matrix(self.weights)
 
     @property
     def dim(self) -> int:
@@ -786,7 +851,8 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     Returns
     -------
     FiniteResult
-        :math:`W^{fin}` (``W``, shape (d, d)), its coordinates ``theta`` in ``basis``, the reduced
+        :math:`W^{fin}` (``weights``: sparse for one-hot embeddings, whatever :math:`K`; ``W`` the
+        dense (d, d) matrix on request), its coordinates ``theta`` in ``basis``, the reduced
         ``loss``, ``grad_norm``, ``hessian_min_eig``, the proven ``error_bound`` and its ``proof``,
         the local ``error_estimate``, ``decrement``, ``iterations`` and ``status``
         (``CONVERGED``, ``STALLED`` or ``SINGULAR``); ``W`` is zero when :math:`S_{fin} = \{0\}`
@@ -804,20 +870,21 @@ def finite_component(data: Dataset | PriorityGraphs, *, max_iter: int = 100) -> 
     (True, True)
     """
     graphs = require_graphs(data, "finite_component")
-    require_dense(graphs.dataset, "finite_component")
+    emb = graphs.dataset.embeddings
+    if not emb.is_onehot:
+        require_dense(graphs.dataset, "finite_component")
     max_iter = as_count(max_iter, "max_iter")
     basis = fin_basis(graphs)
     red = reduced_data(graphs)
-    d = graphs.dataset.embeddings.dim
     if basis.dim == 0:
-        zero = np.zeros((d, d))
+        zero = from_token_coordinates(emb, basis.token_matrix(np.zeros(0)))
         return FiniteResult(
             FiniteStatus.CONVERGED, zero, np.zeros(0), basis, red, reduced_loss(graphs.dataset, zero, red),
             0.0, float("inf"), 0.0, 0, 0.0, 0.0, prove_finite_bound(basis, red, np.zeros(0), zero),
         )
     solved = _newton(_objective(basis, red), basis.dim, max_iter)
     status, theta, loss, grad, eigs, decrement, iterations = solved
-    W = basis.expand(theta)
+    W = from_token_coordinates(emb, basis.token_matrix(theta))
     grad_norm = float(np.linalg.norm(grad))
     estimate = 2.0 * grad_norm / eigs[0] if eigs[0] > 0 else float("inf")
     proof = prove_finite_bound(basis, red, theta, W)
@@ -839,6 +906,9 @@ def _message(status: FiniteStatus, decrement: float, eigs: tuple[float, float], 
 def finite_bound(data: Dataset | PriorityGraphs, W: np.ndarray) -> FiniteProof:
     r"""A proven upper bound on :math:`\|W - W^{fin}\|_F` for any ``W`` (d, d), e.g. another solver's.
 
+    ``W`` may be a SciPy sparse matrix when the embeddings are one-hot (only its stored entries
+    are read, whatever :math:`K`).
+
     ``W`` is split into the nearest combination :math:`W'` of :math:`S_{fin}`'s generators (built
     exactly from its coordinates) and the rest; the bound is :math:`\|W - W'\|_F` plus the
     self-concordance radius around :math:`W'` (see :func:`finite_component` and
@@ -855,7 +925,7 @@ def finite_bound(data: Dataset | PriorityGraphs, W: np.ndarray) -> FiniteProof:
     """
     graphs = require_graphs(data, "finite_bound")
     basis = fin_basis(graphs)
-    W = check_weights(W, graphs.dataset.embeddings.dim)
+    W = check_weights(W, graphs.dataset.embeddings.dim, sparse_ok=graphs.dataset.embeddings.is_onehot)
     return prove_finite_bound(basis, reduced_data(graphs), basis.coordinates(W), W)
 
 

@@ -26,6 +26,7 @@ from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from symattn._deprecate import warn_renamed
 from symattn._validate import as_int, as_tokens, check_weights, require_dataset
@@ -155,11 +156,16 @@ class Retrieval:
         return None if self.graph is None else self.tokens == self.graph.tokens
 
 
-def _corr(A: np.ndarray, B: np.ndarray) -> float:
-    na, nb = float(np.linalg.norm(A)), float(np.linalg.norm(B))
+def _corr(A: np.ndarray, B: np.ndarray | sparse.spmatrix) -> float:
+    """:math:`\\langle A, B\\rangle / (\\|A\\| \\|B\\|)` of a dense ``A`` and a dense or sparse ``B``."""
+    if isinstance(B, np.ndarray):
+        nb, inner = float(np.linalg.norm(B)), float(np.sum(A * B))
+    else:
+        nb, inner = float(np.sqrt(B.multiply(B).sum())), float(B.multiply(A).sum())
+    na = float(np.linalg.norm(A))
     if na == 0.0 or nb == 0.0:
         return float("nan")
-    return float(np.sum(A * B) / (na * nb))
+    return inner / (na * nb)
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,7 +254,8 @@ class Prediction(Analysis):
 
     @property
     def W_svm(self) -> np.ndarray:
-        """:math:`W^{svm}`, shape (d, d).
+        """:math:`W^{svm}`, shape (d, d), dense (``svm.W``: formed on request, under the dense limit;
+        ``svm.W_sparse`` has none, and every method here reads it for one-hot embeddings).
 
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
@@ -260,7 +267,8 @@ class Prediction(Analysis):
 
     @property
     def W_fin(self) -> np.ndarray:
-        """:math:`W^{fin}`, shape (d, d).
+        """:math:`W^{fin}`, shape (d, d), dense (``finite.W``: formed on request, under the dense limit;
+        ``finite.W_sparse`` has none, and every method here reads it for one-hot embeddings).
 
         >>> from symattn.data import Dataset
         >>> ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1), ([1, 2], 1)], vocab=4)
@@ -282,7 +290,7 @@ class Prediction(Analysis):
 
     @cached_property
     def _svm_scores(self) -> np.ndarray:
-        return entry_potentials(self.dataset, self.W_svm)
+        return entry_potentials(self.dataset, self.svm.weights)
 
     @cached_property
     def retrieved(self) -> tuple[tuple[int, ...], ...]:
@@ -315,7 +323,7 @@ class Prediction(Analysis):
         >>> pred.within.round(6).tolist()
         [0.333333, 0.666667, 0.333333, 0.666667, 0.333333, 0.666667, 1.0]
         """
-        return np.exp(self._log_within(self.W_fin))
+        return np.exp(self._log_within(self.finite.weights))
 
     def within_distribution(self, i: int, digits: int = 4) -> dict[int, float]:
         """The predicted within-SCC distribution of training sample ``i`` (token -> probability).
@@ -333,7 +341,7 @@ class Prediction(Analysis):
         pairs = zip(red.token[a:b].tolist(), self.within[a:b].tolist(), strict=True)
         return {t: round(p, digits) for t, p in pairs}
 
-    def _log_within(self, W: np.ndarray) -> np.ndarray:
+    def _log_within(self, W: np.ndarray | sparse.spmatrix) -> np.ndarray:
         red = self.reduced
         return log_normalise(log_token_mass(self.dataset, W)[red.entry], red.indptr)
 
@@ -367,11 +375,12 @@ class Prediction(Analysis):
             log_out[samples] = segment_logsumexp(log_pi[outside], np.append(starts, outside.size))
         within = float(np.max(np.abs(np.exp(self._log_within(W)) - self.within)))
         log_max = float(log_out.max())
+        coordinates = self.finite.basis.coordinates(W)  # the basis is orthonormal: distances are in theta
         return Distances(
             norm=float(np.linalg.norm(W)),
-            corr_svm=_corr(W, self.W_svm),
-            corr_svm_perp=_corr(W - proj, self.W_svm),
-            finite_error=float(np.linalg.norm(proj - self.W_fin)),
+            corr_svm=_corr(W, self.svm.weights),
+            corr_svm_perp=_corr(W - proj, self.svm.weights),
+            finite_error=float(np.linalg.norm(coordinates - self.finite.theta)),
             outside_mass_max=float(np.exp(log_max)),
             outside_mass_mean=float(np.mean(np.exp(log_out))),
             log_outside_mass_max=log_max,
@@ -430,10 +439,26 @@ class Prediction(Analysis):
             best = max(values)
             return (np.array([float(v) for v in values]),
                     np.array([v == best for v in values], dtype=bool), True)
-        floats = pair_potentials(self.dataset.embeddings, self.W_svm, np.array(present),
-                                 np.full(len(present), query))
+        floats = pair_potentials(self.dataset.embeddings, self.svm.weights, np.array(present, dtype=np.int64),
+                                 np.full(len(present), query, dtype=np.int64))
         best = float(floats.max())
         return floats, floats >= best - _TIE_TOL * max(1.0, abs(best)), False
+
+    def fin_scores(self, tokens: Sequence[int], query: int) -> np.ndarray:
+        r"""The potentials :math:`e_j^\top W^{fin} e_k` of ``tokens`` for query ``k``, shape (m,).
+
+        Read from the sparse :math:`W^{fin}` for one-hot embeddings (no :math:`K \times K` array,
+        whatever :math:`K`). Token ids are not validated here.
+
+        >>> from symattn.data import Dataset
+        >>> pred = predict(Dataset.from_samples([([0, 1], 1), ([0, 1], 1), ([0, 1], 0)], vocab=10**6))
+        >>> u = pred.fin_scores([0, 1], 1)
+        >>> round(float(u[1] - u[0]), 12) == round(float(np.log(2)), 12)
+        True
+        """
+        present = np.array([int(t) for t in tokens], dtype=np.int64)
+        return pair_potentials(self.dataset.embeddings, self.finite.weights, present,
+                               np.full(present.size, int(query), dtype=np.int64))
 
 
 def analysis(dataset: Dataset) -> Analysis:

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.sparse import csr_matrix, issparse, spmatrix
 
+from symattn._arrays import locate_sorted
 from symattn._validate import check_weights
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
@@ -95,7 +96,9 @@ def pair_potentials(
 
     With ``minus`` the differences :math:`(e_{t_p} - e_{m_p})^\top W e_{k_p}` (the margins of the
     graph-SVM constraints). Costs :math:`O(d^2 q + P d)` for :math:`q` distinct queries; ``W`` is
-    not checked (callers pass a checked float matrix).
+    not checked (callers pass a checked float matrix). ``W`` may be a SciPy sparse matrix (the
+    sparse :math:`W^{svm}` and :math:`W^{fin}` of one-hot embeddings): only the :math:`q` query
+    columns are read, never a :math:`d \times d` array.
 
     >>> from symattn.embeddings import Embeddings
     >>> W = np.array([[0.0, 1.0], [2.0, 3.0]])
@@ -104,6 +107,8 @@ def pair_potentials(
     >>> pair_potentials(Embeddings.onehot(2), W, np.array([0]), np.array([1]), minus=np.array([1])).tolist()
     [-2.0]
     """
+    if issparse(W):
+        return _sparse_pair_potentials(embeddings, W, tokens, queries, minus)
     if embeddings.is_onehot:
         u = W[tokens, queries]
         return u if minus is None else u - W[minus, queries]
@@ -112,6 +117,30 @@ def pair_potentials(
     columns = (W @ E[distinct].T).T
     left = E[tokens] if minus is None else E[tokens] - E[minus]
     return np.einsum("pd,pd->p", left, columns[inverse])
+
+
+def _sparse_pair_potentials(
+    embeddings: Embeddings, W: spmatrix, tokens: np.ndarray, queries: np.ndarray, minus: np.ndarray | None
+) -> np.ndarray:
+    r""":func:`pair_potentials` of a sparse ``W``: for one-hot embeddings its stored entries looked up
+    (absent ones are 0), in :math:`O((\text{nnz} + P) \log \text{nnz})`; else :math:`W E_k^\top` per query."""
+    if not embeddings.is_onehot:
+        E = embeddings.matrix()
+        distinct, inverse = np.unique(queries, return_inverse=True)
+        columns = np.asarray(W @ E[distinct].T).T
+        left = E[tokens] if minus is None else E[tokens] - E[minus]
+        return np.einsum("pd,pd->p", left, columns[inverse])
+    coo = W.tocoo()
+    size = W.shape[0]
+    keys = coo.col.astype(np.int64) * size + coo.row
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], np.append(coo.data[order], 0.0)
+
+    def lookup(rows: np.ndarray) -> np.ndarray:
+        pos, found = locate_sorted(keys, np.asarray(queries, dtype=np.int64) * size + rows)
+        return values[np.where(found, pos, keys.size)]
+
+    return lookup(tokens) if minus is None else lookup(tokens) - lookup(minus)
 
 
 def pullback(
@@ -282,7 +311,7 @@ def entry_potentials(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     r"""The potential :math:`u = e_j^\top W e_k` of every (sample, distinct token) entry, shape (nnz,).
 
     Costs :math:`O(d^2 q + \text{nnz}\, d)` for :math:`q` distinct queries; never forms
-    the :math:`K \times K` matrix.
+    the :math:`K \times K` matrix. ``W`` may be a SciPy sparse matrix (see :func:`pair_potentials`).
 
     >>> from symattn.data import Dataset
     >>> ds = Dataset.from_samples([([0, 1], 1), ([1, 0], 0)], vocab=2)
@@ -290,7 +319,7 @@ def entry_potentials(dataset: Dataset, W: np.ndarray) -> np.ndarray:
     [1.0, 3.0, 0.0, 2.0]
     """
     emb = dataset.embeddings
-    W = check_weights(W, emb.dim)
+    W = check_weights(W, emb.dim, sparse_ok=True)
     c = dataset.counts
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and refused below
         u = pair_potentials(emb, W, c.token, c.query[c.sample])
@@ -305,7 +334,7 @@ def _check_potentials(potentials: np.ndarray, W: np.ndarray) -> np.ndarray:
     if potentials.size and not float(np.max(np.abs(potentials))) <= MAX_POTENTIAL:
         raise InvalidInput(
             f"the potentials e_j^T W e_k overflow: they exceed {MAX_POTENTIAL:g} in absolute value "
-            f"(max |W| = {float(np.max(np.abs(W))):.3g}); scale W down so that "
+            f"(max |W| = {float(abs(W).max()):.3g}); scale W down so that "
             "|W| * max ||e_j||^2 stays below 1e300"
         )
     return potentials

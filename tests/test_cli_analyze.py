@@ -107,7 +107,7 @@ CLI_ROWS = [
         file_in("d.json", json_dataset(3, [{"tokens": [0, 10**30], "label": 0}]))),
     Row("label 2**63", ["analyze", "{tmp}/d.json"], 2, "label 9223372036854775808 is out of range",
         file_in("d.json", json_dataset(3, [{"tokens": [0, 1], "label": 2**63}]))),
-    Row("vocab 1000000 (analyze)", ["analyze", "{tmp}/d.json"], 2, "K=1,000,000 needs 7.28 TiB",
+    Row("vocab 1000000 (analyze, sparse)", ["analyze", "{tmp}/d.json"], 0, "query 1: 0=1/2, 1=-1/2",
         file_in("d.json", json_dataset(10**6, [{"tokens": [0, 1], "label": 0}]))),
     Row("token name with ->", ["analyze", "{tmp}/d.json"], 2, "'a->b' at position 0 contains whitespace, '#' or '->'",
         file_in("d.json", json_dataset(["a->b", "c"], [{"tokens": ["c", "a->b"], "label": "c"}]))),

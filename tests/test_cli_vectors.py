@@ -26,3 +26,14 @@ def test_cli_export_and_certificate(tmp_path, capsys):
                                   "samples": [{"tokens": [0, 1], "label": 0}]}))
     assert main(["vectors", "certificate", str(floats), "-o", str(tmp_path / "d.json")]) == 2
     assert "exact embeddings" in capsys.readouterr().err
+
+
+def test_cli_certificate_refuses_a_vocabulary_above_the_dense_limit(tmp_path, capsys, monkeypatch):
+    """The certificate file holds W as d x d rows: refused before solving, not after filling memory."""
+    monkeypatch.delenv("SYMATTN_MAX_TOKENS", raising=False)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"format": "symattn.dataset/1", "vocab": 10**6,
+                               "samples": [{"tokens": [0, 1], "label": 0}]}))
+    assert main(["vectors", "certificate", str(big), "-o", str(tmp_path / "c.json")]) == 2
+    assert "the certificate file (W as d x d rows) forms dense d x d" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()

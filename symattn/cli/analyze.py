@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     parts, code = analyse(dataset)
     graphs, svm, fin = parts.graphs, parts.svm, parts.finite
     if args.json:
-        out(json.dumps({**graphs_payload(graphs), **analysis_payload(svm, fin)}, indent=1))
+        out(json.dumps({**graphs_payload(graphs), **analysis_payload(svm, fin, graphs)}, indent=1))
     else:
         out("\n".join(render_graphs(dataset, graphs) + render_analysis(dataset, graphs, svm, fin)))
     return code

@@ -7,17 +7,21 @@ sequences or bidirectional overrides through raw (:func:`printable`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import sys
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from symattn._validate import max_dense
 from symattn.data import Dataset
 from symattn.finite import FiniteResult
 from symattn.graphs import PriorityGraphs
 from symattn.predict import HEADLINE_METRICS
+from symattn.scores import pair_potentials
 from symattn.svm import SVMResult, SVMStatus
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "matrix_rows",
     "out",
     "printable",
+    "query_columns",
     "render_analysis",
     "render_final",
     "render_graphs",
@@ -144,11 +149,52 @@ def matrix_rows(W: Any, result: SVMResult | None = None) -> list[list[Any]]:
     return [[float(v) for v in row] for row in W]
 
 
-def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
+def _dense_rows(result: SVMResult | FiniteResult) -> list[list[Any]] | None:
+    """:func:`matrix_rows` of the result's ``W``, or ``None`` when ``d`` is above the dense limit."""
+    if int(result.weights.shape[0]) > max_dense():
+        return None
+    return matrix_rows(result.W, result if isinstance(result, SVMResult) else None)
+
+
+def query_columns(graphs: PriorityGraphs, result: SVMResult | FiniteResult) -> dict[str, dict[str, Any]]:
+    """One-hot embeddings: :math:`e_j^\\top W e_k` for every token ``j`` of every :math:`G_k`, by names
+    (exact strings when ``result`` is a certified graph-SVM), read from the sparse ``W``.
+
+    >>> from symattn.data import Dataset
+    >>> from symattn.graphs import priority_graphs
+    >>> from symattn import solve_graph_svm
+    >>> ds = Dataset.from_samples([([0, 1], 0)], vocab=10**6)
+    >>> query_columns(priority_graphs(ds), solve_graph_svm(ds))
+    {'1': {'0': '1/2', '1': '-1/2'}}
+    """
+    names = graphs.dataset.vocab.names
+    return {names[k]: dict(zip((names[t] for t in g.nodes.tolist()), cells, strict=True))
+            for (k, g), cells in zip(graphs.items(), _column_cells(graphs, result), strict=True)}
+
+
+def _column_cells(graphs: PriorityGraphs, result: SVMResult | FiniteResult) -> list[list[Any]]:
+    """Per graph, the values of its tokens in its query's column (see :func:`query_columns`)."""
+    cert = result.certificate if isinstance(result, SVMResult) and result.certified else None
+    if cert is not None:
+        zero = Fraction(0)
+        return [[str(cert.entries.get((t, k), zero)) for t in g.nodes.tolist()] for k, g in graphs.items()]
+    tokens = [g.nodes for _, g in graphs.items()]
+    flat_tokens = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
+    flat_queries = np.repeat(np.array(list(graphs.graphs), dtype=np.int64), [t.size for t in tokens])
+    values = pair_potentials(graphs.dataset.embeddings, result.weights, flat_tokens, flat_queries).tolist()
+    cuts = np.cumsum([0] + [t.size for t in tokens]).tolist()
+    return [values[a:b] for a, b in itertools.pairwise(cuts)]
+
+
+def analysis_payload(
+    svm: SVMResult, fin: FiniteResult, graphs: PriorityGraphs | None = None
+) -> dict[str, Any]:
     """The ``svm`` and ``finite`` parts of the ``analyze --json`` object.
 
     Matrices are lists of rows, in token coordinates for one-hot embeddings
-    (``W[j][k]`` = :math:`e_j^\\top W e_k`) and embedding coordinates otherwise.
+    (``W[j][k]`` = :math:`e_j^\\top W e_k`) and embedding coordinates otherwise; ``None`` when
+    ``d`` is above the dense limit (:func:`~symattn._validate.max_dense`). For one-hot embeddings
+    with ``graphs`` given, ``columns`` holds :func:`query_columns` (of the size of the data).
 
     >>> from symattn.data import Dataset
     >>> from symattn import finite_component, solve_graph_svm
@@ -158,12 +204,15 @@ def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
     ([['0', '1/2'], ['0', '-1/2']], 0)
     """
     feasible = svm.status is not SVMStatus.INFEASIBLE
+    columns = graphs if graphs is not None and graphs.dataset.embeddings.is_onehot else None
     svm_part: dict[str, Any] = {
         "status": svm.status.value,
         "certified": svm.certified,
-        "W": matrix_rows(svm.W, svm) if feasible else None,
+        "W": _dense_rows(svm) if feasible else None,
         "norm": svm.norm if feasible else None,
     }
+    if columns is not None and feasible:
+        svm_part["columns"] = query_columns(columns, svm)
     if svm.certified and svm.certificate is not None:
         svm_part["norm_squared"] = str(svm.certificate.norm_squared)
     if svm.residuals is not None:
@@ -171,9 +220,9 @@ def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
     if svm.farkas is not None:
         svm_part["farkas"] = {"verified": svm.farkas.verified, "exact": svm.farkas.exact}
     proof = fin.proof
-    fin_part = {
+    fin_part: dict[str, Any] = {
         "dim": fin.dim,
-        "W": matrix_rows(fin.W),
+        "W": _dense_rows(fin),
         "certified": fin.certified,
         "grad_norm": fin.grad_norm,
         "status": fin.status.value,
@@ -184,22 +233,22 @@ def analysis_payload(svm: SVMResult, fin: FiniteResult) -> dict[str, Any]:
         "proof": {"proven": proof.proven, "kappa": _finite_number(proof.kappa),
                   "nu": _finite_number(proof.nu), "message": proof.message},
     }
+    if columns is not None:
+        fin_part["columns"] = query_columns(columns, fin)
     return {"svm": svm_part, "finite": fin_part}
 
 
-def columns(dataset: Dataset, graphs: PriorityGraphs, W: np.ndarray, result: SVMResult | None) -> list[str]:
-    """Lines showing ``W`` on the tokens of each ``G_k`` (one-hot) or as a matrix."""
+def columns(dataset: Dataset, graphs: PriorityGraphs, result: SVMResult | FiniteResult) -> list[str]:
+    """Lines showing the result's ``W`` on the tokens of each ``G_k`` (one-hot, read from the sparse
+    ``W``) or as a matrix."""
     names = dataset.vocab.names
     if not dataset.embeddings.is_onehot:
-        return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in W]
-    certified = result is not None and result.certified and result.certificate is not None
-    exact = result.certificate.exact_matrix() if certified and result and result.certificate else None
+        return ["    " + "  ".join(f"{v:>10.6g}" for v in row) for row in result.W]
     lines = []
-    for k, g in graphs.items():
-        cells = [
-            f"{names[t]}={exact[t][k] if exact is not None else f'{W[t, k]:.6g}'}" for t in g.nodes.tolist()
-        ]
-        lines.append(f"    query {names[k]}: " + ", ".join(cells))
+    for (k, g), cells in zip(graphs.items(), _column_cells(graphs, result), strict=True):
+        shown = (f"{names[t]}={v if isinstance(v, str) else f'{v:.6g}'}"
+                 for t, v in zip(g.nodes.tolist(), cells, strict=True))
+        lines.append(f"    query {names[k]}: " + ", ".join(shown))
     return lines
 
 
@@ -227,7 +276,7 @@ def render_analysis(
         residual = svm.residuals.max if svm.residuals is not None else float("nan")
         lines.append(f"  ||W^svm|| = {svm.norm:.6g}, max KKT residual {residual:.1e}, {cert}")
         lines.append("  W^svm e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^svm:")
-        lines.extend(columns(dataset, graphs, svm.W, svm))
+        lines.extend(columns(dataset, graphs, svm))
     lines.append("")
     lines.append(
         f"finite component W^fin: status {fin.status.value}, dim S_fin = {fin.dim}, "
@@ -236,7 +285,7 @@ def render_analysis(
     lines.append("  " + finite_certificate_line(fin))
     if fin.dim:
         lines.append("  W^fin e_k on the tokens of each G_k:" if dataset.embeddings.is_onehot else "  W^fin:")
-        lines.extend(columns(dataset, graphs, fin.W, None))
+        lines.extend(columns(dataset, graphs, fin))
     return lines
 
 

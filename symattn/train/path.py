@@ -47,15 +47,17 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.linalg import LinAlgError
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.sparse import csc_matrix, issparse
 from scipy.special import expit, log_expit
 
 from symattn._arrays import helmert_apply, helmert_apply_transpose, range_indices
-from symattn._validate import require_dataset
+from symattn._validate import require_dataset, require_dense_size
 from symattn.data import CountsView, Dataset
 from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
@@ -65,6 +67,7 @@ from symattn.scores import (
     check_weights,
     from_token_coordinates,
     label_terms,
+    pair_potentials,
     segment_complement,
     segment_logsumexp,
 )
@@ -105,16 +108,19 @@ class PathStatus(Status, success={"optimal", "interior"}):
     NOT_CONVERGED = "not_converged"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PathPoint:
-    """The solution at one radius: ``W`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
+    """The solution at one radius: ``weights`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
 
-    ``log_outside`` is :math:`\\log` of the mean outside part (finite where the part underflows);
-    ``message`` says why a point is ``NOT_CONVERGED`` (empty otherwise); ``iterations`` counts
-    the penalised Newton solves spent on this radius.
+    ``weights`` is :math:`W_R` as computed: for one-hot embeddings a SciPy CSC matrix holding, in
+    the column of each query token :math:`k`, the tokens of :math:`G_k` (memory of the size of the
+    data, whatever :math:`K`); dense otherwise. :attr:`W` is the dense matrix, formed on request,
+    :attr:`W_sparse` the sparse one. ``log_outside`` is :math:`\\log` of the mean outside part
+    (finite where the part underflows); ``message`` says why a point is ``NOT_CONVERGED`` (empty
+    otherwise); ``iterations`` counts the penalised Newton solves spent on this radius.
     """
 
-    W: np.ndarray
+    weights: np.ndarray | csc_matrix
     log_mu: float
     outside: float
     log_outside: float
@@ -128,6 +134,24 @@ class PathPoint:
     def success(self) -> bool:
         """True when the status is ``OPTIMAL`` or ``INTERIOR``."""
         return self.status.success
+
+    @cached_property
+    def W(self) -> np.ndarray:
+        """:math:`W_R` as a dense (d, d) float64 array, formed on the first request.
+
+        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
+        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
+        """
+        if isinstance(self.weights, np.ndarray):
+            return self.weights
+        require_dense_size("the dense W of a path point (use W_sparse)", d=int(self.weights.shape[0]))
+        return self.weights.toarray()
+
+    @property
+    def W_sparse(self) -> csc_matrix:
+        """:math:`W_R` as a SciPy CSC matrix (for one-hot embeddings only the tokens of each
+        :math:`G_k` are stored, whatever :math:`K`)."""
+        return self.weights if issparse(self.weights) else csc_matrix(self.weights)
 
 
 @dataclass(frozen=True, eq=False)
@@ -500,8 +524,8 @@ class PathProblem:
         self.is_mean = np.concatenate([b.is_mean for b in self.blocks])
         # ||W|| is measured in units of 1/unit (the largest squared row norm, 1 for unit rows), so radii,
         # multipliers and every threshold below are the same for embeddings scaled by any c
-        rows = emb.matrix()
-        self.unit = float(np.max(np.einsum("ij,ij->i", rows, rows)))
+        rows = None if emb.is_onehot else emb.matrix()
+        self.unit = 1.0 if rows is None else float(np.max(np.einsum("ij,ij->i", rows, rows)))
         metric = self._metric()
         for block in self.blocks:
             block.metric = (block.metric if metric is None else metric) * self.unit**2
@@ -583,20 +607,24 @@ class PathProblem:
         query, token = np.divmod(self.node_keys, K)
         return token * K + query
 
-    def weights(self, v: np.ndarray) -> np.ndarray:
-        r"""The smallest-norm :math:`W` (d, d) whose potentials are :math:`u = T v`."""
+    def weights(self, v: np.ndarray) -> np.ndarray | csc_matrix:
+        r"""The smallest-norm :math:`W` (d, d) whose potentials are :math:`u = T v`.
+
+        Orthonormal embeddings: :math:`W = E^\top U E` with the token matrix :math:`U` kept sparse
+        (one column per query, the tokens of :math:`G_k`), so one-hot embeddings give a SciPy CSC
+        matrix, never a :math:`K \times K` array; other embeddings a dense array.
+        """
         emb = self.dataset.embeddings
         K = self.dataset.K
-        flat = np.zeros(K * K)
         u = self.potentials(v)
-        flat[self._u_index()] = u
-        if not emb.is_orthonormal:
-            flat[self._free] = -self._free_map @ u
-        U = flat.reshape(K, K)
         if emb.is_orthonormal:
-            return from_token_coordinates(emb, U)
+            query, token = np.divmod(self.node_keys, K)
+            return from_token_coordinates(emb, csc_matrix((u, (token, query)), shape=(K, K)))
+        flat = np.zeros(K * K)
+        flat[self._u_index()] = u
+        flat[self._free] = -self._free_map @ u
         left = self._Q @ self._R_inv_T
-        return left @ U @ left.T
+        return left @ flat.reshape(K, K) @ left.T
 
     def radius(self, v: np.ndarray) -> float:
         r""":math:`\|W\|_F` of :meth:`weights` ``(v)`` times :attr:`unit` (the scale-free radius):
@@ -604,13 +632,10 @@ class PathProblem:
         :math:`v^\top M v`, which loses accuracy when the embeddings are ill-conditioned."""
         return self.unit * float(np.linalg.norm(v if self._N is None else self._N @ v))
 
-    def start(self, W: np.ndarray) -> np.ndarray:
-        """Coordinates of the potentials of ``W`` (used to warm-start)."""
-        emb = self.dataset.embeddings
-        K = self.dataset.K
-        E = emb.matrix()
-        U = (E @ W @ E.T).reshape(K * K)
-        return self.coordinates(U[self._u_index()])
+    def start(self, W: np.ndarray | csc_matrix) -> np.ndarray:
+        """Coordinates of the potentials of ``W`` (used to warm-start; sparse for one-hot embeddings)."""
+        query, token = np.divmod(self.node_keys, self.dataset.K)
+        return self.coordinates(pair_potentials(self.dataset.embeddings, W, token, query))
 
     def potentials(self, v: np.ndarray) -> np.ndarray:
         r"""The node potentials :math:`u = T v` (in the order of :attr:`node_keys`) of coordinates ``v``."""
@@ -800,7 +825,7 @@ class PathProblem:
         log_mu += shift
         outside, log_outside, inside = self.values(v)
         W = self.weights(v)
-        norm = float(np.linalg.norm(W))
+        norm = float(np.linalg.norm(W.data if issparse(W) else W))
         if status is PathStatus.OPTIMAL and abs(norm - radius) > max(1e-8, 10.0 * self.radius_rtol) * radius:
             status = PathStatus.NOT_CONVERGED
             message = f"||W|| = {norm:.12g} differs from R = {radius:g} (ill-conditioned embeddings)"
@@ -841,9 +866,10 @@ def regularization_path(
         raise InvalidInput(f"radii={radii!r} must be a sequence of positive numbers, e.g. [1, 10, 100]")
     config = TrainConfig(method=TrainMethod.REGPATH, radii=tuple(radii), time_budget=time_budget)
     problem = PathProblem(dataset)
-    v = problem.start(check_weights(W0, dataset.embeddings.dim, name="W0")) if W0 is not None else np.zeros(
-        problem.node_keys.size
-    )
+    v = np.zeros(problem.node_keys.size)
+    if W0 is not None:
+        emb = dataset.embeddings
+        v = problem.start(check_weights(W0, emb.dim, name="W0", sparse_ok=emb.is_onehot))
     rec = Recorder()
     weights: list[np.ndarray] = []
     status, message = _walk(problem, config, prediction, callback, v, rec, weights)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from symattn._io import save_text
-from symattn._validate import require_dataset
+from symattn._validate import require_dataset, require_dense_size
 from symattn.data import Dataset
 from symattn.errors import CertificateError, InvalidInput
 from symattn.svm import SVMResult, SVMStatus, solve_graph_svm
@@ -56,7 +56,8 @@ def certificate_json(dataset: Dataset, result: SVMResult | None = None) -> dict[
     Raises
     ------
     InvalidInput
-        When the embeddings are floating point or ``result`` used all-pairs constraints.
+        When the embeddings are floating point, ``result`` used all-pairs constraints, or ``d`` is
+        above the dense limit (:func:`~symattn._validate.max_dense`; the file holds ``W`` densely).
     CertificateError
         When the result carries no verified exact certificate.
 
@@ -78,6 +79,8 @@ def certificate_json(dataset: Dataset, result: SVMResult | None = None) -> dict[
             f"a certificate needs exact embeddings; these are {emb.kind.value} floats (use one-hot "
             "embeddings or rows given as integers or fractions like '1/3')"
         )
+    # the file holds W as d x d rows of exact strings (what the standalone checker reads)
+    require_dense_size("the certificate file (W as d x d rows)", d=emb.dim)
     res = solve_graph_svm(dataset) if result is None else result
     if res.constraints.all_pairs:
         raise InvalidInput(

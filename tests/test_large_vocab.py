@@ -1,0 +1,151 @@
+"""A vocabulary of 10**6 tokens with a few hundred in use: W^svm, W^fin, the prediction and ``analyze``
+work at the default dense limit (any dense K x K array would raise), and agree entry by entry with the
+same data relabelled to the tokens in use and solved densely with permutation embeddings (another code
+path: the dense E^T T E route, exact rows) — an oracle written apart from the sparse one."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from symattn import (
+    Dataset,
+    Embeddings,
+    InvalidInput,
+    analysis,
+    finite_component,
+    reduced_loss,
+    regularization_path,
+)
+from symattn.cli import main
+from symattn.scores import log_token_mass
+from symattn.train.path import PathProblem
+
+K = 10**6
+
+
+@pytest.fixture(autouse=True)
+def default_dense_limit(monkeypatch):
+    """Run at the default limit (K, d <= 4096), whatever the environment says."""
+    monkeypatch.delenv("SYMATTN_MAX_TOKENS", raising=False)
+
+
+def _samples(seed: int = 3, n: int = 150, length: int = 8, used: int = 300, queries: int = 3):
+    """Token sequences over ``used`` random ids below ``K`` (the query among ``queries`` of them)."""
+    rng = np.random.default_rng(seed)
+    pool = np.sort(rng.choice(K, size=used, replace=False))
+    query_ids = rng.choice(pool, size=queries, replace=False)
+    out = []
+    for _ in range(n):
+        tokens = rng.choice(pool[: 40], size=length).tolist()  # a small pool per sample: cyclic SCCs
+        tokens[-1] = int(rng.choice(query_ids))
+        out.append((tokens, int(tokens[rng.integers(length)])))
+    return out
+
+
+def _relabelled(samples):
+    """The same samples on ids 0..u-1 (``ids`` maps old ids to new) with permutation embeddings."""
+    used = sorted({t for tokens, _ in samples for t in tokens})
+    ids = {t: i for i, t in enumerate(used)}
+    u = len(used)
+    perm = np.random.default_rng(0).permutation(u)
+    rows = np.eye(u, dtype=int)[perm]  # token i is e_{perm[i]}: orthonormal, exact, not one-hot
+    small = Dataset.from_samples([([ids[t] for t in tokens], ids[y]) for tokens, y in samples], vocab=u,
+                                 embeddings=Embeddings.given(rows.tolist()))
+    return small, ids, rows
+
+
+def _token_entries(W: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Token coordinates E W E^T of a weight matrix (the dense oracle's side)."""
+    return rows @ W @ rows.T
+
+
+def _relabel(W, ids: dict[int, int], u: int) -> np.ndarray:
+    """The stored entries of a sparse K x K matrix on the relabelled ids (u x u, dense)."""
+    coo = W.tocoo()
+    out = np.zeros((u, u))
+    out[[ids[t] for t in coo.row.tolist()], [ids[k] for k in coo.col.tolist()]] = coo.data
+    return out
+
+
+def test_finite_component_sparse_matches_relabelled_dense_solve():
+    samples = _samples()
+    big = Dataset.from_samples(samples, vocab=K)
+    fin = finite_component(big)
+    assert fin.success and fin.certified and fin.dim > 10
+    with pytest.raises(InvalidInput, match="W_sparse"):
+        fin.W  # noqa: B018 (the dense matrix is refused at this K)
+    small, ids, rows = _relabelled(samples)
+    oracle = finite_component(small)
+    assert oracle.success and oracle.dim == fin.dim
+    U = _token_entries(oracle.W, rows)
+    assert fin.W_sparse.nnz <= 40 * 3  # the pairs of S_fin only
+    np.testing.assert_allclose(_relabel(fin.W_sparse, ids, len(ids)), U, rtol=0,
+                               atol=1e-9 * max(1.0, float(np.abs(U).max())))
+    assert fin.loss == pytest.approx(oracle.loss, rel=1e-12)
+    # the reduced loss read from the sparse W by the generic scores (not the solver's potentials)
+    assert reduced_loss(big, fin.W_sparse) == pytest.approx(oracle.loss, rel=1e-12)
+
+
+def test_analysis_and_prediction_at_one_million_tokens():
+    samples = _samples(seed=5)
+    big = Dataset.from_samples(samples, vocab=K)
+    result = analysis(big)
+    assert result.certified
+    pred = result.prediction()
+    small, ids, rows = _relabelled(samples)
+    oracle = analysis(small).prediction()
+    assert [tuple(ids[t] for t in r) for r in pred.retrieved] == [tuple(sorted(r)) for r in oracle.retrieved]
+    np.testing.assert_allclose(pred.within, oracle.within, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(_relabel(pred.svm.W_sparse, ids, len(ids)), _token_entries(oracle.svm.W, rows),
+                               rtol=0, atol=1e-12)
+    tokens, query = samples[0][0], samples[0][0][-1]
+    F = _token_entries(oracle.finite.W, rows)
+    np.testing.assert_allclose(pred.fin_scores(tokens, query), F[[ids[t] for t in tokens], ids[query]],
+                               rtol=0, atol=1e-9)
+
+
+def test_cli_analyze_json_at_one_million_tokens(tmp_path, capsys):
+    samples = _samples(seed=7, n=60)
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"format": "symattn.dataset/1", "vocab": K,
+                                "samples": [{"tokens": t, "label": y} for t, y in samples]}))
+    assert main(["analyze", str(path), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    svm, fin = payload["svm"], payload["finite"]
+    assert svm["W"] is None and fin["W"] is None  # above the dense limit: columns only
+    assert svm["certified"] and fin["certified"]
+    small, ids, rows = _relabelled(samples)
+    oracle = analysis(small)
+    F, S = _token_entries(oracle.finite.W, rows), _token_entries(oracle.svm.W, rows)
+    assert fin["columns"].keys() == svm["columns"].keys() == {str(tokens[-1]) for tokens, _ in samples}
+    for k, column in fin["columns"].items():
+        assert column.keys() == svm["columns"][k].keys()
+        for t, v in column.items():
+            assert v == pytest.approx(F[ids[int(t)], ids[int(k)]], abs=1e-9)
+            assert float(Fraction(svm["columns"][k][t])) == pytest.approx(S[ids[int(t)], ids[int(k)]], abs=1e-12)
+
+
+def test_path_points_are_sparse_at_one_million_tokens():
+    samples = _samples(seed=11, n=40, length=5, used=60, queries=2)
+    big = Dataset.from_samples(samples, vocab=K)
+    problem = PathProblem(big)
+    small, ids, rows = _relabelled(samples)
+    radii = (1.0, 20.0)
+    oracle = regularization_path(small, list(radii))  # dense W = E^T U E, losses by the Model
+    v = np.zeros(problem.node_keys.size)
+    for radius, loss, W in zip(radii, oracle.loss.tolist(), oracle.weights, strict=True):
+        point, v = problem.point(radius, 0.0, v)
+        assert point.success and point.radius == pytest.approx(radius, rel=1e-10)
+        with pytest.raises(InvalidInput, match="W_sparse"):
+            point.W  # noqa: B018 (the dense matrix is refused at this K)
+        U = _token_entries(W, rows)
+        np.testing.assert_allclose(_relabel(point.W_sparse, ids, len(ids)), U, rtol=0,
+                                   atol=1e-9 * max(1.0, float(np.abs(U).max())))
+        c = big.counts
+        label = np.flatnonzero(c.token == c.label[c.sample])
+        log_p = log_token_mass(big, point.W_sparse)[label]  # the sparse W read by the generic scores
+        # against the loss the solver computed from its own potentials (never from W) and the Model's
+        assert -float(np.mean(log_p)) == pytest.approx(point.outside + point.inside, rel=1e-9)
+        assert -float(np.mean(log_p)) == pytest.approx(loss, rel=1e-9)
