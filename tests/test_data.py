@@ -3,6 +3,7 @@ import logging
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from oracles import counts_of
 
 from symattn import Dataset, InvalidInput, Sample, Vocabulary
@@ -103,3 +104,17 @@ def test_vocabulary():
         v.index("q")
     with pytest.raises(InvalidInput, match="out of range"):
         v.name(3)
+
+
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["vocab:x", "a->b", "#", "x y", "\x85", "\u2028", "ok"])),
+                min_size=1, max_size=5))
+def test_one_scan_of_the_names_accepts_exactly_what_the_checks_one_by_one_accept(names):
+    """The regular-expression scan that accepts a vocabulary at once agrees with the name-by-name checks."""
+    from symattn.data import _check_names_one_by_one, _names_pass
+
+    try:
+        _check_names_one_by_one(tuple(names))
+        accepted = True
+    except InvalidInput:
+        accepted = False
+    assert _names_pass(tuple(names)) == accepted
