@@ -106,9 +106,10 @@ def test_vocabulary():
         v.name(3)
 
 
-@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["vocab:x", "a->b", "#", "x y", "\x85", "\u2028", "ok"])),
-                min_size=1, max_size=5))
-def test_one_scan_of_the_names_accepts_exactly_what_the_checks_one_by_one_accept(names):
+_NAME_EDGES = ["vocab:x", "a->b", "#", "x y", "x\ty", "\x85", "\x7f", "\u2028", "\ud800", "a\nb", "", "ok", "vocab", "-", ">"]
+
+
+def _scan_agrees(names: list[str]) -> None:
     """The regular-expression scan that accepts a vocabulary at once agrees with the name-by-name checks."""
     from symattn.data import _check_names_one_by_one, _names_pass
 
@@ -118,3 +119,13 @@ def test_one_scan_of_the_names_accepts_exactly_what_the_checks_one_by_one_accept
     except InvalidInput:
         accepted = False
     assert _names_pass(tuple(names)) == accepted
+
+
+@pytest.mark.parametrize("name", _NAME_EDGES)
+def test_one_scan_agrees_on_each_kind_of_name(name):
+    _scan_agrees(["ok", name])
+
+
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(_NAME_EDGES)), min_size=1, max_size=5))
+def test_one_scan_agrees_on_any_names(names):
+    _scan_agrees(names)
