@@ -18,7 +18,7 @@ def assembled(obj, theta: np.ndarray, m: int) -> np.ndarray:
     """The whole Hessian on S_fin from the system's stacked blocks (zero between blocks)."""
     _, _, pi = obj.evaluate(theta)
     H = np.zeros((m, m))
-    for index, stack in obj.system(pi).blocks:
+    for index, stack in obj.system(pi, matrix_free=False).blocks:
         for idx, block in zip(index, stack, strict=True):
             H[np.ix_(idx, idx)] = block
     return H
