@@ -768,6 +768,7 @@ class _MatrixFree:
     def __init__(self, layout: _LargeLayout, p: np.ndarray, diag: np.ndarray, n: int) -> None:
         self.layout, self.p, self.diag, self.n = layout, p, diag, n
         self.anchor = segment_argmax(p, layout.indptr)
+        self.inverse = 1.0 / np.maximum(diag, np.finfo(float).tiny)
 
     def product(self, x: np.ndarray) -> np.ndarray:
         r""":math:`\Pi H_{pairs} x` for zero-sum pair values ``x`` of the large blocks."""
@@ -777,7 +778,7 @@ class _MatrixFree:
 
     def precondition(self, r: np.ndarray) -> np.ndarray:
         r""":math:`\Pi D^{-1} \Pi r` with :math:`D` the diagonal of the blocks in pair values."""
-        return self.layout.centre(r / np.maximum(self.diag, np.finfo(float).tiny))
+        return self.layout.centre(r * self.inverse)
 
     def solve(self, g: np.ndarray, forcing: float) -> np.ndarray | None:
         r""":math:`H^{-1} g` (coordinates) by preconditioned conjugate gradients in pair values, to
@@ -1024,7 +1025,7 @@ def _newton(
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
         system = obj.system(pi, matrix_free=matrix_free)
         step = system.step(grad, _forcing(decrement))
-        matrix_free = system.free is not None  # once conjugate gradients fail, dense from then on
+        matrix_free = system.free is not None  # once conjugate gradients fail (densified), dense from then on
         if step is None:
             break
         decrement = float(np.sqrt(max(-float(grad @ step), 0.0)))
