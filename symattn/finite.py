@@ -8,8 +8,9 @@ r"""The cyclic subspace :math:`S_{fin}`, the reduced dataset and the finite comp
 where the reduced loss keeps, in each sample, only the tokens of its label's SCC (the query
 vector stays :math:`e_k` even when :math:`k` is dropped; the normaliser stays :math:`1/n`).
 :math:`W^{fin}` is found by Newton's method with a backtracking line search in orthonormal
-coordinates of :math:`S_{fin}`, until the Newton decrement is at most :data:`DECREMENT_TOL`
-(scale-free); the Hessian on
+coordinates of :math:`S_{fin}` (large SCC blocks by preconditioned conjugate gradients with
+Hessian-vector products linear in the data), until the Newton decrement is at most
+:data:`DECREMENT_TOL` (scale-free); the Hessian on
 :math:`S_{fin}` is checked positive definite (uniqueness) and its smallest eigenvalue gives
 the reported error bound.
 
