@@ -1,6 +1,7 @@
 """The Newton system of W^fin (docs/theory.md §5, §9): its blocks, assembled in one pass over the
 entries, against the per-block formula they replace, a finite-difference Hessian of the gradient,
-and high-precision masses far out (where ``diag(Σπ) - Σ ππᵀ`` loses every digit)."""
+and high-precision masses far out (where ``diag(Σπ) - Σ ππᵀ`` loses every digit); the large blocks'
+matrix-free products, conjugate-gradient steps and spectrum against the same dense formula."""
 
 import mpmath
 import numpy as np
