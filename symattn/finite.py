@@ -8,8 +8,9 @@ r"""The cyclic subspace :math:`S_{fin}`, the reduced dataset and the finite comp
 where the reduced loss keeps, in each sample, only the tokens of its label's SCC (the query
 vector stays :math:`e_k` even when :math:`k` is dropped; the normaliser stays :math:`1/n`).
 :math:`W^{fin}` is found by Newton's method with a backtracking line search in orthonormal
-coordinates of :math:`S_{fin}`, until the Newton decrement is at most :data:`DECREMENT_TOL`
-(scale-free); the Hessian on
+coordinates of :math:`S_{fin}` (large SCC blocks by preconditioned conjugate gradients with
+Hessian-vector products linear in the data), until the Newton decrement is at most
+:data:`DECREMENT_TOL` (scale-free); the Hessian on
 :math:`S_{fin}` is checked positive definite (uniqueness) and its smallest eigenvalue gives
 the reported error bound.
 
@@ -35,7 +36,7 @@ import numpy as np
 import scipy.linalg
 from scipy.sparse import csc_matrix, csr_matrix, issparse
 
-from symattn._arrays import helmert, helmert_rotate, locate_sorted
+from symattn._arrays import helmert, helmert_apply, helmert_apply_transpose, helmert_rotate, locate_sorted
 from symattn._exact import fmpq_matrix, pivot_columns
 from symattn._finbound import FiniteProof, prove_finite_bound
 from symattn._validate import (
@@ -638,10 +639,11 @@ class _Objective:
         resid[self.red.label_entry] = -terms.outside  # pi_y - 1 without cancellation
         return loss, self.pullback(resid) / self.red.n, terms.pi
 
-    def system(self, pi: np.ndarray) -> _NewtonSystem:
-        """The Hessian at masses ``pi``, every block assembled in one pass over the entries."""
+    def system(self, pi: np.ndarray, *, matrix_free: bool = True) -> _NewtonSystem:
+        """The Hessian at masses ``pi``, every block assembled in one pass over the entries (the large
+        blocks of orthonormal embeddings matrix-free unless ``matrix_free`` is False)."""
         if self.layout is not None:
-            return self.layout.assemble(pi, self.red)
+            return self.layout.assemble(pi, self.red, matrix_free=matrix_free)
         m = self.J.shape[1]
         anchor = segment_argmax(pi, self.red.indptr)
         D = segment_centre(self.J, pi, self.red.indptr, anchor)  # centred derivatives, no cancellation
@@ -656,22 +658,24 @@ class _BlockLayout:
     :math:`\frac1n \sum_i (\operatorname{diag}\pi_i - \pi_i\pi_i^\top)` there.
 
     Built once: the (sample, pair) matrix of the samples with two or more entries (its values are
-    the masses of each iteration) and, per pair, where its block lives in one flat buffer (blocks
-    of equal size side by side, so each size is one stacked array). Each iteration is then one
-    sparse product :math:`P^\top P` over the entries of the small blocks, one dense product
-    :math:`\Pi^\top\Pi` per large block (its samples' masses as dense rows: BLAS), one scatter,
-    and the Helmert rotation of every block (cumulative sums, :func:`~symattn._arrays.helmert_rotate`).
+    the masses of each iteration) and, per pair of a small block (at most :data:`_EIG_EVERY` + 1
+    pairs), where its block lives in one flat buffer (blocks of equal size side by side, so each
+    size is one stacked array). Each iteration is then one sparse product :math:`P^\top P` over
+    the entries of the small blocks, one scatter, and the Helmert rotation of every small block
+    (cumulative sums, :func:`~symattn._arrays.helmert_rotate`). The large blocks stay
+    matrix-free (:class:`_MatrixFree`): products in :math:`O(\text{entries})`, dense only on request.
     """
 
     entries: np.ndarray  # entries of the samples with two or more, in sample order
     pair: np.ndarray  # their pairs
     indptr: np.ndarray  # (multi samples + 1,) segments of those entries
     n_pairs: int
-    base: np.ndarray  # (pairs,) offset of the pair's row in the flat buffer
+    base: np.ndarray  # (pairs,) offset of the pair's row in the flat buffer (small blocks)
     loc: np.ndarray  # (pairs,) the pair's index inside its block
     groups: tuple[tuple[int, int, int, np.ndarray], ...]  # (offset, count, size, coordinates (count, size-1))
     small: tuple[np.ndarray, ...]  # positions (into entries) in small blocks, segments; the same by pair
-    dense: tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]  # offset, size, row, col, position
+    small_pairs: np.ndarray  # the pairs of the small blocks
+    large: _LargeLayout | None  # the large blocks
 
     @classmethod
     def build(cls, red: ReducedData, pair_of: np.ndarray, basis: FinBasis) -> _BlockLayout:
@@ -682,72 +686,117 @@ class _BlockLayout:
         sizes = np.array([b - a for a, b in basis.scc_pairs], dtype=np.int64)
         gen_first = np.array([a for a, _ in basis.blocks], dtype=np.int64)
         base = np.zeros(basis.pair_token.size, dtype=np.int64)
-        loc = np.zeros(basis.pair_token.size, dtype=np.int64)
+        loc = np.repeat(firsts, sizes)
+        loc = np.arange(loc.size) - loc
         groups, offset = [], 0
-        for s in np.unique(sizes).tolist():
+        for s in np.unique(sizes[sizes <= _EIG_EVERY + 1]).tolist():
             which = np.flatnonzero(sizes == s)
             local = np.arange(s)
             pairs = firsts[which][:, None] + local
             base[pairs] = offset + (np.arange(which.size)[:, None] * s + local) * s
-            loc[pairs] = local
             groups.append((offset, which.size, s, gen_first[which][:, None] + local[: s - 1]))
             offset += which.size * s * s
         pair = pair_of[entries]
-        small, dense = _split_dense(pair, indptr, sizes, base[firsts], loc)
-        return cls(entries, pair, indptr, basis.pair_token.size, base, loc, tuple(groups), small, dense)
+        small, large = _split_dense(pair, indptr, sizes, firsts, loc, gen_first)
+        small_pairs = np.flatnonzero(np.repeat(sizes <= _EIG_EVERY + 1, sizes))
+        return cls(entries, pair, indptr, basis.pair_token.size, base, loc, tuple(groups), small, small_pairs,
+                   large)
 
-    def assemble(self, pi: np.ndarray, red: ReducedData) -> _NewtonSystem:
+    def assemble(self, pi: np.ndarray, red: ReducedData, *, matrix_free: bool = True) -> _NewtonSystem:
         r"""The blocks at masses ``pi``: off the diagonal :math:`-\sum_i \pi_{ie}\pi_{if}`, on it
         :math:`\sum_i \pi_{ie}(1 - \pi_{ie})` with the complement a sum of the other masses
-        (:func:`~symattn.scores.segment_complement`), all divided by :math:`n`."""
+        (:func:`~symattn.scores.segment_complement`), all divided by :math:`n`; the large blocks
+        matrix-free unless ``matrix_free`` is False (then dense at once)."""
         p = pi[self.entries]
         at, indptr, at_t, sample_t, indptr_t = self.small
         P = csr_matrix((p[at], self.pair[at], indptr), shape=(indptr.size - 1, self.n_pairs))
         PT = csr_matrix((p[at_t], sample_t, indptr_t), shape=(self.n_pairs, indptr.size - 1))
         cross = (PT @ P).tocoo()
-        offset, count, s, _ = self.groups[-1]
+        offset, count, s, _ = self.groups[-1] if self.groups else (0, 0, 0, None)
         flat = np.zeros(offset + count * s * s)
         flat[self.base[cross.row] + self.loc[cross.col]] = -cross.data
-        for start, size, row, col, where in self.dense:
-            block = flat[start : start + size * size].reshape(size, size)
-            for lo, hi in _chunks(row, size):
-                masses = np.zeros((int(row[hi - 1] - row[lo]) + 1, size))
-                masses[row[lo:hi] - row[lo], col[lo:hi]] = p[where[lo:hi]]
-                block -= masses.T @ masses
         spread = p * segment_complement(p, self.indptr)
-        flat[self.base + self.loc] = np.bincount(self.pair, weights=spread, minlength=self.n_pairs)
+        diag = np.bincount(self.pair, weights=spread, minlength=self.n_pairs) / red.n
         flat /= red.n
+        flat[self.base[self.small_pairs] + self.loc[self.small_pairs]] = diag[self.small_pairs]
         stacks = [flat[at : at + b * s * s].reshape(b, s, s) for at, b, s, _ in self.groups]
-        return _NewtonSystem([(g[3], helmert_rotate(H)) for g, H in zip(self.groups, stacks, strict=True)])
+        system = _NewtonSystem([(g[3], helmert_rotate(H)) for g, H in zip(self.groups, stacks, strict=True)])
+        if self.large is not None:
+            system.free = _MatrixFree(self.large, p[self.large.where], diag[self.large.pairs], red.n)
+            if not matrix_free:
+                system.densify()
+        return system
+
+
+@dataclass(frozen=True, eq=False)
+class _LargeLayout:
+    """The blocks of more than :data:`_EIG_EVERY` + 1 pairs, one after another: their coordinates
+    and pairs, and their entries (in sample order) with each one's position among those pairs."""
+
+    index: np.ndarray  # (sum of s - 1,) coordinates of the blocks
+    sizes: tuple[int, ...]  # pairs of each block
+    pairs: np.ndarray  # (sum of s,) the pairs of each block in its order
+    where: np.ndarray  # positions (into the layout's entries) of the blocks' entries
+    col: np.ndarray  # each one's position in ``pairs``
+    indptr: np.ndarray  # their segments (one per sample)
+    rows: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]  # per block: row (sample), column, position
+
+    def split(self, v: np.ndarray, *, pairs: bool) -> list[np.ndarray]:
+        """``v`` (coordinates, or pair values when ``pairs``) cut into the blocks."""
+        cuts = np.cumsum([s if pairs else s - 1 for s in self.sizes])[:-1]
+        return np.split(v, cuts)
+
+    def to_pairs(self, v: np.ndarray) -> np.ndarray:
+        r"""Pair values :math:`C^\top v` of coordinates ``v``, block by block (Helmert :math:`C`)."""
+        return np.concatenate([helmert_apply_transpose(x) for x in self.split(v, pairs=False)])
+
+    def centre(self, x: np.ndarray) -> np.ndarray:
+        r"""Pair values ``x`` minus each block's mean: the projection :math:`C^\top C` onto zero sums."""
+        size = np.array(self.sizes)
+        starts = np.concatenate([[0], np.cumsum(size)[:-1]])
+        return x - np.repeat(np.add.reduceat(x, starts) / size, size)
+
+    def to_coordinates(self, x: np.ndarray) -> np.ndarray:
+        """Coordinates :math:`C x` of pair values ``x``, block by block."""
+        return np.concatenate([helmert_apply(y) for y in self.split(x, pairs=True)])
 
 
 def _split_dense(
-    pair: np.ndarray, indptr: np.ndarray, sizes: np.ndarray, starts: np.ndarray, loc: np.ndarray
-) -> tuple[tuple[np.ndarray, ...], tuple[tuple[int, int, np.ndarray, np.ndarray, np.ndarray], ...]]:
+    pair: np.ndarray, indptr: np.ndarray, sizes: np.ndarray, firsts: np.ndarray, loc: np.ndarray,
+    gen_first: np.ndarray,
+) -> tuple[tuple[np.ndarray, ...], _LargeLayout | None]:
     """Entries of the small blocks (positions and segments, and the same ordered by pair with each
-    one's sample: the transposed matrix) and, per large block, its flat offset, size, and each
-    entry's row (its sample among the block's), column and position."""
+    one's sample: the transposed matrix) and the layout of the large blocks (``None`` if none)."""
     block_of_pair = np.repeat(np.arange(sizes.size), sizes)
     lengths = np.diff(indptr)
     sample_block = block_of_pair[pair[indptr[:-1]]]
     large = sizes > _EIG_EVERY + 1
     on_large = np.repeat(large[sample_block], lengths)
     small_indptr = np.concatenate([[0], np.cumsum(lengths[~large[sample_block]])])
-    sample = np.repeat(np.arange(lengths.size), lengths)
-    where = np.flatnonzero(on_large)
-    block = block_of_pair[pair[where]]
-    order = np.argsort(block, kind="stable")  # by block, in entry order inside each
-    where, block = where[order], block[order]
-    dense = []
-    for b in np.flatnonzero(large).tolist():
-        mine = where[np.searchsorted(block, b) : np.searchsorted(block, b, side="right")]
-        row = np.unique(sample[mine], return_inverse=True)[1]
-        dense.append((int(starts[b]), int(sizes[b]), row, loc[pair[mine]], mine))
     at = np.flatnonzero(~on_large)
     shape = (small_indptr.size - 1, int(sizes.sum()))
     # the transpose's order, fixed once: a counting sort that carries each entry's position
     order = csr_matrix((np.arange(at.size, dtype=np.float64), pair[at], small_indptr), shape=shape).tocsc()
-    return (at, small_indptr, at[order.data.astype(np.int64)], order.indices, order.indptr), tuple(dense)
+    small = (at, small_indptr, at[order.data.astype(np.int64)], order.indices, order.indptr)
+    chosen = np.flatnonzero(large)
+    if chosen.size == 0:
+        return small, None
+    rank = np.cumsum(large) - 1  # a large block's place among them
+    offsets = np.concatenate([[0], np.cumsum(sizes[chosen])])
+    where = np.flatnonzero(on_large)
+    block = rank[block_of_pair[pair[where]]]
+    col = offsets[block] + loc[pair[where]]
+    sample = np.repeat(np.arange(lengths.size), lengths)[where]
+    starts = np.flatnonzero(np.diff(sample, prepend=-1))
+    rows = []
+    for b in range(chosen.size):
+        mine = np.flatnonzero(block == b)
+        rows.append((np.unique(sample[mine], return_inverse=True)[1], col[mine] - offsets[b], mine))
+    index = np.concatenate([gen_first[b] + np.arange(sizes[b] - 1) for b in chosen.tolist()])
+    pairs = np.concatenate([firsts[b] + np.arange(sizes[b]) for b in chosen.tolist()])
+    layout = _LargeLayout(index, tuple(sizes[chosen].tolist()), pairs, where, col,
+                          np.append(starts, where.size), tuple(rows))
+    return small, layout
 
 
 _CHUNK = 1 << 21
@@ -763,20 +812,115 @@ def _chunks(row: np.ndarray, size: int) -> list[tuple[int, int]]:
 
 _EIG_EVERY = 64
 """Blocks of at most this many coordinates have their spectrum computed at every Newton step
-(stacked, cheap); larger ones are Cholesky-factorised there and their spectrum is computed once,
-for the Hessian where Newton stops."""
+(stacked, cheap); larger ones are solved matrix-free (:class:`_MatrixFree`) and their spectrum is
+computed once, densely, for the Hessian where Newton stops."""
+
+_CG_MAX_ITER = 50
+"""Most conjugate-gradient steps per Newton step before the large blocks are factorised densely
+instead (for the rest of the solve)."""
+
+_CG_FLOOR = 1e-14
+"""Smallest relative residual asked of conjugate gradients (the rounding floor of a Newton step)."""
+
+
+class _MatrixFree:
+    r"""The large blocks at masses ``p``, in pair values :math:`x = C^\top v` (Helmert :math:`C` per
+    block; :math:`C^\top C` is the projection :math:`\Pi` onto zero-sum vectors per block):
+    Hessian-vector products :math:`\frac1n \sum_i (\pi_i \odot x - \pi_i (\pi_i^\top x))` in
+    :math:`O(\text{entries})` (centred on each sample's largest mass,
+    :func:`~symattn.scores.segment_centre`, so no digit is lost far out), the Jacobi preconditioner
+    :math:`\Pi \operatorname{diag}(H_{pairs})^{-1} \Pi`, and the dense blocks on request."""
+
+    def __init__(self, layout: _LargeLayout, p: np.ndarray, diag: np.ndarray, n: int) -> None:
+        self.layout, self.p, self.diag, self.n = layout, p, diag, n
+        self.anchor = segment_argmax(p, layout.indptr)
+        self.inverse = 1.0 / np.maximum(diag, np.finfo(float).tiny)
+
+    def product(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`\Pi H_{pairs} x` for zero-sum pair values ``x`` of the large blocks."""
+        L = self.layout
+        w = self.p * segment_centre(x[L.col], self.p, L.indptr, self.anchor)
+        return L.centre(np.bincount(L.col, weights=w, minlength=L.pairs.size) / self.n)
+
+    def precondition(self, r: np.ndarray) -> np.ndarray:
+        r""":math:`\Pi D^{-1} \Pi r` with :math:`D` the diagonal of the blocks in pair values."""
+        return self.layout.centre(r * self.inverse)
+
+    def solve(self, g: np.ndarray, forcing: float) -> np.ndarray | None:
+        r""":math:`H^{-1} g` (coordinates) by preconditioned conjugate gradients in pair values, to
+        relative residual ``forcing`` in the preconditioner's norm (at least :data:`_CG_FLOOR`);
+        ``None`` when that takes more than :data:`_CG_MAX_ITER` steps or a direction of non-positive
+        curvature turns up."""
+        r = self.layout.to_pairs(g)
+        x = np.zeros_like(r)
+        z = self.precondition(r)
+        d = z.copy()
+        rz = start = float(r @ z)
+        goal = max(forcing, _CG_FLOOR) ** 2 * start
+        for _ in range(_CG_MAX_ITER):
+            if rz <= goal:
+                break
+            Hd = self.product(d)
+            curvature = float(d @ Hd)
+            if not curvature > 0:
+                return None
+            alpha = rz / curvature
+            x += alpha * d
+            r -= alpha * Hd
+            z = self.precondition(r)
+            rz, previous = float(r @ z), rz
+            d = z + (rz / previous) * d
+        return self.layout.to_coordinates(x) if rz <= goal else None
+
+    def pair_blocks(self) -> list[np.ndarray]:
+        r"""The blocks in pair values, dense (one product :math:`\Pi^\top\Pi` of masses per block, BLAS)."""
+        out = []
+        for (row, col, mine), diag in zip(self.layout.rows, self.layout.split(self.diag, pairs=True),
+                                          strict=True):
+            size = diag.size
+            block = np.zeros((size, size))
+            for lo, hi in _chunks(row, size):
+                masses = np.zeros((int(row[hi - 1] - row[lo]) + 1, size))
+                masses[row[lo:hi] - row[lo], col[lo:hi]] = self.p[mine[lo:hi]]
+                block -= masses.T @ masses
+            block /= self.n
+            block[np.diag_indices(size)] = diag
+            out.append(block)
+        return out
+
+    def dense(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The blocks in coordinates, dense: ``(index, H)`` stacks of one."""
+        index = self.layout.split(self.layout.index, pairs=False)
+        blocks = self.pair_blocks()
+        return [(idx[None], helmert_rotate(H[None])) for idx, H in zip(index, blocks, strict=True)]
+
+    def spectrum(self) -> tuple[float, float]:
+        r"""Smallest and largest eigenvalue of the blocks in coordinates: those of the pair blocks but
+        each block's smallest, the zero of the constant vector (:math:`H_{pairs} = C^\top H C`)."""
+        e = [np.linalg.eigvalsh(H)[1:] for H in self.pair_blocks()]
+        return float(min(x[0] for x in e)), float(max(x[-1] for x in e))
 
 
 class _NewtonSystem:
     """The Hessian on :math:`S_{fin}` as stacks of blocks: ``(index, H)`` with coordinate indices
-    of shape (b, m) and Hessians of shape (b, m, m)."""
+    of shape (b, m) and Hessians of shape (b, m, m), and the large blocks matrix-free (``free``)
+    until :meth:`densify`."""
 
     def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray]]) -> None:
         self.blocks = blocks
+        self.free: _MatrixFree | None = None
         self._spectra: dict[int, tuple[float, float]] = {}
+
+    def densify(self) -> None:
+        """Replace the matrix-free large blocks by their dense matrices."""
+        if self.free is not None:
+            self.blocks = self.blocks + self.free.dense()
+            self.free = None
 
     def extremes(self, *, small_only: bool = False) -> tuple[float, float]:
         """Smallest and largest eigenvalue over the blocks (those of at most :data:`_EIG_EVERY`)."""
+        if not small_only and self.free is not None:
+            self._spectra[-1] = self.free.spectrum()
         for i, (_, H) in enumerate(self.blocks):
             if i not in self._spectra and (H.shape[-1] <= _EIG_EVERY or not small_only):
                 e = np.linalg.eigvalsh(H)
@@ -784,12 +928,20 @@ class _NewtonSystem:
         known = list(self._spectra.values())
         return min(lo for lo, _ in known) if known else np.inf, max(hi for _, hi in known) if known else 0.0
 
-    def step(self, grad: np.ndarray) -> np.ndarray | None:
-        r"""The Newton step :math:`-H^{-1} g`; ``None`` when :math:`H` is singular to rounding."""
+    def step(self, grad: np.ndarray, forcing: float = 0.0) -> np.ndarray | None:
+        r"""The Newton step :math:`-H^{-1} g` (the large blocks to relative residual ``forcing``,
+        dense when conjugate gradients fail); ``None`` when :math:`H` is singular to rounding."""
         low, high = self.extremes(small_only=True)
         if not low > _SINGULAR_RTOL * high:
             return None
         step = np.empty_like(grad)
+        if self.free is not None:
+            index = self.free.layout.index
+            solved = self.free.solve(grad[index], forcing)
+            if solved is None:
+                self.densify()
+            else:
+                step[index] = -solved
         for index, H in self.blocks:
             g = grad[index]
             if H.shape[-1] <= _EIG_EVERY:
@@ -940,9 +1092,11 @@ def _newton(
     theta = np.zeros(m)
     loss, grad, pi = obj.evaluate(theta)
     status, decrement = FiniteStatus.STALLED, float("inf")
+    matrix_free = True
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
-        system = obj.system(pi)
-        step = system.step(grad)
+        system = obj.system(pi, matrix_free=matrix_free)
+        step = system.step(grad, _forcing(decrement))
+        matrix_free = system.free is not None  # once conjugate gradients fail (densified), dense from then on
         if step is None:
             break
         decrement = float(np.sqrt(max(-float(grad @ step), 0.0)))
@@ -959,6 +1113,12 @@ def _newton(
     elif status is FiniteStatus.STALLED and decrement <= DECREMENT_TOL and eigs[0] > 0:
         status = FiniteStatus.CONVERGED
     return status, theta, loss, grad, eigs, decrement, iterations
+
+
+def _forcing(decrement: float) -> float:
+    r"""Relative residual asked of a matrix-free Newton step after a step of decrement :math:`\lambda`:
+    :math:`\min(0.1, \lambda^2)`, so Newton stays quadratic and its last steps are exact to rounding."""
+    return min(0.1, decrement**2)
 
 
 def _line_search(

@@ -1,6 +1,7 @@
 """The Newton system of W^fin (docs/theory.md §5, §9): its blocks, assembled in one pass over the
 entries, against the per-block formula they replace, a finite-difference Hessian of the gradient,
-and high-precision masses far out (where ``diag(Σπ) - Σ ππᵀ`` loses every digit)."""
+and high-precision masses far out (where ``diag(Σπ) - Σ ππᵀ`` loses every digit); the large blocks'
+matrix-free products, conjugate-gradient steps and spectrum against the same dense formula."""
 
 import mpmath
 import numpy as np
@@ -18,7 +19,7 @@ def assembled(obj, theta: np.ndarray, m: int) -> np.ndarray:
     """The whole Hessian on S_fin from the system's stacked blocks (zero between blocks)."""
     _, _, pi = obj.evaluate(theta)
     H = np.zeros((m, m))
-    for index, stack in obj.system(pi).blocks:
+    for index, stack in obj.system(pi, matrix_free=False).blocks:
         for idx, block in zip(index, stack, strict=True):
             H[np.ix_(idx, idx)] = block
     return H
@@ -139,3 +140,72 @@ def test_the_proven_curvature_is_the_smallest_eigenvalue_of_the_assembled_hessia
     fin = finite_component(ds)
     assert fin.proof.proven and fin.dim > 0
     assert 0.999 * fin.hessian_min_eig <= fin.proof.curvature <= fin.hessian_min_eig * (1 + 1e-9)
+
+
+def free_system(monkeypatch, ds: Dataset, seed: int):
+    """Every block of three or more pairs forced through the matrix-free path, at a random theta;
+    with the independent per-block formula restricted to those blocks' coordinates."""
+    monkeypatch.setattr(finite_module, "_EIG_EVERY", 1)
+    basis = fin_basis(ds)
+    obj = _objective(basis, reduced_data(ds))
+    theta = np.random.default_rng(seed).normal(size=basis.dim)
+    free = obj.system(obj.evaluate(theta)[2]).free
+    assert free is not None
+    index = free.layout.index
+    return free, per_block_formula(obj, basis, theta)[np.ix_(index, index)], obj, theta
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_matrix_free_products_solves_and_spectrum_match_the_dense_blocks(monkeypatch, seed):
+    free, H, obj, theta = free_system(monkeypatch, random_dataset(8, 60, 6, 2, seed), seed)
+    layout = free.layout
+    v = np.random.default_rng(seed + 10).normal(size=H.shape[0])
+    scale = np.abs(H).max()
+    Hv = layout.to_coordinates(free.product(layout.to_pairs(v)))
+    assert np.abs(Hv - H @ v).max() <= 1e-12 * scale
+    h, move = 1e-5, np.zeros_like(theta)
+    move[layout.index] = v
+    difference = (obj.evaluate(theta + h * move)[1] - obj.evaluate(theta - h * move)[1]) / (2 * h)
+    assert np.abs(Hv - difference[layout.index]).max() <= 1e-6 * scale * np.abs(v).max()
+    assert np.allclose(free.solve(v, 0.0), np.linalg.solve(H, v), rtol=1e-10, atol=0)
+    eigs = np.linalg.eigvalsh(H)
+    assert free.spectrum() == pytest.approx((eigs[0], eigs[-1]), rel=1e-10)
+    dense = np.zeros_like(H)
+    at = {int(c): i for i, c in enumerate(layout.index)}
+    for index, stack in free.dense():
+        rows = [at[int(c)] for c in index[0]]
+        dense[np.ix_(rows, rows)] = stack[0]
+    assert np.abs(dense - H).max() <= 1e-13 * scale
+
+
+def test_conjugate_gradients_give_up_into_the_dense_factorisation(monkeypatch):
+    ds = random_dataset(8, 60, 6, 2, 0)
+    free, H, _, _ = free_system(monkeypatch, ds, 0)
+    monkeypatch.setattr(finite_module, "_CG_MAX_ITER", 1)
+    assert free.solve(np.ones(H.shape[0]), 0.0) is None  # one step cannot reach the floor
+    cut = finite_component(ds)
+    monkeypatch.setattr(finite_module, "_CG_MAX_ITER", 50)
+    free_run = finite_component(ds)
+    monkeypatch.setattr(finite_module, "_EIG_EVERY", 64)
+    direct = finite_component(ds)
+    for fin in (cut, free_run):
+        assert fin.status == direct.status and fin.certified and direct.certified
+        assert np.abs(fin.theta - direct.theta).max() <= 1e-13 * np.abs(direct.theta).max()
+        assert fin.hessian_min_eig == pytest.approx(direct.hessian_min_eig, rel=1e-10)
+
+
+def test_matrix_free_products_keep_their_accuracy_far_out(monkeypatch):
+    # the SCC {0, 1} forced matrix-free; masses 1 - 1e-40 and 1e-40: H v for v = 1 must be 2 p0 p1 with
+    # every digit (pi_0 x_0 - pi_0 (pi^T x) would give 0)
+    monkeypatch.setattr(finite_module, "_EIG_EVERY", 0)
+    ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
+    basis = fin_basis(ds)
+    obj = _objective(basis, reduced_data(ds))
+    gap = 40 * np.log(10.0)
+    free = obj.system(obj.evaluate(np.array([gap / np.sqrt(2)]))[2]).free
+    with mpmath.workdps(60):
+        g = mpmath.mpf(float(gap))
+        exact = float(2 / (1 + mpmath.exp(-g)) * mpmath.exp(-g) / (1 + mpmath.exp(-g)))
+    value = free.layout.to_coordinates(free.product(free.layout.to_pairs(np.ones(1))))[0]
+    assert abs(value - exact) <= 1e-12 * exact
+    assert abs(free.solve(np.ones(1), 0.0)[0] - 1 / exact) <= 1e-12 / exact
