@@ -9,10 +9,11 @@ import pytest
 from scipy.sparse import csc_matrix, csr_matrix
 from svm_cases import random_dataset
 
-import symattn.finite as finite_module
+import symattn._finnewton as newton_module
 from symattn import Dataset, Embeddings
 from symattn._arrays import helmert, helmert_rotate
-from symattn.finite import _objective, fin_basis, finite_component, reduced_data
+from symattn._finnewton import objective
+from symattn.finite import fin_basis, finite_component, reduced_data
 
 
 def assembled(obj, theta: np.ndarray, m: int) -> np.ndarray:
@@ -64,7 +65,7 @@ def test_one_pass_blocks_equal_the_per_block_formula(seed):
     basis = fin_basis(ds)
     if basis.dim == 0:
         pytest.skip("this draw has no cyclic SCC")
-    obj = _objective(basis, reduced_data(ds))
+    obj = objective(basis, reduced_data(ds))
     theta = rng.normal(scale=2.0, size=basis.dim)
     new, old = assembled(obj, theta, basis.dim), per_block_formula(obj, basis, theta)
     scale = np.abs(old).max()
@@ -78,7 +79,7 @@ def test_blocks_match_finite_differences_for_other_embeddings(embeddings):
     ds = random_dataset(6, 14, 4, 2, 1, embeddings=embeddings)
     basis = fin_basis(ds)
     assert basis.dim > 0
-    obj = _objective(basis, reduced_data(ds))
+    obj = objective(basis, reduced_data(ds))
     theta = np.random.default_rng(0).normal(size=basis.dim)
     H = assembled(obj, theta, basis.dim)
     assert np.abs(H - finite_difference(obj, theta)).max() <= 1e-6 * np.abs(H).max()
@@ -89,7 +90,7 @@ def test_blocks_match_finite_differences_for_other_embeddings(embeddings):
 def test_blocks_of_every_size_stack_and_solve_like_one_matrix(monkeypatch, chunk):
     # several SCC sizes per query, large enough for the dense-product and factorised path; the
     # large block's rows taken whole or a few at a time
-    monkeypatch.setattr(finite_module, "_CHUNK", chunk)
+    monkeypatch.setattr(newton_module, "_CHUNK", chunk)
     rng = np.random.default_rng(5)
     sequences = [[*rng.choice(70, size=12, replace=False).tolist(), q] for q in (70, 72) for _ in range(400)]
     samples = [(seq, seq[int(rng.integers(0, 12))]) for seq in sequences]
@@ -98,7 +99,7 @@ def test_blocks_of_every_size_stack_and_solve_like_one_matrix(monkeypatch, chunk
     fin = finite_component(ds)
     sizes = sorted(b - a for a, b in fin.basis.blocks)
     assert sizes[0] == 1 and sizes[1] == 2 and sizes[-2] > 64 and sizes[-1] > 64  # two large blocks
-    obj = _objective(fin.basis, fin.reduced)
+    obj = objective(fin.basis, fin.reduced)
     H = assembled(obj, fin.theta, fin.dim)
     assert np.abs(H - per_block_formula(obj, fin.basis, fin.theta)).max() <= 1e-13 * np.abs(H).max()
     eigs = np.linalg.eigvalsh(H)
@@ -112,7 +113,7 @@ def test_blocks_keep_their_accuracy_far_out():
     # forms pi_0 - pi_0^2 = 0 (a quarter of the answer lost), the assembly pi_0 * pi_1 exactly
     ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
     basis = fin_basis(ds)
-    obj = _objective(basis, reduced_data(ds))
+    obj = objective(basis, reduced_data(ds))
     gap = 40 * np.log(10.0)
     theta = np.array([gap / np.sqrt(2)])  # Helmert coordinate: u_0 - u_1 = sqrt(2) theta
     H = assembled(obj, theta, 1)
@@ -145,9 +146,9 @@ def test_the_proven_curvature_is_the_smallest_eigenvalue_of_the_assembled_hessia
 def free_system(monkeypatch, ds: Dataset, seed: int):
     """Every block of three or more pairs forced through the matrix-free path, at a random theta;
     with the independent per-block formula restricted to those blocks' coordinates."""
-    monkeypatch.setattr(finite_module, "_EIG_EVERY", 1)
+    monkeypatch.setattr(newton_module, "_EIG_EVERY", 1)
     basis = fin_basis(ds)
-    obj = _objective(basis, reduced_data(ds))
+    obj = objective(basis, reduced_data(ds))
     theta = np.random.default_rng(seed).normal(size=basis.dim)
     free = obj.system(obj.evaluate(theta)[2]).free
     assert free is not None
@@ -181,12 +182,12 @@ def test_matrix_free_products_solves_and_spectrum_match_the_dense_blocks(monkeyp
 def test_conjugate_gradients_give_up_into_the_dense_factorisation(monkeypatch):
     ds = random_dataset(8, 60, 6, 2, 0)
     free, H, _, _ = free_system(monkeypatch, ds, 0)
-    monkeypatch.setattr(finite_module, "_CG_MAX_ITER", 1)
+    monkeypatch.setattr(newton_module, "_CG_MAX_ITER", 1)
     assert free.solve(np.ones(H.shape[0]), 0.0) is None  # one step cannot reach the floor
     cut = finite_component(ds)
-    monkeypatch.setattr(finite_module, "_CG_MAX_ITER", 50)
+    monkeypatch.setattr(newton_module, "_CG_MAX_ITER", 50)
     free_run = finite_component(ds)
-    monkeypatch.setattr(finite_module, "_EIG_EVERY", 64)
+    monkeypatch.setattr(newton_module, "_EIG_EVERY", 64)
     direct = finite_component(ds)
     for fin in (cut, free_run):
         assert fin.status == direct.status and fin.certified and direct.certified
@@ -197,10 +198,10 @@ def test_conjugate_gradients_give_up_into_the_dense_factorisation(monkeypatch):
 def test_matrix_free_products_keep_their_accuracy_far_out(monkeypatch):
     # the SCC {0, 1} forced matrix-free; masses 1 - 1e-40 and 1e-40: H v for v = 1 must be 2 p0 p1 with
     # every digit (pi_0 x_0 - pi_0 (pi^T x) would give 0)
-    monkeypatch.setattr(finite_module, "_EIG_EVERY", 0)
+    monkeypatch.setattr(newton_module, "_EIG_EVERY", 0)
     ds = Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=3)
     basis = fin_basis(ds)
-    obj = _objective(basis, reduced_data(ds))
+    obj = objective(basis, reduced_data(ds))
     gap = 40 * np.log(10.0)
     free = obj.system(obj.evaluate(np.array([gap / np.sqrt(2)]))[2]).free
     with mpmath.workdps(60):
