@@ -182,7 +182,8 @@ def _check_sparse_weights(W: spmatrix, dim: int, name: str) -> csc_matrix:
         raise InvalidInput(f"{name} has complex entries (dtype {W.dtype}); weights are real matrices")
     if W.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {W.shape}; the embeddings need ({dim}, {dim})")
-    out = csc_matrix(W, dtype=np.float64)
+    out = csc_matrix(W, dtype=np.float64, copy=True)
+    out.sum_duplicates()  # repeated entries mean their sum; merged before anything reads them
     if not np.isfinite(out.data).all():
         raise InvalidInput(f"{name} has a NaN or infinite entry: weights must be finite")
     return out

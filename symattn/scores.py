@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import csr_matrix, issparse, spmatrix
+from scipy.sparse import csc_matrix, csr_matrix, issparse, spmatrix
 
 from symattn._arrays import locate_sorted
 from symattn._validate import check_weights
@@ -49,6 +49,7 @@ __all__ = [
     "segment_logsumexp",
     "segment_logsumexp_without",
     "segment_sum",
+    "stored_entries",
     "token_scores",
 ]
 
@@ -119,6 +120,24 @@ def pair_potentials(
     return np.einsum("pd,pd->p", left, columns[inverse])
 
 
+def stored_entries(S: spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """The entries of a sparse matrix as sorted keys ``column * rows + row``, their values and the
+    number of rows; repeated (row, column) entries, which SciPy allows and means summed, are summed.
+
+    >>> S = csc_matrix((np.array([1.0, 2.0, 5.0]), np.array([0, 0, 1]), np.array([0, 2, 3])), shape=(2, 2))
+    >>> keys, values, rows = stored_entries(S)  # column 0 stores row 0 twice: 1 + 2
+    >>> keys.tolist(), values.tolist(), rows
+    ([0, 3], [3.0, 5.0], 2)
+    """
+    csc = csc_matrix(S)
+    if not csc.has_canonical_format:
+        csc = csc.copy()
+        csc.sum_duplicates()  # sorted, unique indices in every column
+    n_rows = int(csc.shape[0])
+    col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
+    return col_of * n_rows + csc.indices.astype(np.int64), csc.data, n_rows
+
+
 def _sparse_pair_potentials(
     embeddings: Embeddings, W: spmatrix, tokens: np.ndarray, queries: np.ndarray, minus: np.ndarray | None
 ) -> np.ndarray:
@@ -130,11 +149,8 @@ def _sparse_pair_potentials(
         columns = np.asarray(W @ E[distinct].T).T
         left = E[tokens] if minus is None else E[tokens] - E[minus]
         return np.einsum("pd,pd->p", left, columns[inverse])
-    coo = W.tocoo()
-    size = W.shape[0]
-    keys = coo.col.astype(np.int64) * size + coo.row
-    order = np.argsort(keys, kind="stable")
-    keys, values = keys[order], np.append(coo.data[order], 0.0)
+    keys, data, size = stored_entries(W)
+    values = np.append(data, 0.0)
 
     def lookup(rows: np.ndarray) -> np.ndarray:
         pos, found = locate_sorted(keys, np.asarray(queries, dtype=np.int64) * size + rows)

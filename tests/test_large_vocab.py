@@ -149,3 +149,33 @@ def test_path_points_are_sparse_at_one_million_tokens():
         # against the loss the solver computed from its own potentials (never from W) and the Model's
         assert -float(np.mean(log_p)) == pytest.approx(point.outside + point.inside, rel=1e-9)
         assert -float(np.mean(log_p)) == pytest.approx(loss, rel=1e-9)
+
+
+@pytest.mark.parametrize("form", ["csc", "coo"])
+def test_repeated_sparse_entries_mean_their_sum(form):
+    """SciPy lets a sparse matrix store one (row, column) several times, meaning the sum: every reader
+    of a sparse W (potentials, token masses, the reduced loss, coordinates in S_fin) sees the sum, as the
+    dense matrix does."""
+    from scipy import sparse
+
+    from symattn.scores import entry_potentials, pair_potentials
+
+    ds = Dataset.from_samples([([0, 1, 2], y) for y in (0, 1, 1, 2, 2, 2)], vocab=3)
+    fin = finite_component(ds)
+    dense = fin.W
+    rows, cols = np.nonzero(dense)
+    values = dense[rows, cols]
+    halves = (np.concatenate([values / 2, values / 2]), (np.tile(rows, 2), np.tile(cols, 2)))
+    split = sparse.coo_matrix(halves, shape=(3, 3))
+    if form == "csc":  # a non-canonical CSC keeps the repeats (built from its raw arrays)
+        order = np.lexsort((split.row, split.col))
+        indptr = np.searchsorted(split.col[order], np.arange(4))
+        split = sparse.csc_matrix((split.data[order], split.row[order], indptr), shape=(3, 3))
+        assert not split.has_canonical_format
+    assert np.allclose(entry_potentials(ds, split), entry_potentials(ds, dense), rtol=1e-14)
+    emb = ds.embeddings
+    tokens, queries = np.array([0, 1, 2]), np.array([2, 2, 2])
+    assert np.allclose(pair_potentials(emb, split, tokens, queries), dense[tokens, queries], rtol=1e-14)
+    assert np.allclose(log_token_mass(ds, split), log_token_mass(ds, dense), rtol=1e-14)
+    assert reduced_loss(ds, split) == pytest.approx(reduced_loss(ds, dense), rel=1e-14)
+    assert np.allclose(fin.basis.coordinates(split), fin.theta, atol=1e-14)

@@ -32,7 +32,7 @@ from symattn._deprecate import warn_renamed
 from symattn._exact import exact_dot, exact_pullback, object_array
 from symattn.embeddings import Embeddings
 from symattn.results import Status
-from symattn.scores import pair_potentials, pullback
+from symattn.scores import pair_potentials, pullback, stored_entries
 from symattn.svm._scaled import ScaledPotentials, ScaledValues, scaled_checks
 from symattn.svm.constraints import SVMConstraints
 
@@ -432,21 +432,10 @@ def numeric_margins(cons: SVMConstraints, W: np.ndarray, embeddings: Embeddings)
     return pair_potentials(embeddings, W, cons.high, cons.query, minus=cons.low)
 
 
-def _stored(S: sparse.spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
-    """The stored entries of a sparse matrix: sorted keys ``column * rows + row``, their values, rows."""
-    csc = sparse.csc_matrix(S)
-    if not csc.has_canonical_format:
-        csc = csc.copy()
-        csc.sum_duplicates()  # sorted, unique indices in every column
-    n_rows = int(csc.shape[0])
-    col_of = np.repeat(np.arange(csc.shape[1], dtype=np.int64), np.diff(csc.indptr))
-    return col_of * n_rows + csc.indices.astype(np.int64), csc.data, n_rows
-
-
 def _sparse_terms(cons: SVMConstraints, W: sparse.spmatrix, lam: np.ndarray) -> tuple[np.ndarray, float]:
     r"""Margins and :math:`\|W - \sum_c \lambda_c (e_i - e_j) e_k^\top\|_F` for a sparse ``W`` in token
     coordinates, reading each constraint's two entries once (the combination is never formed)."""
-    keys, data, n_rows = _stored(W)
+    keys, data, n_rows = stored_entries(W)
     lam = np.asarray(lam, dtype=np.float64)
     want = np.concatenate([cons.query * n_rows + cons.high, cons.query * n_rows + cons.low])
     signed = np.concatenate([lam, -lam])
