@@ -447,6 +447,11 @@ def newton(
         if step is None:
             break
         decrement = float(np.sqrt(max(-float(grad @ step), 0.0)))
+        if decrement <= 1e-3 * DECREMENT_TOL and system.free is not None:
+            step = system.step(grad, _CG_FLOOR)  # an inexact step underestimates the decrement: confirm
+            if step is None:
+                break
+            decrement = float(np.sqrt(max(-float(grad @ step), 0.0)))
         if decrement <= 1e-3 * DECREMENT_TOL:  # go below the bar; stalls are handled below
             status = FiniteStatus.CONVERGED
             break

@@ -517,6 +517,8 @@ def _int_array(values: object, what: str) -> np.ndarray:
             f"{what} must hold integer token ids or indices in the int64 range, got dtype {array.dtype} "
             f"(e.g. {_non_integer(array)!r}); floats and strings are not converted"
         )
+    if array.dtype.kind == "u" and int(array.max()) > np.iinfo(np.int64).max:
+        raise InvalidInput(f"{what} holds {int(array.max())}, beyond the int64 range of token ids")
     return array.astype(np.int64)
 
 

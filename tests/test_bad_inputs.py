@@ -34,6 +34,8 @@ API_ROWS = [
      "int64 range, got dtype object (e.g. None)"),
     ("array token 10**30", lambda: Dataset.from_arrays([10**30, 1], [0, 2], [1], vocab=3),
      "(e.g. 1000000000000000000000000000000)"),
+    ("uint64 token 2**63", lambda: Dataset.from_arrays(np.array([2**63, 1], dtype=np.uint64), [0, 2], [1], vocab=3),
+     "holds 9223372036854775808, beyond the int64 range"),
     ("complex W0", lambda: train(load_example(), steps=2, W0=np.zeros((6, 6)) + 1j), "complex entries"),
     ("complex W in the loss", lambda: loss(load_example(), np.zeros((6, 6)) + 1j), "complex entries"),
     ("scale without a Gaussian init", lambda: train(load_example(), steps=2, scale=3.0), "init='gaussian' only"),

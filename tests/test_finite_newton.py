@@ -210,3 +210,22 @@ def test_matrix_free_products_keep_their_accuracy_far_out(monkeypatch):
     value = free.layout.to_coordinates(free.product(free.layout.to_pairs(np.ones(1))))[0]
     assert abs(value - exact) <= 1e-12 * exact
     assert abs(free.solve(np.ones(1), 0.0)[0] - 1 / exact) <= 1e-12 / exact
+
+
+def test_convergence_is_confirmed_by_a_step_at_the_floor(monkeypatch):
+    """A loose conjugate-gradient step can underestimate the Newton decrement; here every step above
+    the floor is made 1e-30 of the true one, so only the confirming solve at the floor can tell that
+    Newton has not converged. The result must match the direct solve."""
+    ds = random_dataset(8, 60, 6, 2, 0)
+    direct = finite_component(ds)
+    monkeypatch.setattr(newton_module, "_EIG_EVERY", 1)
+    exact_solve = newton_module._MatrixFree.solve
+
+    def timid(self, g, forcing):
+        x = exact_solve(self, g, forcing)
+        return x if x is None or forcing <= newton_module._CG_FLOOR else 1e-30 * x
+
+    monkeypatch.setattr(newton_module._MatrixFree, "solve", timid)
+    fin = finite_component(ds)
+    assert fin.status == direct.status and fin.certified
+    assert np.abs(fin.theta - direct.theta).max() <= 1e-12 * np.abs(direct.theta).max()

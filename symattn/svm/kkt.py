@@ -155,7 +155,9 @@ class SVMCertificate:
     checks : KKTChecks
         The verdict of each KKT condition.
     corrections : int
-        Active-set changes needed after the numeric guess (0 when the guess was right).
+        Active-set changes needed after the numeric guess (0 when the guess was right): entries of
+        the working set that the exact re-solve changed, counted over the edges of the problem it
+        solved (for orthonormal embeddings the condensation with twin SCCs merged; docs/svm.md).
 
     The certificate answers the result protocol: ``status`` is ``VERIFIED`` exactly when all
     four checks hold, ``message`` names the failed ones and ``iterations`` is ``corrections``.
