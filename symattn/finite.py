@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+from typing import ClassVar
 
 import flint
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix, issparse
+from scipy.sparse import csc_matrix, csr_matrix
 
 from symattn._arrays import helmert
 from symattn._exact import fmpq_matrix, pivot_columns
@@ -50,7 +50,7 @@ from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import InvalidInput
 from symattn.graphs import PriorityGraphs
-from symattn.results import ResultMixin
+from symattn.results import ResultMixin, SparseWeights
 from symattn.scores import (
     entry_potentials,
     from_token_coordinates,
@@ -475,7 +475,7 @@ def reduced_loss(
 
 # -- W^fin ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
-class FiniteResult(ResultMixin):
+class FiniteResult(SparseWeights, ResultMixin):
     r"""The finite component and the evidence for it.
 
     Attributes
@@ -529,35 +529,7 @@ class FiniteResult(ResultMixin):
     error_estimate: float
     proof: FiniteProof = field(repr=False)
     message: str = ""
-
-    @cached_property
-    def W(self) -> np.ndarray:
-        """:math:`W^{fin}` as a dense (d, d) float64 array, formed on the first request.
-
-        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
-        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
-
-        >>> from symattn.data import Dataset
-        >>> fin = finite_component(Dataset.from_samples([([0, 1], 0), ([0, 1], 1)], vocab=2))
-        >>> fin.W.round(12).tolist()
-        [[0.0, 0.0], [0.0, 0.0]]
-        """
-        if isinstance(self.weights, np.ndarray):
-            return self.weights
-        require_dense_size("the dense W^fin (use W_sparse)", d=int(self.weights.shape[0]))
-        return self.weights.toarray()
-
-    @property
-    def W_sparse(self) -> csc_matrix:
-        """:math:`W^{fin}` as a SciPy CSC matrix (one column per query token; for one-hot
-        embeddings only the tokens of the cyclic SCCs of each :math:`G_k` are stored).
-
-        >>> from symattn.data import Dataset
-        >>> fin = finite_component(Dataset.from_samples([([0, 1], 0), ([0, 1], 1), ([0, 1], 1)], vocab=10**6))
-        >>> fin.W_sparse.shape, fin.W_sparse.nnz, round(float(fin.W_sparse[1, 1] - fin.W_sparse[0, 1]), 12)
-        ((1000000, 1000000), 2, 0.69314718056)
-        """
-        return self.weights if issparse(self.weights) else csc_matrix(self.weights)
+    WEIGHTS_NAME: ClassVar[str] = "W^fin"
 
     @property
     def dim(self) -> int:

@@ -22,9 +22,15 @@ to say) and ``iterations`` (how many iterations the method ran; 0 for direct met
 from __future__ import annotations
 
 import enum
-from typing import Protocol, runtime_checkable
+from functools import cached_property
+from typing import ClassVar, Protocol, runtime_checkable
 
-__all__ = ["Result", "ResultMixin", "Status"]
+import numpy as np
+from scipy import sparse
+
+from symattn._validate import require_dense_size
+
+__all__ = ["Result", "ResultMixin", "SparseWeights", "Status"]
 
 
 class Status(enum.Enum):
@@ -79,3 +85,40 @@ class ResultMixin:
     def success(self) -> bool:
         """Whether the status counts as success (see :meth:`Status.successes`)."""
         return self.status.success
+
+
+class SparseWeights:
+    """``W`` and ``W_sparse`` of a result whose ``weights`` field is a SciPy sparse matrix (one-hot
+    embeddings: one column per query token, only the tokens of its graph stored, whatever
+    :math:`K`) or a dense (d, d) array; ``WEIGHTS_NAME`` names the matrix in messages.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Demo(SparseWeights):
+    ...     weights: object
+    >>> d = Demo(sparse.csc_matrix(([2.0], ([0], [1])), shape=(10**6, 10**6)))
+    >>> d.W_sparse.nnz, d.W_sparse[0, 1]
+    (1, np.float64(2.0))
+    >>> Demo(np.eye(2)).W.tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+
+    weights: np.ndarray | sparse.csc_matrix
+    WEIGHTS_NAME: ClassVar[str] = "W"
+
+    @cached_property
+    def W(self) -> np.ndarray:
+        """The matrix as a dense (d, d) float64 array, formed on the first request.
+
+        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
+        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
+        """
+        if not sparse.issparse(self.weights):
+            return self.weights
+        require_dense_size(f"the dense {self.WEIGHTS_NAME} (use W_sparse)", d=int(self.weights.shape[0]))
+        return self.weights.toarray()
+
+    @property
+    def W_sparse(self) -> sparse.csc_matrix:
+        """The matrix as a SciPy CSC matrix (stored as such for one-hot embeddings, converted otherwise)."""
+        return self.weights if sparse.issparse(self.weights) else sparse.csc_matrix(self.weights)

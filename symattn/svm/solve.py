@@ -25,17 +25,17 @@ import enum
 import logging
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
 
 from symattn._exact import exact_dot, exact_pullback, object_array, object_zeros
-from symattn._validate import require_dataset, require_dense, require_dense_size
+from symattn._validate import require_dataset, require_dense
 from symattn.data import Dataset
 from symattn.embeddings import Embeddings
 from symattn.errors import CertificateError, InvalidInput, SolverError
-from symattn.results import ResultMixin, Status
+from symattn.results import ResultMixin, SparseWeights, Status
 from symattn.scores import from_token_coordinates
 from symattn.svm._collapse import Collapsed, Stars, collapse, edge_multipliers, star_multipliers, stars
 from symattn.svm._gramqp import (
@@ -95,7 +95,7 @@ class SVMMethod(enum.Enum):
 
 
 @dataclass(frozen=True, eq=False)
-class SVMResult(ResultMixin):
+class SVMResult(SparseWeights, ResultMixin):
     r"""The graph-SVM solution and the evidence for it.
 
     Attributes
@@ -141,34 +141,7 @@ class SVMResult(ResultMixin):
     method: SVMMethod = SVMMethod.POTENTIALS
     message: str = ""
     iterations: int = 0
-
-    @cached_property
-    def W(self) -> np.ndarray:
-        """:math:`W^{svm}` as a dense (d, d) float64 array, formed on the first request.
-
-        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
-        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
-
-        >>> from symattn.data import Dataset
-        >>> solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=2)).W.tolist()
-        [[0.0, 0.5], [0.0, -0.5]]
-        """
-        if not sparse.issparse(self.weights):
-            return self.weights
-        require_dense_size("the dense W^svm (use W_sparse)", d=int(self.weights.shape[0]))
-        return self.weights.toarray()
-
-    @property
-    def W_sparse(self) -> sparse.csc_matrix:
-        """:math:`W^{svm}` as a SciPy CSC matrix (one column per query token; for one-hot
-        embeddings only the tokens of each :math:`G_k` are stored).
-
-        >>> from symattn.data import Dataset
-        >>> res = solve_graph_svm(Dataset.from_samples([([0, 1], 0)], vocab=10**6))
-        >>> res.W_sparse.shape, res.W_sparse.nnz, res.W_sparse[1, 1]
-        ((1000000, 1000000), 2, np.float64(-0.5))
-        """
-        return self.weights if sparse.issparse(self.weights) else sparse.csc_matrix(self.weights)
+    WEIGHTS_NAME: ClassVar[str] = "W^svm"
 
     @property
     def certified(self) -> bool:

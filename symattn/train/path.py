@@ -47,8 +47,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from numpy.linalg import LinAlgError
@@ -57,12 +56,12 @@ from scipy.sparse import csc_matrix, issparse
 from scipy.special import expit, log_expit
 
 from symattn._arrays import helmert_apply, helmert_apply_transpose, range_indices
-from symattn._validate import require_dataset, require_dense_size
+from symattn._validate import require_dataset
 from symattn.data import CountsView, Dataset
 from symattn.errors import InvalidInput
 from symattn.graphs import priority_graphs
 from symattn.model import Model
-from symattn.results import Status
+from symattn.results import SparseWeights, Status
 from symattn.scores import (
     check_weights,
     from_token_coordinates,
@@ -109,7 +108,7 @@ class PathStatus(Status, success={"optimal", "interior"}):
 
 
 @dataclass(frozen=True, eq=False)
-class PathPoint:
+class PathPoint(SparseWeights):
     """The solution at one radius: ``weights`` (d, d), the multiplier as ``log_mu``, the loss parts (means).
 
     ``weights`` is :math:`W_R` as computed: for one-hot embeddings a SciPy CSC matrix holding, in
@@ -129,29 +128,12 @@ class PathPoint:
     status: PathStatus
     message: str = ""
     iterations: int = 0
+    WEIGHTS_NAME: ClassVar[str] = "W of a path point"
 
     @property
     def success(self) -> bool:
         """True when the status is ``OPTIMAL`` or ``INTERIOR``."""
         return self.status.success
-
-    @cached_property
-    def W(self) -> np.ndarray:
-        """:math:`W_R` as a dense (d, d) float64 array, formed on the first request.
-
-        Raises :class:`~symattn.errors.InvalidInput` when ``d`` exceeds the dense limit
-        (:func:`~symattn._validate.max_dense`); :attr:`W_sparse` has no such limit.
-        """
-        if isinstance(self.weights, np.ndarray):
-            return self.weights
-        require_dense_size("the dense W of a path point (use W_sparse)", d=int(self.weights.shape[0]))
-        return self.weights.toarray()
-
-    @property
-    def W_sparse(self) -> csc_matrix:
-        """:math:`W_R` as a SciPy CSC matrix (for one-hot embeddings only the tokens of each
-        :math:`G_k` are stored, whatever :math:`K`)."""
-        return self.weights if issparse(self.weights) else csc_matrix(self.weights)
 
 
 @dataclass(frozen=True, eq=False)
