@@ -108,14 +108,14 @@ def pair_potentials(
     >>> pair_potentials(Embeddings.onehot(2), W, np.array([0]), np.array([1]), minus=np.array([1])).tolist()
     [-2.0]
     """
-    if issparse(W):
-        return _sparse_pair_potentials(embeddings, W, tokens, queries, minus)
+    if embeddings.is_onehot and issparse(W):
+        return _sparse_onehot_potentials(W, tokens, queries, minus)
     if embeddings.is_onehot:
         u = W[tokens, queries]
         return u if minus is None else u - W[minus, queries]
     E = embeddings.matrix()
     distinct, inverse = np.unique(queries, return_inverse=True)
-    columns = (W @ E[distinct].T).T
+    columns = np.asarray(W @ E[distinct].T).T
     left = E[tokens] if minus is None else E[tokens] - E[minus]
     return np.einsum("pd,pd->p", left, columns[inverse])
 
@@ -138,17 +138,11 @@ def stored_entries(S: spmatrix) -> tuple[np.ndarray, np.ndarray, int]:
     return col_of * n_rows + csc.indices.astype(np.int64), csc.data, n_rows
 
 
-def _sparse_pair_potentials(
-    embeddings: Embeddings, W: spmatrix, tokens: np.ndarray, queries: np.ndarray, minus: np.ndarray | None
+def _sparse_onehot_potentials(
+    W: spmatrix, tokens: np.ndarray, queries: np.ndarray, minus: np.ndarray | None
 ) -> np.ndarray:
-    r""":func:`pair_potentials` of a sparse ``W``: for one-hot embeddings its stored entries looked up
-    (absent ones are 0), in :math:`O((\text{nnz} + P) \log \text{nnz})`; else :math:`W E_k^\top` per query."""
-    if not embeddings.is_onehot:
-        E = embeddings.matrix()
-        distinct, inverse = np.unique(queries, return_inverse=True)
-        columns = np.asarray(W @ E[distinct].T).T
-        left = E[tokens] if minus is None else E[tokens] - E[minus]
-        return np.einsum("pd,pd->p", left, columns[inverse])
+    r""":func:`pair_potentials` of a sparse ``W`` with one-hot embeddings: its stored entries looked
+    up (absent ones are 0), in :math:`O((\text{nnz} + P) \log \text{nnz})`."""
     keys, data, size = stored_entries(W)
     values = np.append(data, 0.0)
 

@@ -104,7 +104,8 @@ class Twins:
         """
         flows = np.asarray(flows, dtype=np.int64)
         w = self.node_weights.astype(np.int64)
-        size = float(np.abs(flows).sum()) + float(np.abs(w * num[self.cls].astype(np.float64)).sum())
+        size = float(np.abs(flows).sum(dtype=np.float64))
+        size += float(np.abs(w * num[self.cls].astype(np.float64)).sum())
         if np.any(flows < 0) or size >= _SAFE_TOTAL:
             return None
         totals = _member_totals(self.cls, w, num, self.tails, self.heads, flows)
@@ -224,9 +225,7 @@ def _candidates(n: int, tails: np.ndarray, heads: np.ndarray, block: np.ndarray)
 def _confirmed(n: int, tails: np.ndarray, heads: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """The candidate classes with every member whose neighbour sets differ from its class's first
     member's moved to a class of its own."""
-    first = np.full(cls.max(initial=-1) + 1, n, dtype=np.int64)
-    np.minimum.at(first, cls, np.arange(n))
-    lead = first[cls]
+    lead = _first_members(cls)[cls]
     same = _same_lists(n, tails, heads, lead) & _same_lists(n, *_by_tail(heads, tails), lead)
     alone = np.flatnonzero(~same)
     cls = cls.copy()
@@ -234,12 +233,17 @@ def _confirmed(n: int, tails: np.ndarray, heads: np.ndarray, cls: np.ndarray) ->
     return _by_first_member(cls)
 
 
+def _first_members(cls: np.ndarray) -> np.ndarray:
+    """The smallest member of every class label ``0..max`` (``cls.size`` for an unused label)."""
+    first = np.full(int(cls.max(initial=-1)) + 1, cls.size, dtype=np.int64)
+    np.minimum.at(first, cls, np.arange(cls.size))
+    return first
+
+
 def _by_first_member(cls: np.ndarray) -> np.ndarray:
     """The classes renumbered 0, 1, ... in the order of their first members (no gaps)."""
-    n = cls.size
-    first = np.full(int(cls.max(initial=-1)) + 1, n, dtype=np.int64)
-    np.minimum.at(first, cls, np.arange(n))
-    used = np.flatnonzero(first < n)
+    first = _first_members(cls)
+    used = np.flatnonzero(first < cls.size)
     rank = np.zeros(first.size, dtype=np.int64)
     rank[used[np.argsort(first[used], kind="stable")]] = np.arange(used.size)
     return rank[cls]
