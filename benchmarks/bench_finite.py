@@ -151,7 +151,7 @@ def analyze_rows(name: str, ds: Dataset, args: argparse.Namespace) -> list[dict[
             rows.append({"instance": name, "file": suffix, "mb": path.stat().st_size / 2**20, "write_s": written,
                          "seconds": m.seconds, "peak_mb": m.peak_mb,
                          "status": f"exit {m.result}" if m.ok else f"{m.status}: {m.message}"[:60],
-                         "goal": ("met" if m.seconds < 10 else "NOT met") if m.ok else "NOT met"})
+                         "goal": "met" if m.ok and m.result == 0 and m.seconds < 10 else "NOT met"})
     return rows
 
 
@@ -179,7 +179,7 @@ def tables(args: argparse.Namespace) -> Iterator[Table]:
         name, factory = ANALYZE_QUICK if args.quick else ANALYZE_FULL
         table = Table("symattn analyze FILE (in process; loading, graphs, W^svm + certificate, W^fin)", ANALYZE,
                       analyze_rows(name, factory(), args))
-        table.notes = ["goal (issue 14): analyze of a 10^5-sample file under 10 s."]
+        table.notes = ["goal (issue 14): analyze of a 10^5-sample file under 10 s, exit 0 (every claim certified)."]
         yield table
 
 
