@@ -414,7 +414,7 @@ class Prediction(Analysis):
         Ties are decided exactly when :math:`W^{svm}` is certified and the embeddings are one-hot
         (``exact`` is then true), else within :math:`10^{-9}\max(1, |\text{best}|)` (scores are
         invariant under scaling the embeddings, and distinct scores differ by a margin of order 1).
-        Token ids are not validated here (see :meth:`predict_retrieval`).
+        Raises :class:`~symattn.errors.InvalidInput` for a token or query id outside ``0..K-1``.
 
         Returns
         -------
@@ -431,7 +431,7 @@ class Prediction(Analysis):
         >>> [str(Fraction(v).limit_denominator(9)) for v in scores], top.tolist(), exact
         (['1', '0', '-1'], [True, False, False], True)
         """
-        present = [int(t) for t in tokens]
+        present = as_tokens([*tokens, query], self.dataset.K)[:-1]
         cert = self.svm.certificate
         exact = cert is not None and self.svm.certified and self.dataset.embeddings.is_onehot
         if cert is not None and exact:
@@ -448,7 +448,8 @@ class Prediction(Analysis):
         r"""The potentials :math:`e_j^\top W^{fin} e_k` of ``tokens`` for query ``k``, shape (m,).
 
         Read from the sparse :math:`W^{fin}` for one-hot embeddings (no :math:`K \times K` array,
-        whatever :math:`K`). Token ids are not validated here.
+        whatever :math:`K`). Raises :class:`~symattn.errors.InvalidInput` for a token or query id
+        outside ``0..K-1``.
 
         >>> from symattn.data import Dataset
         >>> pred = predict(Dataset.from_samples([([0, 1], 1), ([0, 1], 1), ([0, 1], 0)], vocab=10**6))
@@ -456,7 +457,7 @@ class Prediction(Analysis):
         >>> round(float(u[1] - u[0]), 12) == round(float(np.log(2)), 12)
         True
         """
-        present = np.array([int(t) for t in tokens], dtype=np.int64)
+        present = np.array(as_tokens([*tokens, query], self.dataset.K)[:-1], dtype=np.int64)
         return pair_potentials(self.dataset.embeddings, self.finite.weights, present,
                                np.full(present.size, int(query), dtype=np.int64))
 

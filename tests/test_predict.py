@@ -153,3 +153,12 @@ def test_predict_retrieval_refuses_non_integer_tokens(sequence):
 def test_within_distribution_refuses_a_float_index():
     with pytest.raises(InvalidInput, match=r"sample index 0\.0"):
         predict(EXAMPLE).within_distribution(0.0)
+
+
+@pytest.mark.parametrize("method", ["svm_scores", "fin_scores"])
+@pytest.mark.parametrize(("tokens", "query"), [([0, 3], 1), ([-1, 0], 1), ([0, 1], 3), ([0, 1], -1)])
+def test_score_lookups_refuse_ids_out_of_range(method, tokens, query):
+    """The sparse one-hot matrices would read a neighbouring column for an id outside 0..K-1."""
+    pred = predict(Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1), ([0, 1, 2], 1)], vocab=3))
+    with pytest.raises(InvalidInput, match="out of range for K=3"):
+        getattr(pred, method)(tokens, query)
