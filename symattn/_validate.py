@@ -146,8 +146,11 @@ def parse_enum(kind: type[E], value: object, what: str) -> E:
 def check_weights(W: object, dim: int, *, name: str = "W", sparse_ok: bool = False) -> np.ndarray:
     """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
 
-    With ``sparse_ok`` a SciPy sparse ``W`` is accepted too and returned as a float64 CSC matrix
-    (checked the same way, on its stored entries); without it a sparse ``W`` is refused.
+    With ``sparse_ok`` a SciPy sparse ``W`` (``spmatrix`` or ``sparray``) is accepted too and returned
+    as a float64 CSC matrix in canonical form (repeated entries summed), checked the same way on
+    its stored entries; without it a sparse ``W`` is returned dense. A dense ``W`` (and, without
+    ``sparse_ok``, a sparse one) is refused before any copy when ``dim`` exceeds the dense limit
+    (:func:`max_dense`).
 
     >>> check_weights([[1, 0], [0, 1]], 2).dtype
     dtype('float64')
@@ -156,36 +159,65 @@ def check_weights(W: object, dim: int, *, name: str = "W", sparse_ok: bool = Fal
     ...
     symattn.errors.InvalidInput: W has complex entries (dtype complex128); weights are real matrices
     >>> from scipy import sparse
-    >>> check_weights(sparse.eye(3), 3, sparse_ok=True).format
-    'csc'
+    >>> check_weights(sparse.eye(3), 3, sparse_ok=True).format, type(check_weights(sparse.eye(3), 3)).__name__
+    ('csc', 'ndarray')
+    >>> check_weights(np.broadcast_to(0.0, (10**6, 10**6)), 10**6, sparse_ok=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symattn.errors.InvalidInput: W is a dense (d, d) array with d=1,000,000 (7.28 TiB as float64), above ...
     """
     if issparse(W):
-        if not sparse_ok:
-            raise InvalidInput(f"{name} is a sparse matrix; pass the dense (d, d) array ({name}.toarray())")
-        return _check_sparse_weights(W, dim, name)
+        checked = _check_sparse_weights(W, dim, name)
+        if sparse_ok:
+            return checked
+        require_dense_size(f"this computation (dense {name})", d=dim)
+        return checked.toarray()
     try:
         raw = np.asarray(W)
-        complex_entries = raw.dtype.kind == "c"
-        array = raw.real.astype(np.float64) if complex_entries else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
-    if complex_entries:
+    if raw.dtype.kind == "c":
         raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
-    if array.shape != (dim, dim):
-        raise InvalidInput(f"{name} has shape {array.shape}; the embeddings need ({dim}, {dim})")
+    if raw.shape != (dim, dim):
+        raise InvalidInput(f"{name} has shape {raw.shape}; the embeddings need ({dim}, {dim})")
+    _require_dense_weights(name, dim, sparse_ok)
+    try:
+        array = raw.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
     return require_finite(array, name, "weights")
 
 
+def _require_dense_weights(name: str, dim: int, sparse_ok: bool) -> None:
+    """Refuse a dense ``(dim, dim)`` weight matrix above :func:`max_dense` before it is copied."""
+    if not sparse_ok:
+        require_dense_size(f"this computation (dense {name})", d=dim)
+    elif dim > max_dense():
+        raise InvalidInput(
+            f"{name} is a dense (d, d) array with d={dim:,} ({format_bytes(8 * dim * dim)} as float64), "
+            f"above the dense limit d <= {max_dense():,}; pass it as a SciPy sparse matrix holding its "
+            f"nonzero entries (scipy.sparse.csc_matrix), or raise the limit with {MAX_DENSE_ENV}=N"
+        )
+
+
 def _check_sparse_weights(W: spmatrix, dim: int, name: str) -> csc_matrix:
-    """A sparse ``W`` as a float64 CSC matrix, refusing wrong shapes, complex entries and NaN/inf."""
+    """A sparse ``W`` as a canonical float64 CSC matrix, refusing wrong shapes, complex entries
+    and NaN/inf (the message names the first bad stored entry)."""
     if W.dtype.kind == "c":
         raise InvalidInput(f"{name} has complex entries (dtype {W.dtype}); weights are real matrices")
+    if W.dtype.kind not in "biuf":
+        raise InvalidInput(f"{name} has entries of dtype {W.dtype}; pass a sparse matrix of real numbers")
     if W.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {W.shape}; the embeddings need ({dim}, {dim})")
     out = csc_matrix(W, dtype=np.float64, copy=True)
     out.sum_duplicates()  # repeated entries mean their sum; merged before anything reads them
-    if not np.isfinite(out.data).all():
-        raise InvalidInput(f"{name} has a NaN or infinite entry: weights must be finite")
+    bad = np.flatnonzero(~np.isfinite(out.data))
+    if bad.size:
+        col = int(np.searchsorted(out.indptr, bad[0], side="right")) - 1
+        raise InvalidInput(
+            f"{name}[{int(out.indices[bad[0]])}, {col}] = {out.data[bad[0]]} (a stored entry of the sparse "
+            f"{name}, repeated entries summed): weights must be finite"
+        )
     return out
 
 

@@ -47,9 +47,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix, issparse
 from scipy.sparse.csgraph import shortest_path
 
+from symattn._arrays import locate_sorted
 from symattn.data import Dataset, Vocabulary
 from symattn.errors import InvalidInput
 from symattn.graphs import TokenGraph
@@ -439,6 +440,10 @@ class Automaton:
     def _potentials(self, W: np.ndarray, k: int, tokens: Sequence[int]) -> np.ndarray:
         r""":math:`e_j^\top W e_k` for ``tokens`` (never forms a :math:`K \times K` or one-hot matrix)."""
         emb = self.dataset.embeddings
+        if emb.is_onehot and issparse(W):  # canonical CSC (check_weights): column k's rows are sorted
+            a, b = int(W.indptr[k]), int(W.indptr[k + 1])
+            pos, found = locate_sorted(W.indices[a:b], np.asarray(tokens, dtype=np.int64))
+            return np.where(found, np.append(W.data[a:b], 0.0)[pos], 0.0)
         if emb.is_onehot:
             return W[list(tokens), k]
         E = emb.matrix()
@@ -601,6 +606,11 @@ class Automaton:
         return attention, probs @ emb.matrix()[list(tokens)]
 
     # -- given weights -------------------------------------------------------------------------
+    def _checked(self, W: object) -> np.ndarray | csc_matrix:
+        """``W`` checked (:func:`~symattn.scores.check_weights`); sparse accepted for one-hot embeddings."""
+        emb = self.dataset.embeddings
+        return check_weights(W, emb.dim, sparse_ok=emb.is_onehot)
+
     def _weights_log_probs(
         self, W: np.ndarray, k: int, tokens: tuple[int, ...], counts: tuple[int, ...]
     ) -> np.ndarray:
@@ -627,7 +637,7 @@ class Automaton:
         ([0.3333, 0.3333, 0.3333], 'weights')
         """
         p = self.prompt(prompt)
-        W = check_weights(W, self.dataset.embeddings.dim)
+        W = self._checked(W)
         level = _check_threshold(threshold)
         tokens, counts = p.counts()
         log_probs = self._weights_log_probs(W, p.query, tokens, counts)
@@ -706,7 +716,7 @@ class Automaton:
         """
         k, ids, tally = self._state(query, tokens, counts)
         if W is not None:
-            weights = check_weights(W, self.dataset.embeddings.dim)
+            weights = self._checked(W)
             return np.array(ids), self._weights_log_probs(weights, k, ids, tally)
         log_probs = self._theory_core(k, ids, tally).log_probs
         return None if log_probs is None else (np.array(ids), log_probs)

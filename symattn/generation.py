@@ -219,7 +219,8 @@ def generate(
         )
     if not isinstance(greedy, bool):
         raise InvalidInput(f"greedy={greedy!r} must be True or False")
-    weights = None if W is None else check_weights(W, auto.dataset.embeddings.dim)
+    emb = auto.dataset.embeddings
+    weights = None if W is None else check_weights(W, emb.dim, sparse_ok=emb.is_onehot)
     chain = _Chain(auto, weights)
     rng = as_generator(seed)
     continuations = []

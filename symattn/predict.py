@@ -156,16 +156,21 @@ class Retrieval:
         return None if self.graph is None else self.tokens == self.graph.tokens
 
 
-def _corr(A: np.ndarray, B: np.ndarray | sparse.spmatrix) -> float:
-    """:math:`\\langle A, B\\rangle / (\\|A\\| \\|B\\|)` of a dense ``A`` and a dense or sparse ``B``."""
-    if isinstance(B, np.ndarray):
-        nb, inner = float(np.linalg.norm(B)), float(np.sum(A * B))
-    else:
-        nb, inner = float(np.sqrt(B.multiply(B).sum())), float(B.multiply(A).sum())
-    na = float(np.linalg.norm(A))
+def _corr(A: np.ndarray | sparse.spmatrix, B: np.ndarray | sparse.spmatrix) -> float:
+    """:math:`\\langle A, B\\rangle / (\\|A\\| \\|B\\|)` of dense or sparse ``A`` and ``B``."""
+    if isinstance(A, np.ndarray) and isinstance(B, np.ndarray):
+        inner = float(np.sum(A * B))
+    else:  # elementwise, never a matrix product; the sparse factor keeps the result sparse
+        inner = float((B.multiply(A) if sparse.issparse(B) else A.multiply(B)).sum())
+    na, nb = _norm(A), _norm(B)
     if na == 0.0 or nb == 0.0:
         return float("nan")
     return inner / (na * nb)
+
+
+def _norm(A: np.ndarray | sparse.spmatrix) -> float:
+    """:math:`\\|A\\|_F` of a dense or sparse matrix (a sparse one from its stored entries)."""
+    return float(np.sqrt(A.multiply(A).sum())) if sparse.issparse(A) else float(np.linalg.norm(A))
 
 
 @dataclass(frozen=True, eq=False)
@@ -358,14 +363,22 @@ class Prediction(Analysis):
     def distances(self, W: np.ndarray) -> Distances:
         """Measure ``W`` against the prediction (see :class:`Distances`).
 
+        ``W`` may be a SciPy sparse matrix when the embeddings are one-hot: it is then read from
+        its stored entries only, never as a :math:`K \\times K` array, whatever :math:`K`.
+
         >>> from symattn.data import Dataset
         >>> pred = predict(Dataset.from_samples([([0, 1], 0)], vocab=2))
         >>> d = pred.distances(10 * pred.W_svm)
         >>> round(d.corr_svm, 12), round(d.log_outside_mass_max, 6)
         (1.0, -10.000045)
+        >>> pred.distances(10 * pred.svm.W_sparse) == d
+        True
         """
-        W = check_weights(W, self.dataset.embeddings.dim)
-        proj = self.project_fin(W)
+        emb = self.dataset.embeddings
+        W = check_weights(W, emb.dim, sparse_ok=emb.is_onehot)
+        coordinates = self.finite.basis.coordinates(W)  # the basis is orthonormal: distances are in theta
+        # one-hot: weight and token coordinates agree, and the sparse projection is the token matrix
+        proj = self.finite.basis.token_matrix(coordinates) if sparse.issparse(W) else self.project_fin(W)
         c = self.dataset.counts
         log_pi = log_token_mass(self.dataset, W)
         outside = np.flatnonzero(~self.graphs.in_label_scc)
@@ -375,9 +388,8 @@ class Prediction(Analysis):
             log_out[samples] = segment_logsumexp(log_pi[outside], np.append(starts, outside.size))
         within = float(np.max(np.abs(np.exp(self._log_within(W)) - self.within)))
         log_max = float(log_out.max())
-        coordinates = self.finite.basis.coordinates(W)  # the basis is orthonormal: distances are in theta
         return Distances(
-            norm=float(np.linalg.norm(W)),
+            norm=_norm(W),
             corr_svm=_corr(W, self.svm.weights),
             corr_svm_perp=_corr(W - proj, self.svm.weights),
             finite_error=float(np.linalg.norm(coordinates - self.finite.theta)),

@@ -96,10 +96,12 @@ def pair_potentials(
     r"""Potentials :math:`u_p = e_{t_p}^\top W e_{k_p}` of (token, query) pairs, shape (P,).
 
     With ``minus`` the differences :math:`(e_{t_p} - e_{m_p})^\top W e_{k_p}` (the margins of the
-    graph-SVM constraints). Costs :math:`O(d^2 q + P d)` for :math:`q` distinct queries; ``W`` is
-    not checked (callers pass a checked float matrix). ``W`` may be a SciPy sparse matrix (the
-    sparse :math:`W^{svm}` and :math:`W^{fin}` of one-hot embeddings): only the :math:`q` query
-    columns are read, never a :math:`d \times d` array.
+    graph-SVM constraints). Costs :math:`O(d^2 q + P d)` for :math:`q` distinct queries. ``W`` may
+    be a SciPy sparse matrix (the sparse :math:`W^{svm}` and :math:`W^{fin}` of one-hot
+    embeddings): only the :math:`q` query columns are read, never a :math:`d \times d` array.
+    Its entries are not checked (pass :func:`check_weights`'s output); its type, shape and dtype
+    and the token ids (in ``0..K-1``) are, in :math:`O(P)`: a sparse ``W`` of the wrong shape
+    would otherwise be read at the wrong entries.
 
     >>> from symattn.embeddings import Embeddings
     >>> W = np.array([[0.0, 1.0], [2.0, 3.0]])
@@ -108,6 +110,7 @@ def pair_potentials(
     >>> pair_potentials(Embeddings.onehot(2), W, np.array([0]), np.array([1]), minus=np.array([1])).tolist()
     [-2.0]
     """
+    _check_pairs(embeddings, W, tokens, queries, minus)
     if embeddings.is_onehot and issparse(W):
         return _sparse_onehot_potentials(W, tokens, queries, minus)
     if embeddings.is_onehot:
@@ -118,6 +121,24 @@ def pair_potentials(
     columns = np.asarray(W @ E[distinct].T).T
     left = E[tokens] if minus is None else E[tokens] - E[minus]
     return np.einsum("pd,pd->p", left, columns[inverse])
+
+
+def _check_pairs(embeddings: Embeddings, W: object, *ids: np.ndarray | None) -> None:
+    """:class:`InvalidInput` unless ``W`` is a real (d, d) array or sparse matrix and the ids are tokens."""
+    d = embeddings.dim
+    array = isinstance(W, np.ndarray) and not isinstance(W, np.matrix)
+    if not (issparse(W) or array) or W.shape != (d, d) or W.dtype.kind not in "biuf":
+        shown = type(W).__name__
+        if hasattr(W, "shape") and hasattr(W, "dtype"):
+            shown += f" of shape {W.shape}, dtype {W.dtype}"
+        raise InvalidInput(
+            f"pair_potentials needs W as a real ({d}, {d}) array or SciPy sparse matrix, got {shown}; "
+            f"pass check_weights(W, {d}, sparse_ok=True)"
+        )
+    K = embeddings.size
+    for name, array in zip(("tokens", "queries", "minus"), ids, strict=True):
+        if array is not None and np.size(array) and not 0 <= int(np.min(array)) <= int(np.max(array)) < K:
+            raise InvalidInput(f"pair_potentials: {name} holds ids outside 0..{K - 1} (K={K})")
 
 
 def stored_entries(S: spmatrix) -> tuple[np.ndarray, np.ndarray, int]:

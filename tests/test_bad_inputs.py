@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,17 +16,81 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import sparse
 
-from symattn import Dataset, Vocabulary, load_dataset, load_example, save_dataset, train
+from symattn import (
+    Dataset,
+    Embeddings,
+    Vocabulary,
+    automaton,
+    finite_bound,
+    load_dataset,
+    load_example,
+    predict,
+    reduced_loss,
+    save_dataset,
+    train,
+)
 from symattn.errors import InvalidInput
 from symattn.model import loss
+from symattn.scores import entry_potentials, pair_potentials
 from symattn.train import Trajectory, regularization_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 # -- library calls -----------------------------------------------------------------------------
+_MILLION = 10**6
+
+
+def _million() -> Dataset:
+    """Three tokens in use out of 10**6 (one-hot): any dense K x K array would need 7.28 TiB."""
+    return Dataset.from_samples([([0, 1, 2], 0), ([0, 1, 2], 1)], vocab=_MILLION)
+
+
+def _dense_million() -> np.ndarray:
+    """A dense (10**6, 10**6) W that takes no memory (a broadcast view): refused before any copy."""
+    return np.broadcast_to(0.0, (_MILLION, _MILLION))
+
+
+def _entries(rows: list[int], cols: list[int], values: list[float], size: int = 6) -> sparse.coo_matrix:
+    return sparse.coo_matrix((values, (rows, cols)), shape=(size, size))
+
+
+def _np_matrix() -> np.matrix:
+    with warnings.catch_warnings():  # numpy discourages the matrix class; callers still pass one
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.asmatrix(np.eye(3))
+
+
+_DENSE_FIX = "pass it as a SciPy sparse matrix holding its nonzero entries"
+_ONEHOT3, _EYE3 = Embeddings.onehot(3), sparse.eye(3, format="csc")
+
 API_ROWS = [
+    ("dense W at K=10**6 (entry_potentials)", lambda: entry_potentials(_million(), _dense_million()), _DENSE_FIX),
+    ("dense W at K=10**6 (finite_bound)", lambda: finite_bound(_million(), _dense_million()), _DENSE_FIX),
+    ("dense W at K=10**6 (attend)", lambda: automaton(_million()).attend([0, 1, 2], _dense_million()), _DENSE_FIX),
+    ("sparse W at K=10**6 where a dense one is formed",
+     lambda: predict(_million()).project_fin(sparse.eye(_MILLION, format="csc")),
+     "d=1,000,000 needs 7.28 TiB for each, above the limit"),
+    ("NaN stored in a sparse W", lambda: reduced_loss(load_example(), _entries([2], [4], [np.nan])),
+     "W[2, 4] = nan (a stored entry of the sparse W"),
+    ("repeated sparse entries summing to inf",
+     lambda: entry_potentials(load_example(), _entries([1, 1], [3, 3], [1e308, 1e308])),
+     "W[1, 3] = inf (a stored entry of the sparse W, repeated entries summed)"),
+    ("sparse W of the wrong shape in pair_potentials",
+     lambda: pair_potentials(_ONEHOT3, sparse.eye(2, format="csc"), np.array([2]), np.array([0])),
+     "got csc_matrix of shape (2, 2), dtype float64; pass check_weights(W, 3, sparse_ok=True)"),
+    ("complex sparse W in pair_potentials",
+     lambda: pair_potentials(_ONEHOT3, _EYE3 * 1j, np.array([0]), np.array([0])), "dtype complex128"),
+    ("numpy matrix W in pair_potentials",
+     lambda: pair_potentials(_ONEHOT3, _np_matrix(), np.array([0]), np.array([0])),
+     "got matrix of shape (3, 3)"),
+    ("list W in pair_potentials",
+     lambda: pair_potentials(_ONEHOT3, np.eye(3).tolist(), np.array([0]), np.array([0])), "got list;"),
+    ("token id K in pair_potentials", lambda: pair_potentials(_ONEHOT3, _EYE3, np.array([3]), np.array([0])),
+     "tokens holds ids outside 0..2 (K=3)"),
+
     ("name containing ->", lambda: Vocabulary.from_names(["a->b"]), "contains whitespace, '#' or '->'"),
     ("name starting vocab:", lambda: Vocabulary.from_names(["vocab:x"]), "starts with 'vocab:'"),
     ("name with an ANSI escape", lambda: Vocabulary.from_names(["\x1b[2J"]), "holds a control character"),

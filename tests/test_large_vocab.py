@@ -14,12 +14,18 @@ from symattn import (
     Embeddings,
     InvalidInput,
     analysis,
+    automaton,
+    fin_basis,
+    finite_bound,
     finite_component,
+    generate,
+    load_example,
+    predict,
     reduced_loss,
     regularization_path,
 )
 from symattn.cli import main
-from symattn.scores import log_token_mass
+from symattn.scores import entry_potentials, log_token_mass
 from symattn.train.path import PathProblem
 
 K = 10**6
@@ -179,3 +185,98 @@ def test_repeated_sparse_entries_mean_their_sum(form):
     assert np.allclose(log_token_mass(ds, split), log_token_mass(ds, dense), rtol=1e-14)
     assert reduced_loss(ds, split) == pytest.approx(reduced_loss(ds, dense), rel=1e-14)
     assert np.allclose(fin.basis.coordinates(split), fin.theta, atol=1e-14)
+
+
+_FORMS = ("coo repeats", "csr unsorted", "explicit zeros", "int64 indices", "csr_array", "coo_array repeats",
+          "dok", "bsr", "int32 entries", "bool entries")
+
+
+def _form(dense: np.ndarray, form: str) -> tuple[object, np.ndarray]:
+    """``dense`` in one of the sparse forms SciPy offers, some non-canonical (repeats meaning their sum,
+    unsorted indices, explicit zeros, 64-bit indices), or the new ``sparray`` classes; with the float
+    matrix it stands for."""
+    from scipy import sparse
+
+    rows, cols = np.nonzero(dense)
+    values = dense[rows, cols]
+    repeats = sparse.coo_matrix((np.r_[values / 4, 3 * values / 4], (np.tile(rows, 2), np.tile(cols, 2))),
+                                shape=dense.shape)
+    if form == "csr unsorted":
+        unsorted = sparse.csr_matrix(dense)
+        for i in range(dense.shape[0]):
+            a, b = unsorted.indptr[i], unsorted.indptr[i + 1]
+            unsorted.indices[a:b], unsorted.data[a:b] = unsorted.indices[a:b][::-1], unsorted.data[a:b][::-1]
+        unsorted.has_sorted_indices = False
+        return unsorted, dense
+    if form == "explicit zeros":
+        zero_rows, zero_cols = np.nonzero(dense == 0)
+        return sparse.coo_matrix((np.r_[values, 0.0 * zero_rows], (np.r_[rows, zero_rows], np.r_[cols, zero_cols])),
+                                 shape=dense.shape), dense
+    if form == "int64 indices":
+        csr = sparse.csr_matrix(dense)
+        return sparse.csr_matrix((csr.data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64)),
+                                 shape=dense.shape), dense
+    if form in ("int32 entries", "bool entries"):
+        whole = (10 * dense).astype(np.int32 if form == "int32 entries" else bool)
+        return sparse.csr_array(whole), whole.astype(float)
+    build = {"coo repeats": lambda: repeats, "csr_array": lambda: sparse.csr_array(dense),
+             "coo_array repeats": lambda: sparse.coo_array(repeats), "dok": lambda: sparse.dok_matrix(dense),
+             "bsr": lambda: sparse.bsr_matrix(dense)}
+    return build[form](), dense
+
+
+def _readers(ds: Dataset) -> dict[str, object]:
+    """Every public reader of a weight matrix on one dataset, as ``name -> f(W) -> array``."""
+    pred, auto = predict(ds), automaton(ds)
+    prompt = [int(t) for t in ds[0].tokens]
+
+    def distances(W):
+        d = pred.distances(W)
+        return np.array([d.norm, d.corr_svm, d.corr_svm_perp, d.finite_error, d.log_outside_mass_max,
+                         d.within_error])
+
+    return {
+        "entry_potentials": lambda W: entry_potentials(ds, W),
+        "reduced_loss": lambda W: reduced_loss(ds, W),
+        "coordinates": lambda W: fin_basis(ds).coordinates(W),
+        "finite_bound": lambda W: finite_bound(ds, W).bound,
+        "distances": distances,
+        "attend": lambda W: auto.attend(prompt, W).log_probs,
+        "generate": lambda W: generate(auto, [prompt], steps=3, seed=1, W=W).log_probs,
+    }
+
+
+@pytest.mark.parametrize("form", _FORMS)
+def test_every_sparse_form_reads_as_its_dense_matrix(form):
+    """A sparse W in any SciPy form (integer or boolean entries too) gives every reader the numbers of
+    the dense float matrix it stands for."""
+    ds = load_example()
+    rng = np.random.default_rng(0)
+    half = np.round(rng.normal(size=(ds.K, ds.K)), 1) * (rng.random((ds.K, ds.K)) < 0.5)  # absent entries too
+    W, dense = _form(half, form)
+    for name, read in _readers(ds).items():
+        np.testing.assert_allclose(np.asarray(read(W), dtype=float), np.asarray(read(dense), dtype=float),
+                                   rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_sparse_W_at_one_million_tokens_reads_as_the_relabelled_dense_one():
+    """distances, attend and generate take a sparse W at K = 10**6 and agree with the same data
+    relabelled onto the tokens in use (K = 4, dense W); an entry on a token never seen moves only the
+    norm, as it should."""
+    from scipy import sparse
+
+    used = [0, 1, 2, K - 1]
+    samples = [([0, 1, K - 1], 0), ([0, 1, K - 1], 1), ([0, 1, K - 1], 1), ([1, 2, K - 1], 2), ([2, 0], 2)]
+    big = Dataset.from_samples(samples, vocab=K)
+    small = Dataset.from_samples([([used.index(t) for t in x], used.index(y)) for x, y in samples], vocab=4)
+    dense = np.round(np.random.default_rng(1).normal(size=(4, 4)), 1)
+    dense[0, 3] = dense[2, 2] = 0.0  # entries the prompts read, absent from the sparse W
+    rows, cols = np.nonzero(dense)
+    W = sparse.csc_matrix((dense[rows, cols], (np.array(used)[rows], np.array(used)[cols])), shape=(K, K))
+    small_read, big_read = _readers(small), _readers(big)
+    for name in small_read:
+        np.testing.assert_allclose(big_read[name](W), small_read[name](dense), rtol=1e-12, atol=1e-12,
+                                   err_msg=name)
+    unseen = W + sparse.csc_matrix(([3.0], ([500000], [500000])), shape=(K, K))
+    norm = predict(big).distances(unseen).norm
+    assert norm == pytest.approx(np.hypot(np.linalg.norm(dense), 3.0), rel=1e-14)
