@@ -178,6 +178,8 @@ def check_weights(W: object, dim: int, *, name: str = "W", sparse_ok: bool = Fal
         raise InvalidInput(f"{name} cannot be read as a float matrix: {exc}") from None
     if raw.dtype.kind == "c":
         raise InvalidInput(f"{name} has complex entries (dtype {raw.dtype}); weights are real matrices")
+    if raw.ndim == 0:
+        raise InvalidInput(f"{name}={W!r} is not a matrix; pass a ({dim}, {dim}) array")
     if raw.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {raw.shape}; the embeddings need ({dim}, {dim})")
     _require_dense_weights(name, dim, sparse_ok)

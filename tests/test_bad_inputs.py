@@ -88,6 +88,7 @@ API_ROWS = [
      "got matrix of shape (3, 3)"),
     ("list W in pair_potentials",
      lambda: pair_potentials(_ONEHOT3, np.eye(3).tolist(), np.array([0]), np.array([0])), "got list;"),
+    ("W None", lambda: reduced_loss(load_example(), None), "W=None is not a matrix; pass a (6, 6) array"),
     ("token id K in pair_potentials", lambda: pair_potentials(_ONEHOT3, _EYE3, np.array([3]), np.array([0])),
      "tokens holds ids outside 0..2 (K=3)"),
 
