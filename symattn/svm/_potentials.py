@@ -93,10 +93,10 @@ def forest_order(n: int, tails: np.ndarray, heads: np.ndarray) -> Forest:
     return Forest(order, parent, parent_edge, reps[label].astype(np.int64))
 
 
-_SMALL_FOREST = 64
-"""Up to this many nodes a forest is built in plain Python (about 70 µs at 64 nodes, where SciPy's
-graph routines cost about 0.25 ms to call): the working forest of the potential method merges a
-few trees at a time, which made those calls most of an iteration on small problems."""
+_SMALL_FOREST = 256
+"""Up to this many nodes a forest is built in plain Python (about 70 µs at 64 nodes and 200 µs at
+200, where SciPy's graph routines cost 0.25–0.4 ms to call): the working forest of the potential
+method merges a few trees at a time, which made those calls most of an iteration on small problems."""
 
 
 def _small_forest(n: int, tails: np.ndarray, heads: np.ndarray) -> Forest:
