@@ -147,10 +147,10 @@ def check_weights(W: object, dim: int, *, name: str = "W", sparse_ok: bool = Fal
     """Return ``W`` as a float64 ``(dim, dim)`` array, refusing wrong shapes, complex entries and NaN/inf.
 
     With ``sparse_ok`` a SciPy sparse ``W`` (``spmatrix`` or ``sparray``) is accepted too and returned
-    as a float64 CSC matrix in canonical form (repeated entries summed), checked the same way on
-    its stored entries; without it a sparse ``W`` is returned dense. A dense ``W`` (and, without
-    ``sparse_ok``, a sparse one) is refused before any copy when ``dim`` exceeds the dense limit
-    (:func:`max_dense`).
+    as a float64 CSC matrix in canonical form (entries made float64, then repeated ones summed),
+    checked the same way on its stored entries; without it a sparse ``W`` is returned dense. A
+    dense ``W`` (and, without ``sparse_ok``, a sparse one) is refused before any copy when ``dim``
+    exceeds the dense limit (:func:`max_dense`).
 
     >>> check_weights([[1, 0], [0, 1]], 2).dtype
     dtype('float64')
@@ -211,8 +211,10 @@ def _check_sparse_weights(W: spmatrix, dim: int, name: str) -> csc_matrix:
         raise InvalidInput(f"{name} has entries of dtype {W.dtype}; pass a sparse matrix of real numbers")
     if W.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {W.shape}; the embeddings need ({dim}, {dim})")
-    out = csc_matrix(W, dtype=np.float64, copy=True)
-    out.sum_duplicates()  # repeated entries mean their sum; merged before anything reads them
+    # float64 first, then repeated entries summed: SciPy would sum them in the given dtype, so two
+    # int8 entries 100 would wrap to -56 and two True entries stay True
+    out = csc_matrix(W.astype(np.float64))
+    out.sum_duplicates()
     bad = np.flatnonzero(~np.isfinite(out.data))
     if bad.size:
         col = int(np.searchsorted(out.indptr, bad[0], side="right")) - 1

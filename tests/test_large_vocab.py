@@ -280,3 +280,16 @@ def test_sparse_W_at_one_million_tokens_reads_as_the_relabelled_dense_one():
     unseen = W + sparse.csc_matrix(([3.0], ([500000], [500000])), shape=(K, K))
     norm = predict(big).distances(unseen).norm
     assert norm == pytest.approx(np.hypot(np.linalg.norm(dense), 3.0), rel=1e-14)
+
+
+@pytest.mark.parametrize(("dtype", "total"), [(np.int8, 200.0), (bool, 2.0)])
+def test_repeated_sparse_entries_are_summed_as_floats(dtype, total):
+    """Two stored int8 entries 100 mean 200 (SciPy would sum them in int8 and wrap to -56), two True
+    entries 2: entries are made float64 before repeats are summed, whatever the sparse format."""
+    from scipy import sparse
+
+    ds = Dataset.from_samples([([0, 1], 1)], vocab=2)
+    values = np.array([100, 100]).astype(dtype)
+    for W in (sparse.coo_matrix((values, ([0, 0], [1, 1])), shape=(2, 2)),
+              sparse.csr_matrix((values, np.array([1, 1]), np.array([0, 2, 2])), shape=(2, 2))):
+        assert entry_potentials(ds, W).tolist() == [total, 0.0]
