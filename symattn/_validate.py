@@ -211,9 +211,10 @@ def _check_sparse_weights(W: spmatrix, dim: int, name: str) -> csc_matrix:
         raise InvalidInput(f"{name} has entries of dtype {W.dtype}; pass a sparse matrix of real numbers")
     if W.shape != (dim, dim):
         raise InvalidInput(f"{name} has shape {W.shape}; the embeddings need ({dim}, {dim})")
+    W = _well_formed(W, name)
     # float64 first, then repeated entries summed: SciPy would sum them in the given dtype, so two
     # int8 entries 100 would wrap to -56 and two True entries stay True
-    out = csc_matrix(W.astype(np.float64))
+    out = csc_matrix(W.astype(np.float64, copy=False))
     out.sum_duplicates()
     bad = np.flatnonzero(~np.isfinite(out.data))
     if bad.size:
@@ -223,6 +224,24 @@ def _check_sparse_weights(W: spmatrix, dim: int, name: str) -> csc_matrix:
             f"{name}, repeated entries summed): weights must be finite"
         )
     return out
+
+
+def _well_formed(W: spmatrix, name: str) -> spmatrix:
+    """A copy of the sparse ``W`` whose index arrays were checked against its shape, O(nnz).
+
+    SciPy trusts arrays assigned after construction: an index beyond the shape is read at a wrong
+    entry, and a decreasing ``indptr`` can crash the interpreter in the conversions that follow.
+    """
+    try:
+        W = W.copy()  # a COO copy checks its coordinates itself
+        if W.format in ("csr", "csc", "bsr"):
+            W.check_format(full_check=True)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{name} is a malformed sparse {W.format} matrix ({exc}); build it with a scipy.sparse "
+            "constructor, e.g. scipy.sparse.csc_matrix((values, (rows, cols)), shape=(d, d))"
+        ) from None
+    return W
 
 
 def require_finite(array: np.ndarray, name: str, what: str = "entries") -> np.ndarray:

@@ -57,6 +57,13 @@ def _entries(rows: list[int], cols: list[int], values: list[float], size: int = 
     return sparse.coo_matrix((values, (rows, cols)), shape=(size, size))
 
 
+def _corrupt(field: str, at: int, value: int) -> sparse.spmatrix:
+    """The identity with one index array entry overwritten after construction (SciPy does not check)."""
+    W = sparse.coo_matrix(np.eye(6)) if field == "row" else sparse.csr_matrix(np.eye(6))
+    getattr(W, field)[at] = value
+    return W
+
+
 def _np_matrix() -> np.matrix:
     with warnings.catch_warnings():  # numpy discourages the matrix class; callers still pass one
         warnings.simplefilter("ignore", PendingDeprecationWarning)
@@ -88,6 +95,12 @@ API_ROWS = [
      "got matrix of shape (3, 3)"),
     ("list W in pair_potentials",
      lambda: pair_potentials(_ONEHOT3, np.eye(3).tolist(), np.array([0]), np.array([0])), "got list;"),
+    ("sparse W with an index beyond its shape",
+     lambda: entry_potentials(load_example(), _corrupt("indices", 0, 9)), "W is a malformed sparse csr matrix"),
+    ("sparse W with a decreasing indptr",
+     lambda: entry_potentials(load_example(), _corrupt("indptr", 1, 5)), "indptr must be a non-decreasing"),
+    ("COO W with a row beyond its shape",
+     lambda: reduced_loss(load_example(), _corrupt("row", 0, 6)), "W is a malformed sparse coo matrix"),
     ("W None", lambda: reduced_loss(load_example(), None), "W=None is not a matrix; pass a (6, 6) array"),
     ("token id K in pair_potentials", lambda: pair_potentials(_ONEHOT3, _EYE3, np.array([3]), np.array([0])),
      "tokens holds ids outside 0..2 (K=3)"),
