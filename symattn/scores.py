@@ -124,15 +124,15 @@ def pair_potentials(
 
 
 def _check_pairs(embeddings: Embeddings, W: object, *ids: np.ndarray | None) -> None:
-    """:class:`InvalidInput` unless ``W`` is a real (d, d) array or sparse matrix and the ids are tokens."""
+    """Refuse a ``W`` that is not a float (d, d) array or sparse matrix, and ids that are not tokens."""
     d = embeddings.dim
     array = isinstance(W, np.ndarray) and not isinstance(W, np.matrix)
-    if not (issparse(W) or array) or W.shape != (d, d) or W.dtype.kind not in "biuf":
+    if not (issparse(W) or array) or W.shape != (d, d) or W.dtype.kind != "f":
         shown = type(W).__name__
         if hasattr(W, "shape") and hasattr(W, "dtype"):
             shown += f" of shape {W.shape}, dtype {W.dtype}"
         raise InvalidInput(
-            f"pair_potentials needs W as a real ({d}, {d}) array or SciPy sparse matrix, got {shown}; "
+            f"pair_potentials needs W as a float ({d}, {d}) array or SciPy sparse matrix, got {shown}; "
             f"pass check_weights(W, {d}, sparse_ok=True)"
         )
     K = embeddings.size

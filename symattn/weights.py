@@ -340,6 +340,12 @@ def _member(file: Path, key: str | None, members: dict[str, zipfile.ZipInfo]) ->
             return available[0]
         if "W" in members:
             return "W"
+        if {"format", "shape", "data"} <= members.keys():
+            raise FileFormatError(
+                f"{file}: a SciPy sparse matrix (scipy.sparse.save_npz), which this reader does not "
+                "take; save the dense W (numpy.save(path, W.toarray()), d <= SYMATTN_MAX_TOKENS), or pass "
+                "the sparse matrix itself in Python (Automaton.attend, Prediction.distances, finite_bound)"
+            )
         raise FileFormatError(
             f"{file}: holds {len(available)} arrays {available}; name the one holding W "
             "(key=NAME in Python; --key NAME for symattn verify, --weights-key NAME for next and generate)"

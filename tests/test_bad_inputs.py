@@ -53,7 +53,7 @@ def _dense_million() -> np.ndarray:
     return np.broadcast_to(0.0, (_MILLION, _MILLION))
 
 
-def _entries(rows: list[int], cols: list[int], values: list[float], size: int = 6) -> sparse.coo_matrix:
+def _entries(rows: list[int], cols: list[int], values: object, size: int = 6) -> sparse.coo_matrix:
     return sparse.coo_matrix((values, (rows, cols)), shape=(size, size))
 
 
@@ -90,6 +90,9 @@ API_ROWS = [
      "got csc_matrix of shape (2, 2), dtype float64; pass check_weights(W, 3, sparse_ok=True)"),
     ("complex sparse W in pair_potentials",
      lambda: pair_potentials(_ONEHOT3, _EYE3 * 1j, np.array([0]), np.array([0])), "dtype complex128"),
+    ("int8 sparse W in pair_potentials (repeats would wrap)",
+     lambda: pair_potentials(_ONEHOT3, _entries([0, 0], [1, 1], np.array([100, 100], dtype=np.int8), 3),
+                             np.array([0]), np.array([1])), "dtype int8; pass check_weights(W, 3, sparse_ok=True)"),
     ("numpy matrix W in pair_potentials",
      lambda: pair_potentials(_ONEHOT3, _np_matrix(), np.array([0]), np.array([0])),
      "got matrix of shape (3, 3)"),

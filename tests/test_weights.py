@@ -48,6 +48,17 @@ def test_npz_member_choice(tmp_path):
     assert load_weights(path).source == "w.npz[only]"
 
 
+@pytest.mark.parametrize("form", ["csc", "coo"])
+def test_sparse_npz_is_named_with_the_fix(tmp_path, form):
+    """A file from scipy.sparse.save_npz is said to be one, with the dense file or the Python call to use."""
+    from scipy import sparse
+
+    path = tmp_path / "w.npz"
+    sparse.save_npz(path, sparse.eye(3, format=form))
+    with pytest.raises(FileFormatError, match=r"a SciPy sparse matrix \(scipy.sparse.save_npz\).*W.toarray"):
+        load_weights(path)
+
+
 def test_json_numbers_and_exact_strings(tmp_path):
     path = tmp_path / "w.json"
     path.write_text(json.dumps([["3/2", 0.25], [-1, "-2/3"]]))
