@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import symattn.verify.checkcert as checkcert
+import symattn.cli.checkcert as checkcert
 from symattn import Dataset, Embeddings
 from symattn.cases import CASES, known_case
 from symattn.errors import CertificateError, FileFormatError, InvalidInput

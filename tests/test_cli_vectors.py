@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import symattn.verify.checkcert as checkcert
+import symattn.cli.checkcert as checkcert
 from symattn.cli import main
 
 

@@ -13,7 +13,7 @@ import pytest
 from gradient_variants import embedding_head, per_position
 from oracles import central_difference
 
-import symattn.verify.checkcert as checkcert
+import symattn.cli.checkcert as checkcert
 from symattn import finite_component, predict, solve_graph_svm
 from symattn.cases import CASES, known_case
 from symattn.cli import main

@@ -1,7 +1,9 @@
 """The ``symattn`` command. Only this package writes to the terminal.
 
 One module per command, each with ``add_parser(subparsers)`` and ``run(args) -> int``;
-:mod:`symattn.cli.render` holds the text and JSON renderings they share.
+:mod:`symattn.cli.render` holds the text and JSON renderings they share. :mod:`symattn.cli.checkcert`
+is a command of its own, the standalone certificate checker (``python checkcert.py FILE``, standard
+library only), which ``symattn vectors`` copies next to the certificates it writes.
 
 Exit codes: 0 success, 1 a computation failed (solver, certificate), a check failed, a run did not
 complete or a conjecture was refuted, 2 bad input, 3 inconclusive (``verify``), 4 a conjecture raised

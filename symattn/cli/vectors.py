@@ -46,7 +46,7 @@ def _certificate(args: argparse.Namespace) -> int:
     path = export_certificate(dataset, args.output)
     status = json.loads(path.read_text(encoding="utf-8"))["status"]
     out(f"symattn vectors: {status} graph-SVM certificate written to {path}")
-    out(f"check it with: python {Path(__file__).parents[1] / 'verify' / 'checkcert.py'} {path}")
+    out(f"check it with: python {Path(__file__).with_name('checkcert.py')} {path}")
     return EXIT_OK
 
 

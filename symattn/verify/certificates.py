@@ -1,4 +1,4 @@
-r"""Export the graph-SVM's exact certificate for the standalone checker :mod:`symattn.verify.checkcert`.
+r"""Export the graph-SVM's exact certificate for the standalone checker :mod:`symattn.cli.checkcert`.
 
 A certificate is a JSON object (``"format": "symattn.certificate/1"``, documented in
 ``docs/verifying.md``) holding the dataset (samples by token id, exact embedding rows or
@@ -9,7 +9,7 @@ so that the inequality ones sum to 1 (``"status": "infeasible"``). Every number 
 string like ``"-2/3"``. ``checkcert.py`` verifies it with the standard library alone.
 
 >>> from symattn.data import Dataset
->>> from symattn.verify.checkcert import check
+>>> from symattn.cli.checkcert import check
 >>> cert = certificate_json(Dataset.from_samples([([0, 1, 2], 0), ([1, 2], 1)], vocab=3))
 >>> cert["constraints"], cert["multipliers"]
 ([[2, 0, 1, 'ge'], [2, 0, 2, 'ge'], [2, 1, 2, 'ge']], ['1', '0', '1'])

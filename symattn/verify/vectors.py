@@ -57,7 +57,6 @@ from symattn.formats import dataset_from_json, dataset_to_json
 from symattn.model import Loss, Model
 from symattn.predict import predict
 from symattn.svm import solve_graph_svm
-from symattn.verify import checkcert
 from symattn.verify._inputs import as_float_array
 from symattn.verify._reference import evaluate, hessian_vector_scale, random_points
 from symattn.verify._report import Check, Verdict, VerdictResult
@@ -76,6 +75,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("symattn")
+
+CHECKER = Path(__file__).resolve().parents[1] / "cli" / "checkcert.py"
+"""The standalone checker (a command of its own, standard library only), copied into every export."""
 
 VECTORS_FORMAT = "symattn.vectors/1"
 _TOLERANCE = 1.5e-8
@@ -265,7 +267,7 @@ def export_vectors(
         entries.append({"name": name, "file": f"cases/{name}.json", "tags": vector["tags"],
                         "certificate": certificate})
         logger.info("wrote conformance case %s", name)
-    atomic_write_text(path / "checkcert.py", Path(checkcert.__file__).read_text(encoding="utf-8"))
+    atomic_write_text(path / "checkcert.py", CHECKER.read_text(encoding="utf-8"))
     index = {"format": VECTORS_FORMAT, "cases": entries, "checker": "checkcert.py",
              "documentation": "docs/verifying.md (conformance vectors)"}
     atomic_write_text(path / "index.json", json.dumps(index, indent=1) + "\n")
